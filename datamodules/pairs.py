@@ -1,0 +1,143 @@
+"""PreferencePairDataModule: pair shards (chosen, rejected, prompt, metadata) to batches."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import lightning as L
+import torch
+
+from zoo.data.records import decode_pair
+from zoo.data.stream import EpochLoader, ShardStream, stamp_errors
+from zoo.data.urls import expand_urls
+
+Urls = str | Sequence[str] | None
+
+
+class PairDecoder:
+    """Decode a raw pair sample and apply the (backbone's) image transform to both images."""
+
+    def __init__(self, image_transform: Callable | None = None) -> None:
+        self.image_transform = image_transform
+
+    def __call__(self, raw: dict[str, Any]) -> dict[str, Any]:
+        sample = decode_pair(raw)
+        if self.image_transform is not None:
+            sample["chosen"] = self.image_transform(sample["chosen"])
+            sample["rejected"] = self.image_transform(sample["rejected"])
+        return sample
+
+
+def collate_pairs(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Lists of prompts, keys and metadata; images stacked when they are equal-shaped tensors."""
+    batch: dict[str, Any] = {
+        "key": [s["key"] for s in samples],
+        "prompt": [s["prompt"] for s in samples],
+        "meta": [s["meta"] for s in samples],
+        "n_perturbations": torch.tensor([s["n_perturbations"] for s in samples], dtype=torch.long),
+        "data_errors": stamp_errors(samples),
+    }
+    for name in ("chosen", "rejected"):
+        images = [s[name] for s in samples]
+        same = all(isinstance(i, torch.Tensor) and i.shape == images[0].shape for i in images)
+        batch[name] = torch.stack(images) if same else images
+    return batch
+
+
+class CorruptCounter:
+    """Per-reader corrupt-sample counts carried by batches, summed in the main process."""
+
+    def __init__(self) -> None:
+        self.by_reader: dict[str, dict[int, int]] = {}
+
+    def update(self, stage: str, counts: dict[int, int]) -> None:
+        """Keep the highest count seen for each reader of a stage."""
+        seen = self.by_reader.setdefault(stage, {})
+        for reader, n in counts.items():
+            seen[reader] = max(seen.get(reader, 0), n)
+
+    def total(self, stage: str | None = None) -> int:
+        """Corrupt samples skipped so far on this rank (one stage or all)."""
+        stages = [stage] if stage else list(self.by_reader)
+        return sum(sum(self.by_reader.get(s, {}).values()) for s in stages)
+
+
+class PreferencePairDataModule(L.LightningDataModule):
+    """Streams preference pairs from WebDataset shards.
+
+    Args:
+        train, val, test: shard specs per split: paths, globs, brace patterns or fsspec URLs.
+        batch_size: pairs per training batch on each rank.
+        eval_batch_size: pairs per evaluation batch (defaults to batch_size).
+        num_workers: DataLoader workers per rank.
+        train_samples_per_epoch: global pairs per training epoch (resampled; split evenly over ranks).
+        shuffle_buffer: training shuffle buffer (samples).
+        seed: seeds shard resampling and shuffling.
+        on_error: "skip" corrupt samples (counted, logged) or "raise".
+        allow_shell_urls: accept `pipe:` URLs, which run shell commands.
+        image_transform: applied to each PIL image in the workers (the reward backbone sets it).
+        collate_fn: replaces `collate_pairs`.
+    """
+
+    def __init__(self, train: Urls = None, val: Urls = None, test: Urls = None, batch_size: int = 8,
+                 eval_batch_size: int | None = None, num_workers: int = 0, train_samples_per_epoch: int = 10000,
+                 shuffle_buffer: int = 1000, seed: int = 0, on_error: str = "skip", allow_shell_urls: bool = False,
+                 image_transform: Callable | None = None, collate_fn: Callable | None = None) -> None:
+        super().__init__()
+        self.specs = {"train": train, "val": val, "test": test}
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
+        self.num_workers, self.train_samples_per_epoch = num_workers, train_samples_per_epoch
+        self.shuffle_buffer, self.seed, self.on_error = shuffle_buffer, seed, on_error
+        self.allow_shell_urls = allow_shell_urls
+        self.image_transform, self.collate_fn = image_transform, collate_fn or collate_pairs
+        self.urls: dict[str, list[str]] = {}
+        self.corrupt = CorruptCounter()
+        self._train_epoch = 0
+        self._train_loader: EpochLoader | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        """Expand and check the shard specs (a missing shard fails here, naming it)."""
+        for split, spec in self.specs.items():
+            if spec is not None and split not in self.urls:
+                self.urls[split] = expand_urls(spec, self.allow_shell_urls)
+
+    def _stream(self, split: str) -> ShardStream:
+        if split not in self.urls:
+            self.setup()
+        if split not in self.urls:
+            raise ValueError(f"no {split} shards configured: set data.init_args.{split}")
+        train = split == "train"
+        return ShardStream(self.urls[split], PairDecoder(self.image_transform), train=train,
+                           samples_per_epoch=self.train_samples_per_epoch if train else None, seed=self.seed,
+                           shuffle_buffer=self.shuffle_buffer if train else 0, on_error=self.on_error,
+                           allow_shell_urls=self.allow_shell_urls)
+
+    def _loader(self, split: str) -> EpochLoader:
+        train = split == "train"
+        return EpochLoader(self._stream(split), batch_size=self.batch_size if train else self.eval_batch_size,
+                           num_workers=self.num_workers, collate_fn=self.collate_fn,
+                           start_epoch=self._train_epoch if train else 0)
+
+    def train_dataloader(self) -> EpochLoader:
+        self._train_loader = self._loader("train")
+        return self._train_loader
+
+    def val_dataloader(self) -> EpochLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> EpochLoader:
+        return self._loader("test")
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        if isinstance(batch, dict) and "data_errors" in batch:
+            stage = self.trainer.state.stage.value if self._trainer is not None and self.trainer.state.stage else "run"
+            self.corrupt.update(stage, batch["data_errors"])
+        return batch
+
+    def state_dict(self) -> dict[str, Any]:
+        """The next training epoch, so a resumed run draws the same shard sequence."""
+        epoch = self._train_loader.next_epoch if self._train_loader is not None else self._train_epoch
+        return {"train_epoch": epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._train_epoch = int(state.get("train_epoch", 0))

@@ -1,0 +1,92 @@
+"""The `zoo` console script: LightningCLI (fit/validate/test/predict) plus the project's own commands.
+
+This is the one module of `zoo/` that imports the other top-level folders, so that their classes
+can be named by short name in configs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from jsonargparse import ActionConfigFile, ArgumentParser
+from lightning.pytorch.cli import LightningCLI
+
+import callbacks  # noqa: F401  (registers classes for short names in configs)
+import datamodules  # noqa: F401
+import modules  # noqa: F401
+from zoo.data import commands as data_commands
+from zoo.pipeline import pipeline
+
+# name -> function, or name -> {subname -> function}
+PROJECT_COMMANDS: dict[str, Any] = {
+    "data": {"spatial": data_commands.spatial, "pack": data_commands.pack, "inspect": data_commands.inspect},
+    "pipeline": pipeline,
+}
+
+
+def _description(fn: Callable) -> str:
+    return (fn.__doc__ or "").split("\n    Args:")[0].strip()
+
+
+def _function_parser(fn: Callable) -> ArgumentParser:
+    parser = ArgumentParser(description=_description(fn), parser_mode="omegaconf")
+    parser.add_argument("-c", "--config", action=ActionConfigFile, help="YAML file with these arguments.")
+    parser.add_function_arguments(fn, as_group=False, as_positional=True)
+    return parser
+
+
+def _add_command(parent: ArgumentParser, name: str, spec: Any) -> None:
+    """Add a function, or a group of functions as nested subcommands (parents before children)."""
+    doc = spec.__doc__ if callable(spec) else f"Project commands: {', '.join(spec)}."
+    parser = _function_parser(spec) if callable(spec) else ArgumentParser(description=doc, parser_mode="omegaconf")
+    parent._subcommands_action.add_subcommand(name, parser, help=(doc or "").strip().splitlines()[0])
+    if not callable(spec):
+        parser.add_subcommands(dest="subcommand")
+        for sub_name, fn in spec.items():
+            _add_command(parser, sub_name, fn)
+
+
+class ZooCLI(LightningCLI):
+    """LightningCLI with omegaconf configs, subclass mode for model and data, and `zoo data ...`/`zoo pipeline`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("parser_kwargs", {"parser_mode": "omegaconf", "prog": "zoo"})
+        kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        kwargs.setdefault("subclass_mode_model", True)
+        kwargs.setdefault("subclass_mode_data", True)
+        super().__init__(*args, **kwargs)
+
+    def _add_subcommands(self, parser, **kwargs: Any) -> None:
+        super()._add_subcommands(parser, **kwargs)
+        for name, spec in PROJECT_COMMANDS.items():
+            _add_command(parser, name, spec)
+
+    def _is_project(self) -> bool:
+        return self.subcommand in PROJECT_COMMANDS
+
+    def _set_seed(self) -> None:
+        if not self._is_project():
+            super()._set_seed()
+
+    def instantiate_classes(self) -> None:
+        if not self._is_project():
+            super().instantiate_classes()
+
+    def _run_subcommand(self, subcommand: str) -> None:
+        if subcommand not in PROJECT_COMMANDS:
+            return super()._run_subcommand(subcommand)
+        spec, config = PROJECT_COMMANDS[subcommand], self.config[subcommand]
+        if not callable(spec):
+            name = config["subcommand"]
+            spec, config = spec[name], config[name]
+        kwargs = {k: v for k, v in vars(config).items() if k not in ("config", "__path__", "subcommand")}
+        spec(**kwargs)
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of the `zoo` console script."""
+    ZooCLI(args=args)
+
+
+if __name__ == "__main__":
+    main()
