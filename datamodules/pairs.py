@@ -130,7 +130,8 @@ class PreferencePairDataModule(L.LightningDataModule):
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         if isinstance(batch, dict) and "data_errors" in batch:
-            stage = self.trainer.state.stage.value if self._trainer is not None and self.trainer.state.stage else "run"
+            trainer = self.trainer
+            stage = trainer.state.stage.value if trainer is not None and trainer.state.stage else "run"
             self.corrupt.update(stage, batch["data_errors"])
         return batch
 

@@ -1,0 +1,90 @@
+"""The `zoo` console script: project subcommands, help, shipped configs, and the pipeline's resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightning as L
+import pytest
+import yaml
+from jsonargparse import ArgumentParser
+
+from zoo.cli import main
+from zoo.pipeline import pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_help_lists_lightning_and_project_subcommands(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for name in ("fit", "validate", "test", "predict", "data", "pipeline"):
+        assert f"    {name}" in text
+
+
+def test_data_spatial_then_inspect_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "set"
+    main(["data", "spatial", "--out", str(out), "--train", "12", "--val", "6", "--test", "0", "--prompts_train", "5",
+          "--prompts_val", "0", "--prompts_test", "3", "--image_size", "40", "--shard_size", "5", "--workers", "1"])
+    printed = capsys.readouterr().out
+    assert "pairs    train 12  val 6  test 0  (5 shards)" in printed
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["prompts"] == {"train": 5, "val": 0, "test": 3}
+    main(["data", "inspect", str(out / "pairs" / "*.tar"), "--verify", "true", "--json_out", str(tmp_path / "s.json")])
+    assert "18 samples in 5 shards, 0 corrupt (world pair rules verified from pixels)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "s.json").read_text())["samples"] == 18
+
+
+def test_data_pack_from_the_command_line_reports_bad_records(tmp_path, capsys):
+    from PIL import Image
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(tmp_path / "a.png")
+    (tmp_path / "p.jsonl").write_text(json.dumps({"prompt": "x", "chosen": "a.png", "rejected": "a.png"}) + "\n"
+                                      + json.dumps({"prompt": "y", "chosen": "a.png"}) + "\n")
+    main(["data", "pack", str(tmp_path / "p.jsonl"), str(tmp_path / "out")])
+    printed = capsys.readouterr().out
+    assert "packed 1 of 2 records" in printed and "1 bad" in printed and "p.jsonl:2" in printed
+
+
+def test_shipped_data_configs_build_their_datamodules(spatial_set):
+    for name in ("spatialshapes_pairs.yaml", "spatialshapes_prompts.yaml"):
+        config = yaml.safe_load((ROOT / "configs" / "data" / name).read_text())
+        kind = "pairs" if "pairs" in name else "prompts"
+        for split in ("train", "val", "test"):  # point the shipped paths at a small built set
+            config["data"]["init_args"][split] = config["data"]["init_args"][split].replace(
+                "data/spatialshapes", str(spatial_set))
+            assert f"/{kind}/{split}-*.tar" in config["data"]["init_args"][split]
+        parser = ArgumentParser()
+        parser.add_subclass_arguments(L.LightningDataModule, "data")
+        dm = parser.instantiate_classes(parser.parse_object(config)).data
+        dm.setup("fit")
+        batch = next(iter(dm.val_dataloader()))
+        assert len(batch["key"]) > 0 and all(isinstance(p, str) and p for p in batch["prompt"])
+
+
+def test_pipeline_config_parses(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["pipeline", "-c", str(ROOT / "configs" / "pipeline" / "spatialshapes.yaml"), "--print_config"])
+    assert exit_.value.code == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["run_dir"] == "runs/spatialshapes" and printed["data"]["train"] == 20000
+
+
+@pytest.mark.slow
+def test_pipeline_runs_resumes_and_names_a_failed_stage(tmp_path, capsys):
+    data = {"train": 10, "val": 10, "test": 0, "prompts_train": 4, "prompts_val": 0, "prompts_test": 0,
+            "image_size": 32, "shard_size": 10, "workers": 1}
+    result = pipeline(tmp_path / "run", data=data)
+    assert [s["status"] for s in result["stages"]] == ["done", "done"]
+    check = json.loads((tmp_path / "run" / "stages" / "check_summary.json").read_text())
+    assert check["samples"] == 10 and check["corrupt"] == 0 and (tmp_path / "run" / "data" / "val_pairs.png").exists()
+    capsys.readouterr()
+    pipeline(tmp_path / "run", data=data)
+    assert capsys.readouterr().out.count("skipped, finished earlier") == 2
+    with pytest.raises(SystemExit):
+        pipeline(tmp_path / "bad", data={**data, "image_size": 8})
+    err = capsys.readouterr().err
+    assert "stage 'data' failed" in err and "canvas size 8" in err
+    assert json.loads((tmp_path / "bad" / "stages" / "data.json").read_text())["status"] == "failed"
