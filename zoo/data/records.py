@@ -1,0 +1,78 @@
+"""Record schemas of pair and prompt shards, with decoding that names what is wrong."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from PIL import Image
+
+IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
+PAIR_IMAGES = ("chosen", "rejected")
+WORLD_PAIR_KEYS = ("prompt", "perturbed_prompt", "n_perturbations", "perturbations", "objects", "relations",
+                   "chosen_boxes", "rejected_boxes", "seed", "world")
+PROMPT_KEYS = ("prompt",)
+
+
+class RecordError(ValueError):
+    """A sample that cannot be used: missing key, undecodable image or JSON, bad field."""
+
+
+def decode_json(raw: bytes | None, required: tuple[str, ...] = ("prompt",)) -> dict[str, Any]:
+    """Parse a record's `json` member and check the required fields."""
+    if raw is None:
+        raise RecordError("missing key 'json'")
+    try:
+        meta = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RecordError(f"bad JSON in 'json': {err}") from err
+    if not isinstance(meta, dict):
+        raise RecordError(f"'json' must hold an object, got {type(meta).__name__}")
+    missing = [k for k in required if k not in meta]
+    if missing:
+        raise RecordError(f"'json' lacks {missing}")
+    if not isinstance(meta["prompt"], str) or not meta["prompt"].strip():
+        raise RecordError("'json' has an empty or non-text 'prompt'")
+    return meta
+
+
+def decode_image(raw: bytes, name: str) -> Image.Image:
+    """Decode image bytes into an RGB PIL image (fully loaded, so truncation is caught here)."""
+    try:
+        with Image.open(io.BytesIO(raw)) as im:
+            return im.convert("RGB")
+    except Exception as err:  # PIL raises many types for bad data
+        raise RecordError(f"bad image in {name!r}: {err}") from err
+
+
+def image_member(sample: dict[str, Any], stem: str) -> tuple[str, bytes]:
+    """The (member name, bytes) of an image member such as 'chosen.png' or 'chosen.jpg'."""
+    for ext in IMAGE_EXTS:
+        name = f"{stem}.{ext}"
+        if name in sample:
+            return name, sample[name]
+    raise RecordError(f"missing key '{stem}.png' (or .jpg/.webp)")
+
+
+def decode_pair(sample: dict[str, Any]) -> dict[str, Any]:
+    """A pair record: {key, prompt, chosen, rejected (PIL), n_perturbations, meta}."""
+    meta = decode_json(sample.get("json"))
+    images = {stem: decode_image(raw, name) for stem in PAIR_IMAGES for name, raw in [image_member(sample, stem)]}
+    n_pert = meta.get("n_perturbations", 0)
+    if not isinstance(n_pert, int) or n_pert < 0:
+        raise RecordError(f"'n_perturbations' must be a non-negative integer, got {n_pert!r}")
+    return {"key": sample["__key__"], "prompt": meta["prompt"], **images, "n_perturbations": n_pert, "meta": meta}
+
+
+def decode_prompt(sample: dict[str, Any]) -> dict[str, Any]:
+    """A prompt record: {key, prompt, meta}."""
+    meta = decode_json(sample.get("json"), PROMPT_KEYS)
+    return {"key": sample["__key__"], "prompt": meta["prompt"], "meta": meta}
+
+
+def validate_world_pair(meta: dict[str, Any]) -> None:
+    """Check that a pair record carries every field world.md requires."""
+    missing = [k for k in WORLD_PAIR_KEYS if k not in meta]
+    if missing:
+        raise RecordError(f"world pair record lacks {missing}")

@@ -1,0 +1,66 @@
+"""Writing tar shards atomically and deterministically, and the manifest that describes a shard set."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import webdataset as wds
+from PIL import Image
+
+FIXED_MTIME = 0  # byte-identical shards for identical inputs; an int, so no PAX header per member
+
+
+def encode_png(image: np.ndarray | Image.Image) -> bytes:
+    """PNG bytes of an RGB image (deterministic for the same pixels)."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def encode_json(meta: dict[str, Any]) -> bytes:
+    """Canonical JSON bytes (sorted keys) of a record's metadata."""
+    return json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+
+
+def write_shard(path: Path, samples: Iterable[dict[str, Any]]) -> int:
+    """Write samples ({__key__, member: bytes}) to one tar shard via a temporary file; return the count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.chmod(tmp, 0o644)
+    count = 0
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            writer = wds.TarWriter(stream, mtime=FIXED_MTIME, encoder=False)
+            for sample in samples:
+                writer.write(sample)
+                count += 1
+            writer.close()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that readers see either the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.chmod(tmp, 0o644)
+    with os.fdopen(fd, "w") as stream:
+        json.dump(data, stream, indent=2, sort_keys=True)
+        stream.write("\n")
+    os.replace(tmp, path)
+
+
+def shard_name(split: str, index: int) -> str:
+    """File name of shard `index` of a split: "train-000003.tar"."""
+    return f"{split}-{index:06d}.tar"
