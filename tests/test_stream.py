@@ -194,3 +194,15 @@ def test_tar_reader_handles_pax_and_long_names_and_reports_every_cut(tmp_path, c
     (tmp_path / "bad.tar").write_bytes(bytes(flipped))
     with pytest.raises(CorruptSampleError, match="checksum"):
         list(iter_tar_samples(str(tmp_path / "bad.tar"), ErrorLog("raise")))
+
+
+def test_fsspec_urls_stream_like_local_paths(spatial_set):
+    import fsspec
+    fs = fsspec.filesystem("memory")
+    for path in sorted((spatial_set / "pairs").glob("val-*.tar")):
+        fs.pipe(f"/shards/{path.name}", path.read_bytes())
+    dm = PreferencePairDataModule(val="memory://shards/val-*.tar", eval_batch_size=8)
+    keys = _keys(dm.val_dataloader())
+    assert len(keys) == 40 == len(set(keys))
+    braces = PreferencePairDataModule(val="memory://shards/val-{000000..000001}.tar", eval_batch_size=8)
+    assert len(_keys(braces.val_dataloader())) == 20
