@@ -114,9 +114,11 @@ class PreferencePairDataModule(L.LightningDataModule):
 
     def _loader(self, split: str) -> EpochLoader:
         train = split == "train"
-        return EpochLoader(self._stream(split), batch_size=self.batch_size if train else self.eval_batch_size,
-                           num_workers=self.num_workers, collate_fn=self.collate_fn,
-                           start_epoch=self._train_epoch if train else 0)
+        loader = EpochLoader(self._stream(split), batch_size=self.batch_size if train else self.eval_batch_size,
+                             num_workers=self.num_workers, collate_fn=self.collate_fn,
+                             start_epoch=self._train_epoch if train else 0)
+        loader.batches_per_epoch()  # tells the stream its batch size (for resuming mid-epoch)
+        return loader
 
     def train_dataloader(self) -> EpochLoader:
         self._train_loader = self._loader("train")

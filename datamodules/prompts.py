@@ -42,8 +42,13 @@ class GroupedPrompts(IterableDataset):
     def __init__(self, prompts: list[dict], batch_size: int, group_size: int, steps: int, seed: int) -> None:
         self.prompts, self.batch_size, self.group_size = prompts, batch_size, group_size
         self.steps, self.seed, self.epoch = steps, seed, 0
+        self.skip_batches = 0  # set by EpochLoader when a run resumes mid-epoch
 
     def __len__(self) -> int:
+        return self.steps
+
+    def batches_per_epoch(self, batch_size: int | None, workers: int) -> int:
+        """Batches (steps) per epoch."""
         return self.steps
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -52,7 +57,7 @@ class GroupedPrompts(IterableDataset):
         if total % self.group_size:
             raise ValueError(f"world_size * batch_size = {total} is not a multiple of group_size = {self.group_size}")
         unique = total // self.group_size
-        for step in range(self.steps):
+        for step in range(self.skip_batches, self.steps):
             rng = random.Random(f"{self.seed}/{self.epoch}/{step}")
             if unique <= len(self.prompts):
                 picks = rng.sample(range(len(self.prompts)), unique)

@@ -206,3 +206,27 @@ def test_fsspec_urls_stream_like_local_paths(spatial_set):
     assert len(keys) == 40 == len(set(keys))
     braces = PreferencePairDataModule(val="memory://shards/val-{000000..000001}.tar", eval_batch_size=8)
     assert len(_keys(braces.val_dataloader())) == 20
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_training_loader_resumes_mid_epoch_at_the_same_batch(spatial_set, num_workers):
+    def module():
+        return PreferencePairDataModule(train=str(spatial_set / "pairs" / "train-*.tar"), batch_size=3,
+                                        num_workers=num_workers, train_samples_per_epoch=24, shuffle_buffer=4, seed=2)
+
+    loader = module().train_dataloader()
+    full = [batch["key"] for batch in loader]
+    assert loader.batches_per_epoch() == len(full)
+    interrupted = module().train_dataloader()
+    seen = []
+    for batch in interrupted:
+        seen.append(batch["key"])
+        if len(seen) == 3:
+            state = interrupted.state_dict()
+            break
+    resumed = module().train_dataloader()
+    resumed.load_state_dict(state)
+    assert seen + [batch["key"] for batch in resumed] == full
+    ended = module().train_dataloader()
+    ended.load_state_dict({"epoch": 0, "served": len(full)})  # saved at the end of epoch 0
+    assert [batch["key"] for batch in ended] != full and ended.state_dict()["epoch"] == 1

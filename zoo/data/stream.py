@@ -132,6 +132,17 @@ class ShardStream(IterableDataset):
         self.samples_per_epoch, self.seed, self.shuffle_buffer = samples_per_epoch, seed, shuffle_buffer
         self.on_error, self.allow_shell_urls = on_error, allow_shell_urls
         self.epoch = 0
+        self.skip_batches = 0  # set by EpochLoader when a run resumes mid-epoch
+        self.batch_size = 1
+
+    def batches_per_epoch(self, batch_size: int | None, workers: int) -> int | None:
+        """Training batches per epoch on this rank (each worker batches its own quota)."""
+        if not self.train or not batch_size:
+            return None
+        self.batch_size = batch_size
+        _, world, _, _ = reader_slot()
+        per_rank = self.samples_per_epoch // world
+        return sum(-(-split_quota(per_rank, workers, w) // batch_size) for w in range(workers))
 
     def __len__(self) -> int:
         if not self.train:
@@ -141,15 +152,21 @@ class ShardStream(IterableDataset):
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         rank, world, worker, workers = reader_slot()
+        if self.train:  # DataLoader asks workers round-robin from worker 0: after n batches, worker 0 plays n % W
+            worker = (worker + self.skip_batches) % workers
         slot, slots = rank * workers + worker, world * workers
         errors = ErrorLog(self.on_error, f"rank {rank} worker {worker}")
         samples = self._train_raw(rank, world, worker, workers, errors) if self.train else self._eval_raw(slot, slots, errors)
         count, held = 0, None
+        skip = self._skip_for(worker, workers) if self.train else 0
         for raw in samples:
             try:
                 sample = self.decode(raw)
             except RecordError as err:
                 errors.record(raw["__url__"], raw["__key__"], str(err))
+                continue
+            if skip:
+                skip -= 1  # already served before the run was resumed
                 continue
             count += 1
             if held is not None:
@@ -159,6 +176,11 @@ class ShardStream(IterableDataset):
             yield self._stamp(held, slot, errors)
         if errors.count:
             log.warning("rank %d worker %d: %d samples read, %d corrupt samples skipped", rank, worker, count, errors.count)
+
+    def _skip_for(self, worker: int, workers: int) -> int:
+        """Samples this worker served before a resume: DataLoader takes batches round-robin."""
+        served = self.skip_batches // workers + (1 if worker < self.skip_batches % workers else 0)
+        return served * self.batch_size
 
     @staticmethod
     def _stamp(sample: dict[str, Any], slot: int, errors: ErrorLog) -> dict[str, Any]:
@@ -204,17 +226,45 @@ class ShardStream(IterableDataset):
 
 
 class EpochLoader(DataLoader):
-    """A DataLoader that tells its ShardStream which epoch starts each time it is iterated."""
+    """A DataLoader for our iterable datasets that tells them which epoch starts, counts the batches
+    it serves, and saves/restores that position (Lightning checkpoints stateful loaders), so a
+    resumed run continues with the same data where it stopped."""
 
     def __init__(self, *args: Any, start_epoch: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.next_epoch = start_epoch
+        self._epoch: int | None = None
+        self._served = 0
+        self._skip = 0
+
+    def batches_per_epoch(self) -> int | None:
+        """Batches in one epoch on this rank, when the dataset knows."""
+        count = getattr(self.dataset, "batches_per_epoch", None)
+        return count(self.batch_size, max(self.num_workers, 1)) if callable(count) else None
 
     def __iter__(self):
         if hasattr(self.dataset, "epoch"):
             self.dataset.epoch = self.next_epoch
+        if hasattr(self.dataset, "skip_batches"):
+            self.dataset.skip_batches = self._skip
+        self._epoch, self._served, self._skip = self.next_epoch, self._skip, 0
         self.next_epoch += 1
-        return super().__iter__()
+        for batch in super().__iter__():
+            self._served += 1
+            yield batch
+
+    def state_dict(self) -> dict[str, int]:
+        """The epoch being read and how many batches of it were served."""
+        if self._epoch is None:
+            return {"epoch": self.next_epoch, "served": 0}
+        return {"epoch": self._epoch, "served": self._served}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        epoch, served = int(state["epoch"]), int(state["served"])
+        full = self.batches_per_epoch()
+        if full is not None and served >= full:  # saved at the end of an epoch: start the next one
+            epoch, served = epoch + 1, 0
+        self.next_epoch, self._skip = epoch, served
 
 
 def stamp_errors(samples: list[dict[str, Any]]) -> dict[int, int]:

@@ -1,0 +1,82 @@
+"""Which parameters of a reward model train: LoRA (peft) on the language model, the vision tower, all, or the head."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
+from torch import nn
+
+MODES = ("full", "lora", "head")
+QWEN_LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+CLIP_LORA_TARGETS = r".*(q_proj|k_proj|v_proj|out_proj|fc1|fc2)"
+
+
+@dataclass
+class TrainableParts:
+    """What trains.
+
+    Args:
+        mode: "full" (every weight; the tiny default, which has nothing pretrained to adapt), "lora"
+            (adapters on `lora_targets`; the default for real checkpoints) or "head" (head only).
+        lora_r, lora_alpha, lora_dropout: LoRA rank, scale numerator and dropout (VideoAlign: 64, 128).
+        lora_targets: regex of module names to adapt; None picks the backbone's language-model linears.
+        train_vision: also train the vision tower and merger fully (VideoAlign found it helps).
+        train_reward_token: train the added reward token's embedding row (only that row).
+    """
+
+    mode: str = "full"
+    lora_r: int = 64
+    lora_alpha: int = 128
+    lora_dropout: float = 0.0
+    lora_targets: str | None = None
+    train_vision: bool = False
+    train_reward_token: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+
+    def lora_config(self, backbone: nn.Module) -> LoraConfig:
+        """The peft config for this backbone."""
+        default = CLIP_LORA_TARGETS if type(backbone).__name__ == "CLIPBackbone" else QWEN_LORA_TARGETS
+        return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
+                          target_modules=self.lora_targets or default)
+
+
+def vision_tower(backbone: nn.Module) -> nn.Module:
+    """The vision tower (with merger) of a Qwen-VL or CLIP backbone."""
+    inner = backbone.model
+    return inner.model.visual if hasattr(inner, "model") and hasattr(inner.model, "visual") else inner.vision_model
+
+
+def apply_parts(reward_model: nn.Module, parts: TrainableParts) -> None:
+    """Set requires_grad (and inject LoRA adapters) on a RewardModel according to `parts`."""
+    backbone = reward_model.backbone
+    if parts.mode == "lora":
+        inject_adapter_in_model(parts.lora_config(backbone), backbone.model)
+    for name, param in backbone.named_parameters():
+        param.requires_grad = parts.mode == "full" or (parts.mode == "lora" and "lora_" in name)
+    if parts.train_vision:
+        for param in vision_tower(backbone).parameters():
+            param.requires_grad = True
+    token = getattr(backbone, "reward_token_id", None)
+    if parts.mode != "full" and parts.train_reward_token and token is not None:
+        train_embedding_rows(backbone.model.get_input_embeddings(), [token])
+    for param in reward_model.head.parameters():
+        param.requires_grad = True
+
+
+def train_embedding_rows(embedding: nn.Embedding, rows: list[int]) -> None:
+    """Make an embedding trainable but let only `rows` change (their gradient alone is kept)."""
+    embedding.weight.requires_grad = True
+    keep = torch.zeros(embedding.weight.shape[0], 1, dtype=embedding.weight.dtype)
+    keep[rows] = 1
+    embedding.weight.register_hook(lambda grad: grad * keep.to(grad.device, grad.dtype))
+
+
+def adapter_state_dict(backbone: nn.Module) -> dict[str, torch.Tensor]:
+    """The LoRA adapter weights of a backbone's model."""
+    return get_peft_model_state_dict(backbone.model)

@@ -1,0 +1,272 @@
+"""Qwen-VL reward backbones (Qwen2-VL, Qwen2.5-VL, Qwen3-VL): from a checkpoint, or tiny from a config.
+
+`QwenVLInputs` turns (prompt, image) lists into model inputs (picklable, runs in DataLoader
+workers); `QwenVLBackbone` runs the model and pools one vector per sequence for a reward head.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+import transformers
+from PIL import Image
+from torch import nn
+
+from zoo.reward.tokenizer import build_world_tokenizer
+
+log = logging.getLogger(__name__)
+
+FAMILIES = {  # family -> (config class, model class)
+    "qwen2_vl": ("Qwen2VLConfig", "Qwen2VLForConditionalGeneration"),
+    "qwen2_5_vl": ("Qwen2_5_VLConfig", "Qwen2_5_VLForConditionalGeneration"),
+    "qwen3_vl": ("Qwen3VLConfig", "Qwen3VLForConditionalGeneration"),
+}
+POOLINGS = ("special", "last", "mean")
+REAL_TEMPLATE = ("<|im_start|>user\n{image}Does the image follow every spatial relation in this description? "
+                 "{prompt}<|im_end|>\n<|im_start|>assistant\n")
+TINY_TEMPLATE = "{image}{prompt}"
+
+
+@dataclass
+class TinyQwenVL:
+    """Sizes of a tiny Qwen-VL built from a config (random weights, offline tokenizer).
+
+    `coord_channels` appends x/y coordinate planes to every patch (vision in_channels 5): absolute
+    position for a model that has never seen an image (see the README on the embedded default).
+    """
+
+    image_size: int = 64
+    patch_size: int = 8
+    hidden_size: int = 128
+    layers: int = 3
+    heads: int = 4
+    kv_heads: int = 2
+    vision_hidden_size: int = 64
+    vision_layers: int = 2
+    vision_heads: int = 4
+    coord_channels: bool = True
+    vocab_size: int = 512
+
+
+def _cls(name: str) -> type:
+    return getattr(transformers, name)
+
+
+def tiny_config(family: str, tiny: TinyQwenVL, tokenizer) -> Any:
+    """A tiny config of `family` whose special-token ids are the tokenizer's."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown Qwen-VL family {family!r}; expected one of {sorted(FAMILIES)}")
+    ids = {n: tokenizer.convert_tokens_to_ids(f"<|{n}|>") for n in ("image_pad", "video_pad", "vision_start", "vision_end")}
+    head_dim = tiny.hidden_size // tiny.heads
+    rope_half = head_dim // 2  # sum(mrope_section) must equal head_dim / 2
+    section = [rope_half - 2 * (rope_half // 3), rope_half // 3, rope_half // 3]
+    text = dict(vocab_size=len(tokenizer), hidden_size=tiny.hidden_size, intermediate_size=2 * tiny.hidden_size,
+                num_hidden_layers=tiny.layers, num_attention_heads=tiny.heads, num_key_value_heads=tiny.kv_heads,
+                max_position_embeddings=2048, pad_token_id=tokenizer.pad_token_id,
+                bos_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+                rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": section})
+    channels = 5 if tiny.coord_channels else 3
+    if family == "qwen2_vl":
+        vision = dict(depth=tiny.vision_layers, embed_dim=tiny.vision_hidden_size, hidden_size=tiny.hidden_size,
+                      mlp_ratio=2, num_heads=tiny.vision_heads, in_channels=channels, patch_size=tiny.patch_size)
+    else:
+        vision = dict(depth=tiny.vision_layers, hidden_size=tiny.vision_hidden_size,
+                      intermediate_size=2 * tiny.vision_hidden_size, num_heads=tiny.vision_heads, in_channels=channels,
+                      patch_size=tiny.patch_size, out_hidden_size=tiny.hidden_size)
+        if family == "qwen2_5_vl":
+            vision.update(window_size=tiny.image_size, fullatt_block_indexes=[tiny.vision_layers - 1])
+        else:
+            grid = tiny.image_size // tiny.patch_size
+            text.update(head_dim=head_dim)
+            vision.update(num_position_embeddings=grid * grid, deepstack_visual_indexes=[])
+    config_cls = _cls(FAMILIES[family][0])
+    return config_cls(text_config=text, vision_config=vision, image_token_id=ids["image_pad"],
+                      video_token_id=ids["video_pad"], vision_start_token_id=ids["vision_start"],
+                      vision_end_token_id=ids["vision_end"])
+
+
+def add_coordinate_planes(pixel_values: torch.Tensor, grid_thw: torch.Tensor, patch: int, merge: int,
+                          temporal: int) -> torch.Tensor:
+    """Append x and y planes in [-1, 1] to flattened Qwen patches (processor order), 3 -> 5 channels."""
+    chunks, start = [], 0
+    for t, h, w in grid_thw.tolist():
+        n = t * h * w
+        bh, bw, i, j = torch.meshgrid(torch.arange(h // merge), torch.arange(w // merge), torch.arange(merge),
+                                      torch.arange(merge), indexing="ij")
+        rows, cols = (bh * merge + i).flatten().float(), (bw * merge + j).flatten().float()
+        pix = torch.arange(patch).float() + 0.5
+        ys = (rows[:, None] * patch + pix) / (h * patch) * 2 - 1
+        xs = (cols[:, None] * patch + pix) / (w * patch) * 2 - 1
+        planes = torch.stack([xs[:, None, :].expand(-1, patch, -1), ys[:, :, None].expand(-1, -1, patch)], 1)
+        planes = planes[:, :, None].expand(-1, -1, temporal, -1, -1).repeat(t, 1, 1, 1, 1)
+        rgb = pixel_values[start:start + n].view(n, 3, -1)
+        chunks.append(torch.cat([rgb, planes.reshape(n, 2, -1).to(rgb.dtype)], 1).view(n, -1))
+        start += n
+    return torch.cat(chunks)
+
+
+@dataclass
+class QwenVLInputs:
+    """(prompt, image) lists -> input tensors: template filled at the token level, prompts truncated
+    to `max_prompt_tokens` (counted in `truncated`), `mm_token_type_ids` kept for M-RoPE."""
+
+    tokenizer: Any
+    image_processor: Any
+    template: str = TINY_TEMPLATE
+    pooling: str = "special"
+    reward_token: str = "<|Reward|>"
+    max_prompt_tokens: int = 256
+    coord_channels: bool = False
+    truncated: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        pieces = re.split(r"(\{image\}|\{prompt\})", self.template)
+        if pieces.count("{image}") != 1 or pieces.count("{prompt}") != 1:
+            raise ValueError(f"template must contain {{image}} and {{prompt}} once each: {self.template!r}")
+        self._pieces = [p if p in ("{image}", "{prompt}") else self.tokenizer.encode(p, add_special_tokens=False)
+                        for p in pieces if p]
+        tok = self.tokenizer
+        self.image_token_id = tok.convert_tokens_to_ids("<|image_pad|>")
+        self._vision = (tok.convert_tokens_to_ids("<|vision_start|>"), tok.convert_tokens_to_ids("<|vision_end|>"))
+        self._reward_id = tok.convert_tokens_to_ids(self.reward_token) if self.pooling == "special" else None
+        if self._reward_id is not None and self._reward_id == tok.unk_token_id:
+            raise ValueError(f"reward token {self.reward_token!r} is not in the tokenizer")
+
+    def prompt_ids(self, prompt: str) -> list[int]:
+        """Token ids of one prompt, truncated (with a warning) to `max_prompt_tokens`."""
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError(f"empty or non-text prompt: {prompt!r}")
+        ids = self.tokenizer.encode(prompt, add_special_tokens=False)
+        if len(ids) > self.max_prompt_tokens:
+            self.truncated += 1
+            log.warning("prompt of %d tokens truncated to %d (%d so far): %.60r...", len(ids),
+                        self.max_prompt_tokens, self.truncated, prompt)
+            ids = ids[: self.max_prompt_tokens]
+        return ids
+
+    def __call__(self, prompts: Sequence[str], images: Sequence[Image.Image]) -> dict[str, torch.Tensor]:
+        if len(prompts) != len(images):
+            raise ValueError(f"{len(prompts)} prompts but {len(images)} images")
+        vision = self.image_processor(images=[im.convert("RGB") for im in images], return_tensors="pt")
+        grid, pixels = vision["image_grid_thw"], vision["pixel_values"]
+        merge = self.image_processor.merge_size
+        if self.coord_channels:
+            pixels = add_coordinate_planes(pixels, grid, self.image_processor.patch_size, merge,
+                                           self.image_processor.temporal_patch_size)
+        sequences = []
+        for prompt, g in zip(prompts, grid):
+            n_image = int(g.prod()) // (merge * merge)
+            seq: list[int] = []
+            for piece in self._pieces:
+                if piece == "{image}":
+                    seq += [self._vision[0]] + [self.image_token_id] * n_image + [self._vision[1]]
+                elif piece == "{prompt}":
+                    seq += self.prompt_ids(prompt)
+                else:
+                    seq += piece
+            sequences.append(seq + ([self._reward_id] if self._reward_id is not None else []))
+        width = max(map(len, sequences))
+        input_ids = torch.full((len(sequences), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        attention = torch.zeros_like(input_ids)
+        for row, seq in enumerate(sequences):  # right padding; pooling gathers at the last real token
+            input_ids[row, : len(seq)] = torch.tensor(seq)
+            attention[row, : len(seq)] = 1
+        return {"input_ids": input_ids, "attention_mask": attention, "pixel_values": pixels,
+                "image_grid_thw": grid, "mm_token_type_ids": (input_ids == self.image_token_id).int()}
+
+
+def _image_processor(saved: str | None, pretrained: str, min_pixels: int, max_pixels: int, trust: bool):
+    """A saved processor as it was; a checkpoint's own with the pixel limits applied."""
+    if saved is not None:
+        return transformers.AutoImageProcessor.from_pretrained(saved, trust_remote_code=trust)
+    return transformers.AutoImageProcessor.from_pretrained(pretrained, min_pixels=min_pixels, max_pixels=max_pixels,
+                                                           trust_remote_code=trust)
+
+
+class QwenVLBackbone(nn.Module):
+    """A Qwen-VL model that embeds (image, prompt) into one vector for a reward head.
+
+    Args:
+        family: "qwen2_5_vl" (default), "qwen2_vl" or "qwen3_vl".
+        pretrained: local path or hub id for `from_pretrained`; None builds `tiny`.
+        tiny: sizes of the tiny model (used when `pretrained` is None).
+        template: text around the image and prompt, with {image} and {prompt} once each.
+        pooling: "special" (an added reward token, read at its position), "last" or "mean" (text tokens).
+        reward_token: the added special token for "special" pooling.
+        max_prompt_tokens: longer prompts are truncated with a warning and counted.
+        min_pixels, max_pixels: image processor limits for real checkpoints (HPSv3: 256 * 28 * 28).
+        dtype: weights dtype for real checkpoints ("bfloat16" on GPUs).
+        trust_remote_code: off by default; only for checkpoints you trust.
+        tokenizer_path, image_processor_path: saved ones (a scorer folder) instead of the checkpoint's.
+    """
+
+    def __init__(self, family: str = "qwen2_5_vl", pretrained: str | None = None, tiny: TinyQwenVL | None = None,
+                 template: str | None = None, pooling: str = "special", reward_token: str = "<|Reward|>",
+                 max_prompt_tokens: int = 256, min_pixels: int = 64 * 28 * 28, max_pixels: int = 256 * 28 * 28,
+                 dtype: str = "float32", trust_remote_code: bool = False, tokenizer_path: str | None = None,
+                 image_processor_path: str | None = None) -> None:
+        super().__init__()
+        self.family, self.pooling, self.pretrained = family, pooling, pretrained
+        extra = (reward_token,) if pooling == "special" else ()
+        if pretrained is None:
+            tiny = tiny or TinyQwenVL()
+            tokenizer = build_world_tokenizer(tiny.vocab_size, extra)
+            self.model = _cls(FAMILIES[family][1])(tiny_config(family, tiny, tokenizer))
+            processor = transformers.Qwen2VLImageProcessorPil(
+                min_pixels=tiny.image_size**2, max_pixels=tiny.image_size**2, patch_size=tiny.patch_size,
+                temporal_patch_size=2, merge_size=2, image_mean=[1.0] * 3, image_std=[0.5] * 3)  # white -> 0
+            template = template or TINY_TEMPLATE
+        else:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path or pretrained,
+                                                                   trust_remote_code=trust_remote_code)
+            if extra and tokenizer.convert_tokens_to_ids(extra[0]) in (None, tokenizer.unk_token_id):
+                tokenizer.add_special_tokens({"additional_special_tokens": list(extra)})
+            processor = _image_processor(image_processor_path, pretrained, min_pixels, max_pixels, trust_remote_code)
+            self.model = transformers.AutoModelForImageTextToText.from_pretrained(
+                pretrained, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code)
+            if len(tokenizer) > self.model.get_input_embeddings().weight.shape[0]:
+                self.model.resize_token_embeddings(len(tokenizer))
+            template = template or REAL_TEMPLATE
+        coords = getattr(self.model.config.vision_config, "in_channels", 3) == 5
+        self.inputs = QwenVLInputs(tokenizer, processor, template, pooling, reward_token, max_prompt_tokens, coords)
+        self.tiny = asdict(tiny) if pretrained is None else None
+
+    @property
+    def hidden_size(self) -> int:
+        """Width of the pooled vector."""
+        return self.model.config.text_config.hidden_size
+
+    @property
+    def reward_token_id(self) -> int | None:
+        """Id of the added reward token, if any."""
+        return self.inputs._reward_id
+
+    def _model_inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        keys = ("input_ids", "attention_mask", "pixel_values", "image_grid_thw", "mm_token_type_ids")
+        return {k: batch[k] for k in keys}
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Pooled hidden states, one row per sequence."""
+        hidden = self.model.model(**self._model_inputs(batch)).last_hidden_state
+        mask = batch["attention_mask"]
+        if self.pooling == "mean":
+            text = (mask * (1 - batch["mm_token_type_ids"])).unsqueeze(-1).to(hidden.dtype)
+            return (hidden * text).sum(1) / text.sum(1).clamp(min=1)
+        last = mask.sum(1) - 1
+        return hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
+
+    def caption_loss(self, batch: dict[str, torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
+        """Language-model loss with the model's own head (caption pretraining / fine-tuning)."""
+        return self.model(**self._model_inputs(batch), labels=labels).loss
+
+    def decoder_layers(self) -> list[nn.Module]:
+        """Transformer blocks of the language model and the vision tower (units for FSDP2 and checkpointing)."""
+        inner = self.model.model
+        return list(inner.language_model.layers) + list(inner.visual.blocks)

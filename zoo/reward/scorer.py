@@ -1,0 +1,147 @@
+"""Self-contained scorer folders: export a trained RewardModel, load it back, score (prompt, image) lists.
+
+Layout: scorer.json (backbone settings, head kind, weights kind, LoRA config), model/ (full weights,
+safetensors, via save_pretrained) or adapter.safetensors (LoRA, with the base checkpoint named in
+scorer.json), head.safetensors, tokenizer/, image_processor/. This is what GRPO calls.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from PIL import Image
+from safetensors.torch import load_file, save_file
+
+from zoo.reward.clip import CLIPBackbone
+from zoo.reward.model import RewardModel
+from zoo.reward.parts import TrainableParts, adapter_state_dict
+from zoo.reward.qwen_vl import QwenVLBackbone
+
+FORMAT = "zoo-scorer/1"
+REQUIRED = ("scorer.json", "head.safetensors", "tokenizer", "image_processor")
+
+
+class ScorerFolderError(FileNotFoundError):
+    """A scorer folder lacks a file or holds an unknown format."""
+
+
+def _backbone_settings(backbone) -> dict[str, Any]:
+    if isinstance(backbone, QwenVLBackbone):
+        inputs = backbone.inputs
+        return {"class": "QwenVLBackbone", "family": backbone.family, "pooling": inputs.pooling,
+                "template": inputs.template, "reward_token": inputs.reward_token,
+                "max_prompt_tokens": inputs.max_prompt_tokens, "pretrained": backbone.pretrained}
+    if isinstance(backbone, CLIPBackbone):
+        return {"class": "CLIPBackbone", "max_prompt_tokens": backbone.inputs.max_prompt_tokens,
+                "pretrained": backbone.pretrained}
+    raise TypeError(f"cannot export a backbone of type {type(backbone).__name__}")
+
+
+def export_scorer(model: RewardModel, folder: Path, parts: TrainableParts | None = None,
+                  state_dict: dict[str, torch.Tensor] | None = None, extra: dict | None = None) -> Path:
+    """Write a scorer folder atomically (a temporary folder renamed into place).
+
+    `state_dict` may be a full (unsharded) state dict of `model` gathered from FSDP2 shards.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        if state_dict is not None:
+            model.load_state_dict(state_dict)
+        backbone = model.backbone
+        lora = parts is not None and parts.mode == "lora" and backbone.pretrained is not None
+        if lora:
+            save_file({k: v.detach().cpu().contiguous() for k, v in adapter_state_dict(backbone).items()},
+                      tmp / "adapter.safetensors")
+            extra_rows = {}
+            token = getattr(backbone, "reward_token_id", None)
+            if token is not None:
+                extra_rows["reward_token_row"] = backbone.model.get_input_embeddings().weight[token].detach().cpu().clone()
+            if extra_rows:
+                save_file(extra_rows, tmp / "embedding_rows.safetensors")
+        else:
+            backbone.model.save_pretrained(tmp / "model", safe_serialization=True)
+        backbone.inputs.tokenizer.save_pretrained(tmp / "tokenizer")
+        backbone.inputs.image_processor.save_pretrained(tmp / "image_processor")
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.head.state_dict().items()}, tmp / "head.safetensors")
+        meta = {"format": FORMAT, "backbone": _backbone_settings(backbone), "head": model.head_kind,
+                "weights": "adapter" if lora else "full",
+                "lora": {"r": parts.lora_r, "alpha": parts.lora_alpha, "targets": parts.lora_targets} if lora else None,
+                **(extra or {})}
+        (tmp / "scorer.json").write_text(json.dumps(meta, indent=2))
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def load_reward_model(folder: Path, device: str | torch.device = "cpu") -> tuple[RewardModel, dict[str, Any]]:
+    """Rebuild the RewardModel of a scorer folder (weights loaded, eval mode) and its settings."""
+    folder = Path(folder)
+    missing = [name for name in REQUIRED if not (folder / name).exists()]
+    if missing:
+        raise ScorerFolderError(f"scorer folder {folder} lacks {missing}")
+    meta = json.loads((folder / "scorer.json").read_text())
+    if meta.get("format") != FORMAT:
+        raise ScorerFolderError(f"{folder / 'scorer.json'}: unknown format {meta.get('format')!r}, expected {FORMAT!r}")
+    settings = dict(meta["backbone"])
+    kind = settings.pop("class")
+    weights = folder / "model" if meta["weights"] == "full" else settings["pretrained"]
+    if meta["weights"] == "full" and not (folder / "model").exists():
+        raise ScorerFolderError(f"scorer folder {folder} lacks 'model' (full weights)")
+    if meta["weights"] == "adapter" and not (folder / "adapter.safetensors").exists():
+        raise ScorerFolderError(f"scorer folder {folder} lacks 'adapter.safetensors'")
+    settings.pop("pretrained")
+    common = dict(pretrained=str(weights), tokenizer_path=str(folder / "tokenizer"),
+                  image_processor_path=str(folder / "image_processor"))
+    backbone = QwenVLBackbone(**settings, **common) if kind == "QwenVLBackbone" else CLIPBackbone(**settings, **common)
+    model = RewardModel(backbone, head=meta["head"])
+    if meta["weights"] == "adapter":
+        lora = meta["lora"]
+        parts = TrainableParts(mode="lora", lora_r=lora["r"], lora_alpha=lora["alpha"], lora_targets=lora["targets"])
+        from peft import inject_adapter_in_model, set_peft_model_state_dict
+        inject_adapter_in_model(parts.lora_config(backbone), backbone.model)
+        set_peft_model_state_dict(backbone.model, load_file(folder / "adapter.safetensors"))
+        rows = folder / "embedding_rows.safetensors"
+        if rows.exists() and backbone.reward_token_id is not None:
+            with torch.no_grad():
+                backbone.model.get_input_embeddings().weight[backbone.reward_token_id] = load_file(rows)["reward_token_row"]
+    model.head.load_state_dict(load_file(folder / "head.safetensors"))
+    return model.to(device).eval(), meta
+
+
+class Scorer:
+    """Scores (prompt, image) lists in batches with a loaded scorer folder."""
+
+    def __init__(self, folder: Path, device: str | torch.device = "cpu", batch_size: int = 32) -> None:
+        self.model, self.meta = load_reward_model(folder, device)
+        self.batch_size = batch_size
+
+    @property
+    def truncated(self) -> int:
+        """Prompts truncated to the model's limit so far."""
+        return self.model.inputs.truncated
+
+    def score(self, prompts: Sequence[str], images: Sequence[Image.Image], batch_size: int | None = None) -> list[float]:
+        """Mean scores, in order."""
+        if len(prompts) != len(images):
+            raise ValueError(f"{len(prompts)} prompts but {len(images)} images")
+        size = batch_size or self.batch_size
+        scores: list[float] = []
+        for start in range(0, len(prompts), size):
+            scores += self.model.score(prompts[start:start + size], images[start:start + size]).tolist()
+        return scores
+
+
+def load(folder: Path, device: str | torch.device = "cpu", batch_size: int = 32) -> Scorer:
+    """Load a scorer folder: `zoo.reward.scorer.load(path).score(prompts, images)`."""
+    return Scorer(folder, device, batch_size)
