@@ -12,6 +12,8 @@ from zoo.data.stream import EpochLoader, ShardStream, stamp_errors
 from zoo.data.urls import expand_urls
 
 Urls = str | Sequence[str] | None
+SPLITS = ("train", "val", "test")
+STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), "predict": ()}
 
 
 class PairDecoder:
@@ -98,12 +100,12 @@ class PreferencePairDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         """Expand and check the shard specs (a missing shard fails here, naming it)."""
         for split, spec in self.specs.items():
-            if spec is not None and split not in self.urls:
+            if split in STAGE_SPLITS.get(stage, SPLITS) and spec is not None and split not in self.urls:
                 self.urls[split] = expand_urls(spec, self.allow_shell_urls)
 
     def _stream(self, split: str) -> ShardStream:
         if split not in self.urls:
-            self.setup()
+            self.setup({"train": "fit", "val": "validate", "test": "test"}[split])
         if split not in self.urls:
             raise ValueError(f"no {split} shards configured: set data.init_args.{split}")
         train = split == "train"

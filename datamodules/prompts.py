@@ -14,6 +14,8 @@ from zoo.data.stream import EpochLoader, ErrorLog, iter_tar_samples, reader_slot
 from zoo.data.urls import expand_urls
 
 Urls = str | Sequence[str] | None
+SPLITS = ("train", "val", "test")
+STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), "predict": ()}
 
 
 def load_prompts(urls: list[str], on_error: str = "skip", allow_shell_urls: bool = False) -> tuple[list[dict], int]:
@@ -115,14 +117,14 @@ class PromptDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         """Read the prompts of every configured split (a missing shard fails here, naming it)."""
         for split, spec in self.specs.items():
-            if spec is not None and split not in self.prompts:
+            if split in STAGE_SPLITS.get(stage, SPLITS) and spec is not None and split not in self.prompts:
                 urls = expand_urls(spec, self.allow_shell_urls)
                 self.prompts[split], self.corrupt[split] = load_prompts(urls, self.on_error, self.allow_shell_urls)
                 if not self.prompts[split]:
                     raise ValueError(f"no readable prompts in {split} shards {spec!r}")
 
     def _split(self, split: str) -> list[dict]:
-        self.setup()
+        self.setup({"train": "fit", "val": "validate", "test": "test"}[split])
         if split not in self.prompts:
             raise ValueError(f"no {split} prompts configured: set data.init_args.{split}")
         return self.prompts[split]

@@ -1,0 +1,156 @@
+"""RewardModule: trains a SpatialScore reward model on preference pairs (Lightning glue only)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.strategies import ModelParallelStrategy
+from torch import nn
+
+from zoo.reward.heads import mean_score
+from zoo.reward.losses import BradleyTerry
+from zoo.reward.metrics import BUCKETS, PairwiseAccuracy, format_table
+from zoo.reward.model import RewardModel
+from zoo.reward.parts import TrainableParts, apply_parts
+from zoo.reward.scorer import export_scorer
+from zoo.reward.sharding import full_state_dict, load_backbone_weights, shard_backbone
+
+log = logging.getLogger(__name__)
+
+
+class PairCollator:
+    """Pair samples -> one model batch of 2B sequences (chosen first, then rejected)."""
+
+    def __init__(self, inputs) -> None:
+        self.inputs = inputs
+
+    def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
+        from zoo.data.stream import stamp_errors
+
+        prompts = [s["prompt"] for s in samples]
+        images = [s["chosen"] for s in samples] + [s["rejected"] for s in samples]
+        before = self.inputs.truncated
+        batch = self.inputs(prompts + prompts, images)
+        return {"inputs": batch, "n_perturbations": torch.tensor([s["n_perturbations"] for s in samples]),
+                "tie": torch.tensor([bool(s["meta"].get("tie", False)) for s in samples]),
+                "key": [s["key"] for s in samples], "truncated": self.inputs.truncated - before,
+                "data_errors": stamp_errors(samples)}
+
+
+class RewardModule(L.LightningModule):
+    """SpatialScore training: backbone + head scored on chosen and rejected, a preference loss, and
+    pairwise accuracy by perturbation bucket.
+
+    Args:
+        backbone: a reward backbone (QwenVLBackbone, CLIPBackbone, ...), chosen in YAML by class_path.
+        head: "linear" (one score) or "mlp" ((mu, log sigma) for UncertaintyLoss).
+        loss: BradleyTerry (default), BradleyTerryTies or UncertaintyLoss.
+        parts: what trains (full, LoRA, head; vision tower; reward-token row).
+        lr, weight_decay, warmup_steps, betas: AdamW with linear warm-up, then constant.
+        init_from: a folder with `model/` weights (a caption-pretraining export or a scorer) to start from.
+        export_dir: where to write the scorer folder when fitting ends.
+        activation_checkpointing: recompute transformer blocks in the backward pass.
+    """
+
+    def __init__(self, backbone: nn.Module, head: str = "linear", loss: nn.Module | None = None,
+                 parts: TrainableParts | None = None, lr: float = 1e-4, weight_decay: float = 0.0,
+                 warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), init_from: str | None = None,
+                 export_dir: str | None = None, activation_checkpointing: bool = False) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["backbone", "loss"])
+        if init_from:
+            load_backbone_weights(backbone, Path(init_from))
+        self.model = RewardModel(backbone, head)
+        self.parts = parts or TrainableParts()
+        apply_parts(self.model, self.parts)
+        self.loss_fn = loss or BradleyTerry()
+        self.val_acc, self.test_acc = PairwiseAccuracy(), PairwiseAccuracy()
+        self.truncated = 0
+
+    # data glue -----------------------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        """Give the datamodule this backbone's collator (tokenizer and image processor run in its workers)."""
+        datamodule = getattr(self.trainer, "datamodule", None)
+        if datamodule is not None and hasattr(datamodule, "collate_fn"):
+            datamodule.collate_fn = PairCollator(self.model.inputs)
+
+    def configure_model(self) -> None:
+        """FSDP2: shard each transformer block, then the backbone, when the strategy has a device mesh."""
+        if isinstance(self.trainer.strategy, ModelParallelStrategy):
+            shard_backbone(self.model.backbone, self.device_mesh, self.hparams.activation_checkpointing)
+
+    # steps --------------------------------------------------------------------------------------
+    def _scores(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.model(batch["inputs"])
+        half = out.shape[0] // 2
+        self.truncated += int(batch.get("truncated", 0))
+        return out[:half], out[half:]
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
+        chosen, rejected = self._scores(batch)
+        loss = self.loss_fn(chosen, rejected, batch.get("tie"))
+        acc = (mean_score(chosen) > mean_score(rejected)).float().mean()
+        self.log_dict({"train/loss": loss, "train/acc": acc}, prog_bar=True, batch_size=chosen.shape[0])
+        if self.truncated:
+            self.log("train/truncated_prompts", float(self.truncated), reduce_fx="sum")
+        return loss
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        chosen, rejected = self._scores(batch)
+        self.val_acc.update(mean_score(chosen), mean_score(rejected), batch["n_perturbations"])
+        self.log("val/loss", self.loss_fn(chosen, rejected, batch.get("tie")), batch_size=chosen.shape[0],
+                 sync_dist=True)
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        chosen, rejected = self._scores(batch)
+        self.test_acc.update(mean_score(chosen), mean_score(rejected), batch["n_perturbations"])
+
+    def _log_accuracy(self, metric: PairwiseAccuracy, prefix: str) -> dict[str, float]:
+        values = {k: float(v) for k, v in metric.compute().items()}
+        metric.reset()
+        self.log_dict({f"{prefix}/acc_{_slug(b)}": values[b] for b in BUCKETS if values[b] == values[b]},
+                      prog_bar=prefix == "val")
+        return values
+
+    def on_validation_epoch_end(self) -> None:
+        self.last_val = self._log_accuracy(self.val_acc, "val")
+
+    def on_test_epoch_end(self) -> None:
+        self.last_test = self._log_accuracy(self.test_acc, "test")
+        if self.trainer.is_global_zero:
+            name = type(self.model.backbone).__name__
+            print("\n" + format_table({name: self.last_test}) + f"\n(pairs: {int(self.last_test['n Overall'])})")
+
+    # optimisation -------------------------------------------------------------------------------
+    def configure_optimizers(self):
+        decay, no_decay = [], []
+        for name, param in self.model.named_parameters():
+            if param.requires_grad:
+                (no_decay if param.ndim < 2 or "embed" in name or "norm" in name else decay).append(param)
+        groups = [{"params": decay, "weight_decay": self.hparams.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=tuple(self.hparams.betas))
+        warmup = max(self.hparams.warmup_steps, 0)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / (warmup + 1)))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    # export -------------------------------------------------------------------------------------
+    def export(self, folder: str | Path) -> Path | None:
+        """Write a scorer folder (gathers FSDP2 shards; rank 0 writes)."""
+        state = full_state_dict(self.model)
+        if self.trainer is None or self.trainer.is_global_zero:
+            return export_scorer(self.model, Path(folder), self.parts, state)
+        return None
+
+    def on_fit_end(self) -> None:
+        if self.hparams.export_dir:
+            path = self.export(self.hparams.export_dir)
+            if path is not None:
+                log.info("scorer exported to %s", path)
+
+
+def _slug(bucket: str) -> str:
+    return {"1 Pert.": "1pert", "2-3 Pert.": "2_3pert", "Overall": "overall"}[bucket]

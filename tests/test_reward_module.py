@@ -1,0 +1,73 @@
+"""RewardModule through Lightning: fit, export, test table, and resume with the same step and data position."""
+
+from __future__ import annotations
+
+import lightning as L
+import pytest
+import torch
+
+from datamodules import PreferencePairDataModule
+from modules.reward import RewardModule
+from zoo.reward.parts import TrainableParts
+from zoo.reward.qwen_vl import QwenVLBackbone, TinyQwenVL
+from zoo.reward.scorer import load
+
+TINY = TinyQwenVL(image_size=48, patch_size=8, hidden_size=32, layers=1, heads=2, kv_heads=1, vision_hidden_size=32,
+                  vision_layers=1, vision_heads=2)
+
+
+class KeyLog(L.Callback):
+    """Records the pair keys of every training batch and the step they were used at."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, list[str]]] = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.keys.append((trainer.global_step, list(batch["key"])))
+
+
+def _data(spatial_set, workers=0):
+    return PreferencePairDataModule(train=str(spatial_set / "pairs" / "train-*.tar"),
+                                    val=str(spatial_set / "pairs" / "val-*.tar"),
+                                    test=str(spatial_set / "pairs" / "test-*.tar"), batch_size=4, eval_batch_size=8,
+                                    num_workers=workers, train_samples_per_epoch=40, shuffle_buffer=4, seed=5)
+
+
+def _module(**kwargs):
+    torch.manual_seed(0)
+    return RewardModule(QwenVLBackbone(tiny=TINY), lr=1e-3, **kwargs)
+
+
+def _trainer(tmp_path, max_steps, callbacks=(), **kwargs):
+    return L.Trainer(max_steps=max_steps, accelerator="cpu", logger=False, enable_progress_bar=False,
+                     enable_model_summary=False, default_root_dir=tmp_path, callbacks=list(callbacks), **kwargs)
+
+
+def test_fit_exports_a_scorer_and_test_prints_the_table(spatial_set, tmp_path, capsys):
+    module = _module(export_dir=str(tmp_path / "scorer"), parts=TrainableParts(mode="full"))
+    trainer = _trainer(tmp_path, 4, enable_checkpointing=False, limit_val_batches=1, val_check_interval=2)
+    trainer.fit(module, datamodule=_data(spatial_set))
+    assert trainer.global_step == 4 and (tmp_path / "scorer" / "scorer.json").exists()
+    assert {"val/acc_overall", "train/loss"} <= set(trainer.callback_metrics)
+    trainer.test(module, datamodule=_data(spatial_set))
+    printed = capsys.readouterr().out
+    assert "| model | 1 Pert. | 2-3 Pert. | Overall |" in printed and "(pairs: 40)" in printed
+    scorer = load(tmp_path / "scorer")
+    assert scorer.meta["weights"] == "full"
+
+
+@pytest.mark.parametrize("workers,stop", [(2, 3), (0, 10)])  # 10 batches per epoch: 10 = its end
+def test_resumed_run_continues_with_the_same_step_and_data(spatial_set, tmp_path, workers, stop):
+    straight = KeyLog()
+    _trainer(tmp_path / "a", 14, [straight], enable_checkpointing=False, limit_val_batches=0).fit(
+        _module(), datamodule=_data(spatial_set, workers))
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    ckpt = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=stop, save_top_k=-1)
+    first = KeyLog()
+    _trainer(tmp_path / "b", stop, [first, ckpt], limit_val_batches=0).fit(_module(), datamodule=_data(spatial_set, workers))
+    path = next((tmp_path / "ckpt").glob(f"*step={stop}*.ckpt"))
+    second = KeyLog()
+    trainer = _trainer(tmp_path / "c", 14, [second], limit_val_batches=0, enable_checkpointing=False)
+    trainer.fit(_module(), datamodule=_data(spatial_set, workers), ckpt_path=str(path))
+    assert trainer.global_step == 14
+    assert first.keys + second.keys == straight.keys
