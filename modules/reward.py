@@ -17,7 +17,7 @@ from zoo.reward.metrics import BUCKETS, PairwiseAccuracy, format_table
 from zoo.reward.model import RewardModel
 from zoo.reward.parts import TrainableParts, apply_parts
 from zoo.reward.scorer import export_scorer
-from zoo.reward.sharding import full_state_dict, load_backbone_weights, shard_backbone
+from zoo.reward.sharding import full_state_dict, load_backbone_weights, shard_backbone, shard_module
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,10 @@ class RewardModule(L.LightningModule):
             datamodule.collate_fn = PairCollator(self.model.inputs)
 
     def configure_model(self) -> None:
-        """FSDP2: shard each transformer block, then the backbone, when the strategy has a device mesh."""
+        """FSDP2: shard each transformer block, then the backbone and the head, when the strategy has a device mesh."""
         if isinstance(self.trainer.strategy, ModelParallelStrategy):
             shard_backbone(self.model.backbone, self.device_mesh, self.hparams.activation_checkpointing)
+            shard_module(self.model.head, self.device_mesh)  # so its gradients are reduced across ranks
 
     # steps --------------------------------------------------------------------------------------
     def _scores(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:

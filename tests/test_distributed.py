@@ -38,3 +38,31 @@ def test_two_process_validation_sees_every_key_once_and_groups_span_ranks(spatia
         assert any(len({r for r, _ in m}) == 2 for m in members.values())
     prompt_keys = [k for rank in seen for k in rank["prompt_eval_keys"]]
     assert len(prompt_keys) == 20 == len(set(prompt_keys))
+
+
+@pytest.mark.slow
+def test_reward_module_trains_with_ddp_and_fsdp2_on_two_processes(spatial_set, tmp_path):
+    from zoo.reward.qwen_vl import QwenVLBackbone
+    from zoo.reward.scorer import load
+
+    checkpoint = tmp_path / "ckpt"
+    sys.path.insert(0, str(Path(__file__).parent / "dist"))
+    from reward_parallel import TINY  # the sizes the script trains at
+    backbone = QwenVLBackbone(tiny=TINY)
+    backbone.model.save_pretrained(checkpoint)
+    backbone.inputs.tokenizer.save_pretrained(checkpoint)
+    backbone.inputs.image_processor.save_pretrained(checkpoint)
+    out = tmp_path / "report.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+           str(Path(__file__).parent / "dist" / "reward_parallel.py"), str(spatial_set / "pairs" / "train-*.tar"),
+           str(spatial_set / "pairs" / "val-*.tar"), str(out), str(checkpoint), str(tmp_path / "export")]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["ddp"]["step"] == 3 and not report["ddp"]["sharded"]
+    assert report["fsdp2"]["step"] == 3 and report["fsdp2"]["sharded"]
+    for name in ("ddp", "fsdp2"):
+        assert report[name]["loss"] == report[name]["loss"]  # finite
+        scorer = load(tmp_path / "export" / name)
+        assert scorer.meta["weights"] == ("full" if name == "ddp" else "adapter")

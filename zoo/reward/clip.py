@@ -93,10 +93,13 @@ class CLIPBackbone(nn.Module):
         tokenizer_path, image_processor_path: saved ones (a scorer folder) instead of the checkpoint's.
     """
 
+    unused_by_reward = ("model.logit_scale",)
+
     def __init__(self, pretrained: str | None = None, tiny: TinyCLIP | None = None, max_prompt_tokens: int = 77,
                  trust_remote_code: bool = False, tokenizer_path: str | None = None,
                  image_processor_path: str | None = None) -> None:
         super().__init__()
+        self.init_kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         self.pretrained = pretrained
         if pretrained is None:
             tiny = tiny or TinyCLIP()
@@ -142,3 +145,12 @@ class CLIPBackbone(nn.Module):
     def decoder_layers(self) -> list[nn.Module]:
         """Transformer blocks of both towers (units for FSDP2 and checkpointing)."""
         return list(self.model.text_model.encoder.layers) + list(self.model.vision_model.encoder.layers)
+
+    def fsdp_roots(self) -> list[nn.Module]:
+        """Modules whose forward is called (the towers and projections), sharded after the blocks."""
+        m = self.model
+        return [m.vision_model, m.text_model, m.visual_projection, m.text_projection]
+
+    def rebuild(self) -> "CLIPBackbone":
+        """A new backbone with the same settings (fresh weights), e.g. to export gathered FSDP2 shards."""
+        return type(self)(**self.init_kwargs)

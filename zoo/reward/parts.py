@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import torch
-from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
+from peft import LoraConfig, inject_adapter_in_model
 from torch import nn
 
 MODES = ("full", "lora", "head")
@@ -23,7 +22,7 @@ class TrainableParts:
         lora_r, lora_alpha, lora_dropout: LoRA rank, scale numerator and dropout (VideoAlign: 64, 128).
         lora_targets: regex of module names to adapt; None picks the backbone's language-model linears.
         train_vision: also train the vision tower and merger fully (VideoAlign found it helps).
-        train_reward_token: train the added reward token's embedding row (only that row).
+        train_reward_token: train the added reward token's embedding (a parameter of its own).
     """
 
     mode: str = "full"
@@ -62,21 +61,12 @@ def apply_parts(reward_model: nn.Module, parts: TrainableParts) -> None:
     if parts.train_vision:
         for param in vision_tower(backbone).parameters():
             param.requires_grad = True
-    token = getattr(backbone, "reward_token_id", None)
-    if parts.mode != "full" and parts.train_reward_token and token is not None:
-        train_embedding_rows(backbone.model.get_input_embeddings(), [token])
+    reward_token = getattr(backbone, "reward_token", None)
+    if reward_token is not None:
+        reward_token.weight.requires_grad = parts.mode == "full" or parts.train_reward_token
+    unused = tuple(getattr(backbone, "unused_by_reward", ()))
+    for name, param in backbone.named_parameters():
+        if name.startswith(unused):  # e.g. the LM head: scoring never reaches it (DDP needs every grad used)
+            param.requires_grad = False
     for param in reward_model.head.parameters():
         param.requires_grad = True
-
-
-def train_embedding_rows(embedding: nn.Embedding, rows: list[int]) -> None:
-    """Make an embedding trainable but let only `rows` change (their gradient alone is kept)."""
-    embedding.weight.requires_grad = True
-    keep = torch.zeros(embedding.weight.shape[0], 1, dtype=embedding.weight.dtype)
-    keep[rows] = 1
-    embedding.weight.register_hook(lambda grad: grad * keep.to(grad.device, grad.dtype))
-
-
-def adapter_state_dict(backbone: nn.Module) -> dict[str, torch.Tensor]:
-    """The LoRA adapter weights of a backbone's model."""
-    return get_peft_model_state_dict(backbone.model)

@@ -190,6 +190,19 @@ def _image_processor(saved: str | None, pretrained: str, min_pixels: int, max_pi
                                                            trust_remote_code=trust)
 
 
+class RewardTokenEmbedding(nn.Module):
+    """The added reward token's embedding, written over the token embedding's output at its positions."""
+
+    def __init__(self, row: torch.Tensor, token_id: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(row)
+        self.token_id = token_id
+
+    def forward(self, input_ids: torch.Tensor, embeds: torch.Tensor) -> torch.Tensor:
+        at_token = (input_ids == self.token_id).unsqueeze(-1)
+        return torch.where(at_token, self.weight.to(embeds.dtype), embeds)
+
+
 class QwenVLBackbone(nn.Module):
     """A Qwen-VL model that embeds (image, prompt) into one vector for a reward head.
 
@@ -207,12 +220,15 @@ class QwenVLBackbone(nn.Module):
         tokenizer_path, image_processor_path: saved ones (a scorer folder) instead of the checkpoint's.
     """
 
+    unused_by_reward = ("model.lm_head.",)
+
     def __init__(self, family: str = "qwen2_5_vl", pretrained: str | None = None, tiny: TinyQwenVL | None = None,
                  template: str | None = None, pooling: str = "special", reward_token: str = "<|Reward|>",
                  max_prompt_tokens: int = 256, min_pixels: int = 64 * 28 * 28, max_pixels: int = 256 * 28 * 28,
                  dtype: str = "float32", trust_remote_code: bool = False, tokenizer_path: str | None = None,
                  image_processor_path: str | None = None) -> None:
         super().__init__()
+        self.init_kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         self.family, self.pooling, self.pretrained = family, pooling, pretrained
         extra = (reward_token,) if pooling == "special" else ()
         if pretrained is None:
@@ -236,6 +252,14 @@ class QwenVLBackbone(nn.Module):
             template = template or REAL_TEMPLATE
         coords = getattr(self.model.config.vision_config, "in_channels", 3) == 5
         self.inputs = QwenVLInputs(tokenizer, processor, template, pooling, reward_token, max_prompt_tokens, coords)
+        # the reward token's embedding is a module of its own, applied by a hook on the token embedding:
+        # it trains alone (LoRA, frozen embeddings) and shards with FSDP2 like any other unit
+        self.reward_token = None
+        if self.inputs._reward_id is not None:
+            row = self.model.get_input_embeddings().weight[self.inputs._reward_id].detach().clone().float()
+            self.reward_token = RewardTokenEmbedding(row, self.inputs._reward_id)
+            self.model.get_input_embeddings().register_forward_hook(
+                lambda module, args, out: self.reward_token(args[0], out))
         self.tiny = asdict(tiny) if pretrained is None else None
 
     @property
@@ -270,3 +294,13 @@ class QwenVLBackbone(nn.Module):
         """Transformer blocks of the language model and the vision tower (units for FSDP2 and checkpointing)."""
         inner = self.model.model
         return list(inner.language_model.layers) + list(inner.visual.blocks)
+
+    def fsdp_roots(self) -> list[nn.Module]:
+        """Modules whose forward is called, sharded after the blocks: the reward token, the inner model
+        (scoring calls it directly), then the whole model (the LM head, for caption losses)."""
+        token = [self.reward_token] if self.reward_token is not None else []
+        return token + [self.model.model, self.model]
+
+    def rebuild(self) -> "QwenVLBackbone":
+        """A new backbone with the same settings (fresh weights), e.g. to export gathered FSDP2 shards."""
+        return type(self)(**self.init_kwargs)

@@ -2,7 +2,8 @@
 
 Layout: scorer.json (backbone settings, head kind, weights kind, LoRA config), model/ (full weights,
 safetensors, via save_pretrained) or adapter.safetensors (LoRA, with the base checkpoint named in
-scorer.json), head.safetensors, tokenizer/, image_processor/. This is what GRPO calls.
+scorer.json), head.safetensors, reward_token.safetensors (the added token's embedding), tokenizer/,
+image_processor/. This is what GRPO calls.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from zoo.reward.clip import CLIPBackbone
 from zoo.reward.model import RewardModel
-from zoo.reward.parts import TrainableParts, adapter_state_dict
+from zoo.reward.parts import TrainableParts
 from zoo.reward.qwen_vl import QwenVLBackbone
 
 FORMAT = "zoo-scorer/1"
@@ -42,34 +43,40 @@ def _backbone_settings(backbone) -> dict[str, Any]:
     raise TypeError(f"cannot export a backbone of type {type(backbone).__name__}")
 
 
+def _adapter_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """LoRA tensors of a backbone-model state dict, named as peft saves them (adapter name dropped)."""
+    return {k.replace(".default", ""): v for k, v in state.items() if "lora_" in k}
+
+
 def export_scorer(model: RewardModel, folder: Path, parts: TrainableParts | None = None,
                   state_dict: dict[str, torch.Tensor] | None = None, extra: dict | None = None) -> Path:
     """Write a scorer folder atomically (a temporary folder renamed into place).
 
-    `state_dict` may be a full (unsharded) state dict of `model` gathered from FSDP2 shards.
+    `state_dict` is a full (unsharded) state dict of `model` gathered from FSDP2 shards; without it
+    the model's own (unsharded) weights are written.
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        if state_dict is not None:
-            model.load_state_dict(state_dict)
+        state = {k: v.detach().cpu() for k, v in (state_dict if state_dict is not None else model.state_dict()).items()}
         backbone = model.backbone
+        inner = {k[len("backbone.model."):]: v for k, v in state.items() if k.startswith("backbone.model.")}
         lora = parts is not None and parts.mode == "lora" and backbone.pretrained is not None
         if lora:
-            save_file({k: v.detach().cpu().contiguous() for k, v in adapter_state_dict(backbone).items()},
-                      tmp / "adapter.safetensors")
-            extra_rows = {}
-            token = getattr(backbone, "reward_token_id", None)
-            if token is not None:
-                extra_rows["reward_token_row"] = backbone.model.get_input_embeddings().weight[token].detach().cpu().clone()
-            if extra_rows:
-                save_file(extra_rows, tmp / "embedding_rows.safetensors")
+            save_file({k: v.contiguous() for k, v in _adapter_tensors(inner).items()}, tmp / "adapter.safetensors")
         else:
-            backbone.model.save_pretrained(tmp / "model", safe_serialization=True)
+            target = backbone.rebuild() if state_dict is not None else backbone
+            if state_dict is not None:
+                target.model.load_state_dict(inner)
+            target.model.save_pretrained(tmp / "model", safe_serialization=True)
         backbone.inputs.tokenizer.save_pretrained(tmp / "tokenizer")
         backbone.inputs.image_processor.save_pretrained(tmp / "image_processor")
-        save_file({k: v.detach().cpu().contiguous() for k, v in model.head.state_dict().items()}, tmp / "head.safetensors")
+        head = {k[len("head."):]: v.contiguous() for k, v in state.items() if k.startswith("head.")}
+        save_file(head, tmp / "head.safetensors")
+        if "backbone.reward_token.weight" in state:
+            save_file({"reward_embedding": state["backbone.reward_token.weight"].contiguous()},
+                      tmp / "reward_token.safetensors")
         meta = {"format": FORMAT, "backbone": _backbone_settings(backbone), "head": model.head_kind,
                 "weights": "adapter" if lora else "full",
                 "lora": {"r": parts.lora_r, "alpha": parts.lora_alpha, "targets": parts.lora_targets} if lora else None,
@@ -111,10 +118,12 @@ def load_reward_model(folder: Path, device: str | torch.device = "cpu") -> tuple
         from peft import inject_adapter_in_model, set_peft_model_state_dict
         inject_adapter_in_model(parts.lora_config(backbone), backbone.model)
         set_peft_model_state_dict(backbone.model, load_file(folder / "adapter.safetensors"))
-        rows = folder / "embedding_rows.safetensors"
-        if rows.exists() and backbone.reward_token_id is not None:
-            with torch.no_grad():
-                backbone.model.get_input_embeddings().weight[backbone.reward_token_id] = load_file(rows)["reward_token_row"]
+    if getattr(backbone, "reward_token", None) is not None:
+        token_file = folder / "reward_token.safetensors"
+        if not token_file.exists():
+            raise ScorerFolderError(f"scorer folder {folder} lacks 'reward_token.safetensors'")
+        with torch.no_grad():
+            backbone.reward_token.weight.copy_(load_file(token_file)["reward_embedding"])
     model.head.load_state_dict(load_file(folder / "head.safetensors"))
     return model.to(device).eval(), meta
 

@@ -8,20 +8,34 @@ import torch
 from torch import nn
 
 
+def _data_mesh(mesh):
+    names = getattr(mesh, "mesh_dim_names", None) or ()
+    return mesh["data_parallel"] if "data_parallel" in names else mesh
+
+
+def shard_module(module: nn.Module, mesh) -> None:
+    """`fully_shard` one module on the data-parallel mesh."""
+    from torch.distributed.fsdp import fully_shard
+
+    fully_shard(module, mesh=_data_mesh(mesh))
+
+
 def shard_backbone(backbone: nn.Module, mesh, activation_checkpointing: bool = False) -> None:
-    """`fully_shard` each transformer block of the backbone (optionally checkpointed), then its model.
+    """`fully_shard` each transformer block of the backbone (optionally checkpointed), then the modules
+    whose forward the backbone calls (FSDP2 gathers a unit's weights in its forward hook only).
 
     Never the LightningModule itself; the fp32 head stays replicated (it is small).
     """
     from torch.distributed.fsdp import fully_shard
 
-    mesh = mesh["data_parallel"] if mesh is not None and mesh.mesh_dim_names and "data_parallel" in mesh.mesh_dim_names else mesh
+    mesh = _data_mesh(mesh)
     for block in backbone.decoder_layers():
         if activation_checkpointing:
             from torch.distributed._composable import checkpoint
             checkpoint(block)
         fully_shard(block, mesh=mesh)
-    fully_shard(backbone.model, mesh=mesh)
+    for root in backbone.fsdp_roots():
+        fully_shard(root, mesh=mesh)
 
 
 def full_state_dict(model: nn.Module) -> dict[str, torch.Tensor] | None:
