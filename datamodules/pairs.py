@@ -126,8 +126,9 @@ class PreferencePairDataModule(L.LightningDataModule):
         self._train_loader = self._loader("train")
         return self._train_loader
 
-    def val_dataloader(self) -> EpochLoader:
-        return self._loader("val")
+    def val_dataloader(self) -> EpochLoader | list:
+        """Validation pairs, or no loader (validation skipped) when `val` is not set."""
+        return self._loader("val") if self.specs["val"] is not None else []
 
     def test_dataloader(self) -> EpochLoader:
         return self._loader("test")

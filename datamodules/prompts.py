@@ -134,7 +134,10 @@ class PromptDataModule(L.LightningDataModule):
         self._train_loader = EpochLoader(dataset, batch_size=None, start_epoch=self._train_epoch)
         return self._train_loader
 
-    def val_dataloader(self) -> DataLoader:
+    def val_dataloader(self) -> DataLoader | list:
+        """Validation prompts, or no loader (validation skipped) when `val` is not set."""
+        if self.specs["val"] is None:
+            return []
         return DataLoader(EvalPrompts(self._split("val"), self.eval_batch_size), batch_size=None)
 
     def test_dataloader(self) -> DataLoader:

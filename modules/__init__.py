@@ -1,1 +1,6 @@
-"""LightningModules (Lightning glue only): reward training, flow-matching SFT and GRPO live here."""
+"""LightningModules (Lightning glue only): reward training, caption pretraining; SFT and GRPO later."""
+
+from modules.caption import CaptionModule
+from modules.reward import RewardModule
+
+__all__ = ["CaptionModule", "RewardModule"]

@@ -49,7 +49,8 @@ class CLIPInputs:
         full = self.tokenizer(list(prompts), add_special_tokens=True)["input_ids"]
         self.truncated += sum(len(ids) > self.max_prompt_tokens for ids in full)
         pixels = self.image_processor(images=[im.convert("RGB") for im in images], return_tensors="pt")["pixel_values"]
-        return {"input_ids": text["input_ids"], "attention_mask": text["attention_mask"], "pixel_values": pixels}
+        return {"input_ids": text["input_ids"], "attention_mask": text["attention_mask"], "pixel_values": pixels,
+                "prompt_mask": text["attention_mask"]}
 
 
 class _EosTokenizer:
@@ -142,6 +143,14 @@ class CLIPBackbone(nn.Module):
         text = getattr(text, "pooler_output", text)
         return nn.functional.normalize(image, dim=-1) * nn.functional.normalize(text, dim=-1)
 
+    def caption_loss(self, batch: dict[str, torch.Tensor], labels: torch.Tensor | None = None) -> torch.Tensor:
+        """CLIP's own symmetric contrastive loss over the (image, caption) pairs of a batch (pretraining)."""
+        out = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                         pixel_values=batch["pixel_values"])
+        target = torch.arange(out.logits_per_image.shape[0], device=out.logits_per_image.device)
+        return (nn.functional.cross_entropy(out.logits_per_image, target)
+                + nn.functional.cross_entropy(out.logits_per_text, target)) / 2
+
     def decoder_layers(self) -> list[nn.Module]:
         """Transformer blocks of both towers (units for FSDP2 and checkpointing)."""
         return list(self.model.text_model.encoder.layers) + list(self.model.vision_model.encoder.layers)
@@ -149,7 +158,7 @@ class CLIPBackbone(nn.Module):
     def fsdp_roots(self) -> list[nn.Module]:
         """Modules whose forward is called (the towers and projections), sharded after the blocks."""
         m = self.model
-        return [m.vision_model, m.text_model, m.visual_projection, m.text_projection]
+        return [m.vision_model, m.text_model, m.visual_projection, m.text_projection, m]
 
     def rebuild(self) -> "CLIPBackbone":
         """A new backbone with the same settings (fresh weights), e.g. to export gathered FSDP2 shards."""

@@ -28,7 +28,7 @@ class RewardModel(nn.Module):
         self.backbone, self.head_kind = backbone, head
         init = None
         if head == "linear" and type(backbone).__name__ == "CLIPBackbone":
-            init = float(backbone.model.logit_scale.exp())
+            init = float(backbone.model.logit_scale.detach().exp())
         self.head = LinearHead(backbone.hidden_size, init) if head == "linear" else MLPHead(backbone.hidden_size)
 
     @property

@@ -160,7 +160,7 @@ class QwenVLInputs:
         if self.coord_channels:
             pixels = add_coordinate_planes(pixels, grid, self.image_processor.patch_size, merge,
                                            self.image_processor.temporal_patch_size)
-        sequences = []
+        sequences, spans = [], []
         for prompt, g in zip(prompts, grid):
             n_image = int(g.prod()) // (merge * merge)
             seq: list[int] = []
@@ -168,18 +168,22 @@ class QwenVLInputs:
                 if piece == "{image}":
                     seq += [self._vision[0]] + [self.image_token_id] * n_image + [self._vision[1]]
                 elif piece == "{prompt}":
-                    seq += self.prompt_ids(prompt)
+                    ids = self.prompt_ids(prompt)
+                    spans.append((len(seq), len(seq) + len(ids)))
+                    seq += ids
                 else:
                     seq += piece
             sequences.append(seq + ([self._reward_id] if self._reward_id is not None else []))
         width = max(map(len, sequences))
         input_ids = torch.full((len(sequences), width), self.tokenizer.pad_token_id, dtype=torch.long)
         attention = torch.zeros_like(input_ids)
-        for row, seq in enumerate(sequences):  # right padding; pooling gathers at the last real token
+        prompt_mask = torch.zeros_like(input_ids)
+        for row, (seq, (start, stop)) in enumerate(zip(sequences, spans)):  # right padding
             input_ids[row, : len(seq)] = torch.tensor(seq)
             attention[row, : len(seq)] = 1
-        return {"input_ids": input_ids, "attention_mask": attention, "pixel_values": pixels,
-                "image_grid_thw": grid, "mm_token_type_ids": (input_ids == self.image_token_id).int()}
+            prompt_mask[row, start:stop] = 1
+        return {"input_ids": input_ids, "attention_mask": attention, "pixel_values": pixels, "image_grid_thw": grid,
+                "mm_token_type_ids": (input_ids == self.image_token_id).int(), "prompt_mask": prompt_mask}
 
 
 def _image_processor(saved: str | None, pretrained: str, min_pixels: int, max_pixels: int, trust: bool):

@@ -91,6 +91,29 @@ def export_scorer(model: RewardModel, folder: Path, parts: TrainableParts | None
     return folder
 
 
+def export_backbone(backbone, folder: Path, state_dict: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write a backbone's weights (model/, safetensors), tokenizer and image processor: what
+    `RewardModule(init_from=...)` starts from after caption pretraining."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        target = backbone
+        if state_dict is not None:
+            target = backbone.rebuild()
+            target.model.load_state_dict({k[len("model."):]: v for k, v in state_dict.items() if k.startswith("model.")})
+        target.model.save_pretrained(tmp / "model", safe_serialization=True)
+        backbone.inputs.tokenizer.save_pretrained(tmp / "tokenizer")
+        backbone.inputs.image_processor.save_pretrained(tmp / "image_processor")
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
 def load_reward_model(folder: Path, device: str | torch.device = "cpu") -> tuple[RewardModel, dict[str, Any]]:
     """Rebuild the RewardModel of a scorer folder (weights loaded, eval mode) and its settings."""
     folder = Path(folder)
