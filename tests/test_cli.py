@@ -53,12 +53,11 @@ def test_shipped_data_configs_build_their_datamodules(spatial_set):
         config = yaml.safe_load((ROOT / "configs" / "data" / name).read_text())
         kind = "pairs" if "pairs" in name else "prompts"
         for split in ("train", "val", "test"):  # point the shipped paths at a small built set
-            config["data"]["init_args"][split] = config["data"]["init_args"][split].replace(
-                "data/spatialshapes", str(spatial_set))
-            assert f"/{kind}/{split}-*.tar" in config["data"]["init_args"][split]
+            config["init_args"][split] = config["init_args"][split].replace("data/spatialshapes", str(spatial_set))
+            assert f"/{kind}/{split}-*.tar" in config["init_args"][split]
         parser = ArgumentParser()
         parser.add_subclass_arguments(L.LightningDataModule, "data")
-        dm = parser.instantiate_classes(parser.parse_object(config)).data
+        dm = parser.instantiate_classes(parser.parse_object({"data": config})).data
         dm.setup("fit")
         batch = next(iter(dm.val_dataloader()))
         assert len(batch["key"]) > 0 and all(isinstance(p, str) and p for p in batch["prompt"])
