@@ -212,3 +212,25 @@ def test_lora_on_a_local_checkpoint_exports_an_adapter_that_loads_back(local_che
     assert "adapter.safetensors" in files and "model" not in files
     after = torch.tensor(load(tmp_path / "scorer").score(prompts, chosen))
     assert torch.allclose(before, after, atol=1e-5)
+
+
+def test_reward_table_rows_match_a_direct_evaluation(spatial_set, tmp_path, capsys):
+    from zoo.data.records import decode_pair
+    from zoo.data.stream import ShardStream
+    from zoo.data.urls import expand_urls
+    from zoo.reward.table import table
+
+    torch.manual_seed(1)
+    model = RewardModel(QwenVLBackbone(tiny=TinyQwenVL(image_size=48, hidden_size=32, layers=1))).eval()
+    export_scorer(model, tmp_path / "scorer")
+    rows = table(str(spatial_set / "pairs" / "val-*.tar"), scorers=[f"mine={tmp_path / 'scorer'}"],
+                 batch_size=16, out=tmp_path / "t.json")
+    pairs = list(ShardStream(expand_urls(str(spatial_set / "pairs" / "val-*.tar")), decode_pair, train=False))
+    right = {1: [], 2: []}
+    for p in pairs:
+        s = model.score([p["prompt"]] * 2, [p["chosen"], p["rejected"]])
+        right[min(p["n_perturbations"], 2)].append(bool(s[0] > s[1]))
+    assert rows["mine"]["1 Pert."] == pytest.approx(np.mean(right[1]))
+    assert rows["mine"]["2-3 Pert."] == pytest.approx(np.mean(right[2]))
+    assert rows["mine"]["n Overall"] == len(pairs) == 40
+    assert "| mine |" in capsys.readouterr().out and (tmp_path / "t.md").exists()

@@ -17,12 +17,14 @@ import modules  # noqa: F401
 from zoo.data import commands as data_commands
 from zoo.pipeline import pipeline
 from zoo.reward.score_files import score
+from zoo.reward.table import table as reward_table
 
 # name -> function, or name -> {subname -> function}
 PROJECT_COMMANDS: dict[str, Any] = {
     "data": {"spatial": data_commands.spatial, "pack": data_commands.pack, "inspect": data_commands.inspect},
     "pipeline": pipeline,
     "score": score,
+    "reward": {"table": reward_table},
 }
 
 
