@@ -283,5 +283,7 @@ class FluxPolicy(nn.Module):
         if self.lora is None:
             raise ValueError("this policy has no LoRA adapters to save")
         layers = get_peft_model_state_dict(self.transformer)
-        FluxPipeline.save_lora_weights(str(folder), transformer_lora_layers=layers, safe_serialization=True)
+        config = self.transformer.peft_config["default"].to_dict()  # rank and alpha travel with the weights
+        FluxPipeline.save_lora_weights(str(folder), transformer_lora_layers=layers, safe_serialization=True,
+                                       transformer_lora_adapter_metadata=config)
         return Path(folder)
