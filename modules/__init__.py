@@ -1,6 +1,7 @@
-"""LightningModules (Lightning glue only): reward training, caption pretraining; SFT and GRPO later."""
+"""LightningModules (Lightning glue only): reward training, caption pretraining, flow-matching SFT; GRPO later."""
 
 from modules.caption import CaptionModule
+from modules.flow_matching import FlowMatchingModule
 from modules.reward import RewardModule
 
-__all__ = ["CaptionModule", "RewardModule"]
+__all__ = ["CaptionModule", "FlowMatchingModule", "RewardModule"]

@@ -9,7 +9,7 @@ import pytest
 from zoo.cli import ZooCLI, main
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPERIMENTS = sorted(p for group in ("reward", "pretrain") for p in (ROOT / "configs" / group).glob("*.yaml"))
+EXPERIMENTS = sorted(p for group in ("reward", "pretrain", "sft") for p in (ROOT / "configs" / group).glob("*.yaml"))
 
 
 @pytest.mark.parametrize("config", EXPERIMENTS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -26,5 +26,5 @@ def test_tiny_config_builds_its_model_and_data(config):
     no_init = ["--model.init_args.init_from", "null"] if config.parent.name == "reward" else []
     cli = ZooCLI(args=["-c", str(config), *no_init, "--trainer.logger", "false"], run=False)
     trainable = sum(p.numel() for p in cli.model.parameters() if p.requires_grad)
-    assert trainable > 100_000 and type(cli.datamodule).__name__ == "PreferencePairDataModule"
+    assert trainable > 100_000 and type(cli.datamodule).__name__ == "PreferencePairDataModule", trainable
     assert cli.model.hparams.export_dir.startswith("runs/")

@@ -278,6 +278,22 @@ class FluxPolicy(nn.Module):
             if "lora_" in name:
                 param.data = param.data.float()
 
+    def save(self, folder: str | Path) -> Path:
+        """The trained part: LoRA weights (diffusers format) or the whole transformer (save_pretrained)."""
+        folder = Path(folder)
+        if self.lora is not None:
+            return self.save_lora(folder / "lora")
+        self.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
+        return folder
+
+    def load_transformer(self, folder: str | Path) -> None:
+        """Load a transformer saved by `save` (e.g. the SFT policy GRPO starts from)."""
+        path = Path(folder) / "transformer"
+        if not path.is_dir():
+            raise FileNotFoundError(f"no saved transformer in {path}")
+        saved = type(self.transformer).from_pretrained(path)
+        self.transformer.load_state_dict(saved.state_dict())
+
     def save_lora(self, folder: str | Path) -> Path:
         """LoRA weights in diffusers' format: `FluxPipeline.load_lora_weights(folder)` reads them back."""
         if self.lora is None:
