@@ -16,6 +16,7 @@ import torch
 from lightning.pytorch.strategies import ModelParallelStrategy
 from torch import nn
 
+from modules.optim import adamw_with_warmup
 from zoo.data.stream import stamp_errors
 from zoo.reward.captions import caption
 from zoo.reward.scorer import export_backbone
@@ -80,11 +81,8 @@ class CaptionModule(L.LightningModule):
         self.log("caption/val_loss", loss, prog_bar=True, batch_size=batch["labels"].shape[0], sync_dist=True)
 
     def configure_optimizers(self):
-        params = [p for p in self.backbone.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-        warmup = max(self.hparams.warmup_steps, 0)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / (warmup + 1)))
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+        hp = self.hparams
+        return adamw_with_warmup(self.backbone.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps)
 
     def on_fit_end(self) -> None:
         if self.hparams.export_dir:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from modules.optim import adamw_with_warmup
 from zoo.data.stream import stamp_errors
 from zoo.world import Scene, verify
 
@@ -108,11 +109,8 @@ class FlowMatchingModule(L.LightningModule):
             experiment.add_image("val/samples", image_grid(images[:32]), self.global_step)
 
     def configure_optimizers(self):
-        params = [p for p in self.policy.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-        warmup = max(self.hparams.warmup_steps, 0)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / (warmup + 1)))
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+        hp = self.hparams
+        return adamw_with_warmup(self.policy.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps)
 
     def on_fit_end(self) -> None:
         if self.hparams.export_dir and self.trainer.is_global_zero:

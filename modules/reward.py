@@ -11,6 +11,7 @@ import torch
 from lightning.pytorch.strategies import ModelParallelStrategy
 from torch import nn
 
+from modules.optim import adamw_with_warmup
 from zoo.reward.heads import mean_score
 from zoo.reward.losses import BradleyTerry
 from zoo.reward.metrics import BUCKETS, PairwiseAccuracy, format_table
@@ -128,15 +129,8 @@ class RewardModule(L.LightningModule):
 
     # optimisation -------------------------------------------------------------------------------
     def configure_optimizers(self):
-        decay, no_decay = [], []
-        for name, param in self.model.named_parameters():
-            if param.requires_grad:
-                (no_decay if param.ndim < 2 or "embed" in name or "norm" in name else decay).append(param)
-        groups = [{"params": decay, "weight_decay": self.hparams.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=tuple(self.hparams.betas))
-        warmup = max(self.hparams.warmup_steps, 0)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / (warmup + 1)))
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+        hp = self.hparams
+        return adamw_with_warmup(self.model.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps, hp.betas)
 
     # export -------------------------------------------------------------------------------------
     def export(self, folder: str | Path) -> Path | None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 from PIL import Image
@@ -43,6 +44,22 @@ def _backbone_settings(backbone) -> dict[str, Any]:
     raise TypeError(f"cannot export a backbone of type {type(backbone).__name__}")
 
 
+@contextmanager
+def atomic_folder(folder: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside `folder` that replaces it when the block succeeds (removed if it fails)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        yield tmp
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def _adapter_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """LoRA tensors of a backbone-model state dict, named as peft saves them (adapter name dropped)."""
     return {k.replace(".default", ""): v for k, v in state.items() if "lora_" in k}
@@ -55,10 +72,7 @@ def export_scorer(model: RewardModel, folder: Path, parts: TrainableParts | None
     `state_dict` is a full (unsharded) state dict of `model` gathered from FSDP2 shards; without it
     the model's own (unsharded) weights are written.
     """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as tmp:
         state = {k: v.detach().cpu() for k, v in (state_dict if state_dict is not None else model.state_dict()).items()}
         backbone = model.backbone
         inner = {k[len("backbone.model."):]: v for k, v in state.items() if k.startswith("backbone.model.")}
@@ -82,22 +96,13 @@ def export_scorer(model: RewardModel, folder: Path, parts: TrainableParts | None
                 "lora": {"r": parts.lora_r, "alpha": parts.lora_alpha, "targets": parts.lora_targets} if lora else None,
                 **(extra or {})}
         (tmp / "scorer.json").write_text(json.dumps(meta, indent=2))
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return Path(folder)
 
 
 def export_backbone(backbone, folder: Path, state_dict: dict[str, torch.Tensor] | None = None) -> Path:
     """Write a backbone's weights (model/, safetensors), tokenizer and image processor: what
     `RewardModule(init_from=...)` starts from after caption pretraining."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as tmp:
         target = backbone
         if state_dict is not None:
             target = backbone.rebuild()
@@ -105,13 +110,7 @@ def export_backbone(backbone, folder: Path, state_dict: dict[str, torch.Tensor] 
         target.model.save_pretrained(tmp / "model", safe_serialization=True)
         backbone.inputs.tokenizer.save_pretrained(tmp / "tokenizer")
         backbone.inputs.image_processor.save_pretrained(tmp / "image_processor")
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return Path(folder)
 
 
 def load_reward_model(folder: Path, device: str | torch.device = "cpu") -> tuple[RewardModel, dict[str, Any]]:
