@@ -8,6 +8,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from modules.optim import adamw_with_warmup
@@ -17,10 +18,10 @@ from zoo.world import Scene, verify
 
 class ImageCaptionCollator:
     """Pair samples -> (prompt, image) examples: the chosen image with its prompt and, when asked,
-    the rejected image with the perturbed prompt (also a true caption of it)."""
+    the rejected image with the perturbed prompt (also a true caption of it), resized to `size`."""
 
-    def __init__(self, both_sides: bool = True) -> None:
-        self.both_sides = both_sides
+    def __init__(self, both_sides: bool = True, size: int | None = None) -> None:
+        self.both_sides, self.size = both_sides, size
 
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
         prompts, images, metas = [], [], []
@@ -30,7 +31,10 @@ class ImageCaptionCollator:
                 sides.append(("rejected", s["meta"]["perturbed_prompt"]))
             for side, prompt in sides:
                 prompts.append(prompt)
-                images.append(torch.from_numpy(np.array(s[side].convert("RGB"))).permute(2, 0, 1).float() / 255)
+                image = s[side].convert("RGB")
+                if self.size and image.size != (self.size, self.size):  # box filter: area-weighted, like a camera
+                    image = image.resize((self.size, self.size), Image.BOX)
+                images.append(torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 255)
                 relations = s["meta"].get("perturbed_relations") if side == "rejected" else s["meta"].get("relations")
                 metas.append({**s["meta"], "relations": relations} if relations is not None else s["meta"])
         return {"prompt": prompts, "image": torch.stack(images), "meta": metas, "data_errors": stamp_errors(samples)}
@@ -78,7 +82,7 @@ class FlowMatchingModule(L.LightningModule):
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is not None and hasattr(datamodule, "collate_fn"):
-            datamodule.collate_fn = ImageCaptionCollator(self.hparams.both_sides)
+            datamodule.collate_fn = ImageCaptionCollator(self.hparams.both_sides, getattr(self.policy, "resolution", None))
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         gen = torch.Generator().manual_seed(int(self.global_step) * 7919 + batch_idx)
