@@ -1,7 +1,8 @@
 """CaptionModule: backbone pretraining / caption fine-tuning on SpatialShapes renders (Lightning glue only).
 
-A Qwen-VL backbone learns captions with its own LM head; a CLIP-style backbone with its own
-contrastive loss. The export (`model/`, tokenizer, image processor) is what `RewardModule(init_from=...)`
+A Qwen-VL backbone learns captions with its own LM head (the loss on each kind's answer words); a
+CLIP-style backbone learns with its own contrastive loss. Caption kinds can be scheduled (a
+curriculum). The export (`model/`, tokenizer, image processor) is what `RewardModule(init_from=...)`
 starts from.
 """
 
@@ -17,68 +18,91 @@ from lightning.pytorch.strategies import ModelParallelStrategy
 from torch import nn
 
 from modules.optim import adamw_with_warmup
-from zoo.data.stream import stamp_errors
-from zoo.reward.captions import caption
+from zoo.reward.captions import ANSWERS, caption
 from zoo.reward.scorer import export_backbone
 from zoo.reward.sharding import full_state_dict, shard_backbone
 
 
-class CaptionCollator:
-    """Pair samples -> (image, caption) examples from both sides of each pair, with LM labels on the caption."""
-
-    def __init__(self, inputs, kind: str, seed: int = 0) -> None:
-        self.inputs, self.kind, self.seed = inputs, kind, seed
-
-    def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
-        rng = random.Random(f"{self.seed}/{samples[0]['key'] if samples else ''}")
-        texts, images = [], []
-        for sample in samples:
-            for side in ("chosen", "rejected"):
-                texts.append(caption(sample["meta"], side, self.kind, rng))
-                images.append(sample[side])
-        batch = self.inputs(texts, images)
-        labels = torch.where(batch["prompt_mask"].bool(), batch["input_ids"], torch.full_like(batch["input_ids"], -100))
-        return {"inputs": batch, "labels": labels, "key": [s["key"] for s in samples],
-                "data_errors": stamp_errors(samples)}
+def answer_token_ids(tokenizer, words) -> torch.Tensor:
+    """Ids of the single tokens that spell each answer word (with and without a leading space)."""
+    ids = set()
+    for word in words:
+        for text in (word, " " + word):
+            pieces = tokenizer.encode(text, add_special_tokens=False)
+            if len(pieces) == 1:
+                ids.add(pieces[0])
+    return torch.tensor(sorted(ids))
 
 
 class CaptionModule(L.LightningModule):
     """Caption pretraining of a reward backbone.
 
     Args:
-        backbone: QwenVLBackbone (LM loss on caption tokens) or CLIPBackbone (contrastive loss).
-        caption: "relations" (default), "grounded" or "prompt" (see zoo.reward.captions).
+        backbone: QwenVLBackbone (LM loss) or CLIPBackbone (contrastive loss).
+        captions: caption kind -> the step it starts at (a curriculum), e.g. {relations_colour: 0, verify: 300};
+            each batch's examples are shared among the kinds active at that step.
         lr, weight_decay, warmup_steps: AdamW with linear warm-up.
         export_dir: where to write the pretrained backbone when fitting ends.
-        seed: seeds the caption sampling (object order, pair order).
+        seed: seeds the caption sampling (object order, pair order, true/false clauses).
     """
 
-    def __init__(self, backbone: nn.Module, caption: str = "relations", lr: float = 1e-3, weight_decay: float = 0.01,
-                 warmup_steps: int = 50, export_dir: str | None = None, seed: int = 0) -> None:
+    def __init__(self, backbone: nn.Module, captions: dict[str, int] | None = None, lr: float = 1e-3,
+                 weight_decay: float = 0.01, warmup_steps: int = 50, export_dir: str | None = None, seed: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["backbone"])
         self.backbone = backbone
+        self.captions = dict(captions or {"relations": 0})
+        unknown = set(self.captions) - set(ANSWERS)
+        if unknown:
+            raise ValueError(f"unknown caption kinds {sorted(unknown)}; expected some of {sorted(ANSWERS)}")
+        self._rng = random.Random(seed)
         token = getattr(backbone, "reward_token", None)
         if token is not None:  # not part of any caption; the reward stage trains it
             token.weight.requires_grad = False
+        tokenizer = getattr(backbone.inputs, "tokenizer", None)
+        self._answers = {k: answer_token_ids(getattr(tokenizer, "tokenizer", tokenizer), w)
+                         for k, w in ANSWERS.items() if w is not None and tokenizer is not None}
 
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is not None and hasattr(datamodule, "collate_fn"):
-            datamodule.collate_fn = CaptionCollator(self.backbone.inputs, self.hparams.caption, self.hparams.seed)
+            datamodule.collate_fn = list  # raw samples: captions depend on the step (curriculum)
 
     def configure_model(self) -> None:
         if isinstance(self.trainer.strategy, ModelParallelStrategy):
             shard_backbone(self.backbone, self.device_mesh)
 
-    def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
-        loss = self.backbone.caption_loss(batch["inputs"], batch["labels"])
-        self.log("caption/loss", loss, prog_bar=True, batch_size=batch["labels"].shape[0])
+    def active_kinds(self, step: int) -> list[str]:
+        """Caption kinds in use at a training step."""
+        return [k for k, start in self.captions.items() if step >= start]
+
+    def _loss(self, samples: list[dict[str, Any]], step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        kinds = self.active_kinds(step)
+        texts, images, kind_of = [], [], []
+        for i, sample in enumerate(samples):
+            side = "chosen" if self._rng.random() < 0.5 else "rejected"
+            kind = kinds[i % len(kinds)]
+            texts.append(caption(sample["meta"], side, kind, self._rng))
+            images.append(sample[side])
+            kind_of.append(kind)
+        batch = {k: v.to(self.device) for k, v in self.backbone.inputs(texts, images).items()}
+        ids = batch["input_ids"]
+        labels = torch.where(batch["prompt_mask"].bool(), ids, torch.full_like(ids, -100))
+        for row, kind in enumerate(kind_of):
+            if kind in self._answers:  # the loss on the answer words only
+                keep = torch.isin(ids[row], self._answers[kind].to(ids.device))
+                labels[row] = torch.where(keep, labels[row], torch.full_like(ids[row], -100))
+        loss = self.backbone.caption_loss(batch, labels)
+        return loss, {"kinds": float(len(kinds))}
+
+    def training_step(self, samples: list[dict[str, Any]], batch_idx: int) -> torch.Tensor:
+        loss, info = self._loss(samples, self.global_step)
+        self.log_dict({"caption/loss": loss, "caption/kinds": info["kinds"]}, prog_bar=True, batch_size=len(samples))
         return loss
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        loss = self.backbone.caption_loss(batch["inputs"], batch["labels"])
-        self.log("caption/val_loss", loss, prog_bar=True, batch_size=batch["labels"].shape[0], sync_dist=True)
+    def validation_step(self, samples: list[dict[str, Any]], batch_idx: int) -> None:
+        loss, _ = self._loss(samples, self.global_step)
+        self.log("caption/val_loss", loss, batch_size=len(samples), sync_dist=True)
 
     def configure_optimizers(self):
         hp = self.hparams

@@ -70,10 +70,12 @@ class FlowMatchingModule(L.LightningModule):
         both_sides: also learn the rejected image of each pair with its perturbed prompt.
         val_steps, val_images: sampling steps and how many validation images to generate per epoch.
         export_dir: where to write the trained transformer (or LoRA) when fitting ends.
+        timesteps: training noise levels, "logit_normal" (SD3/Flux) or "uniform".
     """
 
     def __init__(self, policy: nn.Module, lr: float = 1e-3, weight_decay: float = 0.0, warmup_steps: int = 50,
-                 both_sides: bool = True, val_steps: int = 8, val_images: int = 64, export_dir: str | None = None) -> None:
+                 both_sides: bool = True, val_steps: int = 8, val_images: int = 64, export_dir: str | None = None,
+                 timesteps: str = "logit_normal") -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
         self.policy = policy
@@ -86,7 +88,7 @@ class FlowMatchingModule(L.LightningModule):
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         gen = torch.Generator().manual_seed(int(self.global_step) * 7919 + batch_idx)
-        loss = self.policy.flow_matching_loss(batch["image"], batch["prompt"], gen)
+        loss = self.policy.flow_matching_loss(batch["image"], batch["prompt"], gen, self.hparams.timesteps)
         self.log("sft/loss", loss, prog_bar=True, batch_size=len(batch["prompt"]))
         return loss
 

@@ -252,10 +252,16 @@ class FluxPolicy(nn.Module):
         return torch.cat(images), trajectories
 
     def flow_matching_loss(self, images: torch.Tensor, prompts: Sequence[str],
-                           generator: torch.Generator | None = None) -> torch.Tensor:
-        """Rectified-flow loss: x_t = (1 - t) x_0 + t eps, target eps - x_0, t ~ logit-normal(0, 1)."""
+                           generator: torch.Generator | None = None, timesteps: str = "logit_normal") -> torch.Tensor:
+        """Rectified-flow loss: x_t = (1 - t) x_0 + t eps, target eps - x_0; t ~ logit-normal(0, 1) (SD3/Flux)
+        or uniform."""
         x0 = self.images_to_tokens(images)
-        t = torch.sigmoid(torch.randn(x0.shape[0], generator=generator)).to(x0.device)
+        if timesteps == "uniform":
+            t = torch.rand(x0.shape[0], generator=generator).to(x0.device)
+        elif timesteps == "logit_normal":
+            t = torch.sigmoid(torch.randn(x0.shape[0], generator=generator)).to(x0.device)
+        else:
+            raise ValueError(f"timesteps must be 'logit_normal' or 'uniform', got {timesteps!r}")
         eps = torch.randn(x0.shape, generator=generator).to(x0.device)
         xt = (1 - t[:, None, None]) * x0 + t[:, None, None] * eps
         v = self.velocity(xt, t, self.encode_text(prompts))

@@ -51,6 +51,7 @@ class TinyQwenVL:
     vision_heads: int = 4
     coord_channels: bool = True
     vocab_size: int = 512
+    initializer_range: float = 0.1  # 0.02 (the HF default) learns far slower from scratch at this size
 
 
 def _cls(name: str) -> type:
@@ -84,10 +85,13 @@ def tiny_config(family: str, tiny: TinyQwenVL, tokenizer) -> Any:
             grid = tiny.image_size // tiny.patch_size
             text.update(head_dim=head_dim)
             vision.update(num_position_embeddings=grid * grid, deepstack_visual_indexes=[])
+    text["initializer_range"] = vision["initializer_range"] = tiny.initializer_range
     config_cls = _cls(FAMILIES[family][0])
-    return config_cls(text_config=text, vision_config=vision, image_token_id=ids["image_pad"],
-                      video_token_id=ids["video_pad"], vision_start_token_id=ids["vision_start"],
-                      vision_end_token_id=ids["vision_end"])
+    config = config_cls(text_config=text, vision_config=vision, image_token_id=ids["image_pad"],
+                        video_token_id=ids["video_pad"], vision_start_token_id=ids["vision_start"],
+                        vision_end_token_id=ids["vision_end"])
+    config.initializer_range = tiny.initializer_range
+    return config
 
 
 def add_coordinate_planes(pixel_values: torch.Tensor, grid_thw: torch.Tensor, patch: int, merge: int,
