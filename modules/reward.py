@@ -51,7 +51,8 @@ class RewardModule(L.LightningModule):
         head: "linear" (one score) or "mlp" ((mu, log sigma) for UncertaintyLoss).
         loss: BradleyTerry (default), BradleyTerryTies or UncertaintyLoss.
         parts: what trains (full, LoRA, head; vision tower; reward-token row).
-        lr, weight_decay, warmup_steps, betas: AdamW with linear warm-up, then constant.
+        lr, weight_decay, warmup_steps, betas: AdamW with linear warm-up, then constant, or with `cosine`
+            a cosine decay to `min_lr_ratio * lr` at the trainer's max_steps.
         init_from: a folder with `model/` weights (a caption-pretraining export or a scorer) to start from.
         export_dir: where to write the scorer folder when fitting ends.
         activation_checkpointing: recompute transformer blocks in the backward pass.
@@ -59,8 +60,9 @@ class RewardModule(L.LightningModule):
 
     def __init__(self, backbone: nn.Module, head: str = "linear", loss: nn.Module | None = None,
                  parts: TrainableParts | None = None, lr: float = 1e-4, weight_decay: float = 0.0,
-                 warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), init_from: str | None = None,
-                 export_dir: str | None = None, activation_checkpointing: bool = False) -> None:
+                 warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), cosine: bool = False,
+                 min_lr_ratio: float = 0.05, init_from: str | None = None, export_dir: str | None = None,
+                 activation_checkpointing: bool = False) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["backbone", "loss"])
         if init_from:
@@ -130,7 +132,9 @@ class RewardModule(L.LightningModule):
     # optimisation -------------------------------------------------------------------------------
     def configure_optimizers(self):
         hp = self.hparams
-        return adamw_with_warmup(self.model.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps, hp.betas)
+        total = self.trainer.max_steps if self.trainer.max_steps > 0 else int(self.trainer.estimated_stepping_batches)
+        return adamw_with_warmup(self.model.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps, hp.betas,
+                                 cosine_steps=total if hp.cosine else None, min_lr_ratio=hp.min_lr_ratio)
 
     # export -------------------------------------------------------------------------------------
     def export(self, folder: str | Path) -> Path | None:

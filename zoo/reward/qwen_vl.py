@@ -288,8 +288,11 @@ class QwenVLBackbone(nn.Module):
         """Pooled hidden states, one row per sequence."""
         hidden = self.model.model(**self._model_inputs(batch)).last_hidden_state
         mask = batch["attention_mask"]
-        if self.pooling == "mean":
-            text = (mask * (1 - batch["mm_token_type_ids"])).unsqueeze(-1).to(hidden.dtype)
+        if self.pooling == "mean":  # text tokens: not image, not the vision markers, not padding
+            ids = batch["input_ids"]
+            text = mask.bool() & (batch["mm_token_type_ids"] == 0)
+            text &= (ids != self.inputs._vision[0]) & (ids != self.inputs._vision[1])
+            text = text.unsqueeze(-1).to(hidden.dtype)
             return (hidden * text).sum(1) / text.sum(1).clamp(min=1)
         last = mask.sum(1) - 1
         return hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
