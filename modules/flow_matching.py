@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +72,12 @@ class FlowMatchingModule(L.LightningModule):
         val_steps, val_images: sampling steps and how many validation images to generate per epoch.
         export_dir: where to write the trained transformer (or LoRA) when fitting ends.
         timesteps: training noise levels, "logit_normal" (SD3/Flux) or "uniform".
+        prompt_dropout: fraction of captions replaced by the empty prompt, so that CFG has an unconditional branch.
     """
 
     def __init__(self, policy: nn.Module, lr: float = 1e-3, weight_decay: float = 0.0, warmup_steps: int = 50,
                  both_sides: bool = True, val_steps: int = 8, val_images: int = 64, export_dir: str | None = None,
-                 timesteps: str = "logit_normal") -> None:
+                 timesteps: str = "logit_normal", prompt_dropout: float = 0.0) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
         self.policy = policy
@@ -88,7 +90,8 @@ class FlowMatchingModule(L.LightningModule):
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         gen = torch.Generator().manual_seed(int(self.global_step) * 7919 + batch_idx)
-        loss = self.policy.flow_matching_loss(batch["image"], batch["prompt"], gen, self.hparams.timesteps)
+        loss = self.policy.flow_matching_loss(batch["image"], batch["prompt"], gen, self.hparams.timesteps,
+                                              self.hparams.prompt_dropout)
         self.log("sft/loss", loss, prog_bar=True, batch_size=len(batch["prompt"]))
         return loss
 
@@ -97,7 +100,7 @@ class FlowMatchingModule(L.LightningModule):
         take = min(len(batch["prompt"]), self.hparams.val_images - done)
         if take <= 0:
             return
-        seeds = [hash(p) % (2**31) for p in batch["prompt"][:take]]
+        seeds = [zlib.crc32(p.encode()) for p in batch["prompt"][:take]]  # stable across processes, unlike hash()
         images, _ = self.policy.generate(batch["prompt"][:take], seeds, steps=self.hparams.val_steps)
         self._val.append((images.cpu(), batch["meta"][:take]))
 

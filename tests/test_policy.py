@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 import torch
-from diffusers import FluxPipeline
+from diffusers import FluxPipeline, StableDiffusion3Pipeline
 
 from zoo.policy.flux import FluxPolicy, LoraSpec, TinyFlux
+from zoo.policy.sd3 import SD3Policy, TinySD3
+
+# (build a tiny policy with a real tiny AutoencoderKL, the plain diffusers pipeline class, its guidance argument)
+FAMILIES = {
+    "flux": (lambda: FluxPolicy(tiny=TinyFlux(image_size=64, pixel_factor=0)), FluxPipeline, "guidance"),
+    "sd3": (lambda: SD3Policy(tiny=TinySD3(image_size=64, pixel_factor=0)), StableDiffusion3Pipeline, "cfg_scale"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +60,11 @@ def test_bad_resolution_and_lora_targets_fail_clearly():
         FluxPolicy(tiny=TinyFlux(image_size=32), lora=LoraSpec(targets=["to_q", "to_nothing"]))
 
 
-def test_lora_trained_here_loads_into_a_plain_flux_pipeline(tmp_path):
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_lora_trained_here_loads_into_a_plain_diffusers_pipeline(family, tmp_path):
+    build, pipeline_class, guidance = FAMILIES[family]
     torch.manual_seed(0)
-    policy = FluxPolicy(tiny=TinyFlux(image_size=64, pixel_factor=0))
+    policy = build()
     policy.pipe.save_pretrained(tmp_path / "base")  # the base checkpoint, before any adapter
     policy.add_lora(LoraSpec(r=4, alpha=8))
     trainable = [p for n, p in policy.transformer.named_parameters() if p.requires_grad]
@@ -72,10 +81,10 @@ def test_lora_trained_here_loads_into_a_plain_flux_pipeline(tmp_path):
     policy.transformer.enable_adapters()
     ours, _ = policy.generate(["a red circle"], [5], steps=2)
     policy.save_lora(tmp_path / "lora")
-    pipe = FluxPipeline.from_pretrained(tmp_path / "base")
+    pipe = pipeline_class.from_pretrained(tmp_path / "base")
 
     def run(p):
-        return p("a red circle", height=64, width=64, num_inference_steps=2, guidance_scale=policy.guidance,
+        return p("a red circle", height=64, width=64, num_inference_steps=2, guidance_scale=getattr(policy, guidance),
                  latents=policy.noise([5]), max_sequence_length=policy.max_sequence_length, output_type="pt").images
 
     plain = run(pipe)
@@ -86,3 +95,43 @@ def test_lora_trained_here_loads_into_a_plain_flux_pipeline(tmp_path):
     # measured: base 7e-4 apart, adapted 3e-3 apart, the LoRA's own effect 9e-2
     assert (plain - base_images).abs().mean() < 1e-3
     assert (adapted - ours).abs().mean() < 0.1 * effect, ((adapted - ours).abs().mean(), effect)
+
+
+def test_sd3_classifier_free_guidance_extrapolates_from_the_empty_prompt():
+    torch.manual_seed(0)
+    policy = SD3Policy(tiny=TinySD3(image_size=32), guidance=3.0)
+    x, text = policy.noise([1, 2]), policy.encode_text(["a red circle", "a blue square"])
+    guided = policy.velocity(x, 0.7, text)
+    policy.cfg_scale = 1.0
+    cond = policy.velocity(x, 0.7, text)
+    uncond = policy.velocity(x, 0.7, policy.unconditional(2))
+    assert torch.allclose(guided, uncond + 3.0 * (cond - uncond), atol=1e-5)
+    assert not torch.allclose(cond, uncond)
+    with pytest.raises(ValueError, match="empty"):  # the empty prompt is the CFG branch, not a user prompt
+        policy.encode_text([""])
+
+
+def test_prompt_dropout_trains_the_unconditional_branch():
+    torch.manual_seed(0)
+    policy = SD3Policy(tiny=TinySD3(image_size=32))
+    images, prompts = torch.rand(4, 3, 32, 32), ["a red circle", "a blue square", "a red square", "a blue circle"]
+
+    def loss(dropout):
+        return policy.flow_matching_loss(images, prompts, torch.Generator().manual_seed(3), prompt_dropout=dropout)
+
+    assert torch.equal(loss(0.0), loss(0.0))
+    assert not torch.allclose(loss(0.0), loss(1.0))
+    policy.transformer.zero_grad()
+    loss(1.0).backward()  # every caption dropped: gradients still reach the transformer
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in policy.transformer.parameters())
+
+
+def test_text_embeddings_carry_no_dropout_in_train_mode(policy):
+    # T5 has dropout 0.1 by default: cached training embeddings must equal the eval-mode ones
+    policy.train()
+    train_embeds, _ = policy._encode_prompts(["a red circle to the left of a blue square"])
+    policy.eval()
+    eval_embeds, _ = policy._encode_prompts(["a red circle to the left of a blue square"])
+    policy.train()
+    assert not policy.text_encoders.training and policy.transformer.training
+    assert torch.equal(train_embeds, eval_embeds)

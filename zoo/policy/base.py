@@ -1,0 +1,284 @@
+"""What every flow-matching policy shares: the text cache, guidance, generation, the SFT loss, LoRA and saving.
+
+A subclass (Flux, SD3) holds a real diffusers pipeline and says how to encode prompts, how to call
+its transformer, how latents become tokens, and which sigma schedule its scheduler uses.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from peft import LoraConfig
+from peft.utils import get_peft_model_state_dict
+from torch import nn
+
+from zoo.policy.sampler import Trajectory, sample, seeded_noise
+
+log = logging.getLogger(__name__)
+ATTENTION_LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "add_q_proj", "add_k_proj", "add_v_proj", "to_add_out"]
+
+
+@dataclass
+class LoraSpec:
+    """LoRA on the transformer (peft): rank, alpha and target module names."""
+
+    r: int = 32
+    alpha: int = 64
+    targets: list[str] = field(default_factory=lambda: list(ATTENTION_LORA_TARGETS))
+    dropout: float = 0.0
+
+
+@dataclass
+class TextEmbeds:
+    """Per-prompt text conditioning of a batch (text_ids: Flux's text positions; None for SD3)."""
+
+    prompt_embeds: torch.Tensor
+    pooled: torch.Tensor
+    text_ids: torch.Tensor | None = None
+
+    def where(self, mask: torch.Tensor, other: "TextEmbeds") -> "TextEmbeds":
+        """Rows of `other` where mask is true (e.g. the unconditional prompt for caption dropout)."""
+        m = mask.to(self.prompt_embeds.device)
+        return TextEmbeds(torch.where(m[:, None, None], other.prompt_embeds, self.prompt_embeds),
+                          torch.where(m[:, None], other.pooled, self.pooled), self.text_ids)
+
+
+def _cat(a: TextEmbeds, b: TextEmbeds) -> TextEmbeds:
+    return TextEmbeds(torch.cat([a.prompt_embeds, b.prompt_embeds]), torch.cat([a.pooled, b.pooled]), a.text_ids)
+
+
+class FlowPolicy(nn.Module):
+    """Base of the text-to-image policies: subclasses set `pipe`, `transformer`, `latents` and the hooks below.
+
+    `cfg_scale` > 1 turns on true classifier-free guidance against the empty prompt (SD3 always uses it;
+    Flux.1-dev is guidance-distilled and leaves it at 1).
+    """
+
+    pipe: object
+    transformer: nn.Module
+    latents: nn.Module
+    resolution: int
+    max_sequence_length: int
+    cfg_scale: float = 1.0
+
+    def _init_common(self, resolution: int, max_sequence_length: int, lora: LoraSpec | None) -> None:
+        self.resolution, self.max_sequence_length = resolution, max_sequence_length
+        self.truncated = 0
+        self._text_cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._check_resolution(resolution)
+        self.train(self.training)  # frozen encoders to eval mode
+        self.lora: LoraSpec | None = None
+        if lora is not None:
+            self.add_lora(lora)
+
+    # hooks for subclasses ------------------------------------------------------------------------
+    def _encode_prompts(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(embeds (B, L, D), pooled (B, P)) from the pipeline's own text encoders."""
+        raise NotImplementedError
+
+    def _predict(self, tokens: torch.Tensor, sigma: torch.Tensor, text: TextEmbeds) -> torch.Tensor:
+        """The transformer's velocity for tokens at per-sample noise levels sigma (B,)."""
+        raise NotImplementedError
+
+    def _text_ids(self, length: int, device) -> torch.Tensor | None:
+        return None
+
+    def sigmas(self, steps: int) -> list[float]:
+        """The scheduler's own sigma schedule for `steps` steps, ending at 0."""
+        raise NotImplementedError
+
+    def pack(self, latents: torch.Tensor) -> torch.Tensor:
+        """(B, C, h, w) latents -> the transformer's input layout."""
+        return latents
+
+    def unpack(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The transformer's layout -> (B, C, h, w) latents."""
+        return tokens
+
+    @property
+    def long_tokenizer(self):
+        """The T5 tokenizer whose limit is max_sequence_length."""
+        raise NotImplementedError
+
+    @property
+    def patch(self) -> int:
+        """Latent cells per token side (2x2 packing or patching)."""
+        return 2
+
+    # shapes --------------------------------------------------------------------------------------
+    def _check_resolution(self, size: int) -> None:
+        step = self.latents.scale_factor * self.patch
+        if size % step or size < step:
+            raise ValueError(f"resolution {size} cannot be encoded: it must be a positive multiple of {step} "
+                             f"(latent scale {self.latents.scale_factor} x {self.patch}x{self.patch} patches)")
+
+    @property
+    def latent_grid(self) -> int:
+        """Latent cells per side."""
+        return self.resolution // self.latents.scale_factor
+
+    @property
+    def image_seq_len(self) -> int:
+        """Image tokens per sample."""
+        return (self.latent_grid // self.patch) ** 2
+
+    def train(self, mode: bool = True) -> "FlowPolicy":
+        """Train mode for the transformer only: the frozen text encoders and VAE stay in eval mode, so cached
+        embeddings never carry dropout noise (T5 has dropout 0.1 by default)."""
+        super().train(mode)
+        self.text_encoders.eval()
+        self.latents.eval()
+        return self
+
+    def _device(self) -> torch.device:
+        return next(self.transformer.parameters()).device
+
+    # text ----------------------------------------------------------------------------------------
+    def encode_text(self, prompts: Sequence[str]) -> TextEmbeds:
+        """Text embeddings, computed once per distinct prompt and cached (on CPU)."""
+        bad = [p for p in prompts if not isinstance(p, str) or not p.strip()]
+        if bad:
+            raise ValueError(f"empty or non-text prompt: {bad[0]!r} (the empty prompt is the CFG branch: "
+                             "use unconditional())")
+        missing = [p for p in dict.fromkeys(prompts) if p not in self._text_cache]
+        if missing:
+            self._count_truncation(missing)
+            self._cache(missing)
+        return self._from_cache(list(prompts))
+
+    def unconditional(self, n: int) -> TextEmbeds:
+        """Embeddings of the empty prompt: the negative branch of CFG and the target of caption dropout."""
+        if "" not in self._text_cache:
+            self._cache([""])
+        return self._from_cache([""] * n)
+
+    def _cache(self, prompts: list[str]) -> None:
+        with torch.no_grad():
+            embeds, pooled = self._encode_prompts(prompts)
+        for p, e, q in zip(prompts, embeds, pooled):
+            self._text_cache[p] = (e.cpu(), q.cpu())
+
+    def _from_cache(self, prompts: list[str]) -> TextEmbeds:
+        device = self._device()
+        embeds = torch.stack([self._text_cache[p][0] for p in prompts]).to(device)
+        pooled = torch.stack([self._text_cache[p][1] for p in prompts]).to(device)
+        return TextEmbeds(embeds, pooled, self._text_ids(embeds.shape[1], device))
+
+    def _count_truncation(self, prompts: list[str]) -> None:
+        for p in prompts:
+            n = len(self.long_tokenizer(p, add_special_tokens=True)["input_ids"])
+            if n > self.max_sequence_length:
+                self.truncated += 1
+                log.warning("prompt of %d tokens truncated to max_sequence_length=%d (%d so far): %.60r...",
+                            n, self.max_sequence_length, self.truncated, p)
+
+    # velocity, sampling, loss --------------------------------------------------------------------
+    def velocity(self, tokens: torch.Tensor, sigma: float | torch.Tensor, text: TextEmbeds) -> torch.Tensor:
+        """Guided velocity at noise level sigma (scalar or per sample): what the sampler integrates."""
+        b = tokens.shape[0]
+        sigma = torch.as_tensor(sigma, device=tokens.device, dtype=torch.float32).expand(b)
+        if self.cfg_scale == 1.0:
+            return self._predict(tokens, sigma, text)
+        both = self._predict(torch.cat([tokens, tokens]), torch.cat([sigma, sigma]), _cat(text, self.unconditional(b)))
+        cond, uncond = both.chunk(2)
+        return uncond + self.cfg_scale * (cond - uncond)
+
+    def noise(self, seeds: Sequence[int]) -> torch.Tensor:
+        """Initial noise in the transformer's layout, one seeded draw per sample (independent of batching)."""
+        c = self.latents.latent_channels
+        return self.pack(seeded_noise(seeds, (c, self.latent_grid, self.latent_grid), device=self._device()))
+
+    def images_to_tokens(self, images: torch.Tensor) -> torch.Tensor:
+        """[0, 1] images (B, 3, H, W) -> latents in the transformer's layout."""
+        return self.pack(self.latents.encode(images.to(self._device()) * 2 - 1).float())
+
+    def tokens_to_images(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Latents in the transformer's layout -> [0, 1] images (B, 3, H, W)."""
+        return ((self.latents.decode(self.unpack(tokens).float()) + 1) / 2).clamp(0, 1)
+
+    @torch.no_grad()
+    def generate(self, prompts: Sequence[str], seeds: Sequence[int], steps: int = 28, noise_level: float = 0.0,
+                 kind: str = "sde", sde_mask: Sequence[bool] | None = None, keep: bool = False,
+                 batch_size: int | None = None) -> tuple[torch.Tensor, list[Trajectory]]:
+        """Images in [0, 1] and their trajectories, in batches; the same seed gives the same image at any batch size."""
+        sigmas = self.sigmas(steps)
+        size = batch_size or len(prompts)
+        images, trajectories = [], []
+        for start in range(0, len(prompts), size):
+            p, s = prompts[start:start + size], seeds[start:start + size]
+            text = self.encode_text(p)
+            traj = sample(lambda x, sigma: self.velocity(x, sigma, text), self.noise(s), sigmas, s, noise_level,
+                          kind, sde_mask, keep)
+            images.append(self.tokens_to_images(traj.final))
+            trajectories.append(traj)
+        return torch.cat(images), trajectories
+
+    def flow_matching_loss(self, images: torch.Tensor, prompts: Sequence[str],
+                           generator: torch.Generator | None = None, timesteps: str = "logit_normal",
+                           prompt_dropout: float = 0.0) -> torch.Tensor:
+        """Rectified-flow loss of the unguided model: x_t = (1 - t) x_0 + t eps, target eps - x_0;
+        t ~ logit-normal(0, 1) (SD3/Flux) or uniform; prompt_dropout trains the empty prompt for CFG."""
+        x0 = self.images_to_tokens(images)
+        n = x0.shape[0]
+        if timesteps == "uniform":
+            t = torch.rand(n, generator=generator)
+        elif timesteps == "logit_normal":
+            t = torch.sigmoid(torch.randn(n, generator=generator))
+        else:
+            raise ValueError(f"timesteps must be 'logit_normal' or 'uniform', got {timesteps!r}")
+        t = t.to(x0.device)
+        eps = torch.randn(x0.shape, generator=generator).to(x0.device)
+        tb = t.view(-1, *[1] * (x0.ndim - 1))
+        xt = (1 - tb) * x0 + tb * eps
+        text = self.encode_text(prompts)
+        if prompt_dropout > 0:
+            text = text.where(torch.rand(n, generator=generator) < prompt_dropout, self.unconditional(n))
+        v = self._predict(xt, t, text)
+        return torch.nn.functional.mse_loss(v.float(), (eps - x0).float())
+
+    # LoRA and saving -----------------------------------------------------------------------------
+    def add_lora(self, spec: LoraSpec) -> None:
+        """Add LoRA adapters to the transformer (diffusers' peft integration); everything else frozen."""
+        names = {n.rsplit(".", 1)[-1] for n, _ in self.transformer.named_modules()}
+        full = {n for n, _ in self.transformer.named_modules()}
+        unknown = [t for t in spec.targets if t not in names and not any(f.endswith("." + t) for f in full)]
+        if unknown:
+            raise ValueError(f"LoRA targets {unknown} match no module of the transformer; "
+                             f"e.g. {sorted(names - {''})[:12]}")
+        self.transformer.requires_grad_(False)
+        self.lora = spec
+        self.transformer.add_adapter(LoraConfig(r=spec.r, lora_alpha=spec.alpha, lora_dropout=spec.dropout,
+                                                target_modules=list(spec.targets), init_lora_weights="gaussian"))
+        for name, param in self.transformer.named_parameters():
+            if "lora_" in name:
+                param.data = param.data.float()
+
+    def save(self, folder: str | Path) -> Path:
+        """The trained part: LoRA weights (diffusers format) or the whole transformer (save_pretrained)."""
+        folder = Path(folder)
+        if self.lora is not None:
+            return self.save_lora(folder / "lora")
+        self.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
+        return folder
+
+    def load_transformer(self, folder: str | Path) -> None:
+        """Load a transformer saved by `save` (e.g. the SFT policy GRPO starts from)."""
+        path = Path(folder) / "transformer"
+        if not path.is_dir():
+            raise FileNotFoundError(f"no saved transformer in {path}")
+        saved = type(self.transformer).from_pretrained(path)
+        self.transformer.load_state_dict(saved.state_dict())
+
+    def save_lora(self, folder: str | Path) -> Path:
+        """LoRA weights in diffusers' format: the pipeline's own `load_lora_weights(folder)` reads them back."""
+        if self.lora is None:
+            raise ValueError("this policy has no LoRA adapters to save")
+        layers = get_peft_model_state_dict(self.transformer)
+        config = self.transformer.peft_config["default"].to_dict()  # rank and alpha travel with the weights
+        type(self.pipe).save_lora_weights(str(folder), transformer_lora_layers=layers, safe_serialization=True,
+                                          transformer_lora_adapter_metadata=config)
+        return Path(folder)

@@ -1,0 +1,129 @@
+"""SD3-family policies (SD3, SD3.5): from a checkpoint, or a tiny SD3-architecture transformer built from a config.
+
+The components are diffusers' own (SD3Transformer2DModel, two CLIP text encoders with projection,
+T5, the flow-matching scheduler with its static shift, AutoencoderKL) held in a real
+`StableDiffusion3Pipeline`. SD3 is used with true classifier-free guidance (`guidance`, 4.5 as in
+Flow-GRPO), so every sampling step runs the conditional and the empty prompt in one batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import transformers
+from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
+from diffusers.pipelines.flux.pipeline_flux import calculate_shift
+from torch import nn
+
+from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds
+from zoo.policy.flux import tiny_tokenizer, tiny_vae
+from zoo.policy.vae import KLLatents, PixelShuffleVAE
+
+__all__ = ["SD3Policy", "TinySD3", "build_tiny_sd3"]
+
+
+@dataclass
+class TinySD3:
+    """A tiny SD3-architecture policy: sizes, resolution and latent space (pixel space by default)."""
+
+    image_size: int = 32
+    pixel_factor: int = 2  # PixelShuffleVAE factor; 0 = a tiny AutoencoderKL (scale 8, 16 channels)
+    layers: int = 2
+    heads: int = 2
+    head_dim: int = 16
+    text_dim: int = 32  # each CLIP's width; T5 is twice as wide (SD3 pads the CLIP features to T5's width)
+    text_layers: int = 2
+    max_sequence_length: int = 64
+
+
+def _tiny_clip(tokenizer, tiny: TinySD3) -> transformers.CLIPTextModelWithProjection:
+    return transformers.CLIPTextModelWithProjection(transformers.CLIPTextConfig(
+        vocab_size=len(tokenizer), hidden_size=tiny.text_dim, intermediate_size=2 * tiny.text_dim,
+        projection_dim=tiny.text_dim, num_hidden_layers=tiny.text_layers, num_attention_heads=2,
+        max_position_embeddings=77, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.pad_token_id))
+
+
+def build_tiny_sd3(tiny: TinySD3) -> StableDiffusion3Pipeline:
+    """A real StableDiffusion3Pipeline with tiny random components (offline tokenizers)."""
+    clip_tok, t5_tok = tiny_tokenizer(77), tiny_tokenizer(tiny.max_sequence_length)
+    t5 = transformers.T5EncoderModel(transformers.T5Config(
+        vocab_size=len(t5_tok), d_model=2 * tiny.text_dim, d_ff=4 * tiny.text_dim, num_layers=tiny.text_layers,
+        num_heads=2, d_kv=tiny.text_dim, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
+    vae, channels = tiny_vae(tiny.pixel_factor)
+    grid = tiny.image_size // (tiny.pixel_factor or 8)
+    transformer = SD3Transformer2DModel(
+        sample_size=grid, patch_size=2, in_channels=channels, out_channels=channels, num_layers=tiny.layers,
+        attention_head_dim=tiny.head_dim, num_attention_heads=tiny.heads, joint_attention_dim=2 * tiny.text_dim,
+        caption_projection_dim=tiny.heads * tiny.head_dim, pooled_projection_dim=2 * tiny.text_dim,
+        pos_embed_max_size=max(grid // 2, 8))
+    return StableDiffusion3Pipeline(
+        transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0), vae=vae,
+        text_encoder=_tiny_clip(clip_tok, tiny), tokenizer=clip_tok, text_encoder_2=_tiny_clip(clip_tok, tiny),
+        tokenizer_2=clip_tok, text_encoder_3=t5, tokenizer_3=t5_tok)
+
+
+class SD3Policy(FlowPolicy):
+    """An SD3 / SD3.5 text-to-image policy: the same sampler, loss, LoRA and cache as Flux, with true CFG.
+
+    Args:
+        pretrained: local path or hub id (StableDiffusion3Pipeline.from_pretrained); None builds `tiny`.
+        tiny: sizes of the tiny policy.
+        resolution: image side in pixels (default: tiny.image_size, or 512).
+        guidance: classifier-free guidance scale against the empty prompt (1 = off).
+        max_sequence_length: T5 tokens per prompt; longer prompts are truncated, counted and warned.
+        lora: LoRA on the transformer; None trains (or freezes) the transformer as a whole.
+        dtype: weights dtype ("bfloat16" on GPUs); LoRA weights stay fp32.
+    """
+
+    def __init__(self, pretrained: str | None = None, tiny: TinySD3 | None = None, resolution: int | None = None,
+                 guidance: float = 4.5, max_sequence_length: int | None = None, lora: LoraSpec | None = None,
+                 dtype: str = "float32") -> None:
+        super().__init__()
+        if pretrained is None:
+            tiny = tiny or TinySD3()
+            self.pipe = build_tiny_sd3(tiny)
+            self.latents = PixelShuffleVAE(tiny.pixel_factor) if tiny.pixel_factor else KLLatents(self.pipe.vae)
+            resolution = resolution or tiny.image_size
+            max_sequence_length = max_sequence_length or tiny.max_sequence_length
+        else:
+            self.pipe = StableDiffusion3Pipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
+            self.latents = KLLatents(self.pipe.vae)
+            resolution = resolution or 512
+            max_sequence_length = max_sequence_length or 256
+        self.transformer = self.pipe.transformer
+        encoders = [self.pipe.text_encoder, self.pipe.text_encoder_2, self.pipe.text_encoder_3]
+        self.text_encoders = nn.ModuleList([e for e in encoders if e is not None]).requires_grad_(False)
+        self.guidance = self.cfg_scale = guidance
+        self.pretrained, self.tiny = pretrained, asdict(tiny) if tiny else None
+        self._init_common(resolution, max_sequence_length, lora)
+
+    @property
+    def long_tokenizer(self):
+        return self.pipe.tokenizer_3
+
+    def _encode_prompts(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        embeds, _, pooled, _ = self.pipe.encode_prompt(prompts, prompts, prompts, device=self._device(),
+                                                       do_classifier_free_guidance=False,
+                                                       max_sequence_length=self.max_sequence_length)
+        return embeds, pooled
+
+    def _predict(self, tokens: torch.Tensor, sigma: torch.Tensor, text: TextEmbeds) -> torch.Tensor:
+        dtype = self.transformer.dtype
+        timestep = sigma.to(dtype) * self.pipe.scheduler.config.num_train_timesteps  # SD3 takes t in [0, 1000]
+        return self.transformer(hidden_states=tokens.to(dtype), encoder_hidden_states=text.prompt_embeds.to(dtype),
+                                pooled_projections=text.pooled.to(dtype), timestep=timestep, return_dict=False)[0]
+
+    def sigmas(self, steps: int) -> list[float]:
+        """The scheduler's own sigma schedule for `steps` steps (SD3's static shift, or its dynamic one)."""
+        scheduler = FlowMatchEulerDiscreteScheduler.from_config(self.pipe.scheduler.config)
+        cfg = scheduler.config
+        if cfg.get("use_dynamic_shifting"):
+            mu = calculate_shift(self.image_seq_len, cfg.get("base_image_seq_len", 256),
+                                 cfg.get("max_image_seq_len", 4096), cfg.get("base_shift", 0.5),
+                                 cfg.get("max_shift", 1.16))
+            scheduler.set_timesteps(steps, mu=mu)
+        else:
+            scheduler.set_timesteps(steps)
+        return scheduler.sigmas.tolist()
