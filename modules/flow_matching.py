@@ -67,7 +67,8 @@ class FlowMatchingModule(L.LightningModule):
 
     Args:
         policy: a policy (FluxPolicy, ...), LoRA or full as configured there.
-        lr, weight_decay, warmup_steps: AdamW with linear warm-up.
+        lr, weight_decay, warmup_steps: AdamW with linear warm-up, then constant, or with `cosine` a cosine
+            decay to `min_lr_ratio * lr` at the trainer's max_steps.
         both_sides: also learn the rejected image of each pair with its perturbed prompt.
         val_steps, val_images: sampling steps and how many validation images to generate per epoch.
         export_dir: where to write the trained transformer (or LoRA) when fitting ends.
@@ -77,7 +78,8 @@ class FlowMatchingModule(L.LightningModule):
 
     def __init__(self, policy: nn.Module, lr: float = 1e-3, weight_decay: float = 0.0, warmup_steps: int = 50,
                  both_sides: bool = True, val_steps: int = 8, val_images: int = 64, export_dir: str | None = None,
-                 timesteps: str = "logit_normal", prompt_dropout: float = 0.0) -> None:
+                 timesteps: str = "logit_normal", prompt_dropout: float = 0.0, cosine: bool = False,
+                 min_lr_ratio: float = 0.1) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
         self.policy = policy
@@ -119,7 +121,9 @@ class FlowMatchingModule(L.LightningModule):
 
     def configure_optimizers(self):
         hp = self.hparams
-        return adamw_with_warmup(self.policy.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps)
+        total = self.trainer.max_steps if self.trainer.max_steps > 0 else int(self.trainer.estimated_stepping_batches)
+        return adamw_with_warmup(self.policy.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps,
+                                 cosine_steps=total if hp.cosine else None, min_lr_ratio=hp.min_lr_ratio)
 
     def on_fit_end(self) -> None:
         if self.hparams.export_dir and self.trainer.is_global_zero:

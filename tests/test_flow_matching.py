@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lightning as L
+import pytest
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -42,3 +43,37 @@ def test_sft_trains_validates_logs_images_and_exports(spatial_set, tmp_path):
     reloaded.load_transformer(tmp_path / "policy")
     for k, v in module.policy.transformer.state_dict().items():
         assert torch.equal(v, reloaded.transformer.state_dict()[k])
+
+
+def test_zoo_policy_eval_builds_the_config_policy_loads_weights_and_writes_results(spatial_set, tmp_path):
+    import json
+
+    from zoo.cli import main
+    from zoo.policy.evaluate import build_policy
+
+    config = tmp_path / "sft.yaml"
+    config.write_text("model:\n  class_path: modules.FlowMatchingModule\n  init_args:\n    policy:\n"
+                      "      class_path: zoo.policy.flux.FluxPolicy\n      init_args:\n"
+                      "        tiny: {image_size: 32, pixel_factor: 2, identity_init: true}\n        guidance: 1.0\n")
+    torch.manual_seed(1)
+    trained = FluxPolicy(tiny=TinyFlux(image_size=32, pixel_factor=2, identity_init=True), guidance=1.0)
+    trained.save(tmp_path / "policy")
+    torch.manual_seed(2)  # a different random start: only the saved weights can make them equal
+    loaded = build_policy(config, tmp_path / "policy")
+    assert all(torch.equal(v, loaded.transformer.state_dict()[k]) for k, v in trained.transformer.state_dict().items())
+    assert loaded.guidance == 1.0 and loaded.resolution == 32
+    prompt = ["a red circle to the left of a blue square"]  # frozen random text encoders: the same in both
+    assert torch.equal(trained.encode_text(prompt).prompt_embeds, loaded.encode_text(prompt).prompt_embeds)
+    main(["policy", "eval", str(config), str(spatial_set / "prompts" / "test-*.tar"), "--weights",
+          str(tmp_path / "policy"), "--count", "5", "--steps", "2", "--out", str(tmp_path / "eval")])
+    summary = json.loads((tmp_path / "eval" / "summary.json").read_text())
+    assert summary["prompts"] == 5 and 0.0 <= summary["objects_found"] <= 1.0
+    assert len((tmp_path / "eval" / "samples.jsonl").read_text().splitlines()) == 5
+    assert (tmp_path / "eval" / "samples.png").is_file()
+    with pytest.raises(ValueError, match="no model.init_args.policy"):
+        build_policy(_write(tmp_path / "bad.yaml", "trainer: {}\n"))
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path

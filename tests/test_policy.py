@@ -135,3 +135,16 @@ def test_text_embeddings_carry_no_dropout_in_train_mode(policy):
     policy.train()
     assert not policy.text_encoders.training and policy.transformer.training
     assert torch.equal(train_embeds, eval_embeds)
+
+
+def test_identity_init_starts_as_a_pass_through_and_default_does_not():
+    def agreement(identity):
+        torch.manual_seed(0)
+        policy = FluxPolicy(tiny=TinyFlux(image_size=32, pixel_factor=2, heads=4, head_dim=32,
+                                          axes_dims_rope=(8, 12, 12), identity_init=identity), guidance=1.0)
+        x = policy.noise([1, 2])
+        v = policy.velocity(x, 0.5, policy.encode_text(["a red circle", "a blue square"]))
+        return torch.nn.functional.cosine_similarity(v.flatten(), x.flatten(), dim=0).item()
+
+    assert agreement(True) > 0.95
+    assert abs(agreement(False)) < 0.5

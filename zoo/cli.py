@@ -16,6 +16,7 @@ import datamodules  # noqa: F401
 import modules  # noqa: F401
 from zoo.data import commands as data_commands
 from zoo.pipeline import pipeline
+from zoo.policy.evaluate import policy_eval
 from zoo.reward.score_files import score
 from zoo.reward.table import table as reward_table
 
@@ -25,6 +26,7 @@ PROJECT_COMMANDS: dict[str, Any] = {
     "pipeline": pipeline,
     "score": score,
     "reward": {"table": reward_table},
+    "policy": {"eval": policy_eval},
 }
 
 

@@ -7,6 +7,7 @@ its transformer, how latents become tokens, and which sigma schedule its schedul
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -45,6 +46,15 @@ class TextEmbeds:
         m = mask.to(self.prompt_embeds.device)
         return TextEmbeds(torch.where(m[:, None, None], other.prompt_embeds, self.prompt_embeds),
                           torch.where(m[:, None], other.pooled, self.pooled), self.text_ids)
+
+
+@contextmanager
+def frozen_init(seed: int):
+    """Build frozen random parts (a tiny policy's text encoders and VAE) from their own seed, whatever the global
+    RNG: they are never saved, so a policy rebuilt elsewhere from the same config must get the same ones."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 def _cat(a: TextEmbeds, b: TextEmbeds) -> TextEmbeds:

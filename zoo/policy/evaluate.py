@@ -8,11 +8,14 @@ from typing import Any
 
 import numpy as np
 import torch
+import yaml
+from jsonargparse import ArgumentParser
 from PIL import Image
 
 from zoo.data.records import decode_prompt
 from zoo.data.stream import ShardStream
 from zoo.data.urls import expand_urls
+from zoo.policy.base import FlowPolicy
 from zoo.world import Scene, verify
 
 
@@ -60,4 +63,45 @@ def evaluate_policy(policy, prompts: str | list[str], count: int = 200, steps: i
         with open(out / "samples.jsonl", "w") as f:
             for record, row in zip(records, rows):
                 f.write(json.dumps({"prompt": record["prompt"], **row}) + "\n")
+    return summary
+
+
+def build_policy(config: str | Path, weights: str | Path | None = None):
+    """The policy of an experiment YAML (its `model.init_args.policy` node), with saved weights when given:
+    a folder from `FlowPolicy.save` (a `transformer/` inside it, or a LoRA `lora/` folder)."""
+    with open(config) as f:
+        node = (yaml.safe_load(f) or {}).get("model", {}).get("init_args", {}).get("policy")
+    if node is None:
+        raise ValueError(f"{config}: no model.init_args.policy to build a policy from")
+    parser = ArgumentParser()
+    parser.add_argument("--policy", type=FlowPolicy)
+    policy = parser.instantiate_classes(parser.parse_object({"policy": node})).policy
+    if weights is not None:
+        weights = Path(weights)
+        if (weights / "lora").is_dir() or (weights / "pytorch_lora_weights.safetensors").is_file():
+            lora = weights / "lora" if (weights / "lora").is_dir() else weights
+            policy.pipe.load_lora_weights(str(lora))
+        else:
+            policy.load_transformer(weights)
+    return policy.eval()
+
+
+def policy_eval(experiment: str, prompts: str, weights: str | None = None, count: int = 200, steps: int = 8,
+                batch_size: int = 32, seed: int = 0, out: str | None = None) -> dict[str, float]:
+    """Generate images for held-out SpatialShapes prompts with a policy and judge them with the world verifier.
+
+    Args:
+        experiment: an experiment YAML (e.g. configs/sft/tiny_flux.yaml); its model.init_args.policy is built.
+        prompts: prompt shards (path, glob, brace pattern), e.g. data/spatialshapes/prompts/test-*.tar.
+        weights: a folder written by the module's export (transformer/ or lora/); None = the config's weights.
+        count: how many prompts (the first ones, in shard order).
+        steps: sampling steps (ODE).
+        batch_size: images per forward pass.
+        seed: seed of the first image (image i uses seed + i).
+        out: folder for summary.json, samples.jsonl and samples.png (a grid of the first 64).
+    """
+    policy = build_policy(experiment, weights)
+    with torch.no_grad():
+        summary = evaluate_policy(policy, prompts, count, steps, batch_size, seed, Path(out) if out else None)
+    print(json.dumps(summary, indent=2))
     return summary

@@ -17,7 +17,7 @@ from diffusers.pipelines.flux.pipeline_flux import calculate_shift
 from torch import nn
 from tokenizers.processors import TemplateProcessing
 
-from zoo.policy.base import ATTENTION_LORA_TARGETS, FlowPolicy, LoraSpec, TextEmbeds
+from zoo.policy.base import ATTENTION_LORA_TARGETS, FlowPolicy, LoraSpec, TextEmbeds, frozen_init
 from zoo.policy.vae import KLLatents, PixelShuffleVAE
 from zoo.reward.tokenizer import build_world_tokenizer
 
@@ -39,6 +39,30 @@ class TinyFlux:
     text_dim: int = 32
     text_layers: int = 2
     max_sequence_length: int = 64
+    identity_init: bool = False  # start as the identity velocity map (see identity_init below)
+    frozen_seed: int = 0  # seed of the frozen random text encoders (and tiny VAE); the transformer uses the global one
+
+
+def identity_init(transformer: FluxTransformer2DModel, generator: torch.Generator | None = None) -> None:
+    """Start a tiny transformer as a clean pass-through: adaLN modulations at zero (every block adds nothing at
+    first, DiT's adaLN-zero) and an orthogonal token embedding whose transpose is the output projection, so the
+    initial velocity is roughly the noisy input itself. Pixel-space policies must pass the noise through to
+    predict the velocity; measured on SpatialShapes SFT, this start finds more objects at equal training time
+    than diffusers' default initialisation (numbers in the README)."""
+    with torch.no_grad():
+        for name, module in transformer.named_modules():
+            if isinstance(module, nn.Linear) and name.endswith(
+                    ("norm1.linear", "norm1_context.linear", "norm.linear", "norm_out.linear")):
+                module.weight.zero_()
+                module.bias.zero_()
+        embed, out = transformer.x_embedder, transformer.proj_out
+        width, channels = embed.weight.shape
+        q, _ = torch.linalg.qr(torch.randn(max(width, channels), min(width, channels), generator=generator))
+        q = q if width >= channels else q.T  # (width, channels), orthonormal columns or rows (then a projection)
+        embed.weight.copy_(q)
+        embed.bias.zero_()
+        out.weight.copy_(q.T * (channels / width) ** 0.5)
+        out.bias.zero_()
 
 
 def tiny_tokenizer(max_length: int):
@@ -65,18 +89,22 @@ def tiny_vae(pixel_factor: int):
 def build_tiny_flux(tiny: TinyFlux) -> FluxPipeline:
     """A real FluxPipeline with tiny random components (offline tokenizer)."""
     clip_tok, t5_tok = tiny_tokenizer(77), tiny_tokenizer(tiny.max_sequence_length)
-    text = transformers.CLIPTextModel(transformers.CLIPTextConfig(
-        vocab_size=len(clip_tok), hidden_size=tiny.text_dim, intermediate_size=2 * tiny.text_dim,
-        num_hidden_layers=tiny.text_layers, num_attention_heads=2, max_position_embeddings=77,
-        eos_token_id=clip_tok.eos_token_id, pad_token_id=clip_tok.pad_token_id, bos_token_id=clip_tok.pad_token_id))
-    text_2 = transformers.T5EncoderModel(transformers.T5Config(
-        vocab_size=len(t5_tok), d_model=tiny.text_dim, d_ff=2 * tiny.text_dim, num_layers=tiny.text_layers,
-        num_heads=2, d_kv=tiny.text_dim // 2, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
-    vae, channels = tiny_vae(tiny.pixel_factor)
+    with frozen_init(tiny.frozen_seed):  # never trained, never saved: the same for any global seed
+        text = transformers.CLIPTextModel(transformers.CLIPTextConfig(
+            vocab_size=len(clip_tok), hidden_size=tiny.text_dim, intermediate_size=2 * tiny.text_dim,
+            num_hidden_layers=tiny.text_layers, num_attention_heads=2, max_position_embeddings=77,
+            eos_token_id=clip_tok.eos_token_id, pad_token_id=clip_tok.pad_token_id,
+            bos_token_id=clip_tok.pad_token_id))
+        text_2 = transformers.T5EncoderModel(transformers.T5Config(
+            vocab_size=len(t5_tok), d_model=tiny.text_dim, d_ff=2 * tiny.text_dim, num_layers=tiny.text_layers,
+            num_heads=2, d_kv=tiny.text_dim // 2, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
+        vae, channels = tiny_vae(tiny.pixel_factor)
     transformer = FluxTransformer2DModel(
         patch_size=1, in_channels=4 * channels, num_layers=tiny.layers, num_single_layers=tiny.single_layers,
         attention_head_dim=tiny.head_dim, num_attention_heads=tiny.heads, joint_attention_dim=tiny.text_dim,
         pooled_projection_dim=tiny.text_dim, guidance_embeds=True, axes_dims_rope=tuple(tiny.axes_dims_rope))
+    if tiny.identity_init:
+        identity_init(transformer)
     scheduler = FlowMatchEulerDiscreteScheduler(shift=3.0, use_dynamic_shifting=True, base_shift=0.5, max_shift=1.15,
                                                 base_image_seq_len=256, max_image_seq_len=4096)
     return FluxPipeline(scheduler=scheduler, vae=vae, text_encoder=text, tokenizer=clip_tok, text_encoder_2=text_2,

@@ -16,7 +16,7 @@ from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, St
 from diffusers.pipelines.flux.pipeline_flux import calculate_shift
 from torch import nn
 
-from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds
+from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
 from zoo.policy.flux import tiny_tokenizer, tiny_vae
 from zoo.policy.vae import KLLatents, PixelShuffleVAE
 
@@ -35,6 +35,7 @@ class TinySD3:
     text_dim: int = 32  # each CLIP's width; T5 is twice as wide (SD3 pads the CLIP features to T5's width)
     text_layers: int = 2
     max_sequence_length: int = 64
+    frozen_seed: int = 0  # seed of the frozen random text encoders (and tiny VAE); the transformer uses the global one
 
 
 def _tiny_clip(tokenizer, tiny: TinySD3) -> transformers.CLIPTextModelWithProjection:
@@ -48,10 +49,12 @@ def _tiny_clip(tokenizer, tiny: TinySD3) -> transformers.CLIPTextModelWithProjec
 def build_tiny_sd3(tiny: TinySD3) -> StableDiffusion3Pipeline:
     """A real StableDiffusion3Pipeline with tiny random components (offline tokenizers)."""
     clip_tok, t5_tok = tiny_tokenizer(77), tiny_tokenizer(tiny.max_sequence_length)
-    t5 = transformers.T5EncoderModel(transformers.T5Config(
-        vocab_size=len(t5_tok), d_model=2 * tiny.text_dim, d_ff=4 * tiny.text_dim, num_layers=tiny.text_layers,
-        num_heads=2, d_kv=tiny.text_dim, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
-    vae, channels = tiny_vae(tiny.pixel_factor)
+    with frozen_init(tiny.frozen_seed):  # never trained, never saved: the same for any global seed
+        t5 = transformers.T5EncoderModel(transformers.T5Config(
+            vocab_size=len(t5_tok), d_model=2 * tiny.text_dim, d_ff=4 * tiny.text_dim, num_layers=tiny.text_layers,
+            num_heads=2, d_kv=tiny.text_dim, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
+        vae, channels = tiny_vae(tiny.pixel_factor)
+        clip, clip_2 = _tiny_clip(clip_tok, tiny), _tiny_clip(clip_tok, tiny)
     grid = tiny.image_size // (tiny.pixel_factor or 8)
     transformer = SD3Transformer2DModel(
         sample_size=grid, patch_size=2, in_channels=channels, out_channels=channels, num_layers=tiny.layers,
@@ -60,7 +63,7 @@ def build_tiny_sd3(tiny: TinySD3) -> StableDiffusion3Pipeline:
         pos_embed_max_size=max(grid // 2, 8))
     return StableDiffusion3Pipeline(
         transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0), vae=vae,
-        text_encoder=_tiny_clip(clip_tok, tiny), tokenizer=clip_tok, text_encoder_2=_tiny_clip(clip_tok, tiny),
+        text_encoder=clip, tokenizer=clip_tok, text_encoder_2=clip_2,
         tokenizer_2=clip_tok, text_encoder_3=t5, tokenizer_3=t5_tok)
 
 
