@@ -14,7 +14,7 @@ from torch import nn
 
 from modules.optim import adamw_with_warmup
 from zoo.data.stream import stamp_errors
-from zoo.world import Scene, verify
+from zoo.bench.spatialbench import verify_images
 
 
 class ImageCaptionCollator:
@@ -42,13 +42,12 @@ class ImageCaptionCollator:
 
 
 def verified(images: torch.Tensor, metas: list[dict[str, Any]]) -> dict[str, float]:
-    """World-v1 verdicts of generated images: mean relation score, objects found, shapes right."""
-    verdicts = [verify((img.permute(1, 2, 0).clamp(0, 1).cpu().numpy() * 255).round().astype(np.uint8),
-                       Scene.from_json(m)) for img, m in zip(images, metas)]
-    return {"relations": float(np.mean([v.score for v in verdicts])),
-            "all_relations": float(np.mean([v.score == 1.0 for v in verdicts])),
-            "objects_found": float(np.mean([v.found_fraction for v in verdicts])),
-            "shapes": float(np.mean([v.shapes_fraction for v in verdicts]))}
+    """World-v1 verdicts of generated images: mean relation score, all relations right, objects found, shapes."""
+    rows = verify_images(images, metas)
+    return {"relations": float(np.mean([r["score"] for r in rows])),
+            "all_relations": float(np.mean([r["all"] for r in rows])),
+            "objects_found": float(np.mean([r["found"] for r in rows])),
+            "shapes": float(np.mean([r["shapes"] for r in rows]))}
 
 
 def image_grid(images: torch.Tensor, columns: int = 8) -> torch.Tensor:

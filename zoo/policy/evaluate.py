@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -12,21 +11,11 @@ import yaml
 from jsonargparse import ArgumentParser
 from PIL import Image
 
+from zoo.bench.spatialbench import verify_images
 from zoo.data.records import decode_prompt
 from zoo.data.stream import ShardStream
 from zoo.data.urls import expand_urls
 from zoo.policy.base import FlowPolicy
-from zoo.world import Scene, verify
-
-
-def verify_images(images: torch.Tensor, metas: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per-image verdicts (score, objects found, shapes) of [0, 1] images against their scenes."""
-    rows = []
-    for img, meta in zip(images, metas):
-        pixels = (img.permute(1, 2, 0).clamp(0, 1).cpu().numpy() * 255).round().astype(np.uint8)
-        v = verify(pixels, Scene.from_json(meta))
-        rows.append({"score": v.score, "all": v.score == 1.0, "found": v.found_fraction, "shapes": v.shapes_fraction})
-    return rows
 
 
 def save_grid(images: torch.Tensor, path: Path, columns: int = 8) -> None:

@@ -1,0 +1,123 @@
+"""Benchmark suites: loaders on the real prompt files and a DPG CSV in its published format, protocols, SpatialBench."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zoo.bench.prompts import (DPG_COLUMNS, BenchFormatError, load_dpg, load_geneval, load_tiif,
+                               load_unigenbench)
+from zoo.bench.protocols import (dpg_question_scores, dpg_table, tiif_prompt_score, tiif_table,
+                                 unigen_table)
+from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verify_images
+from zoo.world import PairSpec, make_pair
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/benchmarks is absent")
+
+
+@needs_shared
+def test_geneval_loader_counts_per_tag():
+    items = load_geneval(SHARED / "geneval" / "evaluation_metadata.jsonl")
+    assert Counter(i.category for i in items) == {"position": 100, "color_attr": 100, "two_object": 99,
+                                                  "colors": 94, "single_object": 80, "counting": 80}
+    position = next(i for i in items if i.category == "position")
+    assert any("position" in obj for obj in position.data["include"])
+
+
+@needs_shared
+def test_tiif_loader_aligns_questions_and_groups_the_reported_columns():
+    items = load_tiif(SHARED / "tiif" / "testmini_prompts", SHARED / "tiif" / "testmini_eval_prompts")
+    assert len(items) == 277
+    assert Counter(i.data["group"] for i in items if i.data["group"]) == {"BR": 32, "AR": 24, "RR": 32}
+    assert all(len(i.data["questions"]) == len(i.data["answers"]) > 0 for i in items)
+    long = load_tiif(SHARED / "tiif" / "testmini_prompts", SHARED / "tiif" / "testmini_eval_prompts", "long")
+    assert [i.id for i in long] == [i.id for i in items] and long[0].prompt != items[0].prompt
+
+
+@needs_shared
+def test_unigenbench_loaders_count_layout_testpoints_and_report_the_malformed_row():
+    short = load_unigenbench(SHARED / "unigenbench" / "test_prompts_en.csv")
+    layout = Counter(tp for i in short for tp in i.data["testpoints"] if tp.startswith("Entity Layout"))
+    assert len(short) == 600 and layout == {"Entity Layout - Two-Dimensional Space": 68,
+                                            "Entity Layout - Three-Dimensional Space": 66}
+    errors: list[str] = []
+    long = load_unigenbench(SHARED / "unigenbench" / "test_prompts_en_long.csv", errors)
+    assert len(long) == 599 and len(errors) == 1 and "index 509" in errors[0]
+    with pytest.raises(BenchFormatError, match="test_prompts_en_long.csv:511"):
+        load_unigenbench(SHARED / "unigenbench" / "test_prompts_en_long.csv")
+
+
+def _write_dpg(path: Path) -> None:
+    rows = [  # item, proposition, dependency, tuple prefix
+        ("p1", 1, "0", "entity - whole (cat)", "Is there a cat?"),
+        ("p1", 2, "0", "entity - whole (table)", "Is there a table?"),
+        ("p1", 3, "1,2", "relation - spatial (cat, table, on)", "Is the cat on the table?"),
+        ("p2", 1, "0", "entity - whole (dog)", "Is there a dog?"),
+        ("p2", 2, "1", "relation - spatial (dog, door, left of)", "Is the dog left of the door?"),
+    ]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(DPG_COLUMNS)
+        for item, pid, dep, tup, question in rows:
+            writer.writerow([item, f"prompt {item}", "kw", pid, dep, tup.split(" - ")[0], tup.split(" (")[0], tup,
+                             question])
+
+
+def test_dpg_csv_in_its_published_format_and_the_dependency_rule(tmp_path):
+    _write_dpg(tmp_path / "dpg_bench.csv")
+    items = load_dpg(tmp_path / "dpg_bench.csv")
+    assert [i.id for i in items] == ["p1", "p2"] and [len(i.data["questions"]) for i in items] == [3, 2]
+    assert items[0].data["questions"][2] == {"id": 3, "parents": [1, 2], "category": "relation - spatial",
+                                             "question": "Is the cat on the table?"}
+    p1 = dpg_question_scores(items[0].data["questions"], [True, False, True])  # the table is missing
+    p2 = dpg_question_scores(items[1].data["questions"], [True, True])
+    assert p1 == [1.0, 0.0, 0.0] and p2 == [1.0, 1.0]  # a yes whose parent failed scores 0
+    table = dpg_table(items, [p1, p2])
+    assert table["Relation / Spatial"] == 0.5 and table["entity - whole"] == pytest.approx(2 / 3)
+    (tmp_path / "bad.csv").write_text("item_id,text\np1,hello\n")
+    with pytest.raises(BenchFormatError, match="bad.csv: missing columns"):
+        load_dpg(tmp_path / "bad.csv")
+
+
+def test_tiif_and_unigen_protocols_aggregate_verdicts(tmp_path):
+    from zoo.bench.prompts import BenchItem
+
+    items = [BenchItem("a", "x", "2d", {"answers": ["yes", "yes", "no"]}),
+             BenchItem("b", "y", "color+3d", {"answers": ["yes", "no"]}),
+             BenchItem("c", "z", "style", {"answers": ["yes"]})]
+    scores = [tiif_prompt_score(items[0], ["Yes", "no", "no"]), tiif_prompt_score(items[1], ["yes", "no"]), 1.0]
+    assert scores[:2] == [pytest.approx(2 / 3), 1.0]
+    assert tiif_table(items, scores) == {"BR": pytest.approx(2 / 3), "AR": 1.0, "RR": pytest.approx(float("nan"),
+                                                                                                     nan_ok=True)}
+    two_d, three_d = "Entity Layout - Two-Dimensional Space", "Entity Layout - Three-Dimensional Space"
+    u = [BenchItem("0", "p", "", {"testpoints": [two_d, "Style"]}), BenchItem("1", "q", "", {"testpoints": [two_d, three_d]})]
+    assert unigen_table(u, [[1, 0], [0, 1]]) == {"Layout 2D": 0.5, "Layout 3D": 1.0}
+
+
+def test_spatialbench_scores_renders_perfectly_and_perturbed_renders_as_predicted():
+    pairs = [make_pair(PairSpec(size=48), 0, "test", i) for i in range(24)]
+    scenes = [p["json"] for p in pairs]
+    chosen = verify_images([p["chosen"] for p in pairs], scenes)
+    rejected = verify_images([p["rejected"] for p in pairs], scenes)  # judged against the original prompt
+    assert all(r["score"] == 1.0 and r["found"] == 1.0 for r in chosen)
+    for p, r in zip(pairs, rejected):
+        changed = sum(a != b for a, b in zip(p["json"]["relations"], p["json"]["perturbed_relations"]))
+        assert changed >= 1
+        assert r["score"] == pytest.approx(1 - changed / len(p["json"]["relations"]))
+    from zoo.bench.prompts import BenchItem
+
+    items = [BenchItem(str(i), p["json"]["prompt"], f"{len(p['json']['relations'])} relations", {}) for i, p in
+             enumerate(pairs)]
+    table = spatialbench_table(items, rejected)
+    assert table["Overall"] == pytest.approx(np.mean([r["score"] for r in rejected])) and table["Overall"] < 1.0
+
+
+def test_spatialbench_reads_world_prompt_shards(spatial_set):
+    items = load_spatialbench(str(spatial_set / "prompts" / "test-*.tar"))
+    assert len(items) == 20 and all(i.category.endswith(("relation", "relations")) for i in items)
+    assert load_spatialbench(str(spatial_set / "prompts" / "test-*.tar"), count=5)[0].id == items[0].id

@@ -1,0 +1,1 @@
+"""Benchmark suites: prompt loaders in the published formats, scoring protocols, SpatialBench."""
