@@ -121,3 +121,28 @@ def test_spatialbench_reads_world_prompt_shards(spatial_set):
     items = load_spatialbench(str(spatial_set / "prompts" / "test-*.tar"))
     assert len(items) == 20 and all(i.category.endswith(("relation", "relations")) for i in items)
     assert load_spatialbench(str(spatial_set / "prompts" / "test-*.tar"), count=5)[0].id == items[0].id
+
+
+def test_tiny_qwen_vl_judge_is_batch_invariant_looks_at_the_image_and_reports_bad_samples():
+    import torch
+
+    from zoo.bench.judges import QwenVLJudge, judge_all
+
+    torch.manual_seed(0)
+    judge = QwenVLJudge(batch_size=4)
+    pairs = [make_pair(PairSpec(size=64), 0, "val", i) for i in range(4)]
+    from PIL import Image
+
+    images = [Image.fromarray(p["chosen"]) for p in pairs]
+    questions = [p["json"]["prompt"] for p in pairs]
+    batched = judge.p_yes(images, questions)
+    judge.batch_size = 1
+    single = judge.p_yes(images, questions)
+    assert all(0.0 < p < 1.0 for p in batched)
+    assert np.allclose(batched, single, atol=1e-4)
+    swapped = judge.p_yes([Image.fromarray(pairs[0]["rejected"])], questions[:1])
+    assert swapped[0] != pytest.approx(single[0], abs=1e-7)  # the image reaches the answer
+    results = judge_all(judge, images, questions[:2] + [""] + questions[3:], batch_size=4)
+    assert [r.error is None for r in results] == [True, True, False, True]
+    assert "empty" in results[2].error and results[2].yes is None
+    assert [r.p_yes for i, r in enumerate(results) if i != 2] == pytest.approx([single[i] for i in (0, 1, 3)], abs=1e-4)
