@@ -146,3 +146,45 @@ def test_tiny_qwen_vl_judge_is_batch_invariant_looks_at_the_image_and_reports_ba
     assert [r.error is None for r in results] == [True, True, False, True]
     assert "empty" in results[2].error and results[2].yes is None
     assert [r.p_yes for i, r in enumerate(results) if i != 2] == pytest.approx([single[i] for i in (0, 1, 3)], abs=1e-4)
+
+
+TINY_SFT = ("model:\n  class_path: modules.FlowMatchingModule\n  init_args:\n    policy:\n"
+            "      class_path: zoo.policy.flux.FluxPolicy\n      init_args:\n"
+            "        tiny: {image_size: 32, pixel_factor: 2}\n        guidance: 1.0\n")
+
+
+def test_zoo_bench_generates_scores_resumes_and_reads_image_folders(spatial_set, tmp_path):
+    import json
+
+    from zoo.bench.run import side_by_side
+    from zoo.cli import main
+
+    config = tmp_path / "sft.yaml"
+    config.write_text(TINY_SFT)
+    prompts = str(spatial_set / "prompts" / "test-*.tar")
+    run = tmp_path / "policy_run"
+    args = ["bench", str(run), prompts, "--experiment", str(config), "--images_per_prompt", "2", "--steps", "2",
+            "--batch_size", "3"]
+    main(args + ["--count", "3"])
+    first = (run / "samples.jsonl").read_text().splitlines()
+    assert len(first) == 6 and len(list((run / "images").rglob("*.png"))) == 6
+    stamps = {p: p.stat().st_mtime_ns for p in (run / "images").rglob("*.png")}
+    main(args + ["--count", "5"])  # resumes: the first 6 images are neither regenerated nor rescored
+    lines = (run / "samples.jsonl").read_text().splitlines()
+    assert len(lines) == 10 and lines[:6] == first
+    assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())
+    again = tmp_path / "again"  # deterministic for a fixed seed, whatever the batch size
+    main(["bench", str(again), prompts, "--experiment", str(config), "--images_per_prompt", "2", "--steps", "2",
+          "--batch_size", "4", "--count", "3"])
+    assert [json.loads(x)["score"] for x in (again / "samples.jsonl").read_text().splitlines()] == \
+        [json.loads(x)["score"] for x in first]
+    # a folder of images: one missing image is reported, the rest is judged
+    (run / "images" / json.loads(first[0])["item"] / "0.png").unlink()
+    folder = tmp_path / "folder_run"
+    main(["bench", str(folder), prompts, "--images", str(run / "images"), "--images_per_prompt", "2", "--count", "5"])
+    rows = [json.loads(x) for x in (folder / "samples.jsonl").read_text().splitlines()]
+    assert len(rows) == 10 and sum("error" in r for r in rows) == 1 and "missing image" in rows[0]["error"]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["errors"] == 1 and summary["images"] == 10 and 0.0 <= summary["table"]["Overall"] <= 1.0
+    table = side_by_side({"a": summary, "b": json.loads((run / "summary.json").read_text())})
+    assert table.splitlines()[0].startswith("| run |") and len(table.splitlines()) == 4

@@ -14,6 +14,7 @@ from lightning.pytorch.cli import LightningCLI
 import callbacks  # noqa: F401  (registers classes for short names in configs)
 import datamodules  # noqa: F401
 import modules  # noqa: F401
+from zoo.bench.run import bench
 from zoo.data import commands as data_commands
 from zoo.pipeline import pipeline
 from zoo.policy.evaluate import policy_eval
@@ -27,6 +28,7 @@ PROJECT_COMMANDS: dict[str, Any] = {
     "score": score,
     "reward": {"table": reward_table},
     "policy": {"eval": policy_eval},
+    "bench": bench,
 }
 
 

@@ -1,0 +1,163 @@
+"""`zoo bench`: generate with a policy (or read a folder of images) for a suite's prompts, score, tabulate; resumable.
+
+Layout of an output folder:
+    images/<item id>/<k>.png    k-th image of a prompt (k < images_per_prompt), written atomically
+    samples.jsonl               one line per image: item, k, prompt, category, verdict or error
+    summary.json                the suite's table (+ counts, errors) for this run
+    table.md                    the table as Markdown (`side_by_side` puts runs next to each other)
+A rerun skips every image already in samples.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from zoo.bench.prompts import BenchItem
+from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verify_images
+from zoo.data.writing import write_json_atomic
+
+SUITES = ("spatialbench",)
+
+
+def _done(samples: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    rows = {}
+    if samples.is_file():
+        for line in samples.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rows[(row["item"], row["k"])] = row
+    return rows
+
+
+def _save_png(image: np.ndarray, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    Image.fromarray(image).save(tmp, format="PNG")
+    os.replace(tmp, path)
+
+
+def _read_image(folder: Path, item: BenchItem, k: int) -> np.ndarray:
+    path = folder / item.id / f"{k}.png"
+    if not path.is_file():
+        raise FileNotFoundError(f"missing image {path}")
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def image_seed(seed: int, item_id: str, k: int) -> int:
+    """The seed of image k of a prompt: a function of the run seed, the item and k only (not of batching)."""
+    return (seed * 1_000_003 + zlib.crc32(f"{item_id}/{k}".encode())) % 2**31
+
+
+def _generate(policy, todo: list[tuple[BenchItem, int]], steps: int, seed: int) -> list[np.ndarray]:
+    seeds = [image_seed(seed, item.id, k) for item, k in todo]
+    images, _ = policy.generate([item.prompt for item, _ in todo], seeds, steps=steps)
+    return [(im.permute(1, 2, 0).clamp(0, 1).cpu().numpy() * 255).round().astype(np.uint8) for im in images]
+
+
+def bench(out: str, prompts: str, experiment: str | None = None, weights: str | None = None,
+          images: str | None = None, suite: str = "spatialbench", count: int | None = None,
+          images_per_prompt: int = 1, steps: int = 8, batch_size: int = 32, seed: int = 0) -> dict[str, Any]:
+    """Evaluate a policy, or a folder of generated images, on a benchmark suite; resumable.
+
+    Args:
+        out: the run folder (images/, samples.jsonl, summary.json, table.md).
+        prompts: the suite's prompts (SpatialBench: world prompt shards, e.g. data/spatialshapes/prompts/test-*.tar).
+        experiment: an experiment YAML whose model.init_args.policy generates the images.
+        weights: a folder exported by training (transformer/ or lora/) for that policy.
+        images: instead of a policy, a folder laid out as images/<item id>/<k>.png.
+        suite: "spatialbench".
+        count: how many prompts (the first ones); None = all.
+        images_per_prompt: images per prompt (seeds differ per image).
+        steps: sampling steps.
+        batch_size: images per generation batch (and per write of samples.jsonl).
+        seed: base seed (image seeds come from it, the item id and k: see image_seed).
+    """
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
+    if (experiment is None) == (images is None):
+        raise ValueError("give either experiment (a policy to generate with) or images (a folder), not both")
+    out_dir = Path(out)
+    items = load_spatialbench(prompts, count)
+    samples = out_dir / "samples.jsonl"
+    done = _done(samples)
+    todo = [(item, k) for item in items for k in range(images_per_prompt) if (item.id, k) not in done]
+    policy = None
+    if experiment is not None and todo:
+        from zoo.policy.evaluate import build_policy  # the policy stack only when generating
+
+        policy = build_policy(experiment, weights)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(samples, "a") as log, tqdm(total=len(todo), desc=f"{suite} {out_dir.name}", unit="img") as bar:
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start:start + batch_size]
+            rows = _score_chunk(chunk, policy, Path(images) if images else None, out_dir, steps, seed)
+            for row in rows:
+                log.write(json.dumps(row) + "\n")
+                done[(row["item"], row["k"])] = row
+            log.flush()
+            bar.update(len(chunk))
+    return _summarise(items, images_per_prompt, done, out_dir)
+
+
+def _score_chunk(chunk, policy, image_dir: Path | None, out_dir: Path, steps: int, seed: int) -> list[dict]:
+    """Verdicts of one batch; an image that cannot be read or judged gets an error row, the rest go on."""
+    arrays: list[np.ndarray | None] = []
+    errors: list[str | None] = []
+    if policy is not None:
+        arrays = _generate(policy, chunk, steps, seed)
+        for (item, k), array in zip(chunk, arrays):
+            _save_png(array, out_dir / "images" / item.id / f"{k}.png")
+        errors = [None] * len(chunk)
+    else:
+        for item, k in chunk:
+            try:
+                arrays.append(_read_image(image_dir, item, k))
+                errors.append(None)
+            except Exception as err:  # noqa: BLE001 - reported per sample
+                arrays.append(None)
+                errors.append(f"{type(err).__name__}: {err}")
+    rows = []
+    for (item, k), array, error in zip(chunk, arrays, errors):
+        row = {"item": item.id, "k": k, "prompt": item.prompt, "category": item.category}
+        if error is None:
+            try:
+                row.update(verify_images([array], [item.data["scene"]])[0])
+            except Exception as err:  # noqa: BLE001
+                error = f"{type(err).__name__}: {err}"
+        if error is not None:
+            row["error"] = error
+        rows.append(row)
+    return rows
+
+
+def _summarise(items: list[BenchItem], per_prompt: int, done: dict, out_dir: Path) -> dict[str, Any]:
+    rows = [done[(item.id, k)] for item in items for k in range(per_prompt) if (item.id, k) in done]
+    good = [r for r in rows if "error" not in r]
+    by_id = {item.id: item for item in items}
+    table = spatialbench_table([by_id[r["item"]] for r in good], good)
+    summary = {"suite": "spatialbench", "images": len(rows), "errors": len(rows) - len(good), "table": table}
+    write_json_atomic(out_dir / "summary.json", summary)
+    (out_dir / "table.md").write_text(side_by_side({out_dir.name: summary}) + "\n")
+    print(side_by_side({out_dir.name: summary}))
+    if summary["errors"]:
+        print(f"{summary['errors']} images could not be judged: see 'error' in {out_dir / 'samples.jsonl'}")
+    return summary
+
+
+def side_by_side(runs: dict[str, dict[str, Any]]) -> str:
+    """A Markdown table with one row per run and the suite's columns (like the paper's Table 2)."""
+    columns = list(dict.fromkeys(c for s in runs.values() for c in s["table"]))
+    lines = ["| run | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for name, summary in runs.items():
+        cells = [f"{summary['table'][c]:.3f}" if c in summary["table"] else "" for c in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
