@@ -1,5 +1,6 @@
-"""Lightning callbacks: data-error logging now; EMA, KL tracking and periodic benchmarks later."""
+"""Lightning callbacks: data-error logging and periodic SpatialBench now; EMA and KL tracking later."""
 
+from callbacks.benchmark import BenchmarkCallback
 from callbacks.data_errors import CorruptSampleLogger
 
-__all__ = ["CorruptSampleLogger"]
+__all__ = ["BenchmarkCallback", "CorruptSampleLogger"]

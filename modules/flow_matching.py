@@ -13,8 +13,9 @@ from PIL import Image
 from torch import nn
 
 from modules.optim import adamw_with_warmup
-from zoo.data.stream import stamp_errors
 from zoo.bench.spatialbench import verify_images
+from zoo.data.stream import stamp_errors
+from zoo.policy.evaluate import image_grid
 
 
 class ImageCaptionCollator:
@@ -48,17 +49,6 @@ def verified(images: torch.Tensor, metas: list[dict[str, Any]]) -> dict[str, flo
             "all_relations": float(np.mean([r["all"] for r in rows])),
             "objects_found": float(np.mean([r["found"] for r in rows])),
             "shapes": float(np.mean([r["shapes"] for r in rows]))}
-
-
-def image_grid(images: torch.Tensor, columns: int = 8) -> torch.Tensor:
-    """(B, 3, H, W) -> one (3, rows*H, columns*W) grid with 2-pixel gaps."""
-    b, c, h, w = images.shape
-    rows = -(-b // columns)
-    grid = torch.zeros(c, rows * (h + 2), columns * (w + 2))
-    for i, img in enumerate(images.cpu()):
-        r, k = divmod(i, columns)
-        grid[:, r * (h + 2): r * (h + 2) + h, k * (w + 2): k * (w + 2) + w] = img
-    return grid
 
 
 class FlowMatchingModule(L.LightningModule):

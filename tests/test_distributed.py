@@ -66,3 +66,17 @@ def test_reward_module_trains_with_ddp_and_fsdp2_on_two_processes(spatial_set, t
         assert report[name]["loss"] == report[name]["loss"]  # finite
         scorer = load(tmp_path / "export" / name)
         assert scorer.meta["weights"] == ("full" if name == "ddp" else "adapter")
+
+
+@pytest.mark.slow
+def test_benchmark_callback_splits_prompts_over_ranks_and_gathers_on_rank_zero(spatial_set, tmp_path):
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29535",
+           str(Path(__file__).parent / "dist" / "bench_callback.py"), str(spatial_set / "pairs" / "train-*.tar"),
+           str(spatial_set / "prompts" / "val-*.tar"), str(out)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["gathered"]["images"] == 7  # 4 on rank 0, 3 on rank 1, each prompt once
+    assert report["gathered"]["table"] == pytest.approx(report["local"])

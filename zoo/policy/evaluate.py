@@ -18,6 +18,17 @@ from zoo.data.urls import expand_urls
 from zoo.policy.base import FlowPolicy
 
 
+def image_grid(images: torch.Tensor, columns: int = 8) -> torch.Tensor:
+    """(B, 3, H, W) -> one (3, rows*H, columns*W) grid with 2-pixel gaps."""
+    b, c, h, w = images.shape
+    rows = -(-b // columns)
+    grid = torch.zeros(c, rows * (h + 2), columns * (w + 2))
+    for i, img in enumerate(images.cpu()):
+        r, k = divmod(i, columns)
+        grid[:, r * (h + 2): r * (h + 2) + h, k * (w + 2): k * (w + 2) + w] = img
+    return grid
+
+
 def save_grid(images: torch.Tensor, path: Path, columns: int = 8) -> None:
     """Save (B, 3, H, W) [0, 1] images as one PNG grid (2-pixel white gaps)."""
     b, _, h, w = images.shape
