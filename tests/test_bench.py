@@ -188,3 +188,41 @@ def test_zoo_bench_generates_scores_resumes_and_reads_image_folders(spatial_set,
     assert summary["errors"] == 1 and summary["images"] == 10 and 0.0 <= summary["table"]["Overall"] <= 1.0
     table = side_by_side({"a": summary, "b": json.loads((run / "summary.json").read_text())})
     assert table.splitlines()[0].startswith("| run |") and len(table.splitlines()) == 4
+
+
+def test_zoo_bench_judged_suites_run_a_vlm_judge_and_tabulate_their_columns(tmp_path):
+    import json
+
+    from zoo.cli import main
+
+    config = tmp_path / "sft.yaml"
+    config.write_text(TINY_SFT)
+    _write_dpg(tmp_path / "dpg_bench.csv")
+    run = tmp_path / "dpg_run"
+    main(["bench", str(run), str(tmp_path / "dpg_bench.csv"), "--suite", "dpg", "--experiment", str(config),
+          "--judge", "tiny", "--steps", "2"])
+    rows = [json.loads(x) for x in (run / "samples.jsonl").read_text().splitlines()]
+    assert [len(r["p_yes"]) for r in rows] == [3, 2] and all(len(r["scores"]) == len(r["p_yes"]) for r in rows)
+    for r in rows:  # the dependency rule holds in what was written
+        if r["item"] == "p1" and r["scores"][2] == 1.0:
+            assert r["scores"][0] == r["scores"][1] == 1.0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["suite"] == "dpg" and 0.0 <= summary["table"]["Relation / Spatial"] <= 1.0
+    with pytest.raises(ValueError, match="needs|judged by a VLM"):
+        from zoo.bench.run import bench
+
+        bench(str(tmp_path / "x"), str(tmp_path / "dpg_bench.csv"), experiment=str(config), suite="dpg")
+
+
+@needs_shared
+def test_zoo_bench_tiif_reads_the_real_files_and_reports_the_groups(tmp_path):
+    import json
+
+    from zoo.cli import main
+
+    config = tmp_path / "sft.yaml"
+    config.write_text(TINY_SFT)
+    main(["bench", str(tmp_path / "tiif"), str(SHARED / "tiif"), "--suite", "tiif", "--experiment", str(config),
+          "--judge", "tiny", "--steps", "2", "--count", "3"])
+    summary = json.loads((tmp_path / "tiif" / "summary.json").read_text())
+    assert summary["images"] == 3 and summary["errors"] == 0 and set(summary["table"]) == {"BR", "AR", "RR"}

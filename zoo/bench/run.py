@@ -21,10 +21,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from zoo.bench.prompts import BenchItem
-from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verify_images
+from zoo.bench.suites import JUDGED, SUITES, judge_image, load_suite, suite_table
 from zoo.data.writing import write_json_atomic
-
-SUITES = ("spatialbench",)
 
 
 def _done(samples: Path) -> dict[tuple[str, int], dict[str, Any]]:
@@ -65,28 +63,38 @@ def _generate(policy, todo: list[tuple[BenchItem, int]], steps: int, seed: int) 
 
 def bench(out: str, prompts: str, experiment: str | None = None, weights: str | None = None,
           images: str | None = None, suite: str = "spatialbench", count: int | None = None,
-          images_per_prompt: int = 1, steps: int = 8, batch_size: int = 32, seed: int = 0) -> dict[str, Any]:
+          images_per_prompt: int = 1, steps: int = 8, batch_size: int = 32, seed: int = 0,
+          judge: str | None = None, judge_family: str = "qwen2_5_vl", variant: str = "short") -> dict[str, Any]:
     """Evaluate a policy, or a folder of generated images, on a benchmark suite; resumable.
 
     Args:
         out: the run folder (images/, samples.jsonl, summary.json, table.md).
-        prompts: the suite's prompts (SpatialBench: world prompt shards, e.g. data/spatialshapes/prompts/test-*.tar).
+        prompts: the suite's prompts: SpatialBench world prompt shards (data/spatialshapes/prompts/test-*.tar), the
+            TIIF-Bench folder (with testmini_prompts/ and testmini_eval_prompts/), the UniGenBench CSV, dpg_bench.csv.
         experiment: an experiment YAML whose model.init_args.policy generates the images.
         weights: a folder exported by training (transformer/ or lora/) for that policy.
         images: instead of a policy, a folder laid out as images/<item id>/<k>.png.
-        suite: "spatialbench".
+        suite: "spatialbench" (judged from pixels), "tiif", "unigenbench" or "dpg" (judged by a VLM).
         count: how many prompts (the first ones); None = all.
         images_per_prompt: images per prompt (seeds differ per image).
         steps: sampling steps.
         batch_size: images per generation batch (and per write of samples.jsonl).
         seed: base seed (image seeds come from it, the item id and k: see image_seed).
+        judge: for the VLM-judged suites, a Qwen-VL checkpoint (path or hub id), or "tiny" (a random one: tests).
+        judge_family: "qwen2_5_vl", "qwen2_vl" or "qwen3_vl".
+        variant: "short" or "long" prompts (TIIF-Bench).
     """
     if suite not in SUITES:
         raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
     if (experiment is None) == (images is None):
         raise ValueError("give either experiment (a policy to generate with) or images (a folder), not both")
+    if suite in JUDGED and judge is None:
+        raise ValueError(f"suite {suite!r} is judged by a VLM: give --judge (a Qwen-VL path or hub id)")
     out_dir = Path(out)
-    items = load_spatialbench(prompts, count)
+    load_errors: list[str] = []
+    items = load_suite(suite, prompts, count, variant, load_errors)
+    for error in load_errors:
+        print(f"left out: {error}")
     samples = out_dir / "samples.jsonl"
     done = _done(samples)
     todo = [(item, k) for item in items for k in range(images_per_prompt) if (item.id, k) not in done]
@@ -95,20 +103,26 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
         from zoo.policy.evaluate import build_policy  # the policy stack only when generating
 
         policy = build_policy(experiment, weights)
+    vlm = None
+    if suite in JUDGED and todo:
+        from zoo.bench.judges import QwenVLJudge
+
+        vlm = QwenVLJudge(None if judge == "tiny" else judge, judge_family)
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(samples, "a") as log, tqdm(total=len(todo), desc=f"{suite} {out_dir.name}", unit="img") as bar:
         for start in range(0, len(todo), batch_size):
             chunk = todo[start:start + batch_size]
-            rows = _score_chunk(chunk, policy, Path(images) if images else None, out_dir, steps, seed)
+            rows = _score_chunk(suite, chunk, policy, vlm, Path(images) if images else None, out_dir, steps, seed)
             for row in rows:
                 log.write(json.dumps(row) + "\n")
                 done[(row["item"], row["k"])] = row
             log.flush()
             bar.update(len(chunk))
-    return _summarise(items, images_per_prompt, done, out_dir)
+    return _summarise(suite, items, images_per_prompt, done, out_dir, load_errors)
 
 
-def _score_chunk(chunk, policy, image_dir: Path | None, out_dir: Path, steps: int, seed: int) -> list[dict]:
+def _score_chunk(suite: str, chunk, policy, judge, image_dir: Path | None, out_dir: Path, steps: int,
+                 seed: int) -> list[dict]:
     """Verdicts of one batch; an image that cannot be read or judged gets an error row, the rest go on."""
     arrays: list[np.ndarray | None] = []
     errors: list[str | None] = []
@@ -130,7 +144,7 @@ def _score_chunk(chunk, policy, image_dir: Path | None, out_dir: Path, steps: in
         row = {"item": item.id, "k": k, "prompt": item.prompt, "category": item.category}
         if error is None:
             try:
-                row.update(verify_images([array], [item.data["scene"]])[0])
+                row.update(judge_image(suite, item, array, judge))
             except Exception as err:  # noqa: BLE001
                 error = f"{type(err).__name__}: {err}"
         if error is not None:
@@ -139,12 +153,14 @@ def _score_chunk(chunk, policy, image_dir: Path | None, out_dir: Path, steps: in
     return rows
 
 
-def _summarise(items: list[BenchItem], per_prompt: int, done: dict, out_dir: Path) -> dict[str, Any]:
+def _summarise(suite: str, items: list[BenchItem], per_prompt: int, done: dict, out_dir: Path,
+               load_errors: list[str]) -> dict[str, Any]:
     rows = [done[(item.id, k)] for item in items for k in range(per_prompt) if (item.id, k) in done]
     good = [r for r in rows if "error" not in r]
     by_id = {item.id: item for item in items}
-    table = spatialbench_table([by_id[r["item"]] for r in good], good)
-    summary = {"suite": "spatialbench", "images": len(rows), "errors": len(rows) - len(good), "table": table}
+    table = suite_table(suite, [by_id[r["item"]] for r in good], good)
+    summary = {"suite": suite, "images": len(rows), "errors": len(rows) - len(good), "table": table,
+               "prompts_left_out": load_errors}
     write_json_atomic(out_dir / "summary.json", summary)
     (out_dir / "table.md").write_text(side_by_side({out_dir.name: summary}) + "\n")
     print(side_by_side({out_dir.name: summary}))

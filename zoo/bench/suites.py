@@ -1,0 +1,78 @@
+"""The suites `zoo bench` runs: how each loads its prompts, judges one image, and tabulates its columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from PIL import Image
+
+from zoo.bench.judges import YesNoJudge, judge_all
+from zoo.bench.prompts import BenchItem, load_dpg, load_tiif, load_unigenbench
+from zoo.bench.protocols import dpg_question_scores, dpg_table, tiif_prompt_score, tiif_table, unigen_table
+from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verify_images
+
+SUITES = ("spatialbench", "tiif", "unigenbench", "dpg")
+JUDGED = ("tiif", "unigenbench", "dpg")
+UNIGEN_QUESTION = "Does the image show this: {description}?"  # one yes/no question per testpoint
+
+
+def load_suite(suite: str, prompts: str, count: int | None = None, variant: str = "short",
+               errors: list[str] | None = None) -> list[BenchItem]:
+    """A suite's items. prompts: SpatialBench prompt shards; the TIIF-Bench folder holding testmini_prompts/ and
+    testmini_eval_prompts/; the UniGenBench CSV; DPG-Bench's dpg_bench.csv."""
+    if suite == "spatialbench":
+        return load_spatialbench(prompts, count)
+    if suite == "tiif":
+        root = Path(prompts)
+        items = load_tiif(root / "testmini_prompts", root / "testmini_eval_prompts", variant)
+    elif suite == "unigenbench":
+        items = load_unigenbench(prompts, errors)
+    elif suite == "dpg":
+        items = load_dpg(prompts)
+    else:
+        raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
+    return items[:count] if count is not None else items
+
+
+def questions_of(suite: str, item: BenchItem) -> list[str]:
+    """The yes/no questions a judge is asked about an image of this item."""
+    if suite == "tiif":
+        return item.data["questions"]
+    if suite == "unigenbench":
+        return [UNIGEN_QUESTION.format(description=d) for d in item.data["descriptions"]]
+    return [q["question"] for q in item.data["questions"]]
+
+
+def judge_image(suite: str, item: BenchItem, image: np.ndarray, judge: YesNoJudge | None) -> dict[str, Any]:
+    """One image's verdict row (raises on failure; the caller records the error)."""
+    if suite == "spatialbench":
+        return verify_images([image], [item.data["scene"]])[0]
+    if judge is None:
+        raise ValueError(f"suite {suite!r} needs a judge")
+    questions = questions_of(suite, item)
+    results = judge_all(judge, [Image.fromarray(image)] * len(questions), questions)
+    failed = [r.error for r in results if r.error]
+    if failed:
+        raise RuntimeError(f"judge failed on {len(failed)} of {len(questions)} questions: {failed[0]}")
+    p_yes = [r.p_yes for r in results]
+    row: dict[str, Any] = {"p_yes": p_yes}
+    if suite == "tiif":
+        row["score"] = tiif_prompt_score(item, ["yes" if p >= 0.5 else "no" for p in p_yes])
+    elif suite == "unigenbench":
+        row["verdicts"] = [float(p >= 0.5) for p in p_yes]
+    else:
+        row["scores"] = dpg_question_scores(item.data["questions"], [p >= 0.5 for p in p_yes])
+    return row
+
+
+def suite_table(suite: str, items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, float]:
+    """The suite's columns from verdict rows (one per image) and their items."""
+    if suite == "spatialbench":
+        return spatialbench_table(items, rows)
+    if suite == "tiif":
+        return tiif_table(items, [r["score"] for r in rows])
+    if suite == "unigenbench":
+        return unigen_table(items, [r["verdicts"] for r in rows])
+    return dpg_table(items, [r["scores"] for r in rows])
