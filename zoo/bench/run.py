@@ -74,13 +74,14 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
         experiment: an experiment YAML whose model.init_args.policy generates the images.
         weights: a folder exported by training (transformer/ or lora/) for that policy.
         images: instead of a policy, a folder laid out as images/<item id>/<k>.png.
-        suite: "spatialbench" (judged from pixels), "tiif", "unigenbench" or "dpg" (judged by a VLM).
+        suite: "spatialbench" (judged from pixels), "geneval" (a detector), "tiif", "unigenbench" or "dpg" (a VLM).
         count: how many prompts (the first ones); None = all.
         images_per_prompt: images per prompt (seeds differ per image).
         steps: sampling steps.
         batch_size: images per generation batch (and per write of samples.jsonl).
         seed: base seed (image seeds come from it, the item id and k: see image_seed).
-        judge: for the VLM-judged suites, a Qwen-VL checkpoint (path or hub id), or "tiny" (a random one: tests).
+        judge: for the judged suites, a Qwen-VL checkpoint (path or hub id), for GenEval an OWL-ViT/OWLv2 one;
+            "tiny" builds a random one (tests).
         judge_family: "qwen2_5_vl", "qwen2_vl" or "qwen3_vl".
         variant: "short" or "long" prompts (TIIF-Bench).
     """
@@ -89,7 +90,7 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
     if (experiment is None) == (images is None):
         raise ValueError("give either experiment (a policy to generate with) or images (a folder), not both")
     if suite in JUDGED and judge is None:
-        raise ValueError(f"suite {suite!r} is judged by a VLM: give --judge (a Qwen-VL path or hub id)")
+        raise ValueError(f"suite {suite!r} is judged by a model: give --judge (a checkpoint path or hub id)")
     out_dir = Path(out)
     load_errors: list[str] = []
     items = load_suite(suite, prompts, count, variant, load_errors)
@@ -105,9 +106,14 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
         policy = build_policy(experiment, weights)
     vlm = None
     if suite in JUDGED and todo:
-        from zoo.bench.judges import QwenVLJudge
+        if suite == "geneval":
+            from zoo.bench.geneval import OwlViTDetector
 
-        vlm = QwenVLJudge(None if judge == "tiny" else judge, judge_family)
+            vlm = OwlViTDetector(None if judge == "tiny" else judge)
+        else:
+            from zoo.bench.judges import QwenVLJudge
+
+            vlm = QwenVLJudge(None if judge == "tiny" else judge, judge_family)
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(samples, "a") as log, tqdm(total=len(todo), desc=f"{suite} {out_dir.name}", unit="img") as bar:
         for start in range(0, len(todo), batch_size):

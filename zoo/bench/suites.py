@@ -8,23 +8,26 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image
 
+from zoo.bench.geneval import geneval_table, geneval_verdict
 from zoo.bench.judges import YesNoJudge, judge_all
-from zoo.bench.prompts import BenchItem, load_dpg, load_tiif, load_unigenbench
+from zoo.bench.prompts import BenchItem, load_dpg, load_geneval, load_tiif, load_unigenbench
 from zoo.bench.protocols import dpg_question_scores, dpg_table, tiif_prompt_score, tiif_table, unigen_table
 from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verify_images
 
-SUITES = ("spatialbench", "tiif", "unigenbench", "dpg")
-JUDGED = ("tiif", "unigenbench", "dpg")
+SUITES = ("spatialbench", "geneval", "tiif", "unigenbench", "dpg")
+JUDGED = ("geneval", "tiif", "unigenbench", "dpg")  # by a detector (GenEval) or a VLM
 UNIGEN_QUESTION = "Does the image show this: {description}?"  # one yes/no question per testpoint
 
 
 def load_suite(suite: str, prompts: str, count: int | None = None, variant: str = "short",
                errors: list[str] | None = None) -> list[BenchItem]:
-    """A suite's items. prompts: SpatialBench prompt shards; the TIIF-Bench folder holding testmini_prompts/ and
-    testmini_eval_prompts/; the UniGenBench CSV; DPG-Bench's dpg_bench.csv."""
+    """A suite's items. prompts: SpatialBench prompt shards; GenEval's evaluation_metadata.jsonl; the TIIF-Bench
+    folder holding testmini_prompts/ and testmini_eval_prompts/; the UniGenBench CSV; DPG-Bench's dpg_bench.csv."""
     if suite == "spatialbench":
         return load_spatialbench(prompts, count)
-    if suite == "tiif":
+    if suite == "geneval":
+        items = load_geneval(prompts)
+    elif suite == "tiif":
         root = Path(prompts)
         items = load_tiif(root / "testmini_prompts", root / "testmini_eval_prompts", variant)
     elif suite == "unigenbench":
@@ -51,6 +54,9 @@ def judge_image(suite: str, item: BenchItem, image: np.ndarray, judge: YesNoJudg
         return verify_images([image], [item.data["scene"]])[0]
     if judge is None:
         raise ValueError(f"suite {suite!r} needs a judge")
+    if suite == "geneval":  # the judge is a detector here
+        detections = judge.detect([Image.fromarray(image)], [[c["class"] for c in item.data["include"]]])[0]
+        return geneval_verdict(item, detections)
     questions = questions_of(suite, item)
     results = judge_all(judge, [Image.fromarray(image)] * len(questions), questions)
     failed = [r.error for r in results if r.error]
@@ -71,6 +77,8 @@ def suite_table(suite: str, items: Sequence[BenchItem], rows: Sequence[dict]) ->
     """The suite's columns from verdict rows (one per image) and their items."""
     if suite == "spatialbench":
         return spatialbench_table(items, rows)
+    if suite == "geneval":
+        return geneval_table(items, rows)
     if suite == "tiif":
         return tiif_table(items, [r["score"] for r in rows])
     if suite == "unigenbench":
