@@ -302,3 +302,35 @@ def test_zoo_bench_geneval_runs_a_detector_on_the_real_prompts(tmp_path):
     assert len(rows) == 4 and all("correct" in r for r in rows)
     summary = json.loads((tmp_path / "geneval" / "summary.json").read_text())
     assert summary["table"]["single_object"] == np.mean([r["correct"] for r in rows])
+
+
+def test_unreadable_prompt_lines_are_reported_and_the_run_completes(tmp_path):
+    import json
+
+    from zoo.cli import main
+
+    lines = ['{"tag": "single_object", "include": [{"class": "cat", "count": 1}], "prompt": "a photo of a cat"}',
+             '{"tag": "single_object", "include": [{"class": "dog"',  # cut off
+             '{"tag": "colors", "prompt": "a photo of a red cup"}',  # no include
+             '{"tag": "single_object", "include": [{"class": "cup", "count": 1}], "prompt": "a photo of a cup"}']
+    (tmp_path / "meta.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(BenchFormatError, match="meta.jsonl:2: not JSON"):
+        load_geneval(tmp_path / "meta.jsonl")
+    errors: list[str] = []
+    items = load_geneval(tmp_path / "meta.jsonl", errors)
+    assert [i.id for i in items] == ["00000", "00003"] and len(errors) == 2 and "meta.jsonl:3: missing" in errors[1]
+    (tmp_path / "p").mkdir()
+    (tmp_path / "e").mkdir()
+    (tmp_path / "p" / "2d_spatial_relation_prompts.jsonl").write_text(
+        '{"type": "2d_spatial_relation", "short_description": "a cat left of a dog"}\nnot json\n')
+    (tmp_path / "e" / "2d_spatial_relation_eval_prompts.jsonl").write_text(
+        '{"type": "2d", "yn_question_list": ["Is there a cat?"], "yn_answer_list": ["yes"]}\n'
+        '{"type": "2d", "yn_question_list": ["Is there a dog?"], "yn_answer_list": ["yes"]}\n')
+    tiif_errors: list[str] = []
+    assert len(load_tiif(tmp_path / "p", tmp_path / "e", errors=tiif_errors)) == 1 and len(tiif_errors) == 1
+    config = tmp_path / "sft.yaml"
+    config.write_text(TINY_SFT)
+    main(["bench", str(tmp_path / "run"), str(tmp_path / "meta.jsonl"), "--suite", "geneval", "--experiment",
+          str(config), "--judge", "tiny", "--steps", "2"])
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["images"] == 2 and len(summary["prompts_left_out"]) == 2

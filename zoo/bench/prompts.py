@@ -38,7 +38,7 @@ class BenchItem:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _json_lines(path: Path, errors: list[str] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
@@ -46,7 +46,14 @@ def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 yield number, json.loads(line)
             except json.JSONDecodeError as err:
-                raise BenchFormatError(f"{path}:{number}: not JSON ({err.msg})") from None
+                _fail(BenchFormatError(f"{path}:{number}: not JSON ({err.msg})"), errors)
+
+
+def _fail(error: BenchFormatError, errors: list[str] | None) -> None:
+    """Raise, or (when the caller collects errors) record and let the caller skip the record."""
+    if errors is None:
+        raise error
+    errors.append(str(error))
 
 
 def _need(record: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
@@ -55,13 +62,18 @@ def _need(record: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
         raise BenchFormatError(f"{where}: missing {missing}")
 
 
-def load_geneval(path: str | Path) -> list[BenchItem]:
-    """GenEval `evaluation_metadata.jsonl`: {tag, include: [{class, count, position?}], prompt}."""
+def load_geneval(path: str | Path, errors: list[str] | None = None) -> list[BenchItem]:
+    """GenEval `evaluation_metadata.jsonl`: {tag, include: [{class, count, position?}], prompt}; item ids are the
+    zero-based line numbers (GenEval's own output folder names)."""
     path = Path(path)
     items = []
-    for number, record in _json_lines(path):
-        _need(record, ("tag", "include", "prompt"), f"{path}:{number}")
-        items.append(BenchItem(f"{len(items):05d}", record["prompt"], record["tag"], {"include": record["include"]}))
+    for number, record in _json_lines(path, errors):
+        try:
+            _need(record, ("tag", "include", "prompt"), f"{path}:{number}")
+        except BenchFormatError as err:
+            _fail(err, errors)
+            continue
+        items.append(BenchItem(f"{number - 1:05d}", record["prompt"], record["tag"], {"include": record["include"]}))
     return items
 
 
@@ -76,7 +88,34 @@ def tiif_group(kind: str) -> str | None:
     return next((g for g, kinds in TIIF_GROUPS.items() if kind in kinds), None)
 
 
-def load_tiif(prompts_dir: str | Path, eval_dir: str | Path, length: str = "short") -> list[BenchItem]:
+def _raw_lines(path: Path) -> list[tuple[int, str]]:
+    with open(path, encoding="utf-8") as f:
+        return [(n, line) for n, line in enumerate(f, 1) if line.strip()]
+
+
+def _tiif_item(prompt_file: Path, n: int, p_line: str, eval_file: Path, m: int, q_line: str,
+               length: str) -> BenchItem:
+    try:
+        p = json.loads(p_line)
+    except json.JSONDecodeError as err:
+        raise BenchFormatError(f"{prompt_file}:{n}: not JSON ({err.msg})") from None
+    try:
+        q = json.loads(q_line)
+    except json.JSONDecodeError as err:
+        raise BenchFormatError(f"{eval_file}:{m}: not JSON ({err.msg})") from None
+    _need(p, ("type", f"{length}_description"), f"{prompt_file}:{n}")
+    _need(q, ("yn_question_list", "yn_answer_list"), f"{eval_file}:{m}")
+    if len(q["yn_question_list"]) != len(q["yn_answer_list"]):
+        raise BenchFormatError(f"{eval_file}:{m}: {len(q['yn_question_list'])} questions but "
+                               f"{len(q['yn_answer_list'])} answers")
+    kind = _tiif_type(p["type"])
+    return BenchItem(f"{prompt_file.stem}-{n:04d}", p[f"{length}_description"], kind,
+                     {"questions": [s.strip() for s in q["yn_question_list"]],
+                      "answers": [a.strip().lower() for a in q["yn_answer_list"]], "group": tiif_group(kind)})
+
+
+def load_tiif(prompts_dir: str | Path, eval_dir: str | Path, length: str = "short",
+              errors: list[str] | None = None) -> list[BenchItem]:
     """TIIF-Bench testmini: `<type>_prompts.jsonl` with short/long descriptions and the line-aligned
     `<type>_eval_prompts.jsonl` with yes/no questions and expected answers."""
     if length not in ("short", "long"):
@@ -90,21 +129,15 @@ def load_tiif(prompts_dir: str | Path, eval_dir: str | Path, length: str = "shor
         eval_file = eval_dir / prompt_file.name.replace("_prompts.jsonl", "_eval_prompts.jsonl")
         if not eval_file.is_file():
             raise BenchFormatError(f"{prompt_file}: no matching question file {eval_file}")
-        prompts, questions = list(_json_lines(prompt_file)), list(_json_lines(eval_file))
+        prompts, questions = _raw_lines(prompt_file), _raw_lines(eval_file)
         if len(prompts) != len(questions):
             raise BenchFormatError(f"{prompt_file} has {len(prompts)} prompts but {eval_file} has "
                                    f"{len(questions)} question lines; they must be line-aligned")
-        for (n, p), (m, q) in zip(prompts, questions):
-            _need(p, ("type", f"{length}_description"), f"{prompt_file}:{n}")
-            _need(q, ("yn_question_list", "yn_answer_list"), f"{eval_file}:{m}")
-            if len(q["yn_question_list"]) != len(q["yn_answer_list"]):
-                raise BenchFormatError(f"{eval_file}:{m}: {len(q['yn_question_list'])} questions but "
-                                       f"{len(q['yn_answer_list'])} answers")
-            kind = _tiif_type(p["type"])
-            items.append(BenchItem(f"{prompt_file.stem}-{n:04d}", p[f"{length}_description"], kind,
-                                   {"questions": [s.strip() for s in q["yn_question_list"]],
-                                    "answers": [a.strip().lower() for a in q["yn_answer_list"]],
-                                    "group": tiif_group(kind)}))
+        for (n, p_line), (m, q_line) in zip(prompts, questions):
+            try:
+                items.append(_tiif_item(prompt_file, n, p_line, eval_file, m, q_line, length))
+            except BenchFormatError as err:
+                _fail(err, errors)
     return items
 
 
@@ -124,9 +157,7 @@ def load_unigenbench(path: str | Path, errors: list[str] | None = None) -> list[
                                            f"({err.msg})") from None
                 _need(dims, ("Testpoints", "Testpoint Description"), f"{path}:{number}")
             except BenchFormatError as err:
-                if errors is None:
-                    raise
-                errors.append(str(err))
+                _fail(err, errors)
                 continue
             items.append(BenchItem(row["index"], row["prompt_en"], dims.get("Primary Categories", ""),
                                    {"testpoints": dims["Testpoints"], "descriptions": dims["Testpoint Description"]}))
@@ -137,7 +168,7 @@ DPG_COLUMNS = ("item_id", "text", "keywords", "proposition_id", "dependency", "c
                "category_detailed", "tuple", "question_natural_language")
 
 
-def load_dpg(path: str | Path) -> list[BenchItem]:
+def load_dpg(path: str | Path, errors: list[str] | None = None) -> list[BenchItem]:
     """DPG-Bench `dpg_bench.csv` (one row per question); one item per prompt with its questions in order,
     each with its proposition id, parent ids (`dependency`, "0" = none) and category from the tuple prefix."""
     path = Path(path)
@@ -152,8 +183,9 @@ def load_dpg(path: str | Path) -> list[BenchItem]:
                 parents = [int(d) for d in str(row["dependency"]).split(",") if d.strip() and int(d) != 0]
                 proposition = int(row["proposition_id"])
             except ValueError:
-                raise BenchFormatError(f"{path}:{number}: proposition_id/dependency must be integers, got "
-                                       f"{row['proposition_id']!r}/{row['dependency']!r}") from None
+                _fail(BenchFormatError(f"{path}:{number}: proposition_id/dependency must be integers, got "
+                                       f"{row['proposition_id']!r}/{row['dependency']!r}"), errors)
+                continue
             item = by_item.setdefault(row["item_id"], BenchItem(row["item_id"], row["text"], "", {"questions": []}))
             category = row["tuple"].split("(")[0].strip()  # e.g. "relation - spatial"
             item.data["questions"].append({"id": proposition, "parents": parents, "category": category,

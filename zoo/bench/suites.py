@@ -26,14 +26,14 @@ def load_suite(suite: str, prompts: str, count: int | None = None, variant: str 
     if suite == "spatialbench":
         return load_spatialbench(prompts, count)
     if suite == "geneval":
-        items = load_geneval(prompts)
+        items = load_geneval(prompts, errors)
     elif suite == "tiif":
         root = Path(prompts)
-        items = load_tiif(root / "testmini_prompts", root / "testmini_eval_prompts", variant)
+        items = load_tiif(root / "testmini_prompts", root / "testmini_eval_prompts", variant, errors)
     elif suite == "unigenbench":
         items = load_unigenbench(prompts, errors)
     elif suite == "dpg":
-        items = load_dpg(prompts)
+        items = load_dpg(prompts, errors)
     else:
         raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
     return items[:count] if count is not None else items
