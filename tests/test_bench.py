@@ -334,3 +334,37 @@ def test_unreadable_prompt_lines_are_reported_and_the_run_completes(tmp_path):
           str(config), "--judge", "tiny", "--steps", "2"])
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["images"] == 2 and len(summary["prompts_left_out"]) == 2
+
+
+def test_zoo_bench_adds_the_spatialscore_column_and_survives_a_cut_off_last_line(spatial_set, tmp_path):
+    import json
+
+    import torch
+    from PIL import Image
+
+    from zoo.cli import main
+    from zoo.reward.model import RewardModel
+    from zoo.reward.qwen_vl import QwenVLBackbone, TinyQwenVL
+    from zoo.reward.scorer import export_scorer, load
+
+    torch.manual_seed(0)
+    tiny = TinyQwenVL(image_size=32, patch_size=8, hidden_size=32, layers=1, heads=2, kv_heads=1,
+                      vision_hidden_size=32, vision_layers=1, vision_heads=2)
+    export_scorer(RewardModel(QwenVLBackbone(tiny=tiny)), tmp_path / "scorer")
+    config = tmp_path / "sft.yaml"
+    config.write_text(TINY_SFT)
+    run = tmp_path / "run"
+    args = ["bench", str(run), str(spatial_set / "prompts" / "test-*.tar"), "--experiment", str(config),
+            "--steps", "2", "--count", "3", "--scorer", str(tmp_path / "scorer")]
+    main(args)
+    rows = [json.loads(x) for x in (run / "samples.jsonl").read_text().splitlines()]
+    expected = load(tmp_path / "scorer").score(
+        [r["prompt"] for r in rows], [Image.open(run / "images" / r["item"] / "0.png") for r in rows])
+    assert [r["reward"] for r in rows] == pytest.approx(expected, abs=1e-5)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["table"]["SpatialScore"] == pytest.approx(float(np.mean(expected)))
+    text = (run / "samples.jsonl").read_text()
+    (run / "samples.jsonl").write_text(text[: len(text) - 25])  # killed while writing the last line
+    main(args)
+    again = [json.loads(x) for x in (run / "samples.jsonl").read_text().splitlines()]
+    assert len(again) == 3 and again[:2] == rows[:2] and again[2]["item"] == rows[2]["item"]

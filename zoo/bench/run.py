@@ -26,12 +26,22 @@ from zoo.data.writing import write_json_atomic
 
 
 def _done(samples: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """Rows already written; a last line cut off by a killed run is dropped (that image is redone)."""
     rows = {}
     if samples.is_file():
-        for line in samples.read_text().splitlines():
-            if line.strip():
+        lines = samples.read_text().splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            try:
                 row = json.loads(line)
-                rows[(row["item"], row["k"])] = row
+            except json.JSONDecodeError:
+                if i != len(lines) - 1:
+                    raise ValueError(f"{samples}:{i + 1} is not JSON; only a cut-off last line is repaired") from None
+                print(f"{samples}: dropping a cut-off last line (the run was interrupted while writing it)")
+                samples.write_text("".join(lines[:i]))
+                break
+            rows[(row["item"], row["k"])] = row
     return rows
 
 
@@ -64,7 +74,8 @@ def _generate(policy, todo: list[tuple[BenchItem, int]], steps: int, seed: int) 
 def bench(out: str, prompts: str, experiment: str | None = None, weights: str | None = None,
           images: str | None = None, suite: str = "spatialbench", count: int | None = None,
           images_per_prompt: int = 1, steps: int = 8, batch_size: int = 32, seed: int = 0,
-          judge: str | None = None, judge_family: str = "qwen2_5_vl", variant: str = "short") -> dict[str, Any]:
+          judge: str | None = None, judge_family: str = "qwen2_5_vl", variant: str = "short",
+          scorer: str | None = None) -> dict[str, Any]:
     """Evaluate a policy, or a folder of generated images, on a benchmark suite; resumable.
 
     Args:
@@ -84,6 +95,7 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
             "tiny" builds a random one (tests).
         judge_family: "qwen2_5_vl", "qwen2_vl" or "qwen3_vl".
         variant: "short" or "long" prompts (TIIF-Bench).
+        scorer: a SpatialScore scorer folder: adds each image's reward and the mean "SpatialScore" column.
     """
     if suite not in SUITES:
         raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
@@ -114,11 +126,18 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
             from zoo.bench.judges import QwenVLJudge
 
             vlm = QwenVLJudge(None if judge == "tiny" else judge, judge_family)
+    reward = None
+    if scorer is not None and todo:
+        from zoo.reward.scorer import load as load_scorer
+
+        reward = load_scorer(Path(scorer))
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(samples, "a") as log, tqdm(total=len(todo), desc=f"{suite} {out_dir.name}", unit="img") as bar:
         for start in range(0, len(todo), batch_size):
             chunk = todo[start:start + batch_size]
             rows = _score_chunk(suite, chunk, policy, vlm, Path(images) if images else None, out_dir, steps, seed)
+            if reward is not None:
+                _add_rewards(reward, chunk, rows, out_dir, Path(images) if images else None)
             for row in rows:
                 log.write(json.dumps(row) + "\n")
                 done[(row["item"], row["k"])] = row
@@ -159,12 +178,26 @@ def _score_chunk(suite: str, chunk, policy, judge, image_dir: Path | None, out_d
     return rows
 
 
+def _add_rewards(reward, chunk, rows: list[dict], out_dir: Path, image_dir: Path | None) -> None:
+    """Each judged image's SpatialScore reward (images read back from where this run or the folder keeps them)."""
+    keep = [i for i, row in enumerate(rows) if "error" not in row]
+    if not keep:
+        return
+    folder = image_dir or out_dir / "images"
+    images = [Image.fromarray(_read_image(folder, chunk[i][0], chunk[i][1])) for i in keep]
+    for i, value in zip(keep, reward.score([chunk[i][0].prompt for i in keep], images)):
+        rows[i]["reward"] = float(value)
+
+
 def _summarise(suite: str, items: list[BenchItem], per_prompt: int, done: dict, out_dir: Path,
                load_errors: list[str]) -> dict[str, Any]:
     rows = [done[(item.id, k)] for item in items for k in range(per_prompt) if (item.id, k) in done]
     good = [r for r in rows if "error" not in r]
     by_id = {item.id: item for item in items}
     table = suite_table(suite, [by_id[r["item"]] for r in good], good)
+    rewards = [r["reward"] for r in good if "reward" in r]
+    if rewards:
+        table["SpatialScore"] = float(np.mean(rewards))
     summary = {"suite": suite, "images": len(rows), "errors": len(rows) - len(good), "table": table,
                "prompts_left_out": load_errors}
     write_json_atomic(out_dir / "summary.json", summary)
