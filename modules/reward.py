@@ -122,12 +122,18 @@ class RewardModule(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         self.last_val = self._log_accuracy(self.val_acc, "val")
+        if self.trainer.state.fn == "validate":  # `zoo validate`: the Table 1 layout (not at every fit validation)
+            self._print_table(self.last_val)
 
     def on_test_epoch_end(self) -> None:
         self.last_test = self._log_accuracy(self.test_acc, "test")
+        self._print_table(self.last_test)
+
+    def _print_table(self, values: dict[str, float]) -> None:
+        """Table 1 for this model; `zoo reward table` puts several scorers side by side."""
         if self.trainer.is_global_zero:
             name = type(self.model.backbone).__name__
-            print("\n" + format_table({name: self.last_test}) + f"\n(pairs: {int(self.last_test['n Overall'])})")
+            print("\n" + format_table({name: values}) + f"\n(pairs: {int(values['n Overall'])})")
 
     # optimisation -------------------------------------------------------------------------------
     def configure_optimizers(self):

@@ -43,15 +43,19 @@ def _trainer(tmp_path, max_steps, callbacks=(), **kwargs):
                      enable_model_summary=False, default_root_dir=tmp_path, callbacks=list(callbacks), **kwargs)
 
 
-def test_fit_exports_a_scorer_and_test_prints_the_table(spatial_set, tmp_path, capsys):
+def test_fit_exports_a_scorer_and_test_and_validate_print_the_table(spatial_set, tmp_path, capsys):
     module = _module(export_dir=str(tmp_path / "scorer"), parts=TrainableParts(mode="full"))
     trainer = _trainer(tmp_path, 4, enable_checkpointing=False, limit_val_batches=1, val_check_interval=2)
     trainer.fit(module, datamodule=_data(spatial_set))
     assert trainer.global_step == 4 and (tmp_path / "scorer" / "scorer.json").exists()
     assert {"val/acc_overall", "train/loss"} <= set(trainer.callback_metrics)
+    assert "| model |" not in capsys.readouterr().out  # validation during fit does not print the table
     trainer.test(module, datamodule=_data(spatial_set))
     printed = capsys.readouterr().out
     assert "| model | 1 Pert. | 2-3 Pert. | Overall |" in printed and "(pairs: 40)" in printed
+    trainer.validate(module, datamodule=_data(spatial_set))  # `zoo validate` prints it for the val pairs
+    printed = capsys.readouterr().out
+    assert "| model | 1 Pert. | 2-3 Pert. | Overall |" in printed and "(pairs: 8)" in printed  # limit_val_batches=1
     scorer = load(tmp_path / "scorer")
     assert scorer.meta["weights"] == "full"
 
