@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -18,6 +18,7 @@ from peft.utils import get_peft_model_state_dict
 from torch import nn
 
 from zoo.policy.sampler import Trajectory, sample, seeded_noise
+from zoo.policy.vae import KLLatents, PixelShuffleVAE
 
 log = logging.getLogger(__name__)
 ATTENTION_LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "add_q_proj", "add_k_proj", "add_v_proj", "to_add_out"]
@@ -75,11 +76,22 @@ class FlowPolicy(nn.Module):
     max_sequence_length: int
     cfg_scale: float = 1.0
 
-    def _init_common(self, resolution: int, max_sequence_length: int, lora: LoraSpec | None) -> None:
-        self.resolution, self.max_sequence_length = resolution, max_sequence_length
+    def _setup(self, pipe, pretrained: str | None, tiny, resolution: int | None, max_sequence_length: int | None,
+               default_sequence_length: int, lora: LoraSpec | None) -> None:
+        """What every constructor does once its pipeline exists: latent space, frozen text encoders, defaults
+        (tiny: its own size and sequence length; a checkpoint: 512 px and `default_sequence_length`), LoRA."""
+        self.pipe, self.transformer = pipe, pipe.transformer
+        pixel_factor = tiny.pixel_factor if pretrained is None else 0
+        self.latents = PixelShuffleVAE(pixel_factor) if pixel_factor else KLLatents(pipe.vae)
+        encoders = [getattr(pipe, name, None) for name in ("text_encoder", "text_encoder_2", "text_encoder_3")]
+        self.text_encoders = nn.ModuleList([e for e in encoders if e is not None]).requires_grad_(False)
+        self.pretrained, self.tiny = pretrained, asdict(tiny) if pretrained is None else None
+        self.resolution = resolution or (tiny.image_size if pretrained is None else 512)
+        self.max_sequence_length = max_sequence_length or (
+            tiny.max_sequence_length if pretrained is None else default_sequence_length)
         self.truncated = 0
         self._text_cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-        self._check_resolution(resolution)
+        self._check_resolution(self.resolution)
         self.train(self.training)  # frozen encoders to eval mode
         self.lora: LoraSpec | None = None
         if lora is not None:

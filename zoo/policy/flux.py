@@ -7,7 +7,7 @@ flow-matching scheduler, AutoencoderKL) held in a real `FluxPipeline`; the sampl
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,11 +17,9 @@ from diffusers.pipelines.flux.pipeline_flux import calculate_shift
 from torch import nn
 from tokenizers.processors import TemplateProcessing
 
-from zoo.policy.base import ATTENTION_LORA_TARGETS, FlowPolicy, LoraSpec, TextEmbeds, frozen_init
-from zoo.policy.vae import KLLatents, PixelShuffleVAE
+from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
 from zoo.reward.tokenizer import build_world_tokenizer
 
-FLUX_LORA_TARGETS = ATTENTION_LORA_TARGETS
 __all__ = ["FluxPolicy", "LoraSpec", "TextEmbeds", "TinyFlux", "build_tiny_flux"]
 
 
@@ -132,20 +130,11 @@ class FluxPolicy(FlowPolicy):
         super().__init__()
         if pretrained is None:
             tiny = tiny or TinyFlux()
-            self.pipe = build_tiny_flux(tiny)
-            self.latents = PixelShuffleVAE(tiny.pixel_factor) if tiny.pixel_factor else KLLatents(self.pipe.vae)
-            resolution = resolution or tiny.image_size
-            max_sequence_length = max_sequence_length or tiny.max_sequence_length
+            pipe = build_tiny_flux(tiny)
         else:
-            self.pipe = FluxPipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
-            self.latents = KLLatents(self.pipe.vae)
-            resolution = resolution or 512
-            max_sequence_length = max_sequence_length or 512
-        self.transformer = self.pipe.transformer
-        self.text_encoders = nn.ModuleList([self.pipe.text_encoder, self.pipe.text_encoder_2]).requires_grad_(False)
+            pipe = FluxPipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
         self.guidance, self.cfg_scale = guidance, true_cfg_scale
-        self.pretrained, self.tiny = pretrained, asdict(tiny) if tiny else None
-        self._init_common(resolution, max_sequence_length, lora)
+        self._setup(pipe, pretrained, tiny, resolution, max_sequence_length, 512, lora)
 
     @property
     def long_tokenizer(self):

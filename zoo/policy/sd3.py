@@ -8,17 +8,15 @@ Flow-GRPO), so every sampling step runs the conditional and the empty prompt in 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import transformers
 from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
 from diffusers.pipelines.flux.pipeline_flux import calculate_shift
-from torch import nn
 
 from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
 from zoo.policy.flux import tiny_tokenizer, tiny_vae
-from zoo.policy.vae import KLLatents, PixelShuffleVAE
 
 __all__ = ["SD3Policy", "TinySD3", "build_tiny_sd3"]
 
@@ -86,21 +84,11 @@ class SD3Policy(FlowPolicy):
         super().__init__()
         if pretrained is None:
             tiny = tiny or TinySD3()
-            self.pipe = build_tiny_sd3(tiny)
-            self.latents = PixelShuffleVAE(tiny.pixel_factor) if tiny.pixel_factor else KLLatents(self.pipe.vae)
-            resolution = resolution or tiny.image_size
-            max_sequence_length = max_sequence_length or tiny.max_sequence_length
+            pipe = build_tiny_sd3(tiny)
         else:
-            self.pipe = StableDiffusion3Pipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
-            self.latents = KLLatents(self.pipe.vae)
-            resolution = resolution or 512
-            max_sequence_length = max_sequence_length or 256
-        self.transformer = self.pipe.transformer
-        encoders = [self.pipe.text_encoder, self.pipe.text_encoder_2, self.pipe.text_encoder_3]
-        self.text_encoders = nn.ModuleList([e for e in encoders if e is not None]).requires_grad_(False)
+            pipe = StableDiffusion3Pipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
         self.guidance = self.cfg_scale = guidance
-        self.pretrained, self.tiny = pretrained, asdict(tiny) if tiny else None
-        self._init_common(resolution, max_sequence_length, lora)
+        self._setup(pipe, pretrained, tiny, resolution, max_sequence_length, 256, lora)
 
     @property
     def long_tokenizer(self):
