@@ -13,7 +13,7 @@ from PIL import Image
 from torch import nn
 
 from modules.optim import adamw_with_warmup
-from zoo.bench.spatialbench import verify_images
+from zoo.bench.spatialbench import verdict_means, verify_images
 from zoo.data.stream import stamp_errors
 from zoo.policy.evaluate import image_grid
 
@@ -44,11 +44,7 @@ class ImageCaptionCollator:
 
 def verified(images: torch.Tensor, metas: list[dict[str, Any]]) -> dict[str, float]:
     """World-v1 verdicts of generated images: mean relation score, all relations right, objects found, shapes."""
-    rows = verify_images(images, metas)
-    return {"relations": float(np.mean([r["score"] for r in rows])),
-            "all_relations": float(np.mean([r["all"] for r in rows])),
-            "objects_found": float(np.mean([r["found"] for r in rows])),
-            "shapes": float(np.mean([r["shapes"] for r in rows]))}
+    return verdict_means(verify_images(images, metas))
 
 
 class FlowMatchingModule(L.LightningModule):

@@ -40,6 +40,14 @@ def verify_images(images: torch.Tensor | Sequence[np.ndarray], scenes: Sequence[
     return rows
 
 
+def verdict_means(rows: Sequence[dict]) -> dict[str, float]:
+    """Mean relation score, all relations right, objects found and shapes right over verdict rows."""
+    return {"relations": float(np.mean([r["score"] for r in rows])),
+            "all_relations": float(np.mean([r["all"] for r in rows])),
+            "objects_found": float(np.mean([r["found"] for r in rows])),
+            "shapes": float(np.mean([r["shapes"] for r in rows]))}
+
+
 def spatialbench_table(items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, float]:
     """Mean relation score per relation count and overall, plus objects found overall."""
     by_count: dict[str, list[float]] = defaultdict(list)

@@ -11,18 +11,15 @@ import yaml
 from jsonargparse import ArgumentParser
 from PIL import Image
 
-from zoo.bench.spatialbench import verify_images
-from zoo.data.records import decode_prompt
-from zoo.data.stream import ShardStream
-from zoo.data.urls import expand_urls
+from zoo.bench.spatialbench import load_spatialbench, verdict_means, verify_images
 from zoo.policy.base import FlowPolicy
 
 
-def image_grid(images: torch.Tensor, columns: int = 8) -> torch.Tensor:
-    """(B, 3, H, W) -> one (3, rows*H, columns*W) grid with 2-pixel gaps."""
+def image_grid(images: torch.Tensor, columns: int = 8, gap: float = 0.0) -> torch.Tensor:
+    """(B, 3, H, W) -> one (3, rows*H, columns*W) grid with 2-pixel gaps of value `gap`."""
     b, c, h, w = images.shape
     rows = -(-b // columns)
-    grid = torch.zeros(c, rows * (h + 2), columns * (w + 2))
+    grid = torch.full((c, rows * (h + 2), columns * (w + 2)), gap)
     for i, img in enumerate(images.cpu()):
         r, k = divmod(i, columns)
         grid[:, r * (h + 2): r * (h + 2) + h, k * (w + 2): k * (w + 2) + w] = img
@@ -31,38 +28,26 @@ def image_grid(images: torch.Tensor, columns: int = 8) -> torch.Tensor:
 
 def save_grid(images: torch.Tensor, path: Path, columns: int = 8) -> None:
     """Save (B, 3, H, W) [0, 1] images as one PNG grid (2-pixel white gaps)."""
-    b, _, h, w = images.shape
-    rows = -(-b // columns)
-    grid = np.full((rows * (h + 2), columns * (w + 2), 3), 255, np.uint8)
-    for i, img in enumerate(images):
-        r, c = divmod(i, columns)
-        grid[r * (h + 2): r * (h + 2) + h, c * (w + 2): c * (w + 2) + w] = (img.permute(1, 2, 0).clamp(0, 1).cpu().numpy() * 255).round()
+    grid = image_grid(images.clamp(0, 1), columns, gap=1.0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid).save(path)
+    Image.fromarray((grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)).save(path)
 
 
 def evaluate_policy(policy, prompts: str | list[str], count: int = 200, steps: int = 8, batch_size: int = 32,
                     seed: int = 0, out: Path | None = None) -> dict[str, float]:
     """Verified spatial accuracy of a policy on the first `count` prompts of a prompt shard set."""
-    records = []
-    for sample in ShardStream(expand_urls(prompts), decode_prompt, train=False):
-        records.append(sample)
-        if len(records) == count:
-            break
-    texts = [r["prompt"] for r in records]
+    items = load_spatialbench(prompts, count)
+    texts = [item.prompt for item in items]
     images, _ = policy.generate(texts, [seed + i for i in range(len(texts))], steps=steps, batch_size=batch_size)
-    rows = verify_images(images, [r["meta"] for r in records])
-    summary = {"prompts": len(rows), "relations": float(np.mean([r["score"] for r in rows])),
-               "all_relations": float(np.mean([r["all"] for r in rows])),
-               "objects_found": float(np.mean([r["found"] for r in rows])),
-               "shapes": float(np.mean([r["shapes"] for r in rows]))}
+    rows = verify_images(images, [item.data["scene"] for item in items])
+    summary = {"prompts": len(rows), **verdict_means(rows)}
     if out is not None:
         out = Path(out)
         save_grid(images[:64], out / "samples.png")
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
         with open(out / "samples.jsonl", "w") as f:
-            for record, row in zip(records, rows):
-                f.write(json.dumps({"prompt": record["prompt"], **row}) + "\n")
+            for item, row in zip(items, rows):
+                f.write(json.dumps({"prompt": item.prompt, **row}) + "\n")
     return summary
 
 
