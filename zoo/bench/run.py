@@ -135,9 +135,10 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
     with open(samples, "a") as log, tqdm(total=len(todo), desc=f"{suite} {out_dir.name}", unit="img") as bar:
         for start in range(0, len(todo), batch_size):
             chunk = todo[start:start + batch_size]
-            rows = _score_chunk(suite, chunk, policy, vlm, Path(images) if images else None, out_dir, steps, seed)
+            rows, arrays = _score_chunk(suite, chunk, policy, vlm, Path(images) if images else None, out_dir, steps,
+                                        seed)
             if reward is not None:
-                _add_rewards(reward, chunk, rows, out_dir, Path(images) if images else None)
+                _add_rewards(reward, chunk, rows, arrays)
             for row in rows:
                 log.write(json.dumps(row) + "\n")
                 done[(row["item"], row["k"])] = row
@@ -147,8 +148,9 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
 
 
 def _score_chunk(suite: str, chunk, policy, judge, image_dir: Path | None, out_dir: Path, steps: int,
-                 seed: int) -> list[dict]:
-    """Verdicts of one batch; an image that cannot be read or judged gets an error row, the rest go on."""
+                 seed: int) -> tuple[list[dict], list[np.ndarray | None]]:
+    """Verdicts of one batch and its images; an image that cannot be read or judged gets an error row, the rest go
+    on."""
     arrays: list[np.ndarray | None] = []
     errors: list[str | None] = []
     if policy is not None:
@@ -175,18 +177,16 @@ def _score_chunk(suite: str, chunk, policy, judge, image_dir: Path | None, out_d
         if error is not None:
             row["error"] = error
         rows.append(row)
-    return rows
+    return rows, arrays
 
 
-def _add_rewards(reward, chunk, rows: list[dict], out_dir: Path, image_dir: Path | None) -> None:
-    """Each judged image's SpatialScore reward (images read back from where this run or the folder keeps them)."""
+def _add_rewards(reward, chunk, rows: list[dict], arrays: list[np.ndarray | None]) -> None:
+    """Each judged image's SpatialScore reward."""
     keep = [i for i, row in enumerate(rows) if "error" not in row]
-    if not keep:
-        return
-    folder = image_dir or out_dir / "images"
-    images = [Image.fromarray(_read_image(folder, chunk[i][0], chunk[i][1])) for i in keep]
-    for i, value in zip(keep, reward.score([chunk[i][0].prompt for i in keep], images)):
-        rows[i]["reward"] = float(value)
+    if keep:
+        images = [Image.fromarray(arrays[i]) for i in keep]
+        for i, value in zip(keep, reward.score([chunk[i][0].prompt for i in keep], images)):
+            rows[i]["reward"] = float(value)
 
 
 def _summarise(suite: str, items: list[BenchItem], per_prompt: int, done: dict, out_dir: Path,
