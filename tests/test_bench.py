@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zoo.bench.prompts import (DPG_COLUMNS, BenchFormatError, load_dpg, load_geneval, load_tiif,
+from zoo.bench.prompts import (DPG_COLUMNS, BenchFormatError, BenchItem, load_dpg, load_geneval, load_tiif,
                                load_unigenbench)
 from zoo.bench.protocols import (dpg_question_scores, dpg_table, tiif_prompt_score, tiif_table,
                                  unigen_table)
@@ -84,9 +84,7 @@ def test_dpg_csv_in_its_published_format_and_the_dependency_rule(tmp_path):
         load_dpg(tmp_path / "bad.csv")
 
 
-def test_tiif_and_unigen_protocols_aggregate_verdicts(tmp_path):
-    from zoo.bench.prompts import BenchItem
-
+def test_tiif_and_unigen_protocols_aggregate_verdicts():
     items = [BenchItem("a", "x", "2d", {"answers": ["yes", "yes", "no"]}),
              BenchItem("b", "y", "color+3d", {"answers": ["yes", "no"]}),
              BenchItem("c", "z", "style", {"answers": ["yes"]})]
@@ -109,8 +107,6 @@ def test_spatialbench_scores_renders_perfectly_and_perturbed_renders_as_predicte
         changed = sum(a != b for a, b in zip(p["json"]["relations"], p["json"]["perturbed_relations"]))
         assert changed >= 1
         assert r["score"] == pytest.approx(1 - changed / len(p["json"]["relations"]))
-    from zoo.bench.prompts import BenchItem
-
     items = [BenchItem(str(i), p["json"]["prompt"], f"{len(p['json']['relations'])} relations", {}) for i, p in
              enumerate(pairs)]
     table = spatialbench_table(items, rejected)
@@ -230,8 +226,6 @@ def test_zoo_bench_tiif_reads_the_real_files_and_reports_the_groups(tmp_path):
 
 def test_geneval_rule_counts_classes_and_uses_the_worlds_position_rule():
     from zoo.bench.geneval import Detection, geneval_table, geneval_verdict
-    from zoo.bench.prompts import BenchItem
-
     item = BenchItem("0", "a photo of a dog right of a teddy bear", "position",
                      {"include": [{"class": "teddy bear", "count": 1},
                                   {"class": "dog", "count": 1, "position": ["right of", 0]}]})
@@ -250,8 +244,6 @@ def test_geneval_rule_counts_classes_and_uses_the_worlds_position_rule():
 
 def test_geneval_position_agrees_with_the_world_verifier_on_rendered_boxes():
     from zoo.bench.geneval import Detection, geneval_verdict
-    from zoo.bench.prompts import BenchItem
-
     phrase_of = {"to the left of": "left of", "to the right of": "right of", "above": "above", "below": "below"}
     checked = 0
     for i in range(40):
