@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+import torch
 
 SCRIPT = Path(__file__).parent / "dist" / "validate_keys.py"
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,3 +81,33 @@ def test_benchmark_callback_splits_prompts_over_ranks_and_gathers_on_rank_zero(s
     report = json.loads(out.read_text())
     assert report["gathered"]["images"] == 7  # 4 on rank 0, 3 on rank 1, each prompt once
     assert report["gathered"]["table"] == pytest.approx(report["local"])
+
+
+@pytest.mark.slow
+def test_grpo_trains_with_ddp_and_fsdp2_on_two_processes_and_resumes_sharded(spatial_set, tmp_path):
+    from zoo.reward.model import RewardModel
+    from zoo.reward.qwen_vl import QwenVLBackbone, TinyQwenVL
+    from zoo.reward.scorer import export_scorer
+
+    torch.manual_seed(0)
+    tiny = TinyQwenVL(image_size=32, patch_size=8, hidden_size=32, layers=2, heads=2, kv_heads=1,
+                      vision_hidden_size=32, vision_layers=1, vision_heads=2)
+    export_scorer(RewardModel(QwenVLBackbone(tiny=tiny), "linear"), tmp_path / "scorer")
+    out = tmp_path / "grpo.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29537",
+           str(Path(__file__).parent / "dist" / "grpo_parallel.py"), str(spatial_set / "prompts" / "train-*.tar"),
+           str(tmp_path / "scorer"), str(out), str(tmp_path)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    ranks = [json.loads(Path(f"{out}.rank{r}").read_text()) for r in (0, 1)]
+    ddp = [r["ddp"] for r in ranks]
+    assert ddp[0]["step"] == 4 and ddp[0]["param_sum"] == ddp[1]["param_sum"]  # replicas stay identical
+    assert ddp[0]["stats"]["reward_mean"] == ddp[1]["stats"]["reward_mean"]  # rewards gathered before advantages
+    assert ddp[0]["prompts"] != ddp[1]["prompts"] or len(set(ddp[0]["prompts"])) == 1
+    assert ddp[0]["stats"]["first_ratio_min"] == ddp[0]["stats"]["first_ratio_max"] == 1.0
+    for r in ranks:
+        f = r["fsdp2"]
+        assert f["step"] == 4 and f["policy_sharded"] and f["reward_unsharded"] == [] and f["ema_sharded"]
+        assert f["resumed_equal"] and f["ema_resumed_equal"] and f["lora_params"] > 0
+        assert f["stats"]["kl_ref"] > 0 and f["stats"]["first_ratio_min"] == 1.0

@@ -279,27 +279,42 @@ class FlowPolicy(nn.Module):
             if "lora_" in name:
                 param.data = param.data.float()
 
-    def save(self, folder: str | Path) -> Path:
-        """The trained part: LoRA weights (diffusers format) or the whole transformer (save_pretrained)."""
+    def save(self, folder: str | Path, state_dict: dict[str, torch.Tensor] | None = None) -> Path:
+        """The trained part: LoRA weights (diffusers format) or the whole transformer (save_pretrained);
+        `state_dict`: the transformer's full state when it is sharded (FSDP2 gathers it first)."""
         folder = Path(folder)
         if self.lora is not None:
-            return self.save_lora(folder / "lora")
-        self.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
+            return self.save_lora(folder / "lora", state_dict)
+        self.transformer.save_pretrained(folder / "transformer", safe_serialization=True, state_dict=state_dict)
         return folder
+
+    @contextmanager
+    def adapters_disabled(self):
+        """The base model for a while: LoRA adapters off (GRPO's KL reference without a second copy)."""
+        if self.lora is None:
+            raise ValueError("this policy has no LoRA adapters to disable")
+        self.transformer.disable_adapters()
+        try:
+            yield
+        finally:
+            self.transformer.enable_adapters()
 
     def load_transformer(self, folder: str | Path) -> None:
         """Load a transformer saved by `save` (e.g. the SFT policy GRPO starts from)."""
         path = Path(folder) / "transformer"
+        if self.lora is not None:
+            raise ValueError(f"cannot load a whole transformer ({path}) into a policy with LoRA adapters: "
+                             "build the policy without `lora`, or start from a LoRA folder")
         if not path.is_dir():
             raise FileNotFoundError(f"no saved transformer in {path}")
         saved = type(self.transformer).from_pretrained(path)
         self.transformer.load_state_dict(saved.state_dict())
 
-    def save_lora(self, folder: str | Path) -> Path:
+    def save_lora(self, folder: str | Path, state_dict: dict[str, torch.Tensor] | None = None) -> Path:
         """LoRA weights in diffusers' format: the pipeline's own `load_lora_weights(folder)` reads them back."""
         if self.lora is None:
             raise ValueError("this policy has no LoRA adapters to save")
-        layers = get_peft_model_state_dict(self.transformer)
+        layers = get_peft_model_state_dict(self.transformer, state_dict=state_dict)
         config = self.transformer.peft_config["default"].to_dict()  # rank and alpha travel with the weights
         type(self.pipe).save_lora_weights(str(folder), transformer_lora_layers=layers, safe_serialization=True,
                                           transformer_lora_adapter_metadata=config)

@@ -62,13 +62,19 @@ def build_policy(config: str | Path, weights: str | Path | None = None):
     parser.add_argument("--policy", type=FlowPolicy)
     policy = parser.instantiate_classes(parser.parse_object({"policy": node})).policy
     if weights is not None:
-        weights = Path(weights)
-        if (weights / "lora").is_dir() or (weights / "pytorch_lora_weights.safetensors").is_file():
-            lora = weights / "lora" if (weights / "lora").is_dir() else weights
-            policy.pipe.load_lora_weights(str(lora))
-        else:
-            policy.load_transformer(weights)
+        load_weights(policy, weights)
     return policy.eval()
+
+
+def load_weights(policy: FlowPolicy, weights: str | Path) -> None:
+    """Load a folder from `FlowPolicy.save` into a policy: a `transformer/` inside it, or a LoRA (`lora/` or the
+    diffusers LoRA file itself), read by the pipeline's own `load_lora_weights`."""
+    weights = Path(weights)
+    if (weights / "lora").is_dir() or (weights / "pytorch_lora_weights.safetensors").is_file():
+        lora = weights / "lora" if (weights / "lora").is_dir() else weights
+        policy.pipe.load_lora_weights(str(lora))
+    else:
+        policy.load_transformer(weights)
 
 
 def policy_eval(experiment: str, prompts: str, weights: str | None = None, count: int = 200, steps: int = 8,

@@ -1,0 +1,113 @@
+"""EMA of the trainable parameters, shard by shard under FSDP2; swapped in for validation and export only."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator
+
+import lightning as L
+import torch
+
+
+def _is_dtensor(t: torch.Tensor) -> bool:
+    from torch.distributed.tensor import DTensor
+
+    return isinstance(t, DTensor)
+
+
+class EMACallback(L.Callback):
+    """Exponential moving average of the module's trainable parameters (LoRA or full).
+
+    Each copy has the parameter's own layout, so under FSDP2 every rank averages only its shard (no full copy
+    of the model anywhere, unlike Lightning's EMAWeightAveraging, which deep-copies the module). The average
+    is swapped in for validation, benchmark callbacks (through the module's `weight_scopes`) and export, and
+    travels with checkpoints (gathered to full tensors, re-sharded on load).
+
+    Args:
+        decay: the EMA decay (Flow-GRPO: 0.9).
+        every_n_steps: optimizer steps between updates (Flow-GRPO: 8).
+        warmup: use min((1 + s) / (10 + s), decay) as the decay at update s (early averages follow the weights).
+    """
+
+    def __init__(self, decay: float = 0.9, every_n_steps: int = 1, warmup: bool = True) -> None:
+        if not 0 <= decay < 1:
+            raise ValueError(f"EMA decay must be in [0, 1), got {decay}")
+        self.decay, self.every, self.warmup = decay, max(1, every_n_steps), warmup
+        self.shadow: dict[str, torch.Tensor] = {}
+        self.updates = 0
+        self._last_step = 0
+        self._pending: dict[str, Any] | None = None
+
+    # the averaged parameters ---------------------------------------------------------------------
+    @staticmethod
+    def _params(pl_module: L.LightningModule) -> dict[str, torch.nn.Parameter]:
+        return {n: p for n, p in pl_module.named_parameters() if p.requires_grad}
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        params = self._params(pl_module)
+        self.shadow = {n: p.detach().clone() for n, p in params.items()}
+        if hasattr(pl_module, "weight_scopes") and getattr(self, "_module", None) is not pl_module:
+            pl_module.weight_scopes.append(lambda: self.swapped_in(pl_module))
+        self._module = pl_module
+        if self._pending is not None:
+            self._load(params, self._pending)
+            self._pending = None
+        self._last_step = trainer.global_step
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+        step = trainer.global_step
+        if step // self.every > self._last_step // self.every:
+            self.update(pl_module)
+        self._last_step = step
+
+    @torch.no_grad()
+    def update(self, pl_module: L.LightningModule) -> None:
+        """One EMA update from the current parameters."""
+        decay = min((1 + self.updates) / (10 + self.updates), self.decay) if self.warmup else self.decay
+        params = self._params(pl_module)
+        for name, shadow in self.shadow.items():
+            shadow.lerp_(params[name].detach(), 1 - decay)
+        self.updates += 1
+
+    @contextlib.contextmanager
+    def swapped_in(self, pl_module: L.LightningModule) -> Iterator[None]:
+        """The EMA weights in the module for a while; the trained ones restored after."""
+        if not self.shadow:
+            yield
+            return
+        params = self._params(pl_module)
+        saved = {n: params[n].detach().clone() for n in self.shadow}
+        with torch.no_grad():
+            for n, shadow in self.shadow.items():
+                params[n].copy_(shadow)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for n, value in saved.items():
+                    params[n].copy_(value)
+
+    # checkpoints ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        full = {n: (t.full_tensor() if _is_dtensor(t) else t).detach().cpu() for n, t in self.shadow.items()}
+        return {"shadow": full, "updates": self.updates, "decay": self.decay, "every_n_steps": self.every}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.updates = int(state.get("updates", 0))
+        if self.shadow:  # restored after on_fit_start (ModelParallelStrategy): the shards exist already
+            self._load(self._params(self._module), state)
+        else:  # restored before on_fit_start: the parameters (and their sharding) exist from there on
+            self._pending = state
+
+    def _load(self, params: dict[str, torch.nn.Parameter], state: dict[str, Any]) -> None:
+        saved = state["shadow"]
+        missing = sorted(set(self.shadow) - set(saved))
+        if missing:
+            raise KeyError(f"EMA state in the checkpoint lacks {missing[:3]} ({len(missing)} parameters)")
+        for name, shadow in self.shadow.items():
+            value = saved[name].to(shadow.device if not _is_dtensor(shadow) else shadow.to_local().device)
+            if _is_dtensor(shadow):
+                from torch.distributed.tensor import distribute_tensor
+
+                value = distribute_tensor(value, shadow.device_mesh, shadow.placements, src_data_rank=None)
+            shadow.copy_(value)

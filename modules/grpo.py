@@ -1,0 +1,281 @@
+"""GRPOModule: Flow-GRPO on a flow-matching policy with any reward mix (Lightning glue; the arithmetic is zoo.rl)."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable, ContextManager
+
+import lightning as L
+import torch
+from lightning.pytorch.strategies import ModelParallelStrategy
+
+from modules.flow_matching import verified
+from modules.optim import adamw_with_warmup
+from zoo.policy.base import FlowPolicy
+from zoo.policy.evaluate import load_weights
+from zoo.policy.sampler import Trajectory, sde_steps
+from zoo.rl.grpo import Advantages, clipped_ratio_loss, group_advantages, kl_to_reference, step_log_prob
+from zoo.rl.rewards import Reward, RewardMix
+from zoo.reward.sharding import full_state_dict, shard_backbone, shard_module
+
+log = logging.getLogger(__name__)
+
+
+class TooManyRewardFailures(RuntimeError):
+    """More samples of a step lost their reward than `max_failed_fraction` allows."""
+
+
+class GRPOModule(L.LightningModule):
+    """Flow-GRPO: per step, roll out groups with the SDE sampler, score them, group-normalise the rewards,
+    then `inner_epochs` x `minibatches` optimizer steps of the clipped ratio loss (+ beta KL to the reference).
+
+    Args:
+        policy: a FlowPolicy (Flux, SD3), LoRA or full.
+        reward: a Reward or a RewardMix (SpatialScore folder, verifier, ...); frozen.
+        init_from: a folder from `FlowPolicy.save` to start from (e.g. the SFT policy).
+        steps: sampler steps per rollout; noise_level, kind: the SDE ("sde"/"cps") of the rollouts.
+        train_fraction / sde_window: which steps are SDE and trained (give one; see zoo.policy.sampler.sde_steps).
+        minibatches: optimizer steps per pass over a rollout; the rollout runs in the same chunks, so that
+            the first update sees exactly the rollout's log-probs (ratio 1).
+        inner_epochs: passes over each rollout.
+        clip_range: PPO's epsilon on the ratio.
+        beta: KL penalty to the reference (the adapter-free base with LoRA; a frozen copy of the start otherwise).
+        adv_std, adv_clip, top_k: see zoo.rl.grpo.group_advantages.
+        max_failed_fraction: the step fails when more samples than this lost their reward (NaN or raised).
+        lr, weight_decay, warmup_steps, betas, grad_clip: AdamW and gradient-norm clipping.
+        eval_steps: ODE steps for validation images; seed: base of the rollout noise seeds.
+        export_dir: where the trained policy goes when fitting ends (EMA weights when an EMA callback is on).
+    """
+
+    def __init__(self, policy: FlowPolicy, reward: Reward, init_from: str | None = None, steps: int = 8,
+                 noise_level: float = 0.7, kind: str = "sde", train_fraction: float | None = 0.99,
+                 sde_window: int | None = None, minibatches: int = 1, inner_epochs: int = 1, clip_range: float = 1e-4,
+                 beta: float = 0.0, adv_std: str = "batch", adv_clip: float = 5.0, top_k: int | None = None,
+                 max_failed_fraction: float = 0.5, lr: float = 3e-4, weight_decay: float = 1e-4,
+                 warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), grad_clip: float = 1.0,
+                 eval_steps: int = 8, seed: int = 0, export_dir: str | None = None) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["policy", "reward"])
+        self.automatic_optimization = False
+        if init_from:
+            load_weights(policy, init_from)
+        self.policy = policy
+        self.reward = reward if isinstance(reward, RewardMix) else RewardMix({"reward": reward})
+        self.reward.requires_grad_(False)
+        self.reference = None  # full fine-tuning with a KL penalty: a frozen copy of the starting transformer
+        if beta > 0 and policy.lora is None:
+            self.reference = copy.deepcopy(policy.transformer).requires_grad_(False).eval()
+        self.weight_scopes: list[Callable[[], ContextManager]] = []  # e.g. the EMA callback's swap-in
+        self.rl_stats: dict[str, float] = {}  # the last step's statistics (the tracking callback logs them)
+        self.last_rollout: dict[str, Any] = {}  # the last rollout's images, prompts and rewards
+        self._val: list[tuple[torch.Tensor, list[dict]]] = []
+
+    # distributed ---------------------------------------------------------------------------------
+    def configure_model(self) -> None:
+        """FSDP2: shard the policy transformer's blocks and root, the reference copy, and a reward backbone."""
+        if not isinstance(self.trainer.strategy, ModelParallelStrategy):
+            return
+        for transformer in filter(None, (self.policy.transformer, self.reference)):
+            for blocks in ("transformer_blocks", "single_transformer_blocks"):
+                for block in getattr(transformer, blocks, []):
+                    shard_module(block, self.device_mesh)
+            shard_module(transformer, self.device_mesh)
+        for reward in self.reward.rewards.values():
+            model = getattr(reward, "model", None)
+            if model is not None and hasattr(model, "backbone"):
+                shard_backbone(model.backbone, self.device_mesh)
+                shard_module(model.head, self.device_mesh)
+
+    def _gather(self, values: torch.Tensor) -> torch.Tensor:
+        """(B,) per rank -> (world * B,) in rank order (the group ids follow the same order)."""
+        if self.trainer.world_size == 1:
+            return values
+        return self.all_gather(values.to(self.device)).reshape(-1).cpu()
+
+    # rollout -------------------------------------------------------------------------------------
+    def _seeds(self, n: int) -> list[int]:
+        """Distinct noise seeds for every sample of this step on every rank (never shared within a group)."""
+        base = (self.hparams.seed * 1_000_003 + self.global_step) * 65_537 + self.global_rank * n
+        return [(base + i) % (2**31 - 1) for i in range(n)]
+
+    def _step_masks(self) -> tuple[list[bool], list[bool]]:
+        """Which steps are SDE and trained; the window is drawn from the step number (the same on all ranks)."""
+        hp = self.hparams
+        gen = torch.Generator().manual_seed(hp.seed * 7919 + self.global_step)
+        return sde_steps(hp.steps, None if hp.sde_window else hp.train_fraction, hp.sde_window, gen)
+
+    def _chunk(self, n: int) -> int:
+        if n % self.hparams.minibatches:
+            raise ValueError(f"the per-rank batch ({n}) must be a multiple of minibatches ({self.hparams.minibatches})")
+        return n // self.hparams.minibatches
+
+    @torch.no_grad()
+    def rollout(self, prompts: list[str], sde_mask: list[bool]) -> tuple[torch.Tensor, list[Trajectory]]:
+        """Images and trajectories (with log-probs), sampled in the chunks the update will use."""
+        hp = self.hparams
+        return self.policy.generate(prompts, self._seeds(len(prompts)), steps=hp.steps, noise_level=hp.noise_level,
+                                    kind=hp.kind, sde_mask=sde_mask, keep=True, batch_size=self._chunk(len(prompts)))
+
+    def advantages(self, parts: dict[str, torch.Tensor], groups: torch.Tensor) -> Advantages:
+        """Group advantages of the gathered rewards: of their weighted sum, or (mode "advantage") per reward
+        and summed with the weights."""
+        hp = self.hparams
+        adv = lambda r: group_advantages(r, groups, hp.adv_std, hp.adv_clip, top_k=hp.top_k)  # noqa: E731
+        if self.reward.mode == "sum":
+            return adv(self.reward.combine(parts))
+        each = {name: adv(r) for name, r in parts.items()}
+        keep = torch.stack([a.keep for a in each.values()]).any(0)
+        failed = torch.stack([~torch.isfinite(r) for r in parts.values()]).any(0)
+        keep &= ~failed
+        values = sum(self.reward.weights[n] * a.values for n, a in each.items()) * keep
+        first = next(iter(each.values()))
+        return Advantages(values, keep, first.groups, min(a.zero_variance_groups for a in each.values()),
+                          int(failed.sum()))
+
+    # the step ------------------------------------------------------------------------------------
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        prompts, metas = list(batch["prompt"]), list(batch["meta"])
+        sde_mask, trained = self._step_masks()
+        t0 = time.perf_counter()
+        images, trajectories = self.rollout(prompts, sde_mask)
+        t1 = time.perf_counter()
+        parts = self.reward.components(prompts, images, metas)
+        t2 = time.perf_counter()
+        gathered = {name: self._gather(r) for name, r in parts.items()}
+        groups = self._gather(batch["group"].cpu())
+        adv = self.advantages(gathered, groups)
+        total = self.reward.combine(gathered)
+        self._check_failures(adv, total.numel())
+        n, rank = len(prompts), self.global_rank
+        local = slice(rank * n, (rank + 1) * n)
+        update = self.update(trajectories, adv.values[local], adv.keep[local], trained, prompts)
+        t3 = time.perf_counter()
+        finite = total[torch.isfinite(total)]
+        self.rl_stats = {
+            "reward_mean": float(finite.mean()) if finite.numel() else float("nan"),
+            "reward_std": float(finite.std(unbiased=False)) if finite.numel() else float("nan"),
+            **{f"reward_{k}": float(v[torch.isfinite(v)].mean()) for k, v in gathered.items() if len(gathered) > 1},
+            "zero_variance_groups": adv.zero_variance_groups / max(adv.groups, 1),
+            "failed_samples": float(adv.dropped_samples), "kept_fraction": float(adv.keep.float().mean()),
+            **update, "time_rollout": t1 - t0, "time_reward": t2 - t1, "time_update": t3 - t2,
+        }
+        self.last_rollout = {"images": images.cpu(), "prompts": prompts, "rewards": self.reward.combine(parts)}
+        self.log("train/reward", self.rl_stats["reward_mean"], prog_bar=True, batch_size=len(finite) or 1)
+
+    def _check_failures(self, adv: Advantages, n: int) -> None:
+        if adv.dropped_samples:
+            log.warning("%d of %d samples lost their reward this step (dropped from their groups)",
+                        adv.dropped_samples, n)
+        if adv.dropped_samples > self.hparams.max_failed_fraction * n:
+            raise TooManyRewardFailures(f"{adv.dropped_samples} of {n} samples have no reward (NaN or the reward "
+                                        f"raised), more than max_failed_fraction={self.hparams.max_failed_fraction}")
+
+    def _velocity(self, prompts: list[str]) -> Callable:
+        text = self.policy.encode_text(prompts)
+        return lambda x, sigma: self.policy.velocity(x, sigma, text)
+
+    @contextlib.contextmanager
+    def _reference_scope(self):
+        """The reference model in place of the policy for a while (LoRA off, or the frozen copy swapped in)."""
+        if self.reference is None:
+            with self.policy.adapters_disabled():
+                yield
+            return
+        trained = self.policy.transformer
+        self.policy.transformer = self.reference
+        try:
+            yield
+        finally:
+            self.policy.transformer = trained
+
+    def update(self, trajectories: list[Trajectory], advantages: torch.Tensor, keep: torch.Tensor,
+               trained: list[bool], prompts: list[str]) -> dict[str, float]:
+        """The inner optimizer steps over one rollout; returns ratio, clip and KL statistics (first update's
+        ratio separately: it must be exactly 1)."""
+        hp = self.hparams
+        opt, sched = self.optimizers(), self.lr_schedulers()
+        steps = [i for i, t in enumerate(trained) if t]
+        chunk = self._chunk(len(prompts))
+        stats: list[dict[str, torch.Tensor]] = []
+        first_ratio: list[torch.Tensor] = []
+        for epoch in range(hp.inner_epochs):
+            for m, traj in enumerate(trajectories):
+                rows = slice(m * chunk, (m + 1) * chunk)
+                adv, mask = advantages[rows].to(self.device), keep[rows].to(self.device).float()
+                velocity = self._velocity(prompts[rows])
+                opt.zero_grad(set_to_none=True)
+                for i in steps:
+                    logp, mean, std = step_log_prob(velocity, traj, i, hp.noise_level, hp.kind)
+                    loss, s = clipped_ratio_loss(logp, traj.log_probs[:, i].to(logp.device), adv * mask, hp.clip_range)
+                    if hp.beta > 0:
+                        with torch.no_grad(), self._reference_scope():
+                            _, ref_mean, _ = step_log_prob(velocity, traj, i, hp.noise_level, hp.kind)
+                        kl = (kl_to_reference(mean, ref_mean, std) * mask).mean()
+                        loss = loss + hp.beta * kl
+                        s["kl_ref"] = kl.detach()
+                    self.manual_backward(loss / len(steps))
+                    stats.append(s)
+                    if epoch == 0 and m == 0:
+                        first_ratio += [s["ratio_min"], s["ratio_max"]]
+                if hp.grad_clip:  # torch's own clipping: it handles FSDP2's DTensor gradients too
+                    torch.nn.utils.clip_grad_norm_([p for p in self.policy.parameters() if p.requires_grad],
+                                                   hp.grad_clip)
+                opt.step()
+                sched.step()
+        out = {k: float(torch.stack([s[k] for s in stats]).mean()) for k in stats[0]} if stats else {}
+        if stats:
+            out["ratio_min"] = float(torch.stack([s["ratio_min"] for s in stats]).min())
+            out["ratio_max"] = float(torch.stack([s["ratio_max"] for s in stats]).max())
+            out["first_ratio_min"] = float(torch.stack(first_ratio).min())  # on-policy: exactly 1
+            out["first_ratio_max"] = float(torch.stack(first_ratio).max())
+        out["lr"] = float(sched.get_last_lr()[0])
+        return out
+
+    # validation ----------------------------------------------------------------------------------
+    def ema_scope(self) -> ContextManager:
+        """The weights to evaluate and export (the EMA callback's, when one is on)."""
+        stack = contextlib.ExitStack()
+        for scope in self.weight_scopes:
+            stack.enter_context(scope())
+        return stack
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        seeds = [int(i) for i in batch["group"].tolist()]  # prompt indices: the same images at every validation
+        with self.ema_scope():
+            images, _ = self.policy.generate(list(batch["prompt"]), seeds, steps=self.hparams.eval_steps)
+        self._val.append((images.cpu(), list(batch["meta"])))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._val:
+            return
+        images = torch.cat([i for i, _ in self._val])
+        metas = [m for _, ms in self._val for m in ms]
+        self._val.clear()
+        if all("objects" in m for m in metas):
+            self.log_dict({f"val/{k}": v for k, v in verified(images, metas).items()}, prog_bar=True,
+                          sync_dist=True, batch_size=len(metas))
+
+    # optimisation and export ----------------------------------------------------------------------
+    def configure_optimizers(self):
+        hp = self.hparams
+        return adamw_with_warmup(self.policy.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps, hp.betas)
+
+    def export(self, folder: str | Path) -> Path | None:
+        """Write the policy (EMA weights when on; FSDP2 shards gathered first); rank 0 writes."""
+        with self.ema_scope():
+            state = full_state_dict(self.policy.transformer)
+            if self.trainer is None or self.trainer.is_global_zero:
+                return self.policy.save(Path(folder), state)
+        return None
+
+    def on_fit_end(self) -> None:
+        if self.hparams.export_dir:
+            path = self.export(self.hparams.export_dir)
+            if path is not None:
+                log.info("policy exported to %s", path)
+
+
