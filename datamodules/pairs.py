@@ -79,12 +79,14 @@ class PreferencePairDataModule(L.LightningDataModule):
         allow_shell_urls: accept `pipe:` URLs, which run shell commands.
         image_transform: applied to each PIL image in the workers (the reward backbone sets it).
         collate_fn: replaces `collate_pairs`.
+        train_collate_fn: for training batches only (e.g. with extra negatives); default: collate_fn.
     """
 
     def __init__(self, train: Urls = None, val: Urls = None, test: Urls = None, batch_size: int = 8,
                  eval_batch_size: int | None = None, num_workers: int = 0, train_samples_per_epoch: int = 10000,
                  shuffle_buffer: int = 1000, seed: int = 0, on_error: str = "skip", allow_shell_urls: bool = False,
-                 image_transform: Callable | None = None, collate_fn: Callable | None = None) -> None:
+                 image_transform: Callable | None = None, collate_fn: Callable | None = None,
+                 train_collate_fn: Callable | None = None) -> None:
         super().__init__()
         self.specs = {"train": train, "val": val, "test": test}
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
@@ -92,6 +94,7 @@ class PreferencePairDataModule(L.LightningDataModule):
         self.shuffle_buffer, self.seed, self.on_error = shuffle_buffer, seed, on_error
         self.allow_shell_urls = allow_shell_urls
         self.image_transform, self.collate_fn = image_transform, collate_fn or collate_pairs
+        self.train_collate_fn = train_collate_fn
         self.urls: dict[str, list[str]] = {}
         self.corrupt = CorruptCounter()
         self._train_epoch = 0
@@ -117,7 +120,8 @@ class PreferencePairDataModule(L.LightningDataModule):
     def _loader(self, split: str) -> EpochLoader:
         train = split == "train"
         loader = EpochLoader(self._stream(split), batch_size=self.batch_size if train else self.eval_batch_size,
-                             num_workers=self.num_workers, collate_fn=self.collate_fn,
+                             num_workers=self.num_workers,
+                             collate_fn=(self.train_collate_fn or self.collate_fn) if train else self.collate_fn,
                              start_epoch=self._train_epoch if train else 0)
         loader.batches_per_epoch()  # tells the stream its batch size (for resuming mid-epoch)
         return loader

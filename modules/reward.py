@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import lightning as L
 import torch
@@ -16,6 +16,7 @@ from zoo.reward.heads import mean_score
 from zoo.reward.losses import BradleyTerry
 from zoo.reward.metrics import BUCKETS, PairwiseAccuracy, format_table
 from zoo.reward.model import RewardModel
+from zoo.reward.negatives import MissingObjectNegatives
 from zoo.reward.parts import TrainableParts, apply_parts
 from zoo.reward.scorer import export_scorer
 from zoo.reward.sharding import full_state_dict, load_backbone_weights, shard_backbone, shard_module
@@ -26,12 +27,14 @@ log = logging.getLogger(__name__)
 class PairCollator:
     """Pair samples -> one model batch of 2B sequences (chosen first, then rejected)."""
 
-    def __init__(self, inputs) -> None:
-        self.inputs = inputs
+    def __init__(self, inputs, negatives: Callable[[list[dict]], list[dict]] | None = None) -> None:
+        self.inputs, self.negatives = inputs, negatives
 
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
         from zoo.data.stream import stamp_errors
 
+        if self.negatives is not None:
+            samples = self.negatives(samples)
         prompts = [s["prompt"] for s in samples]
         images = [s["chosen"] for s in samples] + [s["rejected"] for s in samples]
         before = self.inputs.truncated
@@ -53,6 +56,8 @@ class RewardModule(L.LightningModule):
         parts: what trains (full, LoRA, head; vision tower; reward-token row).
         lr, weight_decay, warmup_steps, betas: AdamW with linear warm-up, then constant, or with `cosine`
             a cosine decay to `min_lr_ratio * lr` at the trainer's max_steps.
+        missing_object_negatives: fraction of training pairs whose rejected image becomes the chosen one with an
+            object erased (world-v1 pairs; zoo.reward.negatives), so the reward never prefers fewer objects.
         init_from: a folder with `model/` weights (a caption-pretraining export or a scorer) to start from.
         export_dir: where to write the scorer folder when fitting ends.
         activation_checkpointing: recompute transformer blocks in the backward pass.
@@ -61,8 +66,8 @@ class RewardModule(L.LightningModule):
     def __init__(self, backbone: nn.Module, head: str = "linear", loss: nn.Module | None = None,
                  parts: TrainableParts | None = None, lr: float = 1e-4, weight_decay: float = 0.0,
                  warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), cosine: bool = False,
-                 min_lr_ratio: float = 0.05, init_from: str | None = None, export_dir: str | None = None,
-                 activation_checkpointing: bool = False) -> None:
+                 min_lr_ratio: float = 0.05, missing_object_negatives: float = 0.0, init_from: str | None = None,
+                 export_dir: str | None = None, activation_checkpointing: bool = False) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["backbone", "loss"])
         if init_from:
@@ -80,6 +85,9 @@ class RewardModule(L.LightningModule):
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is not None and hasattr(datamodule, "collate_fn"):
             datamodule.collate_fn = PairCollator(self.model.inputs)
+            fraction = self.hparams.missing_object_negatives
+            if fraction and hasattr(datamodule, "train_collate_fn"):  # training pairs only; evaluation stays plain
+                datamodule.train_collate_fn = PairCollator(self.model.inputs, MissingObjectNegatives(fraction))
 
     def configure_model(self) -> None:
         """FSDP2: shard each transformer block, then the backbone and the head, when the strategy has a device mesh."""

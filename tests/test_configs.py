@@ -9,7 +9,7 @@ import pytest
 from zoo.cli import ZooCLI, main
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPERIMENTS = sorted(p for group in ("reward", "pretrain", "sft") for p in (ROOT / "configs" / group).glob("*.yaml"))
+EXPERIMENTS = sorted(p for group in ("reward", "pretrain", "sft", "grpo") for p in (ROOT / "configs" / group).glob("*.yaml"))
 
 
 @pytest.mark.parametrize("config", EXPERIMENTS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -20,11 +20,25 @@ def test_experiment_config_parses_through_the_cli(config, capsys):
     assert "class_path" in capsys.readouterr().out
 
 
+@pytest.fixture(scope="module")
+def tiny_scorer(tmp_path_factory) -> Path:
+    """An untrained tiny SpatialScore scorer folder (what the tiny GRPO configs read)."""
+    from zoo.reward.model import RewardModel
+    from zoo.reward.qwen_vl import QwenVLBackbone
+    from zoo.reward.scorer import export_scorer
+
+    return export_scorer(RewardModel(QwenVLBackbone(), "linear"), tmp_path_factory.mktemp("scorer") / "scorer")
+
+
 @pytest.mark.parametrize("config", [p for p in EXPERIMENTS if p.name.startswith("tiny_")],
                          ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_tiny_config_builds_its_model_and_data(config):
-    no_init = ["--model.init_args.init_from", "null"] if config.parent.name == "reward" else []
+def test_tiny_config_builds_its_model_and_data(config, tiny_scorer):
+    group = config.parent.name
+    no_init = ["--model.init_args.init_from", "null"] if group in ("reward", "grpo") else []
+    if "spatialscore" in config.name:
+        no_init += ["--model.init_args.reward.init_args.folder", str(tiny_scorer)]
     cli = ZooCLI(args=["-c", str(config), *no_init, "--trainer.logger", "false"], run=False)
     trainable = sum(p.numel() for p in cli.model.parameters() if p.requires_grad)
-    assert trainable > 100_000 and type(cli.datamodule).__name__ == "PreferencePairDataModule", trainable
+    data = "PromptDataModule" if group == "grpo" else "PreferencePairDataModule"
+    assert trainable > 100_000 and type(cli.datamodule).__name__ == data, trainable
     assert cli.model.hparams.export_dir.startswith("runs/")

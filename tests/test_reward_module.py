@@ -75,3 +75,31 @@ def test_resumed_run_continues_with_the_same_step_and_data(spatial_set, tmp_path
     trainer.fit(_module(), datamodule=_data(spatial_set, workers), ckpt_path=str(path))
     assert trainer.global_step == 14
     assert first.keys + second.keys == straight.keys
+
+
+def test_missing_object_negatives_erase_exactly_one_object_in_training_pairs_only(spatial_set, tmp_path):
+    import numpy as np
+
+    from zoo.reward.negatives import MissingObjectNegatives
+    from zoo.world import Scene, verify
+
+    data = _data(spatial_set)
+    pairs = [s for batch, _ in zip(data.train_dataloader(), range(3)) for s in _raw(batch)]
+    swapped = MissingObjectNegatives(1.0)(pairs)
+    for before, after in zip(pairs, swapped):
+        verdict = verify(np.array(after["rejected"].convert("RGB")), Scene.from_json(before["meta"]))
+        assert sum(not o.found for o in verdict.objects) == 1 and after["meta"]["negative"].startswith("missing")
+        assert after["chosen"] is before["chosen"] and after["prompt"] == before["prompt"]
+    half = [s["meta"].get("negative") for s in MissingObjectNegatives(0.5)(pairs)]
+    assert half == [s["meta"].get("negative") for s in MissingObjectNegatives(0.5)(pairs)]  # per key: resumable
+    assert 0 < sum(h is not None for h in half) < len(pairs)
+    module = _module(missing_object_negatives=0.5)
+    _trainer(tmp_path, 1, limit_val_batches=0, enable_checkpointing=False).fit(module, datamodule=data)
+    assert data.train_collate_fn.negatives.fraction == 0.5 and data.collate_fn.negatives is None
+
+
+def _raw(batch):
+    """Pair samples back from a default-collated batch (prompt, chosen, rejected, meta per pair)."""
+    return [{"key": k, "prompt": p, "chosen": c, "rejected": r, "meta": m, "n_perturbations": n}
+            for k, p, c, r, m, n in zip(batch["key"], batch["prompt"], batch["chosen"], batch["rejected"],
+                                        batch["meta"], batch["n_perturbations"])]
