@@ -75,15 +75,16 @@ def test_pipeline_config_parses(capsys):
 def test_pipeline_runs_resumes_and_names_a_failed_stage(tmp_path, capsys):
     data = {"train": 10, "val": 10, "test": 0, "prompts_train": 4, "prompts_val": 0, "prompts_test": 0,
             "image_size": 32, "shard_size": 10, "workers": 1}
-    result = pipeline(tmp_path / "run", data=data)
-    assert [s["status"] for s in result["stages"]] == ["done", "done"]
+    result = pipeline(tmp_path / "run", data=data, stages=["data", "check"])
+    assert [s["status"] for s in result["stages"].values()] == ["done", "done"]
     check = json.loads((tmp_path / "run" / "stages" / "check_summary.json").read_text())
     assert check["samples"] == 10 and check["corrupt"] == 0 and (tmp_path / "run" / "data" / "val_pairs.png").exists()
     capsys.readouterr()
-    pipeline(tmp_path / "run", data=data)
+    pipeline(tmp_path / "run", data=data, stages=["data", "check"])
     assert capsys.readouterr().out.count("skipped, finished earlier") == 2
     with pytest.raises(SystemExit):
-        pipeline(tmp_path / "bad", data={**data, "image_size": 8})
-    err = capsys.readouterr().err
-    assert "stage 'data' failed" in err and "canvas size 8" in err
+        pipeline(tmp_path / "bad", data={**data, "image_size": 8}, stages=["data", "check"])
+    captured = capsys.readouterr()
+    assert "stage 'data' failed" in captured.err and "canvas size 8" in captured.err
+    assert "check: not run, needs data" in captured.out  # its dependent is skipped, named
     assert json.loads((tmp_path / "bad" / "stages" / "data.json").read_text())["status"] == "failed"

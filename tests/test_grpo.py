@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import lightning as L
 import pytest
@@ -214,3 +215,26 @@ def test_ema_is_swapped_in_for_export_only(spatial_set, tmp_path):
     exported.load_transformer(tmp_path / "out")
     saved = dict(exported.named_parameters())[name.removeprefix("policy.")]
     assert torch.allclose(saved, ema.shadow[name])
+
+
+def test_tracker_writes_statistics_and_rollout_grids_to_tensorboard(spatial_set, tmp_path):
+    import json
+
+    from lightning.pytorch.loggers import TensorBoardLogger
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    module = GRPOModule(_policy(), VerifierReward(objects_weight=0.5), steps=4, lr=1e-3, clip_range=0.2)
+    logger = TensorBoardLogger(str(tmp_path), name="tb")
+    trainer = L.Trainer(max_steps=3, accelerator="cpu", logger=logger, enable_progress_bar=False,
+                        enable_model_summary=False, enable_checkpointing=False, limit_val_batches=0,
+                        callbacks=[RLStatsTracker(), RolloutImages(every_n_steps=2, count=4)])
+    trainer.fit(module, datamodule=_data(spatial_set))
+    rows = [json.loads(line) for line in (Path(logger.log_dir) / "rl_stats.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    expected = {"reward_mean", "reward_std", "zero_variance_groups", "ratio_mean", "ratio_min", "ratio_max",
+                "clip_fraction", "approx_kl", "time_rollout", "time_reward", "time_update"}
+    assert expected <= set(rows[0])
+    events = EventAccumulator(logger.log_dir, size_guidance={"images": 0})
+    events.Reload()
+    assert [e.step for e in events.Images("rollout/images")] == [1, 3]  # rollouts 1 and 3 (every 2)
+    assert "rl/approx_kl" in events.Tags()["scalars"] and "rollout/prompts/text_summary" in events.Tags()["tensors"]

@@ -18,6 +18,7 @@ from zoo.bench.run import bench
 from zoo.data import commands as data_commands
 from zoo.pipeline import pipeline
 from zoo.policy.evaluate import policy_eval
+from zoo.report import report
 from zoo.reward.score_files import score
 from zoo.reward.table import table as reward_table
 
@@ -29,6 +30,7 @@ PROJECT_COMMANDS: dict[str, Any] = {
     "reward": {"table": reward_table},
     "policy": {"eval": policy_eval},
     "bench": bench,
+    "report": report,
 }
 
 

@@ -1,12 +1,14 @@
 """`zoo pipeline`: the main job, each stage a `zoo` subcommand run as a user would run it by hand.
 
-Every stage writes into one run folder; a finished stage is skipped on rerun; a failed stage is
-named with its exit code and log, and the outputs of the others stay intact.
+Every stage writes into one run folder; a finished stage is skipped on rerun; a failed stage is named
+with its exit code and log, the stages that need it are skipped, and the others run to the end.
+Independent stages run side by side (`parallel`), each with its share of the CPU threads.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -17,14 +19,17 @@ from typing import Any
 
 from zoo.data.writing import write_json_atomic
 
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
 
 @dataclass(frozen=True)
 class Stage:
-    """One step of the pipeline: a `zoo` command line and what it is for."""
+    """One step of the pipeline: a `zoo` command line, what it is for, and the stages it needs."""
 
     name: str
     argv: list[str]
     summary: str
+    after: tuple[str, ...] = ()
 
 
 class StageFailed(RuntimeError):
@@ -39,76 +44,195 @@ def _flags(args: dict[str, Any]) -> list[str]:
     return flags
 
 
-def plan(run_dir: Path, data: dict[str, Any]) -> list[Stage]:
+def _fit(config: str, out: Path, export: str, **overrides: Any) -> list[str]:
+    """`zoo fit` of a shipped config with its outputs (logs, checkpoints, config as run, export) under `out`."""
+    argv = ["fit", "-c", str(CONFIGS / config), "--trainer.default_root_dir", str(out),
+            "--trainer.logger.init_args.save_dir", str(out), "--trainer.enable_progress_bar", "false",
+            "--model.init_args.export_dir", str(out / export)]
+    for key, value in overrides.items():
+        argv += [f"--{key.replace('__', '.')}", "null" if value is None else str(value)]
+    return argv
+
+
+def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256) -> list[Stage]:
     """The stages of the embedded-default pipeline for a run folder."""
-    data_dir = run_dir / "data"
+    d, r = run_dir / "data", run_dir
+    pairs = {"data__init_args__train": d / "pairs/train-*.tar", "data__init_args__val": d / "pairs/val-*.tar",
+             "data__init_args__test": None}
+    pretrain = {**pairs, "data__init_args__val": None}
+    prompts = {"data__init_args__train": d / "prompts/train-*.tar", "data__init_args__val": d / "prompts/val-*.tar"}
+    spatialscore = r / "reward/spatialscore/scorer"
+    grpo = {**prompts, "model__init_args__init_from": r / "sft/policy"}
+
+    def bench(name: str, config: str, weights: Path, after: str) -> Stage:
+        return Stage(f"bench_{name}", ["bench", str(r / "bench" / name), str(d / "prompts/test-*.tar"),
+                                       "--experiment", str(CONFIGS / config), "--weights", str(weights),
+                                       "--count", str(bench_count), "--scorer", str(spatialscore)],
+                     f"SpatialBench (held-out prompts, verified from pixels) of {name}", (after, "reward"))
+
     return [
-        Stage("data", ["data", "spatial", "--out", str(data_dir), *_flags(data)],
-              "SpatialShapes pair and prompt shards"),
-        Stage("check", ["data", "inspect", str(data_dir / "pairs" / "val-*.tar"), "--verify", "true", "--show", "4",
-                        "--sheet", str(run_dir / "data" / "val_pairs.png"),
-                        "--json_out", str(run_dir / "stages" / "check_summary.json")],
-              "validation pairs re-read and checked against world.md from their pixels"),
+        Stage("data", ["data", "spatial", "--out", str(d), *_flags(data)], "SpatialShapes pair and prompt shards"),
+        Stage("check", ["data", "inspect", str(d / "pairs/val-*.tar"), "--verify", "true", "--show", "4",
+                        "--sheet", str(d / "val_pairs.png"), "--json_out", str(r / "stages/check_summary.json")],
+              "validation pairs re-read and checked against world.md from their pixels", ("data",)),
+        Stage("reward_pretrain", _fit("pretrain/tiny_qwen2_5_vl.yaml", r / "reward/pretrain", "backbone", **pretrain),
+              "caption pretraining of the tiny Qwen2.5-VL backbone", ("data",)),
+        Stage("sft", _fit("sft/tiny_flux.yaml", r / "sft", "policy", **pairs),
+              "flow-matching SFT of the tiny Flux policy (the GRPO starting point)", ("data",)),
+        Stage("reward", _fit("reward/tiny_qwen2_5_vl.yaml", r / "reward/spatialscore", "scorer", **pairs,
+                             model__init_args__init_from=r / "reward/pretrain/backbone"),
+              "SpatialScore: Bradley-Terry on preference pairs", ("reward_pretrain",)),
+        Stage("grpo_verifier", _fit("grpo/tiny_verifier.yaml", r / "grpo_verifier", "policy", **grpo),
+              "GRPO with the verifier as reward (Flow-GRPO* analogue)", ("sft",)),
+        Stage("grpo_spatialscore", _fit("grpo/tiny_spatialscore.yaml", r / "grpo_spatialscore", "policy", **grpo,
+                                        model__init_args__reward__init_args__folder=spatialscore),
+              "GRPO with SpatialScore as reward", ("sft", "reward")),
+        Stage("clip_pretrain", _fit("pretrain/tiny_clip.yaml", r / "reward/clip_pretrain", "backbone", **pretrain),
+              "contrastive pretraining of the CLIP-style baseline", ("data",)),
+        Stage("clip_reward", _fit("reward/tiny_clip.yaml", r / "reward/clip", "scorer", **pairs,
+                                  model__init_args__init_from=r / "reward/clip_pretrain/backbone"),
+              "the CLIP-style reward baseline: Bradley-Terry", ("clip_pretrain",)),
+        Stage("reward_table", ["reward", "table", str(d / "pairs/test-*.tar"), "--scorers",
+                               json.dumps([f"SpatialScore (tiny Qwen2.5-VL)={spatialscore}",
+                                           f"CLIP-style baseline={r / 'reward/clip/scorer'}"]),
+                               "--untrained", '["qwen2_5_vl"]', "--out", str(r / "reward/table.json")],
+              "reward accuracy on held-out pairs by perturbation bucket", ("reward", "clip_reward")),
+        bench("sft", "sft/tiny_flux.yaml", r / "sft/policy", "sft"),
+        bench("grpo_verifier", "grpo/tiny_verifier.yaml", r / "grpo_verifier/policy", "grpo_verifier"),
+        bench("grpo_spatialscore", "grpo/tiny_spatialscore.yaml", r / "grpo_spatialscore/policy", "grpo_spatialscore"),
+        Stage("report", ["report", str(r)], "report.md: the tables and the reward/KL plots",
+              ("reward_table", "bench_sft", "bench_grpo_verifier", "bench_grpo_spatialscore")),
     ]
 
 
-def run_stage(stage: Stage, run_dir: Path, position: str) -> dict[str, Any]:
-    """Run one stage unless its marker says it finished; return its record."""
+def _finished(stage: Stage, run_dir: Path) -> dict[str, Any] | None:
     marker = run_dir / "stages" / f"{stage.name}.json"
     if marker.exists():
         record = json.loads(marker.read_text())
         if record.get("status") == "done" and record.get("argv") == stage.argv:
-            print(f"[{position}] {stage.name}: skipped, finished earlier ({record['seconds']:.1f} s)", flush=True)
             return record
-    log_path = run_dir / "logs" / f"{stage.name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"[{position}] {stage.name}: {stage.summary}\n    zoo {shlex.join(stage.argv)}", flush=True)
-    started = time.perf_counter()
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", *stage.argv], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, bufsize=1)
-        for line in proc.stdout:
-            log.write(line)
-            print("    " + line.split("\r")[-1], end="", flush=True)  # last state of a progress bar
-        code = proc.wait()
-    seconds = time.perf_counter() - started
-    record = {"stage": stage.name, "argv": stage.argv, "seconds": round(seconds, 2), "log": str(log_path),
-              "status": "done" if code == 0 else "failed", "exit_code": code}
-    write_json_atomic(marker, record)
-    if code != 0:
-        tail = "".join(log_path.read_text().splitlines(keepends=True)[-15:])
-        raise StageFailed(f"stage {stage.name!r} failed with exit code {code} after {seconds:.1f} s; "
-                          f"log: {log_path}\n{tail}")
-    print(f"[{position}] {stage.name}: done in {seconds:.1f} s", flush=True)
-    return record
+    return None
 
 
-def pipeline(run_dir: Path = Path("runs/spatialshapes"), data: dict[str, Any] = {}, rerun: list[str] = []) -> dict:
+class _Running:
+    """A stage's process, its log and its start time."""
+
+    def __init__(self, stage: Stage, run_dir: Path, threads: int) -> None:
+        self.stage, self.run_dir = stage, run_dir
+        self.log_path = run_dir / "logs" / f"{stage.name}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.log_path, "w")
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", *stage.argv], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=env)
+
+    def finish(self) -> dict[str, Any]:
+        """Write the stage's marker; raise StageFailed if it exited with an error."""
+        self.log.close()
+        seconds, code = time.perf_counter() - self.started, self.proc.returncode
+        record = {"stage": self.stage.name, "argv": self.stage.argv, "seconds": round(seconds, 2),
+                  "log": str(self.log_path), "status": "done" if code == 0 else "failed", "exit_code": code}
+        write_json_atomic(self.run_dir / "stages" / f"{self.stage.name}.json", record)
+        if code != 0:
+            tail = "".join(self.log_path.read_text().splitlines(keepends=True)[-15:])
+            raise StageFailed(f"stage {self.stage.name!r} failed with exit code {code} after {seconds:.1f} s; "
+                              f"log: {self.log_path}\n{tail}")
+        return record
+
+
+def run_stages(stages: list[Stage], run_dir: Path, parallel: int = 1, threads: int | None = None) -> dict[str, dict]:
+    """Run the stages in order of their needs, up to `parallel` at a time; returns each stage's record.
+
+    A stage starts when every stage it needs is done; one that failed blocks its dependents only.
+    """
+    threads = threads or max(1, (os.cpu_count() or 1) // max(parallel, 1))
+    records: dict[str, dict] = {}
+    pending, running, failed = list(stages), [], []
+    total, started = len(stages), time.perf_counter()
+    while pending or running:
+        for stage in list(pending):
+            blocked = [n for n in stage.after if n in failed or records.get(n, {}).get("status") == "blocked"]
+            if blocked:
+                pending.remove(stage)
+                records[stage.name] = {"stage": stage.name, "status": "blocked", "by": blocked}
+                print(f"[{len(records)}/{total}] {stage.name}: not run, needs {', '.join(blocked)}", flush=True)
+            elif all(records.get(n, {}).get("status") == "done" for n in stage.after):
+                done = _finished(stage, run_dir)
+                if done is not None:
+                    pending.remove(stage)
+                    records[stage.name] = done
+                    print(f"[{len(records)}/{total}] {stage.name}: skipped, finished earlier "
+                          f"({done['seconds']:.1f} s)", flush=True)
+                elif len(running) < parallel:
+                    pending.remove(stage)
+                    print(f"[start] {stage.name}: {stage.summary}\n    zoo {shlex.join(stage.argv)}", flush=True)
+                    running.append(_Running(stage, run_dir, threads))
+        for job in [j for j in running if j.proc.poll() is not None]:
+            running.remove(job)
+            try:
+                records[job.stage.name] = job.finish()
+                print(f"[{len(records)}/{total}] {job.stage.name}: done in {records[job.stage.name]['seconds']:.1f} s",
+                      flush=True)
+            except StageFailed as err:
+                failed.append(job.stage.name)
+                records[job.stage.name] = {"stage": job.stage.name, "status": "failed", "log": str(job.log_path)}
+                print(f"[{len(records)}/{total}] {err}", file=sys.stderr, flush=True)
+        if running:
+            _ticker(running, time.perf_counter() - started)
+            time.sleep(1.0)
+    return records
+
+
+def _ticker(running: list[_Running], elapsed: float) -> None:
+    """One status line, rewritten in place on a terminal (every 60 s otherwise)."""
+    now = time.perf_counter()
+    line = f"  {elapsed / 60:5.1f} min | " + " | ".join(f"{j.stage.name} {now - j.started:.0f} s" for j in running)
+    if sys.stdout.isatty():
+        print("\r" + line[:150].ljust(150), end="", flush=True)
+    elif int(elapsed) % 60 == 0:
+        print(line, flush=True)
+
+
+def pipeline(run_dir: Path = Path("runs/spatialshapes"), data: dict[str, Any] = {}, rerun: list[str] = [],
+             parallel: int = 2, bench_count: int = 256, stages: list[str] | None = None,
+             overrides: dict[str, list[str]] = {}) -> dict:
     """Run the whole method on the embedded default, stage by stage, into one run folder.
 
     Args:
         run_dir: the run folder (data, checkpoints, logs, reports).
         data: options of `zoo data spatial` (train, val, test, image_size, seed, ...).
         rerun: stage names to run again even if they finished.
+        parallel: stages run side by side when their inputs are ready (each gets cpu_count / parallel threads).
+        bench_count: held-out prompts per SpatialBench run.
+        stages: run only these stages (and skip the rest), e.g. ["data", "check"].
+        overrides: extra arguments per stage, e.g. {"grpo_spatialscore": ["--trainer.max_steps", "100"]}.
     """
     run_dir = Path(run_dir)
-    stages = plan(run_dir, dict(data))
-    unknown = set(rerun) - {s.name for s in stages}
+    planned = plan(run_dir, dict(data), bench_count)
+    names = [s.name for s in planned]
+    planned = [Stage(s.name, s.argv + [str(a) for a in overrides.get(s.name, [])], s.summary, s.after)
+               for s in planned]
+    unknown = (set(rerun) | set(stages or []) | set(overrides)) - set(names)
     if unknown:
-        raise ValueError(f"unknown stages in rerun: {sorted(unknown)}; stages are {[s.name for s in stages]}")
+        raise ValueError(f"unknown stages {sorted(unknown)}; stages are {names}")
+    if stages is not None:
+        planned = [s for s in planned if s.name in stages]
+        planned = [Stage(s.name, s.argv, s.summary, tuple(a for a in s.after if a in stages)) for s in planned]
     for name in rerun:
         (run_dir / "stages" / f"{name}.json").unlink(missing_ok=True)
     started = time.perf_counter()
-    records = []
-    for i, stage in enumerate(stages, 1):
-        try:
-            records.append(run_stage(stage, run_dir, f"{i}/{len(stages)}"))
-        except StageFailed as err:
-            print(f"pipeline stopped: {err}", file=sys.stderr, flush=True)
-            raise SystemExit(1) from None
+    records = run_stages(planned, run_dir, parallel)
     total = time.perf_counter() - started
-    manifest = json.loads((run_dir / "data" / "manifest.json").read_text())
-    print(f"pipeline finished in {total:.1f} s; run folder {run_dir}")
-    print("  pairs   " + "  ".join(f"{k} {v}" for k, v in manifest["counts"]["pairs"].items()))
-    print("  prompts " + "  ".join(f"{k} {v}" for k, v in manifest["counts"]["prompts"].items()))
+    bad = [n for n, r in records.items() if r["status"] != "done"]
+    write_json_atomic(run_dir / "pipeline.json", {"seconds": round(total, 1), "stages": records})
+    if bad:
+        print(f"pipeline stopped after {total:.1f} s: {', '.join(bad)} did not finish (see {run_dir / 'logs'}); "
+              "finished stages are kept and skipped on rerun", file=sys.stderr, flush=True)
+        raise SystemExit(1)
+    report = run_dir / "report.md"
+    if report.exists() and "report" in records:
+        print(report.read_text())
+    print(f"pipeline finished in {total:.1f} s ({total / 60:.1f} min); run folder {run_dir}"
+          + (f"; report {report}" if report.exists() else ""))
     return {"run_dir": str(run_dir), "seconds": total, "stages": records}
