@@ -16,7 +16,7 @@ from zoo.reward.heads import mean_score
 from zoo.reward.losses import BradleyTerry
 from zoo.reward.metrics import BUCKETS, PairwiseAccuracy, format_table
 from zoo.reward.model import RewardModel
-from zoo.reward.negatives import MissingObjectNegatives
+from zoo.reward.negatives import HardNegatives
 from zoo.reward.parts import TrainableParts, apply_parts
 from zoo.reward.scorer import export_scorer
 from zoo.reward.sharding import full_state_dict, load_backbone_weights, shard_backbone, shard_module
@@ -56,8 +56,9 @@ class RewardModule(L.LightningModule):
         parts: what trains (full, LoRA, head; vision tower; reward-token row).
         lr, weight_decay, warmup_steps, betas: AdamW with linear warm-up, then constant, or with `cosine`
             a cosine decay to `min_lr_ratio * lr` at the trainer's max_steps.
-        missing_object_negatives: fraction of training pairs whose rejected image becomes the chosen one with an
-            object erased (world-v1 pairs; zoo.reward.negatives), so the reward never prefers fewer objects.
+        missing_object_negatives, clutter_negatives: fractions of training pairs whose rejected image becomes the
+            chosen one with an object erased, or with colour specks over it (world-v1 pairs; zoo.reward.negatives),
+            so that a policy cannot raise the reward by drawing fewer objects or by splattering colours.
         init_from: a folder with `model/` weights (a caption-pretraining export or a scorer) to start from.
         export_dir: where to write the scorer folder when fitting ends.
         activation_checkpointing: recompute transformer blocks in the backward pass.
@@ -66,8 +67,9 @@ class RewardModule(L.LightningModule):
     def __init__(self, backbone: nn.Module, head: str = "linear", loss: nn.Module | None = None,
                  parts: TrainableParts | None = None, lr: float = 1e-4, weight_decay: float = 0.0,
                  warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), cosine: bool = False,
-                 min_lr_ratio: float = 0.05, missing_object_negatives: float = 0.0, init_from: str | None = None,
-                 export_dir: str | None = None, activation_checkpointing: bool = False) -> None:
+                 min_lr_ratio: float = 0.05, missing_object_negatives: float = 0.0, clutter_negatives: float = 0.0,
+                 init_from: str | None = None, export_dir: str | None = None,
+                 activation_checkpointing: bool = False) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["backbone", "loss"])
         if init_from:
@@ -85,9 +87,9 @@ class RewardModule(L.LightningModule):
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is not None and hasattr(datamodule, "collate_fn"):
             datamodule.collate_fn = PairCollator(self.model.inputs)
-            fraction = self.hparams.missing_object_negatives
-            if fraction and hasattr(datamodule, "train_collate_fn"):  # training pairs only; evaluation stays plain
-                datamodule.train_collate_fn = PairCollator(self.model.inputs, MissingObjectNegatives(fraction))
+            missing, clutter = self.hparams.missing_object_negatives, self.hparams.clutter_negatives
+            if (missing or clutter) and hasattr(datamodule, "train_collate_fn"):  # training only; evaluation plain
+                datamodule.train_collate_fn = PairCollator(self.model.inputs, HardNegatives(missing, clutter))
 
     def configure_model(self) -> None:
         """FSDP2: shard each transformer block, then the backbone and the head, when the strategy has a device mesh."""

@@ -77,25 +77,31 @@ def test_resumed_run_continues_with_the_same_step_and_data(spatial_set, tmp_path
     assert first.keys + second.keys == straight.keys
 
 
-def test_missing_object_negatives_erase_exactly_one_object_in_training_pairs_only(spatial_set, tmp_path):
+def test_hard_negatives_erase_one_object_or_add_clutter_in_training_pairs_only(spatial_set, tmp_path):
     import numpy as np
 
-    from zoo.reward.negatives import MissingObjectNegatives
+    from zoo.reward.negatives import HardNegatives
     from zoo.world import Scene, verify
 
     data = _data(spatial_set)
     pairs = [s for batch, _ in zip(data.train_dataloader(), range(3)) for s in _raw(batch)]
-    swapped = MissingObjectNegatives(1.0)(pairs)
+    swapped = HardNegatives(missing_object=1.0)(pairs)
     for before, after in zip(pairs, swapped):
         verdict = verify(np.array(after["rejected"].convert("RGB")), Scene.from_json(before["meta"]))
         assert sum(not o.found for o in verdict.objects) == 1 and after["meta"]["negative"].startswith("missing")
         assert after["chosen"] is before["chosen"] and after["prompt"] == before["prompt"]
-    half = [s["meta"].get("negative") for s in MissingObjectNegatives(0.5)(pairs)]
-    assert half == [s["meta"].get("negative") for s in MissingObjectNegatives(0.5)(pairs)]  # per key: resumable
-    assert 0 < sum(h is not None for h in half) < len(pairs)
-    module = _module(missing_object_negatives=0.5)
+    mixed = HardNegatives(missing_object=0.3, clutter=0.3)
+    kinds = [s["meta"].get("negative", "none").split(" ")[0] for s in mixed(pairs)]
+    assert kinds == [s["meta"].get("negative", "none").split(" ")[0] for s in mixed(pairs)]  # per key: resumable
+    assert {"missing", "clutter", "none"} == set(kinds)
+    for before, after, kind in zip(pairs, mixed(pairs), kinds):
+        if kind == "clutter":  # every object still there, specks of palette colours added on white
+            verdict = verify(np.array(after["rejected"].convert("RGB")), Scene.from_json(before["meta"]))
+            changed = np.array(after["rejected"]) != np.array(before["chosen"].convert("RGB"))
+            assert all(o.found for o in verdict.objects) and changed.any(-1).mean() > 0.01
+    module = _module(missing_object_negatives=0.25, clutter_negatives=0.25)
     _trainer(tmp_path, 1, limit_val_batches=0, enable_checkpointing=False).fit(module, datamodule=data)
-    assert data.train_collate_fn.negatives.fraction == 0.5 and data.collate_fn.negatives is None
+    assert data.train_collate_fn.negatives.clutter == 0.25 and data.collate_fn.negatives is None
 
 
 def _raw(batch):

@@ -1,20 +1,26 @@
-"""Extra hard negatives for SpatialScore training on world-v1 pairs: the right layout with an object missing.
+"""Extra hard negatives for SpatialScore training on world-v1 pairs: the right layout with an object missing,
+or with colour splatter over it.
 
 Relation pairs alone never show the reward an image that lacks an object, so a policy can raise such a reward
 by drawing fewer objects (measured: with relation pairs only, the tiny SpatialScore's within-group rank
 correlation with "objects found" on SFT-policy samples was -0.12, and GRPO on it lost objects). Erasing one
-object from the chosen image gives a negative that differs in exactly that.
+object from the chosen image gives a negative that differs in exactly that. Nor do they show clutter: GRPO
+on a reward trained with missing-object negatives learned to fill the canvas with specks of every colour
+(SpatialScore up, verified relations down); splattering palette-coloured specks over the chosen image
+gives that negative.
 """
 
 from __future__ import annotations
 
-import zlib
+import hashlib
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from zoo.world.spec import COLOURS, WHITE
+
+PALETTE = np.array(list(COLOURS.values()), dtype=np.uint8)
 
 
 def erase_object(image: Image.Image, meta: dict[str, Any], index: int) -> Image.Image:
@@ -30,23 +36,40 @@ def erase_object(image: Image.Image, meta: dict[str, Any], index: int) -> Image.
     return Image.fromarray(array)
 
 
-class MissingObjectNegatives:
-    """For a `fraction` of training pairs (chosen per pair key and seed, so a resumed run sees the same),
-    replace the rejected image by the chosen one with one object erased; the prompt stays the original."""
+def splatter(image: Image.Image, rng: np.random.Generator, specks: tuple[int, int] = (20, 80)) -> Image.Image:
+    """The image with square specks (1/32 to 1/16 of the side) of random palette colours at random places."""
+    array = np.array(image.convert("RGB"))
+    side = array.shape[0]
+    for _ in range(int(rng.integers(*specks))):
+        size = int(rng.integers(max(1, side // 32), max(2, side // 16) + 1))
+        y, x = (int(v) for v in rng.integers(0, side - size + 1, 2))
+        array[y:y + size, x:x + size] = PALETTE[rng.integers(len(PALETTE))]
+    return Image.fromarray(array)
 
-    def __init__(self, fraction: float, seed: int = 0) -> None:
-        if not 0 <= fraction <= 1:
-            raise ValueError(f"missing-object fraction must be in [0, 1], got {fraction}")
-        self.fraction, self.seed = fraction, seed
+
+class HardNegatives:
+    """For a fraction of training pairs (chosen per pair key and seed, so a resumed run sees the same),
+    replace the rejected image by the chosen one with one object erased (`missing_object`) or with colour
+    specks splattered over it (`clutter`); the prompt stays the original."""
+
+    def __init__(self, missing_object: float = 0.0, clutter: float = 0.0, seed: int = 0) -> None:
+        if missing_object < 0 or clutter < 0 or missing_object + clutter > 1:
+            raise ValueError(f"negative fractions must be >= 0 and sum to <= 1, got missing_object={missing_object}, "
+                             f"clutter={clutter}")
+        self.missing_object, self.clutter, self.seed = missing_object, clutter, seed
 
     def __call__(self, samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
         for s in samples:
             meta = s["meta"]
-            rng = np.random.default_rng([self.seed, zlib.crc32(str(s["key"]).encode())])
-            if rng.random() < self.fraction and meta.get("chosen_boxes") and meta.get("objects"):
+            digest = hashlib.sha256(f"{self.seed}/{s['key']}".encode()).digest()  # crc32 of similar keys correlates
+            rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+            u = rng.random()
+            if u < self.missing_object and meta.get("chosen_boxes") and meta.get("objects"):
                 index = int(rng.integers(len(meta["objects"])))
                 s = {**s, "rejected": erase_object(s["chosen"], meta, index),
                      "meta": {**meta, "negative": f"missing object {index}"}}
+            elif self.missing_object <= u < self.missing_object + self.clutter:
+                s = {**s, "rejected": splatter(s["chosen"], rng), "meta": {**meta, "negative": "clutter"}}
             out.append(s)
         return out
