@@ -16,6 +16,7 @@ FEW_STEPS = ["--trainer.max_steps", "2", "--trainer.val_check_interval", "1", "-
 SMALL = {
     "reward_pretrain": ["--trainer.max_steps", "2"],
     "clip_pretrain": ["--trainer.max_steps", "2"],
+    "construct": ["--images_per_prompt", "4", "--steps", "2", "--margin", "0.0"],
     "reward": FEW_STEPS, "clip_reward": FEW_STEPS, "sft": [*FEW_STEPS, "--model.init_args.val_images", "8"],
     "grpo_verifier": [*FEW_STEPS, "--data.init_args.batch_size", "8", "--data.init_args.group_size", "4"],
     "grpo_spatialscore": [*FEW_STEPS, "--data.init_args.batch_size", "8", "--data.init_args.group_size", "4"],
@@ -25,8 +26,8 @@ SMALL = {
 @pytest.mark.slow
 def test_small_pipeline_runs_every_stage_and_reports_the_stages_own_numbers(tmp_path, capsys):
     run = tmp_path / "run"
-    result = pipeline(run, data=SMALL_DATA, bench_count=8, overrides=SMALL)
-    assert all(r["status"] == "done" for r in result["stages"].values()) and len(result["stages"]) == 14
+    result = pipeline(run, data=SMALL_DATA, bench_count=8, overrides=SMALL, construct_prompts=8)
+    assert all(r["status"] == "done" for r in result["stages"].values()) and len(result["stages"]) == 15
     report = json.loads((run / "report.json").read_text())
     # Table 1 is the reward-table stage's output, which re-scores the exported scorer on the test pairs
     assert report["rewards"] == json.loads((run / "reward" / "table.json").read_text())
@@ -45,7 +46,8 @@ def test_small_pipeline_runs_every_stage_and_reports_the_stages_own_numbers(tmp_
     assert "| model | 1 Pert. | 2-3 Pert. | Overall |" in text and "GRPO, verifier reward" in text
     assert Path(report["plots"]["reward_mean"]).is_file() and Path(report["plots"]["approx_kl"]).is_file()
     assert (run / "grpo_spatialscore" / "policy" / "transformer").is_dir()
+    assert json.loads((run / "data" / "generated" / "construct_summary.json").read_text())["pairs"] == 8
     assert list((run / "sft").glob("tb/version_0/config.yaml"))  # configs as run
     capsys.readouterr()
-    pipeline(run, data=SMALL_DATA, bench_count=8, overrides=SMALL)
-    assert capsys.readouterr().out.count("skipped, finished earlier") == 14
+    pipeline(run, data=SMALL_DATA, bench_count=8, overrides=SMALL, construct_prompts=8)
+    assert capsys.readouterr().out.count("skipped, finished earlier") == 15

@@ -54,7 +54,7 @@ def _fit(config: str, out: Path, export: str, **overrides: Any) -> list[str]:
     return argv
 
 
-def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256) -> list[Stage]:
+def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256, construct_prompts: int = 1000) -> list[Stage]:
     """The stages of the embedded-default pipeline for a run folder."""
     d, r = run_dir / "data", run_dir
     pairs = {"data__init_args__train": d / "pairs/train-*.tar", "data__init_args__val": d / "pairs/val-*.tar",
@@ -63,6 +63,9 @@ def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256) -> list[St
     prompts = {"data__init_args__train": d / "prompts/train-*.tar", "data__init_args__val": d / "prompts/val-*.tar"}
     spatialscore = r / "reward/spatialscore/scorer"
     grpo = {**prompts, "model__init_args__init_from": r / "sft/policy"}
+    # rendered pairs and the SFT policy's own (about a third of the samples): shards are drawn uniformly,
+    # so the 5 small generated shards are listed 13 times beside the 20 rendered ones
+    mixture = [str(d / "pairs/train-*.tar")] + [str(d / "generated/train-*.tar")] * 13
 
     def bench(name: str, config: str, weights: Path, after: str) -> Stage:
         return Stage(f"bench_{name}", ["bench", str(r / "bench" / name), str(d / "prompts/test-*.tar"),
@@ -79,9 +82,14 @@ def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256) -> list[St
               "caption pretraining of the tiny Qwen2.5-VL backbone", ("data",)),
         Stage("sft", _fit("sft/tiny_flux.yaml", r / "sft", "policy", **pairs),
               "flow-matching SFT of the tiny Flux policy (the GRPO starting point)", ("data",)),
-        Stage("reward", _fit("reward/tiny_qwen2_5_vl.yaml", r / "reward/spatialscore", "scorer", **pairs,
-                             model__init_args__init_from=r / "reward/pretrain/backbone"),
-              "SpatialScore: Bradley-Terry on preference pairs", ("reward_pretrain",)),
+        Stage("construct", ["data", "construct", str(d / "generated"), str(d / "prompts/train-*.tar"),
+                            "--experiment", str(CONFIGS / "sft/tiny_flux.yaml"), "--weights", str(r / "sft/policy"),
+                            "--count", str(construct_prompts)],
+              "preference pairs from the SFT policy's own images, judged by the verifier", ("sft",)),
+        Stage("reward", _fit("reward/tiny_qwen2_5_vl.yaml", r / "reward/spatialscore", "scorer", **{
+            **pairs, "data__init_args__train": json.dumps(mixture)},
+            model__init_args__init_from=r / "reward/pretrain/backbone"),
+              "SpatialScore: Bradley-Terry on rendered and policy-image pairs", ("reward_pretrain", "construct")),
         Stage("grpo_verifier", _fit("grpo/tiny_verifier.yaml", r / "grpo_verifier", "policy", **grpo),
               "GRPO with the verifier as reward (Flow-GRPO* analogue)", ("sft",)),
         Stage("grpo_spatialscore", _fit("grpo/tiny_spatialscore.yaml", r / "grpo_spatialscore", "policy", **grpo,
@@ -196,7 +204,7 @@ def _ticker(running: list[_Running], elapsed: float) -> None:
 
 def pipeline(run_dir: Path = Path("runs/spatialshapes"), data: dict[str, Any] = {}, rerun: list[str] = [],
              parallel: int = 2, bench_count: int = 256, stages: list[str] | None = None,
-             overrides: dict[str, list[str]] = {}) -> dict:
+             overrides: dict[str, list[str]] = {}, construct_prompts: int = 1000) -> dict:
     """Run the whole method on the embedded default, stage by stage, into one run folder.
 
     Args:
@@ -207,9 +215,10 @@ def pipeline(run_dir: Path = Path("runs/spatialshapes"), data: dict[str, Any] = 
         bench_count: held-out prompts per SpatialBench run.
         stages: run only these stages (and skip the rest), e.g. ["data", "check"].
         overrides: extra arguments per stage, e.g. {"grpo_spatialscore": ["--trainer.max_steps", "100"]}.
+        construct_prompts: training prompts the SFT policy draws for the reward's policy-image pairs.
     """
     run_dir = Path(run_dir)
-    planned = plan(run_dir, dict(data), bench_count)
+    planned = plan(run_dir, dict(data), bench_count, construct_prompts)
     names = [s.name for s in planned]
     planned = [Stage(s.name, s.argv + [str(a) for a in overrides.get(s.name, [])], s.summary, s.after)
                for s in planned]
