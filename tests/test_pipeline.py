@@ -44,7 +44,7 @@ def test_small_pipeline_runs_every_stage_and_reports_the_stages_own_numbers(tmp_
         assert report["benchmarks"][label]["table"]["Overall"] == pytest.approx(np.mean([r["score"] for r in rows]))
     text = (run / "report.md").read_text()
     assert "| model | 1 Pert. | 2-3 Pert. | Overall |" in text and "GRPO, verifier reward" in text
-    assert Path(report["plots"]["reward_mean"]).is_file() and Path(report["plots"]["approx_kl"]).is_file()
+    assert Path(report["plots"]["reward_grpo_spatialscore"]).is_file() and Path(report["plots"]["approx_kl"]).is_file()
     assert (run / "grpo_spatialscore" / "policy" / "transformer").is_dir()
     assert json.loads((run / "data" / "generated" / "construct_summary.json").read_text())["pairs"] == 8
     assert list((run / "sft").glob("tb/version_0/config.yaml"))  # configs as run

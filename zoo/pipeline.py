@@ -157,7 +157,7 @@ def run_stages(stages: list[Stage], run_dir: Path, parallel: int = 1, threads: i
     threads = threads or max(1, (os.cpu_count() or 1) // max(parallel, 1))
     records: dict[str, dict] = {}
     pending, running, failed = list(stages), [], []
-    total, started = len(stages), time.perf_counter()
+    total, started, minute = len(stages), time.perf_counter(), -1
     while pending or running:
         for stage in list(pending):
             blocked = [n for n in stage.after if n in failed or records.get(n, {}).get("status") == "blocked"]
@@ -187,19 +187,20 @@ def run_stages(stages: list[Stage], run_dir: Path, parallel: int = 1, threads: i
                 records[job.stage.name] = {"stage": job.stage.name, "status": "failed", "log": str(job.log_path)}
                 print(f"[{len(records)}/{total}] {err}", file=sys.stderr, flush=True)
         if running:
-            _ticker(running, time.perf_counter() - started)
+            minute = _ticker(running, time.perf_counter() - started, minute)
             time.sleep(1.0)
     return records
 
 
-def _ticker(running: list[_Running], elapsed: float) -> None:
-    """One status line, rewritten in place on a terminal (every 60 s otherwise)."""
+def _ticker(running: list[_Running], elapsed: float, minute: int) -> int:
+    """One status line, rewritten in place on a terminal (once a minute otherwise); returns the minute shown."""
     now = time.perf_counter()
     line = f"  {elapsed / 60:5.1f} min | " + " | ".join(f"{j.stage.name} {now - j.started:.0f} s" for j in running)
     if sys.stdout.isatty():
         print("\r" + line[:150].ljust(150), end="", flush=True)
-    elif int(elapsed) % 60 == 0:
+    elif int(elapsed // 60) != minute:
         print(line, flush=True)
+    return int(elapsed // 60)
 
 
 def pipeline(run_dir: Path = Path("runs/spatialshapes"), data: dict[str, Any] = {}, rerun: list[str] = [],

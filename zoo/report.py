@@ -79,8 +79,12 @@ def report(run_dir: Path) -> Path:
     for name in ("grpo_verifier", "grpo_spatialscore"):
         if (run_dir / name).is_dir():
             curves[POLICIES[name]] = rl_stats(run_dir / name)
-    for key, title in (("reward_mean", "rollout reward (mean over the step's images)"),
-                       ("approx_kl", "approx KL to the rollout policy"),
+    for name, label in POLICIES.items():  # one reward plot per run: the rewards have different scales
+        if label in curves:
+            points = [(r["step"], r["reward_mean"]) for r in curves[label]]
+            plots[f"reward_{name}"] = line_plot({label: points}, f"rollout reward, mean over the step's images: {label}",
+                                                run_dir / "plots" / f"reward_{name}.png")
+    for key, title in (("approx_kl", "approx KL to the rollout policy"),
                        ("kl_ref", "KL to the reference (beta > 0 only)")):
         series = {label: [(r["step"], r[key]) for r in rows if key in r] for label, rows in curves.items()}
         series = {label: pts for label, pts in series.items() if pts}
