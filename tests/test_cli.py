@@ -88,3 +88,21 @@ def test_pipeline_runs_resumes_and_names_a_failed_stage(tmp_path, capsys):
     assert "stage 'data' failed" in captured.err and "canvas size 8" in captured.err
     assert "check: not run, needs data" in captured.out  # its dependent is skipped, named
     assert json.loads((tmp_path / "bad" / "stages" / "data.json").read_text())["status"] == "failed"
+
+
+def test_pipeline_reruns_a_stage_whose_config_or_its_include_changed(tmp_path):
+    from zoo.pipeline import config_digest
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "exp").mkdir()
+    include = tmp_path / "data" / "pairs.yaml"
+    include.write_text("batch_size: 8\n")
+    config = tmp_path / "exp" / "run.yaml"
+    config.write_text("data: ../data/pairs.yaml\nmodel: {lr: 0.1}\n")
+    argv = ["fit", "-c", str(config)]
+    first = config_digest(argv)
+    assert config_digest(argv) == first and config_digest(["data", "spatial"]) != first
+    include.write_text("batch_size: 16\n")
+    second = config_digest(argv)
+    config.write_text("data: ../data/pairs.yaml\nmodel: {lr: 0.2}\n")
+    assert len({first, second, config_digest(argv)}) == 3

@@ -1,14 +1,17 @@
 """`zoo pipeline`: the main job, each stage a `zoo` subcommand run as a user would run it by hand.
 
-Every stage writes into one run folder; a finished stage is skipped on rerun; a failed stage is named
-with its exit code and log, the stages that need it are skipped, and the others run to the end.
+Every stage writes into one run folder; a finished stage is skipped on rerun (same command line, same
+config contents); a failed stage is named with its exit code and log, the stages that need it are
+skipped, and the others run to the end.
 Independent stages run side by side (`parallel`), each with its share of the CPU threads.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -113,11 +116,27 @@ def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256, construct_
     ]
 
 
+def config_digest(argv: list[str]) -> str:
+    """SHA-256 of the config files a command line reads (`-c FILE`, `--experiment FILE`) and of the YAML files
+    they name relative to themselves (`data: ../data/x.yaml`): editing a config makes its stage run again."""
+    digest = hashlib.sha256()
+    for flag, value in zip(argv, argv[1:]):
+        path = Path(value)
+        if flag in ("-c", "--config", "--experiment") and path.is_file():
+            text = path.read_text()
+            digest.update(text.encode())
+            for name in sorted(set(re.findall(r"[\w./-]+\.ya?ml", text))):
+                if (path.parent / name).is_file():
+                    digest.update((path.parent / name).read_bytes())
+    return digest.hexdigest()
+
+
 def _finished(stage: Stage, run_dir: Path) -> dict[str, Any] | None:
     marker = run_dir / "stages" / f"{stage.name}.json"
     if marker.exists():
         record = json.loads(marker.read_text())
-        if record.get("status") == "done" and record.get("argv") == stage.argv:
+        if (record.get("status") == "done" and record.get("argv") == stage.argv
+                and record.get("configs", config_digest(stage.argv)) == config_digest(stage.argv)):
             return record
     return None
 
@@ -139,7 +158,8 @@ class _Running:
         """Write the stage's marker; raise StageFailed if it exited with an error."""
         self.log.close()
         seconds, code = time.perf_counter() - self.started, self.proc.returncode
-        record = {"stage": self.stage.name, "argv": self.stage.argv, "seconds": round(seconds, 2),
+        record = {"stage": self.stage.name, "argv": self.stage.argv, "configs": config_digest(self.stage.argv),
+                  "seconds": round(seconds, 2),
                   "log": str(self.log_path), "status": "done" if code == 0 else "failed", "exit_code": code}
         write_json_atomic(self.run_dir / "stages" / f"{self.stage.name}.json", record)
         if code != 0:
