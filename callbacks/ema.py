@@ -37,6 +37,7 @@ class EMACallback(L.Callback):
         self.updates = 0
         self._last_step = 0
         self._pending: dict[str, Any] | None = None
+        self._module: L.LightningModule | None = None
 
     # the averaged parameters ---------------------------------------------------------------------
     @staticmethod
@@ -46,11 +47,11 @@ class EMACallback(L.Callback):
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         params = self._params(pl_module)
         self.shadow = {n: p.detach().clone() for n, p in params.items()}
-        if hasattr(pl_module, "weight_scopes") and getattr(self, "_module", None) is not pl_module:
+        if hasattr(pl_module, "weight_scopes") and self._module is not pl_module:
             pl_module.weight_scopes.append(lambda: self.swapped_in(pl_module))
         self._module = pl_module
         if self._pending is not None:
-            self._load(params, self._pending)
+            self._load(self._pending)
             self._pending = None
         self._last_step = trainer.global_step
 
@@ -95,11 +96,11 @@ class EMACallback(L.Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.updates = int(state.get("updates", 0))
         if self.shadow:  # restored after on_fit_start (ModelParallelStrategy): the shards exist already
-            self._load(self._params(self._module), state)
+            self._load(state)
         else:  # restored before on_fit_start: the parameters (and their sharding) exist from there on
             self._pending = state
 
-    def _load(self, params: dict[str, torch.nn.Parameter], state: dict[str, Any]) -> None:
+    def _load(self, state: dict[str, Any]) -> None:
         saved = state["shadow"]
         missing = sorted(set(self.shadow) - set(saved))
         if missing:

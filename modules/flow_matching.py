@@ -42,6 +42,14 @@ class ImageCaptionCollator:
         return {"prompt": prompts, "image": torch.stack(images), "meta": metas, "data_errors": stamp_errors(samples)}
 
 
+def drain(buffer: list[tuple[torch.Tensor, list[dict]]]) -> tuple[torch.Tensor, list[dict]]:
+    """The images and metas a validation epoch collected, concatenated; the buffer is emptied."""
+    images = torch.cat([i for i, _ in buffer])
+    metas = [m for _, ms in buffer for m in ms]
+    buffer.clear()
+    return images, metas
+
+
 def verified(images: torch.Tensor, metas: list[dict[str, Any]]) -> dict[str, float]:
     """World-v1 verdicts of generated images: mean relation score, all relations right, objects found, shapes."""
     return verdict_means(verify_images(images, metas))
@@ -94,9 +102,7 @@ class FlowMatchingModule(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         if not self._val:
             return
-        images = torch.cat([i for i, _ in self._val])
-        metas = [m for _, ms in self._val for m in ms]
-        self._val.clear()
+        images, metas = drain(self._val)
         if all("objects" in m for m in metas):
             scores = verified(images, metas)
             self.log_dict({f"val/{k}": v for k, v in scores.items()}, prog_bar=True)

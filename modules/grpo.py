@@ -7,13 +7,13 @@ import copy
 import logging
 import time
 from pathlib import Path
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable, ContextManager, Iterator
 
 import lightning as L
 import torch
 from lightning.pytorch.strategies import ModelParallelStrategy
 
-from modules.flow_matching import verified
+from modules.flow_matching import drain, verified
 from modules.optim import adamw_with_warmup
 from zoo.policy.base import FlowPolicy
 from zoo.policy.evaluate import load_weights
@@ -163,7 +163,7 @@ class GRPOModule(L.LightningModule):
             "failed_samples": float(adv.dropped_samples), "kept_fraction": float(adv.keep.float().mean()),
             **update, "time_rollout": t1 - t0, "time_reward": t2 - t1, "time_update": t3 - t2,
         }
-        self.last_rollout = {"images": images.cpu(), "prompts": prompts, "rewards": self.reward.combine(parts)}
+        self.last_rollout = {"images": images.cpu(), "prompts": prompts, "rewards": total[local]}
         self.log("train/reward", self.rl_stats["reward_mean"], prog_bar=True, batch_size=len(finite) or 1)
 
     def _check_failures(self, adv: Advantages, n: int) -> None:
@@ -236,12 +236,13 @@ class GRPOModule(L.LightningModule):
         return out
 
     # validation ----------------------------------------------------------------------------------
-    def ema_scope(self) -> ContextManager:
-        """The weights to evaluate and export (the EMA callback's, when one is on)."""
-        stack = contextlib.ExitStack()
-        for scope in self.weight_scopes:
-            stack.enter_context(scope())
-        return stack
+    @contextlib.contextmanager
+    def ema_scope(self) -> Iterator[None]:
+        """The weights to evaluate and export for a block (the EMA callback's, when one is on)."""
+        with contextlib.ExitStack() as stack:
+            for scope in self.weight_scopes:
+                stack.enter_context(scope())
+            yield
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         seeds = [int(i) for i in batch["group"].tolist()]  # prompt indices: the same images at every validation
@@ -252,9 +253,7 @@ class GRPOModule(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         if not self._val:
             return
-        images = torch.cat([i for i, _ in self._val])
-        metas = [m for _, ms in self._val for m in ms]
-        self._val.clear()
+        images, metas = drain(self._val)
         if all("objects" in m for m in metas):
             self.log_dict({f"val/{k}": v for k, v in verified(images, metas).items()}, prog_bar=True,
                           sync_dist=True, batch_size=len(metas))

@@ -104,7 +104,6 @@ def test_grpo_trains_with_ddp_and_fsdp2_on_two_processes_and_resumes_sharded(spa
     ddp = [r["ddp"] for r in ranks]
     assert ddp[0]["step"] == 4 and ddp[0]["param_sum"] == ddp[1]["param_sum"]  # replicas stay identical
     assert ddp[0]["stats"]["reward_mean"] == ddp[1]["stats"]["reward_mean"]  # rewards gathered before advantages
-    assert ddp[0]["prompts"] != ddp[1]["prompts"] or len(set(ddp[0]["prompts"])) == 1
     assert ddp[0]["stats"]["first_ratio_min"] == ddp[0]["stats"]["first_ratio_max"] == 1.0
     for r in ranks:
         f = r["fsdp2"]

@@ -90,8 +90,8 @@ def report(run_dir: Path) -> Path:
         series = {label: pts for label, pts in series.items() if pts}
         if series:
             plots[key] = line_plot(series, title, run_dir / "plots" / f"{key}.png")
-    stages = [json.loads(p.read_text()) for p in sorted((run_dir / "stages").glob("*.json"))
-              if "seconds" in p.read_text()]
+    records = (json.loads(p.read_text()) for p in sorted((run_dir / "stages").glob("*.json")))
+    stages = [r for r in records if "stage" in r and "seconds" in r]  # check_summary.json lives there too
     lines = ["# SpatialShapes run report", "",
              "## Table 1: reward accuracy on held-out preference pairs", "", format_table(rewards), "",
              "## Table 2: SpatialBench (held-out prompts, verified from pixels)", "",
@@ -105,8 +105,7 @@ def report(run_dir: Path) -> Path:
                      f"{last['reward_mean']:.3f}, approx KL {last.get('approx_kl', float('nan')):.2e}")
     if stages:
         lines += ["", "## Stages (wall seconds; stages ran side by side)", "", "| stage | seconds |", "|---|---|"]
-        lines += [f"| {r['stage']} | {r['seconds']} |" for r in sorted(stages, key=lambda r: r.get("stage", ""))
-                  if "stage" in r]
+        lines += [f"| {r['stage']} | {r['seconds']} |" for r in sorted(stages, key=lambda r: r["stage"])]
     out = run_dir / "report.md"
     tmp = out.with_suffix(".md.tmp")
     tmp.write_text("\n".join(lines) + "\n")
