@@ -1,0 +1,250 @@
+"""Perturb the spatial relations of a free-text prompt: flip the phrase, swap the entities, or change the axis.
+
+`perturb_prompt(text, count, rng)` changes exactly `count` different relations found by
+`zoo.data.relations.find_relations` and checks the result by parsing it again: the perturbed prompt
+must hold as many relations as the original, with exactly the chosen ones changed in meaning
+(`canonical`), else another choice is tried and, failing all, None comes back. An optional
+`Rewriter` (a causal LM told to rephrase, as the paper used an LLM) may rewrite the result; its
+output is kept only if it parses to the same relations, otherwise the rule-based text stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from zoo.data.relations import CARRIERS, DETERMINERS, PRONOUNS, SYMMETRIC, Span, TextRelation, canonical, entity_key, \
+    find_relations
+
+KINDS = ("flip", "swap", "axis")
+FLIP: dict[str, str] = {
+    "above": "below", "over": "under", "on top of": "beneath", "atop": "beneath", "on the top of": "beneath",
+    "below": "above", "beneath": "on top of", "under": "on top of", "underneath": "on top of",
+    "at the bottom of": "on top of", "at the base of": "on top of", "in front of": "behind", "ahead of": "behind",
+    "behind": "in front of", "in back of": "in front of", "at the back of": "in front of", "beyond": "in front of",
+    "hidden by": "in front of", "partially hidden by": "in front of", "obscured by": "in front of",
+    "partially obscured by": "in front of", "hidden behind": "in front of",
+    "inside": "outside", "inside of": "outside of", "within": "outside", "outside": "inside", "outside of": "inside",
+    "on": "under", "upon": "under", "onto": "under", "across the top of": "under",
+    "in the middle of": "at the edge of", "in the center of": "at the edge of", "in the centre of": "at the edge of",
+    "at the edge of": "in the middle of", "in the background": "in the foreground",
+    "in the foreground": "in the background", "at the top": "at the bottom", "at the bottom": "at the top",
+    "in the center": "in the corner", "in the centre": "in the corner", "in the middle": "in the corner",
+    "in the corner": "in the center",
+}
+FLIP_BY_PREDICATE = {"next_to": "far from", "far_from": "next to"}
+AXIS_BY_PREDICATE = {
+    "left_of": "above", "right_of": "below", "above": "to the left of", "below": "to the right of",
+    "on": "next to", "in_front_of": "to the left of", "behind": "to the right of", "next_to": "on top of",
+    "far_from": "above", "inside": "on top of", "outside": "below", "in_middle_of": "to the left of",
+    "at_edge_of": "above", "abs_left": "at the top", "abs_right": "at the bottom", "abs_top": "on the left",
+    "abs_bottom": "on the right", "abs_background": "on the left", "abs_foreground": "on the right",
+    "abs_center": "on the left", "abs_corner": "at the top",
+}
+
+
+@dataclass
+class TextPerturbation:
+    """A prompt with `count` relations changed, what was changed, and both relation lists."""
+
+    original: str
+    text: str
+    count: int
+    changes: list[dict] = field(default_factory=list)
+    relations: list[TextRelation] = field(default_factory=list)
+    perturbed_relations: list[TextRelation] = field(default_factory=list)
+    rewritten: bool = False
+
+    def to_json(self) -> dict:
+        return {"original": self.original, "perturbed": self.text, "n_perturbations": self.count,
+                "changes": self.changes, "rewritten": self.rewritten,
+                "relations": [r.to_json() for r in self.relations],
+                "perturbed_relations": [r.to_json() for r in self.perturbed_relations]}
+
+
+def _keep_case(new: str, old: str) -> str:
+    return new[:1].upper() + new[1:] if old[:1].isupper() else new
+
+
+def flipped_phrase(relation: TextRelation) -> str | None:
+    """The opposite phrase in the same wording ("to the left of" -> "to the right of"), or None."""
+    phrase = relation.phrase.text
+    low = phrase.lower()
+    if "left" in low.split() or "right" in low.split():
+        words = [{"left": "right", "right": "left"}.get(w.lower(), w) for w in phrase.split()]
+        return _keep_case(" ".join(words), phrase)
+    new = FLIP.get(low) or FLIP_BY_PREDICATE.get(relation.predicate)
+    return _keep_case(new, phrase) if new else None
+
+
+def axis_phrase(relation: TextRelation) -> str | None:
+    """A phrase on another axis ("to the left of" -> "above", "behind" -> "to the right of"), or None."""
+    new = AXIS_BY_PREDICATE.get(relation.predicate)
+    return _keep_case(new, relation.phrase.text) if new else None
+
+
+def plural(span: Span) -> bool:
+    """Whether a noun phrase reads as plural ("two cups", "the mountains")."""
+    words = span.text.lower().split()
+    return words[0] in ("two", "three", "four", "five", "several", "many", "some", "these", "those") or (
+        words[-1].endswith("s") and not words[-1].endswith(("ss", "us", "is", "'s")))
+
+
+def _gap_words(relation: TextRelation, text: str) -> set[str]:
+    """Lower-case words between the subject and the phrase."""
+    return set(text[relation.subject.end:relation.phrase.start].lower().split())
+
+
+def swappable(relation: TextRelation, text: str | None = None) -> bool:
+    """Swapping the entities changes the meaning (not absolute or symmetric, two different non-pronoun entities)."""
+    if relation.object is None or relation.predicate in SYMMETRIC:
+        return False
+    a, b = relation.subject, relation.object
+    if a.start > b.start:  # fronted ("Below a castle, a knight"): a swap would not read as a sentence
+        return False
+    if plural(a) != plural(b):  # "The mountains hangs above the moon"
+        return False
+    if text is not None and _gap_words(relation, text) & CARRIERS:  # "a boy in a red jacket stands ...": the subject is not all of the phrase before
+        return False
+    if a.text.lower() in PRONOUNS or b.text.lower() in PRONOUNS:
+        return False
+    return entity_key(a) != entity_key(b)
+
+
+def edits_for(relation: TextRelation, kind: str, text: str | None = None) -> list[tuple[Span, str]] | None:
+    """The text replacements that apply one perturbation to one relation, or None if it does not apply."""
+    if kind == "swap":
+        if not swappable(relation, text):
+            return None
+        return [(relation.subject, relation.object.text), (relation.object, relation.subject.text)]
+    new = flipped_phrase(relation) if kind == "flip" else axis_phrase(relation)
+    return None if new is None or new.lower() == relation.phrase.text.lower() else [(relation.phrase, new)]
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip()
+    return not before or before[-1] in ".!?:"
+
+
+def apply_edits(text: str, edits: list[tuple[Span, str]]) -> str:
+    """Replace spans (non-overlapping) right to left; an entity moved to or from a sentence start is re-cased."""
+    out = text
+    for span, new in sorted(edits, key=lambda e: -e[0].start):
+        first = new.split()[0].lower() if new.split() else ""
+        if _sentence_start(text, span.start):
+            new = new[:1].upper() + new[1:]
+        elif first in DETERMINERS and new[:1].isupper():
+            new = new[:1].lower() + new[1:]
+        out = out[:span.start] + new + out[span.end:]
+    return out
+
+
+def _overlaps(spans: list[Span], taken: list[Span]) -> bool:
+    return any(a.start < b.end and b.start < a.end for a in spans for b in taken)
+
+
+def _check(original: list[TextRelation], text: str, chosen: set[int]) -> list[TextRelation] | None:
+    """The perturbed prompt's relations if exactly the chosen relations changed in meaning, else None."""
+    after = find_relations(text)
+    if len(after) != len(original):
+        return None
+    changed = {i for i, (a, b) in enumerate(zip(original, after)) if canonical(a) != canonical(b)}
+    return after if changed == chosen else None
+
+
+def perturb_prompt(text: str, count: int, rng: np.random.Generator, kinds: tuple[str, ...] = KINDS,
+                   attempts: int = 12, relations: list[TextRelation] | None = None) -> TextPerturbation | None:
+    """Change exactly `count` different relations of the prompt (checked by re-parsing), or None if impossible."""
+    relations = find_relations(text) if relations is None else relations
+    if count < 1 or count > len(relations):
+        return None
+    for _ in range(attempts):
+        order = rng.permutation(len(relations)).tolist()
+        edits: list[tuple[Span, str]] = []
+        taken: list[Span] = []
+        changes: list[dict] = []
+        for index in order:
+            if len(changes) == count:
+                break
+            for kind in rng.permutation(list(kinds)).tolist():
+                planned = edits_for(relations[index], kind, text)
+                if planned and not _overlaps([s for s, _ in planned], taken):
+                    edits += planned
+                    taken += [s for s, _ in planned]
+                    changes.append({"index": index, "kind": kind, "before": relations[index].to_json()})
+                    break
+        if len(changes) < count:
+            continue
+        new_text = apply_edits(text, edits)
+        after = _check(relations, new_text, {c["index"] for c in changes})
+        if after is not None:
+            for change in changes:
+                change["after"] = after[change["index"]].to_json()
+            return TextPerturbation(text, new_text, count, sorted(changes, key=lambda c: c["index"]), relations, after)
+    return None
+
+
+class Rewriter(Protocol):
+    """Anything that rephrases a prompt (e.g. an instruction-following LM)."""
+
+    def __call__(self, text: str) -> str: ...
+
+
+def rewrite_checked(perturbation: TextPerturbation, rewriter: Rewriter) -> bool:
+    """Let the rewriter rephrase the perturbed prompt; keep its text only if it parses to the same relations."""
+    try:
+        candidate = rewriter(perturbation.text).strip()
+    except Exception:  # noqa: BLE001 - a failing rewriter leaves the rule-based text
+        return False
+    after = find_relations(candidate)
+    if not candidate or [canonical(r) for r in after] != [canonical(r) for r in perturbation.perturbed_relations]:
+        return False
+    perturbation.text, perturbation.perturbed_relations, perturbation.rewritten = candidate, after, True
+    return True
+
+
+class CausalLMRewriter:
+    """A transformers causal LM asked to rephrase a prompt without changing its spatial relations (greedy).
+
+    Args:
+        pretrained: local path or hub id (e.g. Qwen/Qwen2.5-7B-Instruct); None builds a tiny random one (tests).
+        instruction: the request put before the prompt.
+        max_new_tokens: length limit of the answer.
+        trust_remote_code: off unless the checkpoint needs it.
+    """
+
+    INSTRUCTION = ("Rewrite this image description fluently. Keep every object and every spatial relation "
+                   "exactly as stated; answer with the description only.\n")
+
+    def __init__(self, pretrained: str | None = None, instruction: str | None = None, max_new_tokens: int = 96,
+                 trust_remote_code: bool = False) -> None:
+        import transformers
+
+        self.instruction, self.max_new_tokens = instruction or self.INSTRUCTION, max_new_tokens
+        if pretrained is None:
+            from zoo.reward.tokenizer import build_world_tokenizer
+
+            self.tokenizer = build_world_tokenizer()
+            config = transformers.Qwen2Config(vocab_size=len(self.tokenizer), hidden_size=32, intermediate_size=64,
+                                              num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)
+            self.model = transformers.Qwen2ForCausalLM(config).eval()
+        else:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(pretrained, trust_remote_code=trust_remote_code)
+            self.model = transformers.AutoModelForCausalLM.from_pretrained(
+                pretrained, trust_remote_code=trust_remote_code).eval()
+
+    def __call__(self, text: str) -> str:
+        import torch
+
+        if getattr(self.tokenizer, "chat_template", None):
+            prompt = self.tokenizer.apply_chat_template([{"role": "user", "content": self.instruction + text}],
+                                                        tokenize=False, add_generation_prompt=True)
+        else:
+            prompt = self.instruction + text + "\n"
+        ids = self.tokenizer(prompt, return_tensors="pt")
+        with torch.no_grad():
+            out = self.model.generate(**ids, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                      pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
+        return self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
