@@ -1,121 +1,158 @@
-"""`zoo data construct`: preference pairs from a policy's own images, judged from their pixels.
+"""`zoo data construct`: preference pairs from a policy's own images, judged per relation from their pixels.
 
-For each prompt the policy draws K images with the same SDE sampler GRPO rolls out with; the judge
-(the SpatialShapes verifier for world prompts) scores each; the best and the worst image of the prompt
-become a pair when their scores differ by at least `margin`. A reward model trained on such pairs
-(beside rendered ones) learns to rank the policy's own images the way the judge does, which is what
-GRPO's group advantages need. Shards are written per chunk of prompts, atomically, so an interrupted
-run resumes at the first missing shard.
+The paper's rule (`rule: perturbed`, the default): each prompt is perturbed in 1 or 2-3 spatial relations
+(`zoo.data.perturb_text`), the policy draws K images of the original and K of the perturbed prompt with the
+same seeds, a judge (the SpatialShapes verifier for world prompts, else a Qwen-VL yes/no judge) checks the
+original prompt's relations on each, and image k becomes a pair when the original passes every relation and
+the perturbed one fails at least one. `rule: ranked` pairs the best and worst of K images of one world prompt.
+
+Work is split into chunks of prompts; a chunk writes its review images, contact sheet and rows, its counts,
+then its pair shard last (atomically), so an interrupted run resumes at the first chunk without a shard and
+nothing written is lost. Ranks (RANK / WORLD_SIZE, or the arguments) take every world_size-th chunk.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
-from zoo.bench.spatialbench import load_spatialbench, verify_images
+from zoo.data.construct_rules import perturbed_chunk, ranked_chunk
+from zoo.data.prompt_files import read_prompts
+from zoo.data.review import merge_review, write_review
 from zoo.data.writing import encode_json, encode_png, shard_name, write_json_atomic, write_shard
 
 
-def ranked_pairs(items: list, images: torch.Tensor, per_prompt: int, objects_weight: float,
-                 margin: float) -> tuple[list[dict[str, Any]], int]:
-    """(best, worst) image pairs of each prompt whose judged scores differ by >= margin; and how many had less."""
-    rows = verify_images(images, [item.data["scene"] for item in items for _ in range(per_prompt)])
-    arrays = (images.permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy() * 255).round().astype(np.uint8)
-    pairs, flat = [], 0
-    for g, item in enumerate(items):
-        idx = list(range(g * per_prompt, (g + 1) * per_prompt))
-        scores = [rows[i]["score"] + objects_weight * rows[i]["found"] for i in idx]
-        best, worst = idx[int(np.argmax(scores))], idx[int(np.argmin(scores))]
-        if max(scores) - min(scores) < margin:
-            flat += 1
-            continue
-        meta = {**item.data["scene"], "prompt": item.prompt, "n_perturbations": 0, "source": "policy, ranked",
-                "chosen_verdict": rows[best], "rejected_verdict": rows[worst], "item": item.id}
-        pairs.append({"__key__": f"{item.id}", "chosen.png": encode_png(arrays[best]),
-                      "rejected.png": encode_png(arrays[worst]), "json": encode_json(meta)})
-    return pairs, flat
-
-
 def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.yaml", weights: str | None = None,
-              count: int = 1000, images_per_prompt: int = 8, steps: int = 8, noise_level: float = 0.7,
-              margin: float = 0.25, objects_weight: float = 0.25, prompts_per_shard: int = 200, batch_size: int = 64,
-              seed: int = 0, split: str = "train") -> dict[str, Any]:
-    """Build preference pairs from a policy's own images, judged by the SpatialShapes verifier.
+              rule: str = "perturbed", judge: str = "auto", judge_model: str | None = None,
+              count: int | None = 1000, images_per_prompt: int = 8, multi_fraction: float = 0.5,
+              threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter: str | None = None, steps: int = 8,
+              noise_level: float = 0.7, margin: float = 0.25, objects_weight: float = 0.25,
+              prompts_per_shard: int = 200, batch_size: int = 64, seed: int = 0, split: str = "train",
+              rank: int | None = None, world_size: int | None = None, device: str = "cpu") -> dict[str, Any]:
+    """Build preference pairs from a policy's own images and write pair shards, review sheets and a summary.
 
     Args:
-        out: output folder: OUT/{split}-NNNNNN.tar pair shards and OUT/construct_summary.json.
-        prompts: world prompt shards (e.g. data/spatialshapes/prompts/train-*.tar).
+        out: output folder: OUT/{split}-NNNNNN.tar pair shards, OUT/review/ (review.jsonl, sheets/, images/),
+            OUT/stats/ (per chunk) and OUT/construct_summary.json.
+        prompts: world prompt shards (e.g. data/spatialshapes/prompts/train-*.tar), a UniGenBench CSV, or a
+            JSON-lines / text file (prompt, short_description (TIIF), prompt_en or text per line).
         experiment: an experiment YAML whose model.init_args.policy is the generator (e.g. configs/sft/tiny_flux.yaml).
         weights: the generator's trained weights (a folder from FlowPolicy.save).
-        count: prompts to use (the first ones).
-        images_per_prompt: K images per prompt.
+        rule: "perturbed" (original vs perturbed prompt, the paper's rule) or "ranked" (best vs worst, world only).
+        judge: "auto" (verifier for world prompts, else qwen_vl), "verifier" or "qwen_vl".
+        judge_model: local path or hub id of the Qwen-VL judge (e.g. Qwen/Qwen2.5-VL-7B-Instruct).
+        count: prompts to use (the first ones; None for all).
+        images_per_prompt: K images per prompt (per side for the perturbed rule).
+        multi_fraction: share of prompts perturbed in 2-3 relations (where they have that many).
+        threshold: a relation passes when the judge's confidence is at least this.
+        pairs_per_prompt: most pairs kept per prompt (the largest judged margins first).
+        rewriter: local path or hub id of a causal LM that rephrases perturbed prompts (kept only if faithful).
         steps, noise_level: the SDE sampler (as GRPO's rollouts).
-        margin: least judged-score difference between a pair's chosen and rejected image.
-        objects_weight: the judged score is relations satisfied + objects_weight * objects found.
-        prompts_per_shard: prompts per output shard (the unit of resuming).
+        margin, objects_weight: ranked rule: least score difference; score = relations + objects_weight * found.
+        prompts_per_shard: prompts per chunk (the unit of resuming and of splitting across ranks).
         batch_size: images per generation batch.
-        seed: base of the noise seeds (image k of prompt i: seed, i, k).
+        seed: base of the noise seeds (image k of prompt i: seed, i, k) and of the perturbation draws.
         split: shard name prefix.
+        rank, world_size: this process's share of the chunks (default: RANK and WORLD_SIZE, else 0 of 1).
+        device: where the generator and the judge run.
     """
     from zoo.policy.evaluate import build_policy
 
-    out = Path(out)
-    started = time.perf_counter()
-    items = load_spatialbench(prompts, count)
-    missing = [i.id for i in items if "scene" not in i.data]
-    if missing:
-        raise ValueError(f"{prompts}: prompt {missing[0]} has no SpatialShapes scene for the verifier to judge")
-    policy = build_policy(experiment, weights)
+    out, started = Path(out), time.perf_counter()
+    rank = int(os.environ.get("RANK", 0)) if rank is None else rank
+    world_size = int(os.environ.get("WORLD_SIZE", 1)) if world_size is None else world_size
+    if rule not in ("perturbed", "ranked"):
+        raise ValueError(f"unknown rule {rule!r}: choose perturbed or ranked")
+    items, problems = read_prompts(prompts, count)
     chunks = [items[i:i + prompts_per_shard] for i in range(0, len(items), prompts_per_shard)]
-    kept = flat = reused = 0
-    failed: list[str] = []
-    with tqdm(total=len(items), desc=f"construct {out.name}", unit="prompt") as bar:
-        for index, chunk in enumerate(chunks):
-            path = out / shard_name(split, index)
-            if path.exists():
-                reused += 1
-                kept += sum(1 for _ in _keys(path))
-                bar.update(len(chunk))
-                continue
-            try:
-                pairs, flats = _chunk_pairs(policy, chunk, index * prompts_per_shard, images_per_prompt, steps,
-                                            noise_level, margin, objects_weight, batch_size, seed)
-            except Exception as err:  # noqa: BLE001 - one failed chunk is reported, the others still written
-                failed.append(f"{path.name}: {type(err).__name__}: {err}")
-                bar.update(len(chunk))
-                continue
-            write_shard(path, pairs)
-            kept, flat = kept + len(pairs), flat + flats
-            bar.update(len(chunk))
-            bar.set_postfix(pairs=kept)
-    summary = {"prompts": len(items), "pairs": kept, "flat_prompts": flat, "shards": len(chunks),
-               "shards_reused": reused, "failed_shards": failed, "seconds": round(time.perf_counter() - started, 1),
-               "images_per_prompt": images_per_prompt, "margin": margin, "generator": {"experiment": str(experiment),
-                                                                                       "weights": str(weights)}}
+    mine = [i for i in range(len(chunks)) if i % world_size == rank]
+    todo = [i for i in mine if not (out / shard_name(split, i)).exists() or not _stats_path(out, split, i).exists()]
+    for problem in problems[:20]:
+        print(f"skipped: {problem}")
+    if todo:
+        policy = build_policy(experiment, weights).to(device)
+        run = _chunk_runner(policy, rule, judge, judge_model, items, images_per_prompt, steps, noise_level,
+                            batch_size, seed, multi_fraction, threshold, pairs_per_prompt, rewriter, margin,
+                            objects_weight, device)
+        with tqdm(total=sum(len(chunks[i]) for i in todo), desc=f"construct {out.name}", unit="prompt") as bar:
+            for index in todo:
+                _one_chunk(out, split, index, chunks[index], index * prompts_per_shard, run)
+                bar.update(len(chunks[index]))
+    summary = _summary(out, split, len(chunks), items, problems, rule, experiment, weights, images_per_prompt,
+                       time.perf_counter() - started, reused=len(mine) - len(todo))
     write_json_atomic(out / "construct_summary.json", summary)
-    print(json.dumps({k: v for k, v in summary.items() if k != "generator"}))
-    if failed:
-        print(f"{len(failed)} shard(s) failed and are missing (rerun to retry): {failed[:3]}")
+    print(json.dumps({k: summary[k] for k in ("prompts", "pairs", "reasons", "shards_done", "shards")}))
     return summary
 
 
-def _chunk_pairs(policy, chunk: list, first: int, per_prompt: int, steps: int, noise_level: float, margin: float,
-                 objects_weight: float, batch_size: int, seed: int) -> tuple[list[dict], int]:
-    texts = [item.prompt for item in chunk for _ in range(per_prompt)]
-    seeds = [(seed * 1_000_003 + (first + i // per_prompt)) * 1009 + i % per_prompt for i in range(len(texts))]
-    with torch.no_grad():
-        images, _ = policy.generate(texts, seeds, steps=steps, noise_level=noise_level, batch_size=batch_size)
-    return ranked_pairs(chunk, images, per_prompt, objects_weight, margin)
+def _stats_path(out: Path, split: str, index: int) -> Path:
+    return out / "stats" / f"{split}-{index:06d}.json"
 
 
-def _keys(path: Path):
-    from zoo.data.stream import ErrorLog, iter_tar_samples
+def _chunk_runner(policy, rule, judge, judge_model, items, per_prompt, steps, noise_level, batch_size, seed,
+                  multi_fraction, threshold, pairs_per_prompt, rewriter, margin, objects_weight, device):
+    """A function (chunk, first index) -> (pairs, stats) for the chosen rule."""
+    from zoo.data.perturb_text import CausalLMRewriter
+    from zoo.data.relation_judges import make_judge
 
-    yield from (raw["__key__"] for raw in iter_tar_samples(str(path), ErrorLog("skip", "construct")))
+    def generate(texts: list[str], seeds: list[int]) -> torch.Tensor:
+        with torch.no_grad():
+            return policy.generate(texts, seeds, steps=steps, noise_level=noise_level, batch_size=batch_size)[0]
+
+    def seeds(index: int, k: int) -> int:
+        return (seed * 1_000_003 + index) * 1009 + k
+
+    if rule == "ranked":
+        return lambda chunk, first: ranked_chunk(chunk, generate, per_prompt, seeds, first, margin=margin,
+                                                 objects_weight=objects_weight)
+    relation_judge = make_judge(judge, items, judge_model, device)
+    lm = CausalLMRewriter(rewriter) if rewriter else None
+    return lambda chunk, first: perturbed_chunk(chunk, generate, relation_judge, per_prompt, seeds, first, seed=seed,
+                                                multi_fraction=multi_fraction, threshold=threshold,
+                                                pairs_per_prompt=pairs_per_prompt, rewriter=lm)
+
+
+def _one_chunk(out: Path, split: str, index: int, chunk: list, first: int, run) -> None:
+    """Pairs of one chunk: review files and counts first, the shard (the chunk's completion mark) last."""
+    try:
+        pairs, stats = run(chunk, first)
+    except Exception as err:  # noqa: BLE001 - one failed chunk is reported, the others are still written
+        print(f"chunk {index} failed (rerun to retry): {type(err).__name__}: {err}")
+        return
+    name = shard_name(split, index).removesuffix(".tar")
+    write_review(out / "review", name, pairs)
+    write_json_atomic(_stats_path(out, split, index), {**stats, "pairs": len(pairs)})
+    write_shard(out / shard_name(split, index),
+                [{"__key__": p["key"], "chosen.png": encode_png(p["chosen"]), "rejected.png": encode_png(p["rejected"]),
+                  "json": encode_json(p["meta"])} for p in pairs])
+
+
+def _summary(out: Path, split: str, n_chunks: int, items: list, problems: list[str], rule: str, experiment: str,
+             weights: str | None, per_prompt: int, seconds: float, reused: int) -> dict[str, Any]:
+    """Counts over every finished chunk (of every rank) and the input problems."""
+    reasons: Counter = Counter()
+    n_pert: Counter = Counter()
+    pairs, done, failures, no_pair = 0, 0, [], []
+    for index in range(n_chunks):
+        path = _stats_path(out, split, index)
+        if path.exists() and (out / shard_name(split, index)).exists():
+            stats = json.loads(path.read_text())
+            done, pairs = done + 1, pairs + stats["pairs"]
+            reasons.update(stats["reasons"])
+            n_pert.update(stats.get("n_perturbations", {}))
+            failures += stats["failures"]
+            no_pair += stats["no_pair"]
+    reviewed = merge_review(out / "review") if (out / "review").is_dir() else 0
+    return {"prompts": len(items), "pairs": pairs, "reasons": dict(reasons), "n_perturbations": dict(n_pert),
+            "flat_prompts": reasons.get("flat", 0), "shards": n_chunks, "shards_done": done, "shards_reused": reused,
+            "complete": done == n_chunks, "input_problems": problems, "failures": failures[:200],
+            "no_pair_prompts": no_pair[:200], "review_rows": reviewed, "rule": rule,
+            "seconds": round(seconds, 1), "images_per_prompt": per_prompt,
+            "generator": {"experiment": str(experiment), "weights": str(weights)}}
