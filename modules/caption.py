@@ -69,8 +69,12 @@ class CaptionModule(L.LightningModule):
             datamodule.collate_fn = list  # raw samples: captions depend on the step (curriculum)
 
     def configure_model(self) -> None:
-        if isinstance(self.trainer.strategy, ModelParallelStrategy):
+        """FSDP2 on the backbone's blocks when the strategy has a mesh; then a meta-built backbone materialises."""
+        if isinstance(self.trainer.strategy, ModelParallelStrategy) and not getattr(self, "_sharded", False):
             shard_backbone(self.backbone, self.device_mesh)
+            self._sharded = True
+        if hasattr(self.backbone, "materialize"):
+            self.backbone.materialize(self.trainer.strategy.root_device)
 
     def active_kinds(self, step: int) -> list[str]:
         """Caption kinds in use at a training step."""

@@ -20,9 +20,15 @@ from zoo.policy.evaluate import load_weights
 from zoo.policy.sampler import Trajectory, sde_steps
 from zoo.rl.grpo import Advantages, clipped_ratio_loss, group_advantages, kl_to_reference, step_log_prob
 from zoo.rl.rewards import Reward, RewardMix
-from zoo.reward.sharding import full_state_dict, shard_backbone, shard_module
+from zoo.reward.sharding import (checkpoint_blocks, fsdp_mesh, full_state_dict, has_meta, materialize, mixed_precision,
+                                 shard_backbone, shard_blocks, shard_module)
 
 log = logging.getLogger(__name__)
+
+
+def _blocks(transformer: torch.nn.Module) -> list[torch.nn.Module]:
+    """The transformer blocks of a Flux or SD3 transformer (units for FSDP2 and checkpointing)."""
+    return [b for name in ("transformer_blocks", "single_transformer_blocks") for b in getattr(transformer, name, [])]
 
 
 class TooManyRewardFailures(RuntimeError):
@@ -49,6 +55,10 @@ class GRPOModule(L.LightningModule):
         lr, weight_decay, warmup_steps, betas, grad_clip: AdamW and gradient-norm clipping.
         eval_steps: ODE steps for validation images; seed: base of the rollout noise seeds.
         export_dir: where the trained policy goes when fitting ends (EMA weights when an EMA callback is on).
+        activation_checkpointing: recompute the policy transformer's blocks in the backward pass.
+        hybrid_shard: FSDP2 on a 2-D (replicate, shard) mesh: shard within each node, replicate across nodes.
+        param_dtype: FSDP2 mixed precision ("bfloat16": weights gathered and computed in it, fp32 LoRA masters
+            and fp32 gradient reduction); None keeps each parameter's dtype.
     """
 
     def __init__(self, policy: FlowPolicy, reward: Reward, init_from: str | None = None, steps: int = 8,
@@ -57,7 +67,9 @@ class GRPOModule(L.LightningModule):
                  beta: float = 0.0, adv_std: str = "batch", adv_clip: float = 5.0, top_k: int | None = None,
                  max_failed_fraction: float = 0.5, lr: float = 3e-4, weight_decay: float = 1e-4,
                  warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), grad_clip: float = 1.0,
-                 eval_steps: int = 8, seed: int = 0, export_dir: str | None = None) -> None:
+                 eval_steps: int = 8, seed: int = 0, export_dir: str | None = None,
+                 activation_checkpointing: bool = False, hybrid_shard: bool = False,
+                 param_dtype: str | None = None) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy", "reward"])
         self.automatic_optimization = False
@@ -73,22 +85,37 @@ class GRPOModule(L.LightningModule):
         self.rl_stats: dict[str, float] = {}  # the last step's statistics (the tracking callback logs them)
         self.last_rollout: dict[str, Any] = {}  # the last rollout's images, prompts and rewards
         self._val: list[tuple[torch.Tensor, list[dict]]] = []
+        self._sharded = False
 
     # distributed ---------------------------------------------------------------------------------
     def configure_model(self) -> None:
-        """FSDP2: shard the policy transformer's blocks and root, the reference copy, and a reward backbone."""
-        if not isinstance(self.trainer.strategy, ModelParallelStrategy):
-            return
-        for transformer in filter(None, (self.policy.transformer, self.reference)):
-            for blocks in ("transformer_blocks", "single_transformer_blocks"):
-                for block in getattr(transformer, blocks, []):
-                    shard_module(block, self.device_mesh)
-            shard_module(transformer, self.device_mesh)
-        for reward in self.reward.rewards.values():
-            model = getattr(reward, "model", None)
-            if model is not None and hasattr(model, "backbone"):
-                shard_backbone(model.backbone, self.device_mesh)
-                shard_module(model.head, self.device_mesh)
+        """Activation checkpointing on the policy's blocks; FSDP2 (on one mesh dimension, or hybrid: replicated
+        across nodes, sharded within) of the policy transformer's blocks and root, the reference copy and a reward
+        backbone; then meta-built weights are allocated and filled, each rank only its own shards."""
+        hp = self.hparams
+        if hp.activation_checkpointing:
+            checkpoint_blocks(_blocks(self.policy.transformer))
+        if isinstance(self.trainer.strategy, ModelParallelStrategy) and not self._sharded:
+            mesh = fsdp_mesh(self.device_mesh, self.trainer.num_nodes if hp.hybrid_shard else 1)
+            mp = mixed_precision(hp.param_dtype)
+            for transformer in filter(None, (self.policy.transformer, self.reference)):
+                shard_blocks(_blocks(transformer), [transformer], mesh, mp_policy=mp)
+            for model in self._reward_models():
+                shard_backbone(model.backbone, mesh, mp_policy=mp)
+                shard_module(model.head, mesh)
+            self._sharded = True
+        device = self.trainer.strategy.root_device
+        self.policy.materialize(device)
+        if self.reference is not None and has_meta(self.reference):
+            materialize(self.reference, device, 0.02, getattr(self.policy, "weights", None))
+        for model in self._reward_models():
+            if hasattr(model.backbone, "materialize"):
+                model.backbone.materialize(device)
+
+    def _reward_models(self) -> list[torch.nn.Module]:
+        """The reward models (backbone + head) among the rewards, e.g. SpatialScore's."""
+        models = [getattr(reward, "model", None) for reward in self.reward.rewards.values()]
+        return [m for m in models if m is not None and hasattr(m, "backbone")]
 
     def _gather(self, values: torch.Tensor) -> torch.Tensor:
         """(B,) per rank -> (world * B,) in rank order (the group ids follow the same order)."""

@@ -19,7 +19,8 @@ from zoo.reward.model import RewardModel
 from zoo.reward.negatives import HardNegatives
 from zoo.reward.parts import TrainableParts, apply_parts
 from zoo.reward.scorer import export_scorer
-from zoo.reward.sharding import full_state_dict, load_backbone_weights, shard_backbone, shard_module
+from zoo.reward.sharding import (QWEN_VL_RENAMES, WeightFiles, checkpoint_blocks, fsdp_mesh, full_state_dict, has_meta,
+                                 load_backbone_weights, mixed_precision, shard_backbone, shard_module)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ class RewardModule(L.LightningModule):
         init_from: a folder with `model/` weights (a caption-pretraining export or a scorer) to start from.
         export_dir: where to write the scorer folder when fitting ends.
         activation_checkpointing: recompute transformer blocks in the backward pass.
+        hybrid_shard: FSDP2 on a 2-D (replicate, shard) mesh: shard within each node, replicate across nodes.
+        param_dtype: FSDP2 mixed precision ("bfloat16": weights gathered and computed in it, fp32 LoRA masters
+            and fp32 gradient reduction); None keeps each parameter's dtype.
     """
 
     def __init__(self, backbone: nn.Module, head: str = "linear", loss: nn.Module | None = None,
@@ -69,10 +73,13 @@ class RewardModule(L.LightningModule):
                  warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), cosine: bool = False,
                  min_lr_ratio: float = 0.05, missing_object_negatives: float = 0.0, clutter_negatives: float = 0.0,
                  init_from: str | None = None, export_dir: str | None = None,
-                 activation_checkpointing: bool = False) -> None:
+                 activation_checkpointing: bool = False, hybrid_shard: bool = False,
+                 param_dtype: str | None = None) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["backbone", "loss"])
-        if init_from:
+        if init_from and has_meta(backbone):  # a meta-built backbone reads its shards when it materialises
+            backbone.weights = WeightFiles(Path(init_from) / "model", QWEN_VL_RENAMES)
+        elif init_from:
             load_backbone_weights(backbone, Path(init_from))
         self.model = RewardModel(backbone, head)
         self.parts = parts or TrainableParts()
@@ -80,6 +87,7 @@ class RewardModule(L.LightningModule):
         self.loss_fn = loss or BradleyTerry()
         self.val_acc, self.test_acc = PairwiseAccuracy(), PairwiseAccuracy()
         self.truncated = 0
+        self._sharded = False
 
     # data glue -----------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -92,10 +100,18 @@ class RewardModule(L.LightningModule):
                 datamodule.train_collate_fn = PairCollator(self.model.inputs, HardNegatives(missing, clutter))
 
     def configure_model(self) -> None:
-        """FSDP2: shard each transformer block, then the backbone and the head, when the strategy has a device mesh."""
-        if isinstance(self.trainer.strategy, ModelParallelStrategy):
-            shard_backbone(self.model.backbone, self.device_mesh, self.hparams.activation_checkpointing)
-            shard_module(self.model.head, self.device_mesh)  # so its gradients are reduced across ranks
+        """FSDP2 (on one mesh dimension, or hybrid: replicated across nodes, sharded within): each transformer block,
+        then the backbone and the head; then a meta-built backbone is allocated and filled, each rank its shards."""
+        hp = self.hparams
+        if isinstance(self.trainer.strategy, ModelParallelStrategy) and not self._sharded:
+            mesh = fsdp_mesh(self.device_mesh, self.trainer.num_nodes if hp.hybrid_shard else 1)
+            shard_backbone(self.model.backbone, mesh, hp.activation_checkpointing, mixed_precision(hp.param_dtype))
+            shard_module(self.model.head, mesh)  # so its gradients are reduced across ranks
+            self._sharded = True
+        elif hp.activation_checkpointing:
+            checkpoint_blocks(self.model.backbone.decoder_layers())
+        if hasattr(self.model.backbone, "materialize"):
+            self.model.backbone.materialize(self.trainer.strategy.root_device)
 
     # steps --------------------------------------------------------------------------------------
     def _scores(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -19,6 +19,7 @@ from torch import nn
 
 from zoo.policy.sampler import Trajectory, sample, seeded_noise
 from zoo.policy.vae import KLLatents, PixelShuffleVAE
+from zoo.reward.sharding import has_meta, materialize
 
 log = logging.getLogger(__name__)
 ATTENTION_LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "add_q_proj", "add_k_proj", "add_v_proj", "to_add_out"]
@@ -155,6 +156,12 @@ class FlowPolicy(nn.Module):
         self.text_encoders.eval()
         self.latents.eval()
         return self
+
+    def materialize(self, device: torch.device | str) -> None:
+        """Allocate a meta-built transformer on `device` (after FSDP2 sharding: only this rank's shards) and fill it
+        from the checkpoint's safetensors (`weights`), or randomly; LoRA starts as the identity (lora_B = 0)."""
+        if has_meta(self.transformer):
+            materialize(self.transformer, device, 0.02, getattr(self, "weights", None))
 
     def _device(self) -> torch.device:
         return next(self.transformer.parameters()).device

@@ -7,7 +7,8 @@ flow-matching scheduler, AutoencoderKL) held in a real `FluxPipeline`; the sampl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,9 +19,10 @@ from torch import nn
 from tokenizers.processors import TemplateProcessing
 
 from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
+from zoo.reward.sharding import WeightFiles, build_on_meta
 from zoo.reward.tokenizer import build_world_tokenizer
 
-__all__ = ["FluxPolicy", "LoraSpec", "TextEmbeds", "TinyFlux", "build_tiny_flux"]
+__all__ = ["FLUX_DEV", "FluxPolicy", "LoraSpec", "TextEmbeds", "TinyFlux", "build_tiny_flux"]
 
 
 @dataclass
@@ -39,6 +41,30 @@ class TinyFlux:
     max_sequence_length: int = 64
     identity_init: bool = False  # start as the identity velocity map (see identity_init below)
     frozen_seed: int = 0  # seed of the frozen random text encoders (and tiny VAE); the transformer uses the global one
+    pooled_dim: int | None = None  # width of the CLIP encoder (pooled projection); None: text_dim
+
+
+# the Flux.1-dev transformer's own config (11.9 B parameters); with `architecture: flux_dev` a policy builds it with
+# random weights beside tiny text encoders of its widths (T5 4096, CLIP 768) and a tiny 16-channel VAE
+FLUX_DEV = dict(patch_size=1, in_channels=64, num_layers=19, num_single_layers=38, attention_head_dim=128,
+                num_attention_heads=24, joint_attention_dim=4096, pooled_projection_dim=768, guidance_embeds=True,
+                axes_dims_rope=(16, 56, 56))
+ARCHITECTURES = {"flux_dev": FLUX_DEV}
+
+
+def architecture_tiny(name: str, tiny: TinyFlux | None = None) -> TinyFlux:
+    """The tiny parts around a real-size transformer: text encoders of its widths and a 16-channel latent space."""
+    config = ARCHITECTURES[name]
+    base = asdict(tiny or TinyFlux(image_size=512, max_sequence_length=512))
+    base.update(pixel_factor=0, text_dim=config["joint_attention_dim"], pooled_dim=config["pooled_projection_dim"])
+    return TinyFlux(**base)
+
+
+def build_transformer(config: dict, init_device: str | None = None) -> FluxTransformer2DModel:
+    """A FluxTransformer2DModel from a config, on the meta device (shapes only) when `init_device` is "meta"."""
+    if init_device == "meta":
+        return build_on_meta(lambda: FluxTransformer2DModel(**config))
+    return FluxTransformer2DModel(**config)
 
 
 def identity_init(transformer: FluxTransformer2DModel, generator: torch.Generator | None = None) -> None:
@@ -84,12 +110,14 @@ def tiny_vae(pixel_factor: int):
     return vae, 16
 
 
-def build_tiny_flux(tiny: TinyFlux) -> FluxPipeline:
-    """A real FluxPipeline with tiny random components (offline tokenizer)."""
+def build_tiny_flux(tiny: TinyFlux, architecture: str | None = None, init_device: str | None = None) -> FluxPipeline:
+    """A real FluxPipeline with tiny random components (offline tokenizer); `architecture` names a real-size
+    transformer config instead of the tiny one."""
     clip_tok, t5_tok = tiny_tokenizer(77), tiny_tokenizer(tiny.max_sequence_length)
     with frozen_init(tiny.frozen_seed):  # never trained, never saved: the same for any global seed
+        clip_dim = tiny.pooled_dim or tiny.text_dim
         text = transformers.CLIPTextModel(transformers.CLIPTextConfig(
-            vocab_size=len(clip_tok), hidden_size=tiny.text_dim, intermediate_size=2 * tiny.text_dim,
+            vocab_size=len(clip_tok), hidden_size=clip_dim, intermediate_size=2 * clip_dim,
             num_hidden_layers=tiny.text_layers, num_attention_heads=2, max_position_embeddings=77,
             eos_token_id=clip_tok.eos_token_id, pad_token_id=clip_tok.pad_token_id,
             bos_token_id=clip_tok.pad_token_id))
@@ -97,11 +125,12 @@ def build_tiny_flux(tiny: TinyFlux) -> FluxPipeline:
             vocab_size=len(t5_tok), d_model=tiny.text_dim, d_ff=2 * tiny.text_dim, num_layers=tiny.text_layers,
             num_heads=2, d_kv=tiny.text_dim // 2, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
         vae, channels = tiny_vae(tiny.pixel_factor)
-    transformer = FluxTransformer2DModel(
+    config = ARCHITECTURES[architecture] if architecture else dict(
         patch_size=1, in_channels=4 * channels, num_layers=tiny.layers, num_single_layers=tiny.single_layers,
         attention_head_dim=tiny.head_dim, num_attention_heads=tiny.heads, joint_attention_dim=tiny.text_dim,
-        pooled_projection_dim=tiny.text_dim, guidance_embeds=True, axes_dims_rope=tuple(tiny.axes_dims_rope))
-    if tiny.identity_init:
+        pooled_projection_dim=clip_dim, guidance_embeds=True, axes_dims_rope=tuple(tiny.axes_dims_rope))
+    transformer = build_transformer(config, init_device)
+    if tiny.identity_init and init_device != "meta":
         identity_init(transformer)
     scheduler = FlowMatchEulerDiscreteScheduler(shift=3.0, use_dynamic_shifting=True, base_shift=0.5, max_shift=1.15,
                                                 base_image_seq_len=256, max_image_seq_len=4096)
@@ -122,15 +151,29 @@ class FluxPolicy(FlowPolicy):
         max_sequence_length: T5 tokens per prompt; longer prompts are truncated, counted and warned.
         lora: LoRA on the transformer; None trains (or freezes) the transformer as a whole.
         dtype: weights dtype ("bfloat16" on GPUs); LoRA weights stay fp32.
+        architecture: with no `pretrained`, a real-size transformer with random weights ("flux_dev"), e.g. for
+            benchmarks; the text encoders and VAE stay tiny (their widths from the transformer's config).
+        init_device: "meta" builds the transformer as shapes only; `materialize` (after FSDP2 sharding) allocates
+            each rank's shards and fills them from `pretrained`'s transformer safetensors, or randomly.
     """
 
     def __init__(self, pretrained: str | None = None, tiny: TinyFlux | None = None, resolution: int | None = None,
                  guidance: float = 3.5, true_cfg_scale: float = 1.0, max_sequence_length: int | None = None,
-                 lora: LoraSpec | None = None, dtype: str = "float32") -> None:
+                 lora: LoraSpec | None = None, dtype: str = "float32", architecture: str | None = None,
+                 init_device: str | None = None) -> None:
         super().__init__()
+        self.weights = None
         if pretrained is None:
-            tiny = tiny or TinyFlux()
-            pipe = build_tiny_flux(tiny)
+            tiny = architecture_tiny(architecture, tiny) if architecture else (tiny or TinyFlux())
+            pipe = build_tiny_flux(tiny, architecture, init_device)
+            if dtype != "float32":
+                pipe.transformer.to(getattr(torch, dtype))
+        elif init_device == "meta":  # the text encoders and VAE load whole; the transformer shard by shard later
+            folder = Path(pretrained) / "transformer"
+            config = FluxTransformer2DModel.load_config(str(folder))
+            transformer = build_on_meta(lambda: FluxTransformer2DModel.from_config(config), getattr(torch, dtype))
+            pipe = FluxPipeline.from_pretrained(pretrained, transformer=transformer, torch_dtype=getattr(torch, dtype))
+            self.weights = WeightFiles(folder)
         else:
             pipe = FluxPipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
         self.guidance, self.cfg_scale = guidance, true_cfg_scale

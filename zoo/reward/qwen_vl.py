@@ -17,6 +17,8 @@ import transformers
 from PIL import Image
 from torch import nn
 
+from zoo.reward.sharding import (QWEN_VL_RENAMES, WeightFiles, build_on_meta, copy_full_, has_meta,
+                                 materialize)
 from zoo.reward.tokenizer import build_world_tokenizer
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,36 @@ def tiny_config(family: str, tiny: TinyQwenVL, tokenizer) -> Any:
                         video_token_id=ids["video_pad"], vision_start_token_id=ids["vision_start"],
                         vision_end_token_id=ids["vision_end"])
     config.initializer_range = tiny.initializer_range
+    return config
+
+
+# Qwen2.5-VL-7B-Instruct's own config values (the checkpoint's config.json); the token ids come from the tokenizer
+QWEN2_5_VL_7B = {
+    "text": dict(vocab_size=152064, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28,
+                 num_attention_heads=28, num_key_value_heads=4, max_position_embeddings=128000, rms_norm_eps=1e-6,
+                 hidden_act="silu", tie_word_embeddings=False, initializer_range=0.02,
+                 rope_parameters={"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [16, 24, 24]}),
+    "vision": dict(depth=32, hidden_size=1280, intermediate_size=3420, num_heads=16, in_channels=3, patch_size=14,
+                   spatial_merge_size=2, temporal_patch_size=2, window_size=112, out_hidden_size=3584,
+                   fullatt_block_indexes=[7, 15, 23, 31], tokens_per_second=2, hidden_act="silu",
+                   initializer_range=0.02),
+}
+ARCHITECTURES = {"qwen2_5_vl_7b": ("qwen2_5_vl", QWEN2_5_VL_7B)}
+
+
+def architecture_config(name: str, tokenizer) -> Any:
+    """A real-size config (`ARCHITECTURES`) whose special-token ids are the tokenizer's (random weights)."""
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {name!r}; expected one of {sorted(ARCHITECTURES)}")
+    family, sizes = ARCHITECTURES[name]
+    ids = {n: tokenizer.convert_tokens_to_ids(f"<|{n}|>") for n in ("image_pad", "video_pad", "vision_start", "vision_end")}
+    text = dict(sizes["text"], pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id)
+    config = _cls(FAMILIES[family][0])(text_config=text, vision_config=dict(sizes["vision"]),
+                                       image_token_id=ids["image_pad"], video_token_id=ids["video_pad"],
+                                       vision_start_token_id=ids["vision_start"], vision_end_token_id=ids["vision_end"],
+                                       tie_word_embeddings=False)
+    config.initializer_range = 0.02
     return config
 
 
@@ -226,6 +258,10 @@ class QwenVLBackbone(nn.Module):
         dtype: weights dtype for real checkpoints ("bfloat16" on GPUs).
         trust_remote_code: off by default; only for checkpoints you trust.
         tokenizer_path, image_processor_path: saved ones (a scorer folder) instead of the checkpoint's.
+        architecture: with no `pretrained`, a real-size architecture with random weights ("qwen2_5_vl_7b"; the
+            offline tokenizer, the real patch and merge sizes), e.g. for benchmarks.
+        init_device: "meta" builds the weights as shapes only; `materialize` (called after FSDP2 sharding) then
+            allocates each rank's shards and fills them from `pretrained`'s safetensors, or randomly.
     """
 
     unused_by_reward = ("model.lm_head.",)
@@ -234,19 +270,42 @@ class QwenVLBackbone(nn.Module):
                  template: str | None = None, pooling: str = "special", reward_token: str = "<|Reward|>",
                  max_prompt_tokens: int = 256, min_pixels: int = 64 * 28 * 28, max_pixels: int = 256 * 28 * 28,
                  dtype: str = "float32", trust_remote_code: bool = False, tokenizer_path: str | None = None,
-                 image_processor_path: str | None = None) -> None:
+                 image_processor_path: str | None = None, architecture: str | None = None,
+                 init_device: str | None = None) -> None:
         super().__init__()
         self.init_kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         self.family, self.pooling, self.pretrained = family, pooling, pretrained
         extra = (reward_token,) if pooling == "special" else ()
-        if pretrained is None:
+        self.weights: WeightFiles | None = None  # pretrained safetensors to fill a meta-built model from
+        build = (lambda f: build_on_meta(f)) if init_device == "meta" else (lambda f: f())  # noqa: E731
+        if pretrained is None and architecture is not None:
+            tokenizer = build_world_tokenizer(512, extra)
+            config = architecture_config(architecture, tokenizer)
+            family = ARCHITECTURES[architecture][0]
+            self.family = family
+            self.model = build(lambda: _cls(FAMILIES[family][1])(config)).to(getattr(torch, dtype))
+            processor = transformers.Qwen2VLImageProcessorPil(min_pixels=min_pixels, max_pixels=max_pixels,
+                                                              patch_size=14, temporal_patch_size=2, merge_size=2)
+            template = template or REAL_TEMPLATE
+        elif pretrained is None:
             tiny = tiny or TinyQwenVL()
             tokenizer = build_world_tokenizer(tiny.vocab_size, extra)
-            self.model = _cls(FAMILIES[family][1])(tiny_config(family, tiny, tokenizer))
+            self.model = build(lambda: _cls(FAMILIES[family][1])(tiny_config(family, tiny, tokenizer)))
             processor = transformers.Qwen2VLImageProcessorPil(
                 min_pixels=tiny.image_size**2, max_pixels=tiny.image_size**2, patch_size=tiny.patch_size,
                 temporal_patch_size=2, merge_size=2, image_mean=[1.0] * 3, image_std=[0.5] * 3)  # white -> 0
             template = template or TINY_TEMPLATE
+        elif init_device == "meta":  # shapes now, this rank's shards of the checkpoint later (materialize)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path or pretrained,
+                                                                   trust_remote_code=trust_remote_code)
+            if extra and tokenizer.convert_tokens_to_ids(extra[0]) in (None, tokenizer.unk_token_id):
+                tokenizer.add_special_tokens({"additional_special_tokens": list(extra)})
+            processor = _image_processor(image_processor_path, pretrained, min_pixels, max_pixels, trust_remote_code)
+            config = transformers.AutoConfig.from_pretrained(pretrained, trust_remote_code=trust_remote_code)
+            self.model = build_on_meta(lambda: transformers.AutoModelForImageTextToText.from_config(
+                config, trust_remote_code=trust_remote_code), getattr(torch, dtype))
+            self.weights = WeightFiles(pretrained, QWEN_VL_RENAMES)
+            template = template or REAL_TEMPLATE
         else:
             tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path or pretrained,
                                                                    trust_remote_code=trust_remote_code)
@@ -268,7 +327,20 @@ class QwenVLBackbone(nn.Module):
             self.reward_token = RewardTokenEmbedding(row, self.inputs._reward_id)
             self.model.get_input_embeddings().register_forward_hook(
                 lambda module, args, out: self.reward_token(args[0], out))
-        self.tiny = asdict(tiny) if pretrained is None else None
+        self.tiny = asdict(tiny) if pretrained is None and architecture is None else None
+
+    def materialize(self, device: torch.device | str) -> None:
+        """Allocate a meta-built model on `device` (after sharding: only this rank's shards) and fill it from the
+        checkpoint, or randomly (the reward token's row N(0, 0.02)); a no-op for a model that has its weights."""
+        if not has_meta(self):
+            return
+        materialize(self.model, device, getattr(self.model.config, "initializer_range", 0.02), self.weights)
+        if self.reward_token is not None:  # the embedding's own row (as when built whole), else N(0, 0.02)
+            embed = next(n for n, m in self.model.named_modules() if m is self.model.get_input_embeddings())
+            row = self.weights.row(f"{embed}.weight", self.reward_token.token_id) if self.weights else None
+            self.reward_token.to_empty(device=device)
+            weight = self.reward_token.weight
+            copy_full_(weight, torch.randn(weight.shape) * 0.02 if row is None else row)
 
     @property
     def hidden_size(self) -> int:
@@ -286,7 +358,8 @@ class QwenVLBackbone(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Pooled hidden states, one row per sequence."""
-        hidden = self.model.model(**self._model_inputs(batch)).last_hidden_state
+        hidden = self.model.model(**self._model_inputs(batch), use_cache=False).last_hidden_state  # no KV cache:
+        # it is never reused, and a checkpointed block's recompute would append to it a second time
         mask = batch["attention_mask"]
         if self.pooling == "mean":  # text tokens: not image, not the vision markers, not padding
             ids = batch["input_ids"]
@@ -299,7 +372,7 @@ class QwenVLBackbone(nn.Module):
 
     def caption_loss(self, batch: dict[str, torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
         """Language-model loss with the model's own head (caption pretraining / fine-tuning)."""
-        return self.model(**self._model_inputs(batch), labels=labels).loss
+        return self.model(**self._model_inputs(batch), labels=labels, use_cache=False).loss
 
     def decoder_layers(self) -> list[nn.Module]:
         """Transformer blocks of the language model and the vision tower (units for FSDP2 and checkpointing)."""
@@ -314,4 +387,4 @@ class QwenVLBackbone(nn.Module):
 
     def rebuild(self) -> "QwenVLBackbone":
         """A new backbone with the same settings (fresh weights), e.g. to export gathered FSDP2 shards."""
-        return type(self)(**self.init_kwargs)
+        return type(self)(**{**self.init_kwargs, "init_device": None})

@@ -1,41 +1,207 @@
-"""FSDP2 sharding of reward backbones, full state dicts from shards, and loading pretrained backbone weights."""
+"""FSDP2 sharding (1-D or hybrid 2-D meshes), meta-device materialisation, full state dicts from shards, and
+loading pretrained weights, for the reward backbones and the policy transformers alike."""
 
 from __future__ import annotations
 
+import re
+import zlib
 from pathlib import Path
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
 
+HYBRID_DIMS = ("replicate", "shard")
+
 
 def _data_mesh(mesh):
     names = getattr(mesh, "mesh_dim_names", None) or ()
+    if tuple(names) == HYBRID_DIMS:
+        return mesh  # already the 2-D (replicate, shard) mesh of hybrid sharding
     return mesh["data_parallel"] if "data_parallel" in names else mesh
 
 
-def shard_module(module: nn.Module, mesh) -> None:
-    """`fully_shard` one module on the data-parallel mesh."""
+def fsdp_mesh(mesh, replicate: int = 1):
+    """The mesh `fully_shard` uses: the data-parallel dimension of Lightning's ("data_parallel", "tensor_parallel")
+    mesh, or with `replicate` > 1 a 2-D ("replicate", "shard") mesh over the same ranks (HSDP: parameters are
+    sharded within a group of world/replicate ranks, one node, and replicated across the groups, the nodes)."""
+    if replicate <= 1:
+        return _data_mesh(mesh)
+    from torch.distributed.device_mesh import init_device_mesh
+
+    world = _data_mesh(mesh).size()
+    if world % replicate:
+        raise ValueError(f"hybrid sharding: {world} ranks cannot be split into {replicate} equal replica groups")
+    return init_device_mesh(mesh.device_type, (replicate, world // replicate), mesh_dim_names=HYBRID_DIMS)
+
+
+def mixed_precision(param_dtype: str | None):
+    """FSDP2's policy for `param_dtype` ("bfloat16"): parameters gathered and computed in it (fp32 LoRA masters are
+    cast on the fly), gradients reduced in fp32; None keeps each parameter's own dtype."""
+    if param_dtype is None:
+        return None
+    from torch.distributed.fsdp import MixedPrecisionPolicy
+
+    return MixedPrecisionPolicy(param_dtype=getattr(torch, param_dtype), reduce_dtype=torch.float32)
+
+
+def shard_module(module: nn.Module, mesh, mp_policy=None) -> None:
+    """`fully_shard` one module on the data-parallel (or hybrid) mesh."""
     from torch.distributed.fsdp import fully_shard
 
-    fully_shard(module, mesh=_data_mesh(mesh))
+    kwargs = {"mp_policy": mp_policy} if mp_policy is not None else {}
+    fully_shard(module, mesh=_data_mesh(mesh), **kwargs)
 
 
-def shard_backbone(backbone: nn.Module, mesh, activation_checkpointing: bool = False) -> None:
+def checkpoint_blocks(blocks: Iterable[nn.Module]) -> None:
+    """Activation checkpointing (non-reentrant, composable) on each block, once: its activations are recomputed
+    in the backward pass instead of kept. Apply before `fully_shard`."""
+    from torch.distributed._composable import checkpoint
+
+    for block in blocks:
+        if not getattr(block, "_zoo_checkpointed", False):
+            checkpoint(block)
+            block._zoo_checkpointed = True
+
+
+def shard_blocks(blocks: Iterable[nn.Module], roots: Iterable[nn.Module], mesh, activation_checkpointing: bool = False,
+                 mp_policy=None) -> None:
+    """`fully_shard` each block (optionally checkpointed first), then the roots, in order."""
+    blocks = list(blocks)
+    if activation_checkpointing:
+        checkpoint_blocks(blocks)
+    for module in blocks + list(roots):
+        shard_module(module, mesh, mp_policy)
+
+
+def shard_backbone(backbone: nn.Module, mesh, activation_checkpointing: bool = False, mp_policy=None) -> None:
     """`fully_shard` each transformer block of the backbone (optionally checkpointed), then the modules
     whose forward the backbone calls (FSDP2 gathers a unit's weights in its forward hook only).
 
     Never the LightningModule itself; the fp32 head stays replicated (it is small).
     """
-    from torch.distributed.fsdp import fully_shard
+    shard_blocks(backbone.decoder_layers(), backbone.fsdp_roots(), mesh, activation_checkpointing, mp_policy)
 
-    mesh = _data_mesh(mesh)
-    for block in backbone.decoder_layers():
-        if activation_checkpointing:
-            from torch.distributed._composable import checkpoint
-            checkpoint(block)
-        fully_shard(block, mesh=mesh)
-    for root in backbone.fsdp_roots():
-        fully_shard(root, mesh=mesh)
+
+def has_meta(module: nn.Module) -> bool:
+    """Whether any parameter or buffer of the module is on the meta device (built, not yet materialised)."""
+    return any(t.is_meta for t in list(module.parameters()) + list(module.buffers()))
+
+
+@torch.no_grad()
+def init_random_(module: nn.Module, std: float = 0.02, seed: int = 0) -> None:
+    """Random weights for a materialised module, parameter by parameter (sharded or not): matrices N(0, std),
+    1-D `weight`s (norm scales) 1, biases and LoRA `lora_B` 0, so LoRA starts as the identity. Each parameter
+    draws from a generator seeded by its name, so two copies of a model (policy and reference) agree."""
+    from torch.distributed.tensor import DTensor
+
+    for name, param in module.named_parameters():
+        local = param.to_local() if isinstance(param, DTensor) else param
+        if "lora_B" in name or (param.ndim == 1 and not name.endswith("weight")):
+            local.zero_()
+        elif param.ndim == 1:
+            local.fill_(1.0)
+        else:
+            gen = torch.Generator(device=local.device).manual_seed(seed + zlib.crc32(name.encode()))
+            local.normal_(0.0, std if "lora_A" not in name else 1.0 / max(1, param.shape[0]), generator=gen)
+
+
+def init_buffers_(module: nn.Module) -> None:
+    """Recompute non-persistent buffers that `to_empty` left uninitialised (rotary `inv_freq` of HF models)."""
+    for sub in module.modules():
+        if "RotaryEmbedding" in type(sub).__name__ and hasattr(sub, "original_inv_freq"):
+            fn = getattr(sub, f"compute_{sub.rope_type}_rope_parameters", None) or getattr(sub, "rope_init_fn")
+            value, _ = fn(sub.config)
+            with torch.no_grad():
+                sub.inv_freq.copy_(value)
+                sub.original_inv_freq.copy_(value)
+
+
+def materialize(module: nn.Module, device: torch.device | str, std: float = 0.02,
+                weights: "WeightFiles | None" = None) -> None:
+    """Allocate a meta-built (and possibly already sharded) module on `device`, each rank only its own shards,
+    then fill it: from `weights` (pretrained safetensors, read tensor by tensor) where given, random elsewhere."""
+    module.to_empty(device=device)
+    init_buffers_(module)
+    init_random_(module, std)
+    if weights is not None:
+        weights.load_into(module)
+
+
+@torch.no_grad()
+def copy_full_(target: torch.Tensor, full: torch.Tensor) -> None:
+    """Copy a full tensor into a parameter: whole, or only this rank's shard of it when the parameter is a DTensor."""
+    from torch.distributed.tensor import DTensor, distribute_tensor
+
+    full = full.to(dtype=target.dtype, device=target.device)
+    if isinstance(target, DTensor):
+        full = distribute_tensor(full, target.device_mesh, target.placements, src_data_rank=None).to_local()
+        target = target.to_local()
+    target.copy_(full)
+
+
+QWEN_VL_RENAMES = ((r"^visual", "model.visual"), (r"^model(?!\.(language_model|visual))", "model.language_model"))
+
+
+class WeightFiles:
+    """The safetensors files of a checkpoint folder, loaded into a (sharded) module one tensor at a time: each rank
+    copies only its shard of each full tensor, so no rank holds the whole model. `renames` map checkpoint names to
+    module names (regex, replacement); LoRA `base_layer` wrappers are seen through; parameters the files lack must
+    match `allow_missing` (e.g. LoRA weights, an added token) and keep their initialisation."""
+
+    def __init__(self, folder: str | Path, renames: tuple[tuple[str, str], ...] = (),
+                 allow_missing: str = r"lora_|reward_token|^head\.") -> None:
+        self.folder = Path(folder)
+        self.files = sorted(self.folder.glob("*.safetensors"))
+        if not self.files:
+            raise FileNotFoundError(f"no .safetensors files in {self.folder}")
+        self.renames, self.allow_missing = renames, allow_missing
+
+    def _name(self, key: str) -> str:
+        for pattern, repl in self.renames:
+            key = re.sub(pattern, repl, key)
+        return key
+
+    def index(self) -> dict[str, tuple[Path, str]]:
+        """Module name -> (file, checkpoint key)."""
+        from safetensors import safe_open
+
+        out = {}
+        for path in self.files:
+            with safe_open(str(path), framework="pt") as f:
+                out.update({self._name(k): (path, k) for k in f.keys()})
+        return out
+
+    def row(self, name: str, index: int) -> torch.Tensor | None:
+        """One row of a 2-D tensor by its module name (e.g. an embedding's), read alone; None if absent."""
+        from safetensors import safe_open
+
+        found = self.index().get(name)
+        if found is None:
+            return None
+        with safe_open(str(found[0]), framework="pt") as f:
+            rows = f.get_slice(found[1])
+            return rows[index:index + 1][0] if index < rows.get_shape()[0] else None
+
+    @torch.no_grad()
+    def load_into(self, module: nn.Module, prefix: str = "") -> None:
+        """Copy every parameter (and persistent buffer) found in the files into `module`, shard by shard."""
+        from safetensors import safe_open
+
+        index = self.index()
+        missing = []
+        tensors: list[tuple[str, torch.Tensor]] = list(module.named_parameters()) + list(module.named_buffers())
+        for name, target in tensors:
+            key = prefix + name.replace(".base_layer.", ".")
+            if key not in index:
+                if not re.search(self.allow_missing, name) and "inv_freq" not in name:
+                    missing.append(key)
+                continue
+            path, file_key = index[key]
+            with safe_open(str(path), framework="pt") as f:
+                copy_full_(target, f.get_tensor(file_key))
+        if missing:
+            raise ValueError(f"{len(missing)} weights missing from {self.folder}: {missing[:5]}")
 
 
 def full_state_dict(model: nn.Module) -> dict[str, torch.Tensor] | None:
@@ -58,3 +224,10 @@ def load_backbone_weights(backbone: nn.Module, folder: Path) -> None:
     missing, unexpected = backbone.model.load_state_dict(saved.state_dict(), strict=False)
     if missing or unexpected:
         raise ValueError(f"weights in {path} do not fit the backbone: missing {missing[:5]}, unexpected {unexpected[:5]}")
+
+
+def build_on_meta(factory: Callable[[], nn.Module], dtype: torch.dtype | None = None) -> nn.Module:
+    """`factory()` under the meta device (shapes only, no memory), cast to `dtype`."""
+    with torch.device("meta"):
+        module = factory()
+    return module.to(dtype) if dtype is not None else module

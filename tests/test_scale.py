@@ -1,0 +1,109 @@
+"""Real-size architectures built on the meta device, materialisation (random or from safetensors), checkpointing."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PIL import Image
+
+from zoo.policy.flux import FLUX_DEV, FluxPolicy, LoraSpec, TinyFlux, build_transformer
+from zoo.reward.qwen_vl import QwenVLBackbone, TinyQwenVL
+from zoo.reward.sharding import WeightFiles, checkpoint_blocks, has_meta
+
+TINY_FLUX = TinyFlux(image_size=16, pixel_factor=2, layers=1, single_layers=1, heads=2, head_dim=16,
+                     axes_dims_rope=(4, 6, 6), text_dim=32, max_sequence_length=40)
+TINY_QWEN = TinyQwenVL(image_size=32, patch_size=8, hidden_size=32, layers=2, heads=2, kv_heads=1,
+                       vision_hidden_size=32, vision_layers=1, vision_heads=2)
+
+
+def test_flux_dev_transformer_builds_on_meta_with_its_real_parameter_count():
+    transformer = build_transformer(FLUX_DEV, "meta")
+    params = list(transformer.parameters())
+    assert all(p.is_meta for p in params)  # shapes only: nothing allocated
+    assert sum(p.numel() for p in params) == 11_901_408_320  # Flux.1-dev's 11.9 B
+    assert len(transformer.transformer_blocks) == 19 and len(transformer.single_transformer_blocks) == 38
+
+
+def test_qwen2_5_vl_7b_builds_on_meta_with_its_real_parameter_count():
+    backbone = QwenVLBackbone(architecture="qwen2_5_vl_7b", init_device="meta", dtype="bfloat16")
+    params = list(backbone.model.parameters())
+    assert all(p.is_meta for p in params) and {p.dtype for p in params} == {torch.bfloat16}
+    assert sum(p.numel() for p in params) == 8_292_166_656  # Qwen2.5-VL-7B-Instruct (LM head included)
+    config = backbone.model.config
+    assert (config.text_config.hidden_size, config.vision_config.depth, config.vision_config.window_size) == (3584, 32, 112)
+    assert backbone.inputs.image_processor.patch_size == 14
+
+
+def test_meta_policy_materialises_with_bf16_weights_fp32_lora_and_lora_as_identity():
+    torch.manual_seed(0)
+    policy = FluxPolicy(tiny=TINY_FLUX, guidance=1.0, lora=LoraSpec(r=4, alpha=8), dtype="bfloat16", init_device="meta")
+    assert has_meta(policy.transformer)
+    policy.materialize("cpu")
+    assert not has_meta(policy.transformer)
+    named = dict(policy.transformer.named_parameters())
+    assert {p.dtype for n, p in named.items() if "lora_" not in n} == {torch.bfloat16}
+    assert {p.dtype for n, p in named.items() if "lora_" in n} == {torch.float32}
+    assert all(float(p.abs().sum()) == 0 for n, p in named.items() if "lora_B" in n)
+    assert all(float(p.std()) > 0 for n, p in named.items() if p.ndim == 2 and "lora_B" not in n)
+    tokens = policy.noise([1, 2])
+    text = policy.encode_text(["a red circle", "a blue square"])
+    with torch.no_grad():
+        out = policy.velocity(tokens, 0.5, text)
+        with policy.adapters_disabled():
+            base = policy.velocity(tokens, 0.5, text)
+    assert torch.isfinite(out).all() and torch.equal(out, base)
+
+
+def test_meta_backbone_reads_its_checkpoint_tensor_by_tensor(tmp_path):
+    torch.manual_seed(0)
+    saved = QwenVLBackbone(tiny=TINY_QWEN)
+    saved.model.save_pretrained(tmp_path)
+    saved.inputs.tokenizer.save_pretrained(tmp_path)
+    saved.inputs.image_processor.save_pretrained(tmp_path)
+    backbone = QwenVLBackbone(pretrained=str(tmp_path), template="{image}{prompt}", min_pixels=32 * 32,
+                              max_pixels=32 * 32, init_device="meta")
+    assert has_meta(backbone.model)
+    backbone.materialize("cpu")
+    reference = saved.model.state_dict()
+    assert all(torch.equal(v, reference[k]) for k, v in backbone.model.state_dict().items() if k in reference)
+    image = Image.new("RGB", (32, 32), "white")
+    batch = backbone.inputs(["a red circle"], [image])
+    assert torch.allclose(backbone(batch), saved(saved.inputs(["a red circle"], [image])), atol=1e-5)
+
+
+def test_weight_files_name_what_the_checkpoint_lacks(tmp_path):
+    torch.manual_seed(0)
+    transformer = build_transformer(dict(patch_size=1, in_channels=48, num_layers=1, num_single_layers=1,
+                                         attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
+                                         pooled_projection_dim=32, guidance_embeds=True, axes_dims_rope=(4, 6, 6)))
+    transformer.save_pretrained(tmp_path / "transformer")
+    policy = FluxPolicy(tiny=TINY_FLUX, guidance=1.0, init_device="meta")
+    policy.weights = WeightFiles(tmp_path / "transformer")
+    policy.materialize("cpu")
+    assert all(torch.equal(a, b) for a, b in zip(policy.transformer.state_dict().values(),
+                                                 transformer.state_dict().values()))
+    smaller = {k: v for k, v in transformer.state_dict().items() if "proj_out" not in k}
+    from safetensors.torch import save_file
+    (tmp_path / "partial").mkdir()
+    save_file(smaller, tmp_path / "partial" / "model.safetensors")
+    other = FluxPolicy(tiny=TINY_FLUX, guidance=1.0, init_device="meta")
+    other.weights = WeightFiles(tmp_path / "partial")
+    with pytest.raises(ValueError, match="proj_out"):
+        other.materialize("cpu")
+
+
+def test_activation_checkpointing_gives_the_same_gradients():
+    grads = []
+    for checkpointed in (False, True):
+        torch.manual_seed(0)
+        policy = FluxPolicy(tiny=TINY_FLUX, guidance=1.0)
+        if checkpointed:
+            blocks = list(policy.transformer.transformer_blocks) + list(policy.transformer.single_transformer_blocks)
+            checkpoint_blocks(blocks)
+            checkpoint_blocks(blocks)  # once only
+            assert all(b._zoo_checkpointed for b in blocks)
+        images = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+        loss = policy.flow_matching_loss(images, ["a red circle", "a blue square"], torch.Generator().manual_seed(2))
+        loss.backward()
+        grads.append([p.grad.clone() for p in policy.transformer.parameters()])
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(*grads))
