@@ -110,7 +110,10 @@ def init_buffers_(module: nn.Module) -> None:
     """Recompute non-persistent buffers that `to_empty` left uninitialised (rotary `inv_freq` of HF models)."""
     for sub in module.modules():
         if "RotaryEmbedding" in type(sub).__name__ and hasattr(sub, "original_inv_freq"):
-            fn = getattr(sub, f"compute_{sub.rope_type}_rope_parameters", None) or getattr(sub, "rope_init_fn")
+            fn = getattr(sub, f"compute_{sub.rope_type}_rope_parameters", None) or getattr(sub, "rope_init_fn", None)
+            if fn is None:
+                from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+                fn = ROPE_INIT_FUNCTIONS[sub.rope_type]
             value, _ = fn(sub.config)
             with torch.no_grad():
                 sub.inv_freq.copy_(value)
