@@ -84,6 +84,9 @@ class RewardModule(L.LightningModule):
         self.model = RewardModel(backbone, head)
         self.parts = parts or TrainableParts()
         apply_parts(self.model, self.parts)
+        for param in self.model.parameters():  # trainable parameters in fp32 (LoRA, head), frozen ones as built
+            if param.requires_grad and param.is_floating_point():
+                param.data = param.data.float()
         self.loss_fn = loss or BradleyTerry()
         self.val_acc, self.test_acc = PairwiseAccuracy(), PairwiseAccuracy()
         self.truncated = 0

@@ -107,3 +107,47 @@ def test_activation_checkpointing_gives_the_same_gradients():
         loss.backward()
         grads.append([p.grad.clone() for p in policy.transformer.parameters()])
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(*grads))
+
+
+def _cli(config: str, overlay: dict, tmp_path, *overrides: str):
+    """The CLI on a shipped config plus a second YAML (a `null` given on the command line reaches nested init_args
+    as the string 'None'; a second -c file carries it as null)."""
+    import yaml
+
+    from zoo.cli import ZooCLI
+
+    (tmp_path / "overlay.yaml").write_text(yaml.safe_dump(overlay))
+    return ZooCLI(args=["-c", config, "-c", str(tmp_path / "overlay.yaml"), *overrides, "--trainer.logger", "false",
+                        "--trainer.accelerator", "cpu", "--trainer.devices", "1", "--trainer.strategy", "auto"],
+                  run=False)
+
+
+def test_the_paper_reward_config_builds_qwen2_5_vl_7b_on_meta_with_fp32_lora(tmp_path):
+    random = {"pretrained": None, "architecture": "qwen2_5_vl_7b"}
+    cli = _cli("configs/reward/qwen2_5_vl_7b_lora_fsdp2.yaml",
+               {"model": {"init_args": {"backbone": {"init_args": random}}}}, tmp_path)
+    model, hp = cli.model.model, cli.model.hparams
+    assert hp.activation_checkpointing and hp.param_dtype == "bfloat16" and cli.trainer.precision == "32-true"
+    base = {n: p for n, p in model.backbone.model.named_parameters() if "lora_" not in n}
+    assert all(p.is_meta for p in base.values()) and sum(p.numel() for p in base.values()) == 8_292_166_656
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert trainable and {p.dtype for p in trainable} == {torch.float32}  # LoRA r64, head, reward token
+    assert {p.dtype for p in base.values()} == {torch.bfloat16}
+
+
+def test_the_paper_grpo_config_builds_flux_dev_on_meta(tmp_path):
+    from zoo.reward.model import RewardModel
+    from zoo.reward.scorer import export_scorer
+
+    scorer = export_scorer(RewardModel(QwenVLBackbone(tiny=TINY_QWEN), "linear"), tmp_path / "scorer")
+    random = {"pretrained": None, "architecture": "flux_dev"}
+    cli = _cli("configs/grpo/flux_dev_spatialscore_fsdp2.yaml", {"model": {"init_args": {"policy": {"init_args": random}}}},
+               tmp_path, "--model.init_args.reward.init_args.folder", str(scorer))
+    transformer, hp = cli.model.policy.transformer, cli.model.hparams
+    assert hp.activation_checkpointing and hp.param_dtype == "bfloat16"
+    base = [p for n, p in transformer.named_parameters() if "lora_" not in n]
+    lora = [p for n, p in transformer.named_parameters() if "lora_" in n]
+    assert all(p.is_meta for p in transformer.parameters())
+    assert sum(p.numel() for p in base) == 11_901_408_320 and {p.dtype for p in base} == {torch.bfloat16}
+    assert lora and {p.dtype for p in lora} == {torch.float32} and all(p.requires_grad for p in lora)
+    assert cli.model.policy.image_seq_len == 1024 and cli.model.policy.max_sequence_length == 512

@@ -8,7 +8,6 @@ flow-matching scheduler, AutoencoderKL) held in a real `FluxPipeline`; the sampl
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -19,7 +18,7 @@ from torch import nn
 from tokenizers.processors import TemplateProcessing
 
 from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
-from zoo.reward.sharding import WeightFiles, build_on_meta
+from zoo.reward.sharding import WeightFiles, build_on_meta, local_checkpoint
 from zoo.reward.tokenizer import build_world_tokenizer
 
 __all__ = ["FLUX_DEV", "FluxPolicy", "LoraSpec", "TextEmbeds", "TinyFlux", "build_tiny_flux"]
@@ -169,7 +168,7 @@ class FluxPolicy(FlowPolicy):
             if dtype != "float32":
                 pipe.transformer.to(getattr(torch, dtype))
         elif init_device == "meta":  # the text encoders and VAE load whole; the transformer shard by shard later
-            folder = Path(pretrained) / "transformer"
+            folder = local_checkpoint(pretrained, ["transformer/*"]) / "transformer"
             config = FluxTransformer2DModel.load_config(str(folder))
             transformer = build_on_meta(lambda: FluxTransformer2DModel.from_config(config), getattr(torch, dtype))
             pipe = FluxPipeline.from_pretrained(pretrained, transformer=transformer, torch_dtype=getattr(torch, dtype))

@@ -18,7 +18,7 @@ from PIL import Image
 from torch import nn
 
 from zoo.reward.sharding import (QWEN_VL_RENAMES, WeightFiles, build_on_meta, copy_full_, has_meta,
-                                 materialize)
+                                 local_checkpoint, materialize)
 from zoo.reward.tokenizer import build_world_tokenizer
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,7 @@ class QwenVLBackbone(nn.Module):
             config = transformers.AutoConfig.from_pretrained(pretrained, trust_remote_code=trust_remote_code)
             self.model = build_on_meta(lambda: transformers.AutoModelForImageTextToText.from_config(
                 config, trust_remote_code=trust_remote_code), getattr(torch, dtype))
-            self.weights = WeightFiles(pretrained, QWEN_VL_RENAMES)
+            self.weights = WeightFiles(local_checkpoint(pretrained, ["*.safetensors", "*.json"]), QWEN_VL_RENAMES)
             template = template or REAL_TEMPLATE
         else:
             tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path or pretrained,

@@ -229,6 +229,16 @@ def load_backbone_weights(backbone: nn.Module, folder: Path) -> None:
         raise ValueError(f"weights in {path} do not fit the backbone: missing {missing[:5]}, unexpected {unexpected[:5]}")
 
 
+def local_checkpoint(name: str, patterns: list[str]) -> Path:
+    """A checkpoint's local folder: `name` itself when it is a folder, else the hub snapshot of the files matching
+    `patterns` (downloaded once into the cache; what `from_pretrained` would fetch)."""
+    if Path(name).is_dir():
+        return Path(name)
+    from huggingface_hub import snapshot_download
+
+    return Path(snapshot_download(name, allow_patterns=patterns))
+
+
 def build_on_meta(factory: Callable[[], nn.Module], dtype: torch.dtype | None = None) -> nn.Module:
     """`factory()` under the meta device (shapes only, no memory), cast to `dtype`."""
     with torch.device("meta"):
