@@ -169,3 +169,17 @@ def test_construct_with_an_empty_prompt_file_reports_and_completes(tmp_path):
     summary = construct(tmp_path / "out", str(empty), "no-config-needed.yaml")
     assert summary["prompts"] == 0 and summary["pairs"] == 0 and summary["input_problems"] == [f"{empty}: no prompts"]
     assert json.loads((tmp_path / "out" / "construct_summary.json").read_text())["prompts"] == 0
+
+
+def test_ranks_split_the_chunks_and_together_equal_one_process(spatial_set, tmp_path):
+    experiment = tmp_path / "policy.yaml"
+    experiment.write_text(yaml.safe_dump({"model": {"init_args": {"policy": POLICY}}}))
+    prompts = str(spatial_set / "prompts" / "train-*.tar")
+    kwargs = dict(count=8, images_per_prompt=2, steps=2, prompts_per_shard=2, noise_level=0.0)
+    single = construct(tmp_path / "single", prompts, str(experiment), **kwargs)
+    first = construct(tmp_path / "ranks", prompts, str(experiment), rank=0, world_size=2, **kwargs)
+    assert not first["complete"] and first["shards_done"] == 2
+    assert sorted(p.name for p in (tmp_path / "ranks").glob("*.tar")) == ["train-000000.tar", "train-000002.tar"]
+    both = construct(tmp_path / "ranks", prompts, str(experiment), rank=1, world_size=2, **kwargs)
+    assert both["complete"] and both["reasons"] == single["reasons"] and both["pairs"] == single["pairs"]
+    assert sum(single["reasons"].values()) == 8

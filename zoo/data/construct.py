@@ -18,7 +18,7 @@ import os
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from tqdm import tqdm
@@ -30,7 +30,8 @@ from zoo.data.writing import encode_json, encode_png, shard_name, write_json_ato
 
 
 def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.yaml", weights: str | None = None,
-              rule: str = "perturbed", judge: str = "auto", judge_model: str | None = None,
+              rule: Literal["perturbed", "ranked"] = "perturbed",
+              judge: Literal["auto", "verifier", "qwen_vl"] = "auto", judge_model: str | None = None,
               count: int | None = 1000, images_per_prompt: int = 8, multi_fraction: float = 0.5,
               threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter: str | None = None, steps: int = 8,
               noise_level: float = 0.7, margin: float = 0.25, objects_weight: float = 0.25,

@@ -133,8 +133,8 @@ def apply_edits(text: str, edits: list[tuple[Span, str]]) -> str:
     out = text
     for span, new in sorted(edits, key=lambda e: -e[0].start):
         first = new.split()[0].lower() if new.split() else ""
-        if _sentence_start(text, span.start):
-            new = new[:1].upper() + new[1:]
+        if _sentence_start(text, span.start):  # the case the sentence had: "A dog ..." or "a dog ..."
+            new = (new[:1].upper() if span.text[:1].isupper() else new[:1].lower()) + new[1:]
         elif first in DETERMINERS and new[:1].isupper():
             new = new[:1].lower() + new[1:]
         out = out[:span.start] + new + out[span.end:]
