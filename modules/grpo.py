@@ -12,6 +12,7 @@ from typing import Any, Callable, ContextManager, Iterator
 import lightning as L
 import torch
 from lightning.pytorch.strategies import ModelParallelStrategy
+from lightning.pytorch.utilities import rank_zero_info
 
 from modules.flow_matching import drain, verified
 from modules.optim import adamw_with_warmup
@@ -97,6 +98,7 @@ class GRPOModule(L.LightningModule):
             checkpoint_blocks(_blocks(self.policy.transformer))
         if isinstance(self.trainer.strategy, ModelParallelStrategy) and not self._sharded:
             mesh = fsdp_mesh(self.device_mesh, self.trainer.num_nodes if hp.hybrid_shard else 1)
+            rank_zero_info(f"FSDP2 mesh: {dict(zip(mesh.mesh_dim_names, mesh.shape))}")
             mp = mixed_precision(hp.param_dtype)
             for transformer in filter(None, (self.policy.transformer, self.reference)):
                 shard_blocks(_blocks(transformer), [transformer], mesh, mp_policy=mp)

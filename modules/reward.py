@@ -9,6 +9,7 @@ from typing import Any, Callable
 import lightning as L
 import torch
 from lightning.pytorch.strategies import ModelParallelStrategy
+from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from modules.optim import adamw_with_warmup
@@ -108,6 +109,7 @@ class RewardModule(L.LightningModule):
         hp = self.hparams
         if isinstance(self.trainer.strategy, ModelParallelStrategy) and not self._sharded:
             mesh = fsdp_mesh(self.device_mesh, self.trainer.num_nodes if hp.hybrid_shard else 1)
+            rank_zero_info(f"FSDP2 mesh: {dict(zip(mesh.mesh_dim_names, mesh.shape))}")
             shard_backbone(self.model.backbone, mesh, hp.activation_checkpointing, mixed_precision(hp.param_dtype))
             shard_module(self.model.head, mesh)  # so its gradients are reduced across ranks
             self._sharded = True

@@ -292,7 +292,16 @@ class FlowPolicy(nn.Module):
         folder = Path(folder)
         if self.lora is not None:
             return self.save_lora(folder / "lora", state_dict)
-        self.transformer.save_pretrained(folder / "transformer", safe_serialization=True, state_dict=state_dict)
+        if state_dict is None:
+            self.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
+            return folder
+        # gathered shards: written directly (save_pretrained also reads the sharded module's own storages)
+        from safetensors.torch import save_file
+
+        out = folder / "transformer"
+        out.mkdir(parents=True, exist_ok=True)
+        self.transformer.save_config(out)
+        save_file({k: v.contiguous() for k, v in state_dict.items()}, out / "diffusion_pytorch_model.safetensors")
         return folder
 
     @contextmanager
