@@ -41,6 +41,6 @@ def test_construct_keeps_judged_best_over_worst_pairs_and_resumes(spatial_set, t
     assert again["shards_reused"] == 1 and again["pairs"] == summary["pairs"]
     assert json.loads((out / "construct_summary.json").read_text())["pairs"] == summary["pairs"]
     # a margin no pair of these (untrained, near-blank) images reaches: every prompt is counted as flat
-    strict = construct(tmp_path / "strict", prompts, str(experiment), rule="ranked", count=6, images_per_prompt=4, steps=2,
-                       margin=10.0, prompts_per_shard=3)
+    strict = construct(tmp_path / "strict", prompts, str(experiment), rule="ranked", count=6, images_per_prompt=4,
+                       steps=2, margin=10.0, prompts_per_shard=3)
     assert strict["pairs"] == 0 and strict["flat_prompts"] == 6

@@ -87,7 +87,7 @@ def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256, construct_
               "flow-matching SFT of the tiny Flux policy (the GRPO starting point)", ("data",)),
         Stage("construct", ["data", "construct", str(d / "generated"), str(d / "prompts/train-*.tar"),
                             "--experiment", str(CONFIGS / "sft/tiny_flux.yaml"), "--weights", str(r / "sft/policy"),
-                            "--rule", "ranked", "--count", str(construct_prompts)],
+                            "--rule", "ranked", "--noise_level", "0.7", "--count", str(construct_prompts)],
               "preference pairs from the SFT policy's own images, judged by the verifier", ("sft",)),
         Stage("reward", _fit("reward/tiny_qwen2_5_vl.yaml", r / "reward/spatialscore", "scorer", **{
             **pairs, "data__init_args__train": json.dumps(mixture)},

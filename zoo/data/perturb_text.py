@@ -106,7 +106,8 @@ def swappable(relation: TextRelation, text: str | None = None) -> bool:
         return False
     if plural(a) != plural(b):  # "The mountains hangs above the moon"
         return False
-    if text is not None and _gap_words(relation, text) & CARRIERS:  # "a boy in a red jacket stands ...": the subject is not all of the phrase before
+    # "a boy in a red jacket stands ...": the subject is not all of the noun phrase before the relation
+    if text is not None and _gap_words(relation, text) & CARRIERS:
         return False
     if a.text.lower() in PRONOUNS or b.text.lower() in PRONOUNS:
         return False

@@ -232,7 +232,8 @@ def _drop_verb(text: str, span: Span | None) -> Span | None:
         return None
     words = span.text.split()
     last = words[-1].lower()
-    if len(words) >= 3 and words[-2].lower() != "of" and words[0].lower() in ("a", "an", "the", "this", "that") and last.endswith("s") \
+    singular = words[0].lower() in ("a", "an", "the", "this", "that")
+    if len(words) >= 3 and words[-2].lower() != "of" and singular and last.endswith("s") \
             and not last.endswith(("ss", "us", "is", "as", "os", "'s")):
         cut = span.text.rstrip()[:-len(words[-1])].rstrip()
         return Span(span.start, span.start + len(cut), cut)

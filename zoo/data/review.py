@@ -8,8 +8,6 @@ runs `zoo data pack review/review.jsonl OUT` (image paths in the rows are relati
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -17,23 +15,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
+from zoo.data.writing import encode_png, write_bytes_atomic
+
 CELL = 160  # pixels per image side on a sheet
 COLUMNS, ROWS = 4, 6
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    with os.fdopen(fd, "wb") as stream:
-        stream.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def _png(image: np.ndarray) -> bytes:
-    from zoo.data.writing import encode_png
-
-    return encode_png(image)
 
 
 def _cell(number: int, chosen: np.ndarray, rejected: np.ndarray, plus: str, minus: str) -> Image.Image:
@@ -45,7 +30,8 @@ def _cell(number: int, chosen: np.ndarray, rejected: np.ndarray, plus: str, minu
     draw.rectangle((CELL, 0, CELL + 5, CELL), fill=(120, 120, 120))  # chosen | rejected
     draw.rectangle((0, 0, 22, 12), fill=(0, 0, 0))
     draw.text((2, 1), f"{number}", fill=(255, 255, 255))
-    lines = [f"+ {line}" for line in textwrap.wrap(plus, 52)[:2]] + [f"- {line}" for line in textwrap.wrap(minus, 52)[:2]]
+    lines = [f"+ {line}" for line in textwrap.wrap(plus, 52)[:2]]
+    lines += [f"- {line}" for line in textwrap.wrap(minus, 52)[:2]]
     for k, line in enumerate(lines):
         draw.text((2, CELL + 2 + 15 * k), line, fill=(0, 90, 0) if line.startswith("+") else (160, 0, 0))
     return cell
@@ -73,28 +59,19 @@ def write_review(review_dir: Path, name: str, pairs: list[dict[str, Any]]) -> li
             meta = pair["meta"]
             paths = {side: f"images/{pair['key']}.{side}.png" for side in ("chosen", "rejected")}
             for side, rel in paths.items():
-                _write_bytes_atomic(review_dir / rel, _png(pair[side]))
+                write_bytes_atomic(review_dir / rel, encode_png(pair[side]))
             cells.append(_cell(start + n, pair["chosen"], pair["rejected"], meta["prompt"],
                                meta.get("perturbed_prompt", "(another image of the same prompt)")))
             rows.append({**meta, "key": pair["key"], **paths, "accept": True, "sheet": sheet, "cell": start + n})
-        buf = _sheet_bytes(contact_sheet(cells))
-        _write_bytes_atomic(review_dir / sheet, buf)
+        write_bytes_atomic(review_dir / sheet, encode_png(contact_sheet(cells)))
     text = "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows)
-    _write_bytes_atomic(review_dir / f"{name}.jsonl", text.encode())
+    write_bytes_atomic(review_dir / f"{name}.jsonl", text.encode())
     return rows
-
-
-def _sheet_bytes(sheet: Image.Image) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    sheet.save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def merge_review(review_dir: Path) -> int:
     """Concatenate every chunk's rows into review/review.jsonl (what `zoo data pack` reads); returns the row count."""
     parts = sorted(p for p in review_dir.glob("*.jsonl") if p.name != "review.jsonl")
     text = "".join(p.read_text() for p in parts)
-    _write_bytes_atomic(review_dir / "review.jsonl", text.encode())
+    write_bytes_atomic(review_dir / "review.jsonl", text.encode())
     return text.count("\n")

@@ -50,15 +50,19 @@ def write_shard(path: Path, samples: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that readers see either the old file or the whole new one."""
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write a file so that readers see either the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.chmod(tmp, 0o644)
-    with os.fdopen(fd, "w") as stream:
-        json.dump(data, stream, indent=2, sort_keys=True)
-        stream.write("\n")
+    with os.fdopen(fd, "wb") as stream:
+        stream.write(data)
     os.replace(tmp, path)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that readers see either the old file or the whole new one."""
+    write_bytes_atomic(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
 
 
 def shard_name(split: str, index: int) -> str:
