@@ -169,7 +169,7 @@ def noun_phrase_after(text: str, toks: list[_Tok], i: int) -> tuple[Span | None,
             continue
         if low in BOUNDARY or low in DETERMINERS or (words and (low in SKIP_BEFORE or _match(toks, j))):
             break
-        if words and _verbish(low) and not _modifier(toks, j):
+        if words and _verbish(low) and (low.endswith("ly") or not _modifier(toks, j)):
             break
         j, words = j + 1, words + 1
     if words == 0:
