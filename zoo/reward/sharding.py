@@ -188,23 +188,26 @@ class WeightFiles:
 
     @torch.no_grad()
     def load_into(self, module: nn.Module, prefix: str = "") -> None:
-        """Copy every parameter (and persistent buffer) found in the files into `module`, shard by shard."""
+        """Copy every parameter (and persistent buffer) found in the files into `module`, shard by shard; weights the
+        module needs and the files lack are named before anything is read."""
+        from contextlib import ExitStack
+
         from safetensors import safe_open
 
         index = self.index()
-        missing = []
-        tensors: list[tuple[str, torch.Tensor]] = list(module.named_parameters()) + list(module.named_buffers())
-        for name, target in tensors:
+        plan, missing = [], []
+        for name, target in list(module.named_parameters()) + list(module.named_buffers()):
             key = prefix + name.replace(".base_layer.", ".")
-            if key not in index:
-                if not re.search(self.allow_missing, name) and "inv_freq" not in name:
-                    missing.append(key)
-                continue
-            path, file_key = index[key]
-            with safe_open(str(path), framework="pt") as f:
-                copy_full_(target, f.get_tensor(file_key))
+            if key in index:
+                plan.append((target, *index[key]))
+            elif not re.search(self.allow_missing, name) and "inv_freq" not in name:
+                missing.append(key)
         if missing:
             raise ValueError(f"{len(missing)} weights missing from {self.folder}: {missing[:5]}")
+        with ExitStack() as stack:
+            files = {path: stack.enter_context(safe_open(str(path), framework="pt")) for path in self.files}
+            for target, path, file_key in plan:
+                copy_full_(target, files[path].get_tensor(file_key))
 
 
 def full_state_dict(model: nn.Module) -> dict[str, torch.Tensor] | None:
