@@ -13,6 +13,7 @@ from PIL import Image
 
 from zoo.bench.spatialbench import load_spatialbench, verdict_means, verify_images
 from zoo.policy.base import FlowPolicy
+from zoo.reward.sharding import WeightFiles, has_meta
 
 
 def image_grid(images: torch.Tensor, columns: int = 8, gap: float = 0.0) -> torch.Tensor:
@@ -70,7 +71,14 @@ def load_weights(policy: FlowPolicy, weights: str | Path) -> None:
     """Load a folder from `FlowPolicy.save` into a policy: a `transformer/` inside it, or a LoRA (`lora/` or the
     diffusers LoRA file itself), read by the pipeline's own `load_lora_weights`."""
     weights = Path(weights)
-    if (weights / "lora").is_dir() or (weights / "pytorch_lora_weights.safetensors").is_file():
+    is_lora = (weights / "lora").is_dir() or (weights / "pytorch_lora_weights.safetensors").is_file()
+    if has_meta(policy.transformer):  # built on meta: its shards are read from the folder when it materialises
+        if is_lora:
+            raise ValueError(f"{weights} holds LoRA weights, which cannot start a policy built on the meta device yet: "
+                             "build it whole (init_device: null), or start from a saved whole transformer")
+        policy.weights = WeightFiles(weights / "transformer")
+        return
+    if is_lora:
         lora = weights / "lora" if (weights / "lora").is_dir() else weights
         policy.pipe.load_lora_weights(str(lora))
     else:
