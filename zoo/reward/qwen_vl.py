@@ -284,8 +284,9 @@ class QwenVLBackbone(nn.Module):
             family = ARCHITECTURES[architecture][0]
             self.family = family
             self.model = build(lambda: _cls(FAMILIES[family][1])(config)).to(getattr(torch, dtype))
-            processor = transformers.Qwen2VLImageProcessorPil(min_pixels=min_pixels, max_pixels=max_pixels,
-                                                              patch_size=14, temporal_patch_size=2, merge_size=2)
+            processor_cls = getattr(transformers, "Qwen2VLImageProcessorPil", None) or transformers.Qwen2VLImageProcessor
+            processor = processor_cls(min_pixels=min_pixels, max_pixels=max_pixels, patch_size=14, temporal_patch_size=2,
+                                      merge_size=2)
             template = template or REAL_TEMPLATE
         elif pretrained is None:
             tiny = tiny or TinyQwenVL()
