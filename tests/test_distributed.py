@@ -113,8 +113,10 @@ def test_grpo_trains_with_ddp_and_fsdp2_on_two_processes_and_resumes_sharded(spa
 
 
 @pytest.mark.slow
-def test_two_nodes_train_grpo_and_reward_with_hybrid_sharding_from_meta(spatial_set, tmp_path):
-    """Two torchrun agents with c10d rendezvous, one process each: two "nodes" on a 2-D (replicate, shard) mesh."""
+@pytest.mark.parametrize("per_node", [1, 2])
+def test_two_nodes_train_grpo_and_reward_with_hybrid_sharding_from_meta(spatial_set, tmp_path, per_node):
+    """Two torchrun agents with c10d rendezvous, `per_node` processes each: two "nodes" on a 2-D (replicate, shard)
+    mesh; with 2 per node the parameters are sharded within each node too."""
     from zoo.reward.model import RewardModel
     from zoo.reward.qwen_vl import QwenVLBackbone, TinyQwenVL
     from zoo.reward.scorer import export_scorer
@@ -131,8 +133,9 @@ def test_two_nodes_train_grpo_and_reward_with_hybrid_sharding_from_meta(spatial_
     backbone.inputs.image_processor.save_pretrained(checkpoint)
     out = tmp_path / "hybrid.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
-           "--rdzv_backend", "c10d", "--rdzv_endpoint", "127.0.0.1:29539", "--rdzv_id", "zoo-hybrid-test",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", str(per_node),
+           "--rdzv_backend", "c10d", "--rdzv_endpoint", f"127.0.0.1:{29539 + 2 * per_node}", "--rdzv_id",
+           f"zoo-hybrid-{per_node}",
            str(Path(__file__).parent / "dist" / "hybrid_nodes.py"), str(spatial_set / "prompts" / "train-*.tar"),
            str(tmp_path / "scorer"), str(spatial_set / "pairs" / "train-*.tar"), str(checkpoint), str(out),
            str(tmp_path)]
@@ -140,16 +143,18 @@ def test_two_nodes_train_grpo_and_reward_with_hybrid_sharding_from_meta(spatial_
              for _ in range(2)]
     logs = [node.communicate(timeout=600)[0] for node in nodes]
     assert [node.returncode for node in nodes] == [0, 0], logs[0][-3000:] + logs[1][-3000:]
-    ranks = [json.loads(Path(f"{out}.rank{r}").read_text()) for r in (0, 1)]
-    assert sorted(r["group_rank"] for r in ranks) == [0, 1] and all(r["world"] == 2 for r in ranks)  # two nodes
+    world = 2 * per_node
+    ranks = [json.loads(Path(f"{out}.rank{r}").read_text()) for r in range(world)]
+    assert sorted(r["group_rank"] for r in ranks) == sorted([0, 1] * per_node)  # two nodes
+    assert all(r["world"] == world for r in ranks)
     for r in ranks:
         for layout in (r["grpo"]["policy"], r["grpo"]["reward"], r["reward"]["backbone"]):
             assert layout["all_dtensor"] and not layout["meta"]  # sharded, then materialised
-            assert layout["mesh"] == ["replicate", "shard"] and layout["mesh_shape"] == [2, 1]
+            assert layout["mesh"] == ["replicate", "shard"] and layout["mesh_shape"] == [2, per_node]
             assert layout["placements"] == ["R", "S(0)"]
         assert r["grpo"]["policy"]["dtypes"] == ["torch.bfloat16"] and r["grpo"]["policy"]["lora_dtypes"] == ["torch.float32"]
         assert r["grpo"]["step"] == 2 and r["grpo"]["checkpointed"] and r["grpo"]["stats"]["first_ratio_min"] == 1.0
         assert r["reward"]["step"] == 2 and r["reward"]["pretrained_loaded"] and r["reward"]["n_frozen"] > 0
-    assert ranks[0]["grpo"]["prompts"] != ranks[1]["grpo"]["prompts"]  # each node rolls out its own groups...
+    assert ranks[0]["grpo"]["prompts"] != ranks[-1]["grpo"]["prompts"]  # each node rolls out its own groups...
     for part in ("grpo", "reward"):  # ...and the replicas stay identical: gradients reduced across nodes
-        assert ranks[0][part]["lora_sum"] == ranks[1][part]["lora_sum"] != 0
+        assert len({r[part]["lora_sum"] for r in ranks}) == 1 and ranks[0][part]["lora_sum"] != 0

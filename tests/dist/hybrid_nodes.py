@@ -1,4 +1,4 @@
-"""Run under two torchrun agents (`--nnodes 2 --nproc_per_node 1`, c10d rendezvous): two CPU "nodes" (gloo) training
+"""Run under two torchrun agents (`--nnodes 2 --nproc_per_node N`, c10d rendezvous): two CPU "nodes" (gloo) training
 GRPOModule and RewardModule with hybrid sharding, a 2-D (replicate, shard) mesh, through the same code path as a
 multi-node GPU run: meta-built models materialised after `fully_shard`, activation checkpointing, bf16 frozen
 weights with fp32 LoRA, and a pretrained reward backbone read shard by shard. Each rank writes a JSON report."""
@@ -28,8 +28,9 @@ TINY = TinyFlux(image_size=16, pixel_factor=2, layers=1, single_layers=1, heads=
 
 
 def _trainer(steps: int, root: str, callbacks=()) -> L.Trainer:
-    return L.Trainer(accelerator="cpu", devices=1, num_nodes=2, max_steps=steps, logger=False,
-                     strategy=ModelParallelStrategy(data_parallel_size=2, tensor_parallel_size=1),
+    world, per_node = int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_WORLD_SIZE"])  # as torchrun set them
+    return L.Trainer(accelerator="cpu", devices=per_node, num_nodes=world // per_node, max_steps=steps, logger=False,
+                     strategy=ModelParallelStrategy(data_parallel_size=world, tensor_parallel_size=1),
                      enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False,
                      limit_val_batches=0, default_root_dir=root, callbacks=list(callbacks))
 
