@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,3 +184,19 @@ def test_ranks_split_the_chunks_and_together_equal_one_process(spatial_set, tmp_
     both = construct(tmp_path / "ranks", prompts, str(experiment), rank=1, world_size=2, **kwargs)
     assert both["complete"] and both["reasons"] == single["reasons"] and both["pairs"] == single["pairs"]
     assert sum(single["reasons"].values()) == 8
+
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+
+
+@pytest.mark.skipif(not BENCH.is_dir(), reason="../shared/benchmarks is absent")
+def test_benchmark_prompt_files_are_read_by_their_loaders_and_filtered_to_spatial_items():
+    tiif, problems = read_prompts(str(BENCH / "tiif"), suite="tiif", variant="long", spatial_only=True)
+    assert len(tiif) == 88 and not problems and all("2d" in i.category or "3d" in i.category for i in tiif)
+    unigen, _ = read_prompts(str(BENCH / "unigenbench" / "test_prompts_en.csv"), suite="unigenbench",
+                             spatial_only=True)
+    assert len(unigen) == 134
+    geneval, _ = read_prompts(str(BENCH / "geneval" / "evaluation_metadata.jsonl"), count=20, suite="geneval",
+                              spatial_only=True)
+    assert len(geneval) == 20 and all(i.category == "position" for i in geneval)
+    assert sum(bool(find_relations(i.prompt)) for i in geneval) == 20

@@ -32,6 +32,7 @@ from zoo.data.writing import encode_json, encode_png, shard_name, write_json_ato
 def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.yaml", weights: str | None = None,
               rule: Literal["perturbed", "ranked"] = "perturbed",
               judge: Literal["auto", "verifier", "qwen_vl"] = "auto", judge_model: str | None = None,
+              suite: str | None = None, variant: str = "short", spatial_only: bool = False,
               count: int | None = 1000, images_per_prompt: int = 8, multi_fraction: float = 0.5,
               threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter: str | None = None, steps: int = 8,
               noise_level: float = 0.0, margin: float = 0.25, objects_weight: float = 0.25,
@@ -49,6 +50,10 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
         rule: "perturbed" (original vs perturbed prompt, the paper's rule) or "ranked" (best vs worst, world only).
         judge: "auto" (verifier for world prompts, else qwen_vl), "verifier" or "qwen_vl".
         judge_model: local path or hub id of the Qwen-VL judge (e.g. Qwen/Qwen2.5-VL-7B-Instruct).
+        suite: read PROMPTS with a benchmark's loader: geneval (evaluation_metadata.jsonl), tiif (the folder with
+            testmini_prompts/ and testmini_eval_prompts/), unigenbench (the CSV) or dpg (dpg_bench.csv).
+        variant: TIIF-Bench prompt length, short or long.
+        spatial_only: keep only spatial items (TIIF 2d/3d, UniGenBench layout, DPG relation-spatial, GenEval position).
         count: prompts to use (the first ones; None for all).
         images_per_prompt: K images per prompt (per side for the perturbed rule).
         multi_fraction: share of prompts perturbed in 2-3 relations (where they have that many).
@@ -74,7 +79,7 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
         device = f"cuda:{os.environ['LOCAL_RANK']}"
     if rule not in ("perturbed", "ranked"):
         raise ValueError(f"unknown rule {rule!r}: choose perturbed or ranked")
-    items, problems = read_prompts(prompts, count)
+    items, problems = read_prompts(prompts, count, suite, variant, spatial_only)
     chunks = [items[i:i + prompts_per_shard] for i in range(0, len(items), prompts_per_shard)]
     mine = [i for i in range(len(chunks)) if i % world_size == rank]
     todo = [i for i in mine if not (out / shard_name(split, i)).exists() or not _stats_path(out, split, i).exists()]

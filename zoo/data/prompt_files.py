@@ -54,14 +54,37 @@ def _lines(path: Path, problems: list[str]) -> list[BenchItem]:
     return items
 
 
-def read_prompts(source: str, count: int | None = None) -> tuple[list[BenchItem], list[str]]:
+def is_spatial(item: BenchItem) -> bool:
+    """A benchmark item about spatial relations: TIIF 2d/3d, UniGenBench layout, DPG relation-spatial, GenEval
+    position; prompts from other sources count as spatial."""
+    from zoo.bench.prompts import UNIGEN_LAYOUT
+
+    data = item.data
+    if "testpoints" in data:
+        return bool(set(data["testpoints"]) & set(UNIGEN_LAYOUT.values()))
+    if data.get("questions") and isinstance(data["questions"][0], dict):
+        return any(q.get("category") == "relation - spatial" for q in data["questions"])
+    if "group" in data:  # TIIF-Bench
+        return "2d" in item.category or "3d" in item.category
+    if "include" in data:  # GenEval
+        return item.category == "position"
+    return True
+
+
+def read_prompts(source: str, count: int | None = None, suite: str | None = None, variant: str = "short",
+                 spatial_only: bool = False) -> tuple[list[BenchItem], list[str]]:
     """Items from a prompt source and the problems met; world shards carry their scene for the verifier.
 
     `source` is world prompt shards (a .tar path or brace/glob pattern), a UniGenBench CSV, or a JSON-lines /
-    plain-text file (one prompt per line; JSON records give it as prompt, short_description (TIIF), prompt_en...).
+    plain-text file (one prompt per line; JSON records give it as prompt, short_description (TIIF), prompt_en...);
+    with `suite` (geneval, tiif, unigenbench, dpg) it is read by that benchmark's loader instead.
     """
     problems: list[str] = []
-    if ".tar" in source:
+    if suite is not None:
+        from zoo.bench.suites import load_suite
+
+        items = load_suite(suite, source, None, variant, problems)
+    elif ".tar" in source:
         from zoo.bench.spatialbench import load_spatialbench
 
         items = load_spatialbench(source, count)
@@ -78,6 +101,8 @@ def read_prompts(source: str, count: int | None = None) -> tuple[list[BenchItem]
                 items, problems = [], [f"{path}: not UTF-8 ({err.reason} at byte {err.start})"]
         else:
             items = _lines(path, problems)
+    if spatial_only:
+        items = [i for i in items if is_spatial(i)]
     if not items:
         problems.append(f"{source}: no prompts")
     return items[:count] if count is not None else items, problems
