@@ -42,9 +42,10 @@ KEYS = ("input_ids", "attention_mask", "pixel_values", "image_grid_thw", "mm_tok
 class InMemorySpatialScore(SpatialScoreReward):
     """`SpatialScoreReward` over a reward model in memory (its forward is the project's, unchanged)."""
 
-    def __init__(self, model: torch.nn.Module, batch_size: int) -> None:
+    def __init__(self, model: torch.nn.Module, batch_size: int, preprocess: str = "pil") -> None:
         Reward.__init__(self)
         self.model, self.meta, self.batch_size = model.requires_grad_(False).eval(), {}, batch_size
+        self.preprocess = preprocess
 
 
 def bare_scores(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -106,8 +107,12 @@ def reward_cases(setting: sm.Setting, device: torch.device, warmup: int, iters: 
     with torch.no_grad():
         bare = sm.time_loop(lambda: bare_scores(model, score_inputs).cpu(), device, warmup, iters)
         project = sm.time_loop(lambda: reward(texts, tensors, [{}] * k), device, warmup, iters)
+        on_device = tensors.to(device)  # GRPO's images are where the policy drew them
+        batched = InMemorySpatialScore(model, batch_size=k, preprocess="tensor")
+        tensor_path = sm.time_loop(lambda: batched(texts, on_device, [{}] * k), device, warmup, iters)
     lm, vis = sm.qwen_forward_flops(backbone, score_inputs)
     rows.append(row("reward_score", "images/s", k, lm + vis, bare, project, peak))
+    rows.append(row("reward_score_tensor", "images/s", k, lm + vis, bare, tensor_path, peak))
     return rows, reward
 
 

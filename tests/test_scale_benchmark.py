@@ -20,7 +20,7 @@ def test_scale_benchmark_writes_every_row_with_positive_ratio_and_throughput(tmp
     result = json.loads(out.read_text())
     assert result["size"] == "tiny" and result["device"].startswith("cpu") and result["peak_flops"] is None
     rows = {r["case"]: r for r in result["rows"]}
-    assert set(rows) == {"reward_train", "reward_score", "grpo_step"}
+    assert set(rows) == {"reward_train", "reward_score", "reward_score_tensor", "grpo_step"}
     for r in rows.values():
         assert r["bare_s"] > 0 and r["project_s"] > 0 and r["ratio"] > 0
         assert r["bare_rate"] > 0 and r["project_rate"] > 0 and r["flops_per_step"] > 0
@@ -51,6 +51,6 @@ def test_the_real_size_path_runs_with_narrow_real_architectures(monkeypatch, tmp
         "real", pairs=1, score_batch=2, reward_image=112, images=2, group=2, minibatches=1, steps=2, beta=0.04,
         lora_r=4))
     result = scale.main(["--size", "real", "--warmup", "0", "--iters", "1", "--out", str(tmp_path / "real.json")])
-    assert result["size"] == "real" and [r["case"] for r in result["rows"]] == ["reward_train", "reward_score",
-                                                                                "grpo_step"]
+    assert result["size"] == "real" and [r["case"] for r in result["rows"]] == [
+        "reward_train", "reward_score", "reward_score_tensor", "grpo_step"]
     assert all(r["ratio"] > 0 and r["project_rate"] > 0 for r in result["rows"])

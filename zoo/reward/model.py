@@ -41,7 +41,7 @@ class RewardModel(nn.Module):
         return self.head(self.backbone(batch))
 
     @torch.no_grad()
-    def score(self, prompts: Sequence[str], images: Sequence[Image.Image]) -> torch.Tensor:
+    def score(self, prompts: Sequence[str], images: Sequence[Image.Image] | torch.Tensor) -> torch.Tensor:
         """Mean scores of (prompt, image) pairs, one batch."""
         batch = self.inputs(prompts, images)
         device = next(self.parameters()).device

@@ -19,6 +19,7 @@ from torch import nn
 
 from zoo.reward.sharding import (QWEN_VL_RENAMES, WeightFiles, build_on_meta, copy_full_, has_meta,
                                  local_checkpoint, materialize)
+from zoo.reward.tensor_images import qwen_pixels
 from zoo.reward.tokenizer import build_world_tokenizer
 
 log = logging.getLogger(__name__)
@@ -187,11 +188,16 @@ class QwenVLInputs:
             ids = ids[: self.max_prompt_tokens]
         return ids
 
-    def __call__(self, prompts: Sequence[str], images: Sequence[Image.Image]) -> dict[str, torch.Tensor]:
+    def __call__(self, prompts: Sequence[str], images: Sequence[Image.Image] | torch.Tensor) -> dict[str, torch.Tensor]:
+        """Input tensors for (prompt, image) pairs; images are PIL images, or a (B, 3, H, W) tensor in [0, 1]
+        preprocessed as a batch where it lies (`zoo.reward.tensor_images`)."""
         if len(prompts) != len(images):
             raise ValueError(f"{len(prompts)} prompts but {len(images)} images")
-        vision = self.image_processor(images=[im.convert("RGB") for im in images], return_tensors="pt")
-        grid, pixels = vision["image_grid_thw"], vision["pixel_values"]
+        if isinstance(images, torch.Tensor):
+            pixels, grid = qwen_pixels(images, self.image_processor)
+        else:
+            vision = self.image_processor(images=[im.convert("RGB") for im in images], return_tensors="pt")
+            grid, pixels = vision["image_grid_thw"], vision["pixel_values"]
         merge = self.image_processor.merge_size
         if self.coord_channels:
             pixels = add_coordinate_planes(pixels, grid, self.image_processor.patch_size, merge,

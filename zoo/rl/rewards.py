@@ -57,8 +57,12 @@ class VerifierReward(Reward):
 class SpatialScoreReward(Reward):
     """A SpatialScore scorer folder (`zoo fit` on a reward config exports one) as a frozen reward."""
 
-    def __init__(self, folder: str, batch_size: int = 32) -> None:
+    def __init__(self, folder: str, batch_size: int = 32, preprocess: str = "pil") -> None:
+        """Args: folder: the scorer folder; batch_size: images per scoring pass; preprocess: "pil" (the image
+        processor on the CPU, as in training) or "tensor" (the same steps on the images' device, as one batch;
+        Qwen-VL scorers only; equal without a resize, within one grey level with one)."""
         super().__init__()
+        from zoo.reward.qwen_vl import QwenVLInputs
         from zoo.reward.scorer import load_reward_model
 
         path = Path(folder)
@@ -68,15 +72,21 @@ class SpatialScoreReward(Reward):
         self.model, self.meta = load_reward_model(path)
         self.model.requires_grad_(False).eval()
         self.batch_size = batch_size
+        if preprocess not in ("pil", "tensor"):
+            raise ValueError(f"preprocess must be 'pil' or 'tensor', got {preprocess!r}")
+        if preprocess == "tensor" and not isinstance(getattr(self.model.backbone, "inputs", None), QwenVLInputs):
+            raise ValueError(f"preprocess 'tensor' needs a Qwen-VL scorer; {path} holds "
+                             f"{type(self.model.backbone).__name__}")
+        self.preprocess = preprocess
 
     def train(self, mode: bool = True) -> "SpatialScoreReward":
         return super().train(False)  # frozen: always eval
 
     @torch.no_grad()
     def forward(self, prompts: Sequence[str], images: torch.Tensor, metas: Sequence[dict[str, Any]]) -> torch.Tensor:
-        pil = to_pil(images)
-        out = [self.model.score(list(prompts[i:i + self.batch_size]), pil[i:i + self.batch_size])
-               for i in range(0, len(pil), self.batch_size)]
+        batch = to_pil(images) if self.preprocess == "pil" else images
+        out = [self.model.score(list(prompts[i:i + self.batch_size]), batch[i:i + self.batch_size])
+               for i in range(0, len(batch), self.batch_size)]
         self._reshard()
         return torch.cat(out).float() if out else torch.empty(0)
 
