@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("relations_coverage.json"))
     args = parser.parse_args()
     rows = {name: measure(prompts) for name, prompts in spatial_sets(args.benchmarks).items()}
-    print(f"| set | prompts | found | relations/prompt | perturbed 1 | 2 | 3 |\n|---|---|---|---|---|---|---|")
+    print("| set | prompts | found | relations/prompt | perturbed 1 | 2 | 3 |\n|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         print(f"| {name} | {r['prompts']} | {r['found']:.3f} | {r['relations_per_prompt']:.2f} | "
               + " | ".join(f"{r[f'perturbed_{n}']:.3f} ({r[f'eligible_{n}']})" for n in (1, 2, 3)) + " |")

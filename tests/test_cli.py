@@ -106,3 +106,16 @@ def test_pipeline_reruns_a_stage_whose_config_or_its_include_changed(tmp_path):
     second = config_digest(argv)
     config.write_text("data: ../data/pairs.yaml\nmodel: {lr: 0.2}\n")
     assert len({first, second, config_digest(argv)}) == 3
+
+
+def test_data_construct_from_the_command_line_reports_an_empty_prompt_file_and_refuses_an_unknown_rule(tmp_path,
+                                                                                                        capsys):
+    empty = tmp_path / "prompts.jsonl"
+    empty.write_text("")
+    main(["data", "construct", str(tmp_path / "out"), str(empty), "--judge", "qwen_vl", "--spatial_only", "true"])
+    assert "skipped: " in capsys.readouterr().out
+    assert json.loads((tmp_path / "out" / "construct_summary.json").read_text())["input_problems"] == [
+        f"{empty}: no prompts"]
+    with pytest.raises(SystemExit):
+        main(["data", "construct", str(tmp_path / "out"), str(empty), "--rule", "best"])
+    assert "best" in capsys.readouterr().err

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 import torch
