@@ -186,3 +186,24 @@ def test_hybrid_mesh_must_split_the_ranks_evenly():
             fsdp_mesh(mesh, replicate=2)
     finally:
         dist.destroy_process_group()
+
+
+def test_build_policy_materialises_a_meta_config_with_its_saved_weights(tmp_path):
+    """What `zoo data construct` / `zoo policy eval` do with a paper-style config (init_device: meta), one process."""
+    import yaml
+
+    from zoo.policy.evaluate import build_policy
+    from zoo.reward.sharding import has_meta
+
+    torch.manual_seed(0)
+    saved = FluxPolicy(tiny=TINY_FLUX, guidance=1.0)
+    saved.save(tmp_path / "sft")
+    node = {"class_path": "zoo.policy.flux.FluxPolicy",
+            "init_args": {"tiny": dict(vars(TINY_FLUX)), "guidance": 1.0, "init_device": "meta"}}
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({"model": {"init_args": {"policy": node}}}))
+    policy = build_policy(tmp_path / "exp.yaml", tmp_path / "sft")
+    assert not has_meta(policy.transformer)
+    assert all(torch.equal(v, policy.transformer.state_dict()[k]) for k, v in saved.transformer.state_dict().items())
+    images, _ = policy.generate(["a red circle above a blue square"], [3], steps=2)
+    expected, _ = saved.eval().generate(["a red circle above a blue square"], [3], steps=2)
+    assert torch.allclose(images, expected, atol=1e-5)

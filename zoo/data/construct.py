@@ -86,7 +86,7 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
     for problem in problems[:20]:
         print(f"skipped: {problem}")
     if todo:
-        policy = build_policy(experiment, weights).to(device)
+        policy = build_policy(experiment, weights, device)
         run = _chunk_runner(policy, rule, judge, judge_model, items, images_per_prompt, steps, noise_level,
                             batch_size, seed, multi_fraction, threshold, pairs_per_prompt, rewriter, margin,
                             objects_weight, device)

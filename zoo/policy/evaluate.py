@@ -52,9 +52,10 @@ def evaluate_policy(policy, prompts: str | list[str], count: int = 200, steps: i
     return summary
 
 
-def build_policy(config: str | Path, weights: str | Path | None = None):
-    """The policy of an experiment YAML (its `model.init_args.policy` node), with saved weights when given:
-    a folder from `FlowPolicy.save` (a `transformer/` inside it, or a LoRA `lora/` folder)."""
+def build_policy(config: str | Path, weights: str | Path | None = None, device: str | torch.device = "cpu"):
+    """The policy of an experiment YAML (its `model.init_args.policy` node) on `device`, with saved weights when
+    given: a folder from `FlowPolicy.save` (a `transformer/` inside it, or a LoRA `lora/` folder). A policy the
+    config builds on the meta device (`init_device: meta`) is materialised whole on `device` here."""
     with open(config) as f:
         node = (yaml.safe_load(f) or {}).get("model", {}).get("init_args", {}).get("policy")
     if node is None:
@@ -64,7 +65,8 @@ def build_policy(config: str | Path, weights: str | Path | None = None):
     policy = parser.instantiate_classes(parser.parse_object({"policy": node})).policy
     if weights is not None:
         load_weights(policy, weights)
-    return policy.eval()
+    policy.materialize(device)
+    return policy.to(device).eval()
 
 
 def load_weights(policy: FlowPolicy, weights: str | Path) -> None:
