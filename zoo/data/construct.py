@@ -87,9 +87,11 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
         print(f"skipped: {problem}")
     if todo:
         policy = build_policy(experiment, weights, device)
-        run = _chunk_runner(policy, rule, judge, judge_model, items, images_per_prompt, steps, noise_level,
-                            batch_size, seed, multi_fraction, threshold, pairs_per_prompt, rewriter, margin,
-                            objects_weight, device)
+        run = _chunk_runner(policy, items, rule=rule, judge=judge, judge_model=judge_model,
+                            per_prompt=images_per_prompt, steps=steps, noise_level=noise_level, batch_size=batch_size,
+                            seed=seed, multi_fraction=multi_fraction, threshold=threshold,
+                            pairs_per_prompt=pairs_per_prompt, rewriter=rewriter, margin=margin,
+                            objects_weight=objects_weight, device=device)
         with tqdm(total=sum(len(chunks[i]) for i in todo), desc=f"construct {out.name}", unit="prompt") as bar:
             for index in todo:
                 _one_chunk(out, split, index, chunks[index], index * prompts_per_shard, run)
@@ -102,10 +104,10 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
 
 
 def _stats_path(out: Path, split: str, index: int) -> Path:
-    return out / "stats" / f"{split}-{index:06d}.json"
+    return out / "stats" / shard_name(split, index).replace(".tar", ".json")
 
 
-def _chunk_runner(policy, rule, judge, judge_model, items, per_prompt, steps, noise_level, batch_size, seed,
+def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps, noise_level, batch_size, seed,
                   multi_fraction, threshold, pairs_per_prompt, rewriter, margin, objects_weight, device):
     """A function (chunk, first index) -> (pairs, stats) for the chosen rule."""
     from zoo.data.perturb_text import CausalLMRewriter
@@ -135,8 +137,7 @@ def _one_chunk(out: Path, split: str, index: int, chunk: list, first: int, run) 
     except Exception as err:  # noqa: BLE001 - one failed chunk is reported, the others are still written
         print(f"chunk {index} failed (rerun to retry): {type(err).__name__}: {err}")
         return
-    name = shard_name(split, index).removesuffix(".tar")
-    write_review(out / "review", name, pairs)
+    write_review(out / "review", shard_name(split, index).removesuffix(".tar"), pairs)
     write_json_atomic(_stats_path(out, split, index), {**stats, "pairs": len(pairs)})
     write_shard(out / shard_name(split, index),
                 [{"__key__": p["key"], "chosen.png": encode_png(p["chosen"]), "rejected.png": encode_png(p["rejected"]),

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from zoo.bench.prompts import BenchItem
-from zoo.data.perturb_text import TextPerturbation, perturb_prompt
+from zoo.data.perturb_text import TextPerturbation, perturb_prompt, rewrite_checked
 from zoo.data.relation_judges import RelationJudge, world_relations
 from zoo.data.relations import find_relations
 
@@ -48,8 +48,6 @@ def perturbation_for(item: BenchItem, seed: int, multi_fraction: float, rewriter
         result = perturb_prompt(item.prompt, n, rng, relations=relations)
         if result is not None:
             if rewriter is not None:
-                from zoo.data.perturb_text import rewrite_checked
-
                 rewrite_checked(result, rewriter)
             return result
     return "not_perturbable"

@@ -57,12 +57,6 @@ class TextPerturbation:
     perturbed_relations: list[TextRelation] = field(default_factory=list)
     rewritten: bool = False
 
-    def to_json(self) -> dict:
-        return {"original": self.original, "perturbed": self.text, "n_perturbations": self.count,
-                "changes": self.changes, "rewritten": self.rewritten,
-                "relations": [r.to_json() for r in self.relations],
-                "perturbed_relations": [r.to_json() for r in self.perturbed_relations]}
-
 
 def _keep_case(new: str, old: str) -> str:
     return new[:1].upper() + new[1:] if old[:1].isupper() else new

@@ -54,7 +54,7 @@ class VerifierJudge:
         if scene is None:
             raise ValueError(f"prompt {item.id} has no SpatialShapes scene: the verifier judges world prompts only")
         mapped = world_relations(relations, scene)
-        if mapped is None or len(mapped) != len(relations):
+        if mapped is None:
             raise ValueError(f"prompt {item.id}: its parsed relations do not map onto its scene")
         judged = Scene.from_json({**scene, "relations": mapped})
         return [[float(ok) for ok in verify(image, judged).relations] for image in images]

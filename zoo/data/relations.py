@@ -55,7 +55,7 @@ SKIP_BEFORE = {"is", "are", "was", "were", "be", "been", "being", "am", "sits", 
                "lie", "rests", "rest", "hangs", "hang", "floats", "float", "appears", "appear", "remains", "remain",
                "perches", "leans", "lean", "sleeps", "waits", "hovers", "looms", "seems", "just", "also", "still",
                "stood", "sat", "lay", "hung", "floated", "hides", "hide", "hid", "flies", "fly", "swims", "grows",
-               "grow", "twinkle", "twinkles", "walks", "runs", "plays", "sleep", "sleeps", "lies", "hover", "rises",
+               "grow", "twinkle", "twinkles", "walks", "runs", "plays", "sleep", "hover", "rises",
                "right", "directly", "slightly", "far", "somewhere", "placed", "set", "put", "made", "kept", "there"}
 BOUNDARY = {"and", "or", "but", "while", "with", "which", "that", "who", "whose", "where", "when", "as", "is",
             "are", "was", "were", "in", "on", "at", "to", "from", "by", "for", "into", "of", "there", "here",
