@@ -19,7 +19,9 @@ def _log_dir(trainer: L.Trainer) -> Path:
 class RLStatsTracker(L.Callback):
     """Logs the module's `rl_stats` after every rollout step: reward mean/std (and each named reward), zero-variance
     group fraction, failed samples, ratio mean/min/max, clip fraction, approx KL, KL to the reference, the time
-    spent in rollout, reward and update; appends them to `<log_dir>/rl_stats.jsonl` (rank 0) for plots.
+    spent in rollout, reward and update; appends them to `<log_dir>/rl_stats.jsonl` (rank 0) for plots. After each
+    validation (the sanity check before training included, as step 0) it appends the module's `val_stats` (the
+    held-out prompts' verified scores, rank 0's share) to `<log_dir>/val_stats.jsonl`.
 
     Args:
         every_n_steps: rollout steps between reports.
@@ -47,6 +49,16 @@ class RLStatsTracker(L.Callback):
             if self.print_every and self.rollouts % self.print_every == 0:
                 keys = ("reward_mean", "reward_std", "approx_kl", "kl_ref", "clip_fraction", "zero_variance_groups")
                 print(f"step {step}: " + " ".join(f"{k}={clean[k]:.4g}" for k in keys if k in clean), flush=True)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        stats = getattr(pl_module, "val_stats", None)
+        if not stats or not trainer.is_global_zero:
+            return
+        path = _log_dir(trainer) / "val_stats.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as f:
+            f.write(json.dumps({"step": trainer.global_step, "rollout": self.rollouts, **stats}) + "\n")
+        pl_module.val_stats = None
 
     def state_dict(self) -> dict[str, Any]:
         return {"rollouts": self.rollouts}
@@ -81,6 +93,16 @@ class RolloutImages(L.Callback):
             if hasattr(experiment, "add_image"):
                 experiment.add_image("rollout/images", image_grid(images), trainer.global_step)
                 experiment.add_text("rollout/prompts", text, trainer.global_step)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        stats = getattr(pl_module, "val_stats", None)
+        if not stats or not trainer.is_global_zero:
+            return
+        path = _log_dir(trainer) / "val_stats.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as f:
+            f.write(json.dumps({"step": trainer.global_step, "rollout": self.rollouts, **stats}) + "\n")
+        pl_module.val_stats = None
 
     def state_dict(self) -> dict[str, Any]:
         return {"rollouts": self.rollouts}

@@ -86,6 +86,7 @@ class GRPOModule(L.LightningModule):
         self.rl_stats: dict[str, float] = {}  # the last step's statistics (the tracking callback logs them)
         self.last_rollout: dict[str, Any] = {}  # the last rollout's images, prompts and rewards
         self._val: list[tuple[torch.Tensor, list[dict]]] = []
+        self.val_stats: dict[str, float] | None = None  # the last validation's verified scores
         self._sharded = False
 
     # distributed ---------------------------------------------------------------------------------
@@ -284,7 +285,8 @@ class GRPOModule(L.LightningModule):
             return
         images, metas = drain(self._val)
         if all("objects" in m for m in metas):
-            self.log_dict({f"val/{k}": v for k, v in verified(images, metas).items()}, prog_bar=True,
+            self.val_stats = verified(images, metas)  # this rank's share; RLStatsTracker records it per step
+            self.log_dict({f"val/{k}": v for k, v in self.val_stats.items()}, prog_bar=True,
                           sync_dist=True, batch_size=len(metas))
 
     # optimisation and export ----------------------------------------------------------------------

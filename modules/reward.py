@@ -58,9 +58,10 @@ class RewardModule(L.LightningModule):
         parts: what trains (full, LoRA, head; vision tower; reward-token row).
         lr, weight_decay, warmup_steps, betas: AdamW with linear warm-up, then constant, or with `cosine`
             a cosine decay to `min_lr_ratio * lr` at the trainer's max_steps.
-        missing_object_negatives, clutter_negatives: fractions of training pairs whose rejected image becomes the
-            chosen one with an object erased, or with colour specks over it (world-v1 pairs; zoo.reward.negatives),
-            so that a policy cannot raise the reward by drawing fewer objects or by splattering colours.
+        missing_object_negatives, clutter_negatives, wrong_shape_negatives: fractions of training pairs whose
+            rejected image becomes the chosen one with an object erased, with colour specks over it, or with an object
+            redrawn as another shape (world pairs; zoo.reward.negatives), so that a policy cannot raise the reward
+            by drawing fewer objects, splattering colours or drawing blobs.
         init_from: a folder with `model/` weights (a caption-pretraining export or a scorer) to start from.
         export_dir: where to write the scorer folder when fitting ends.
         activation_checkpointing: recompute transformer blocks in the backward pass.
@@ -73,6 +74,7 @@ class RewardModule(L.LightningModule):
                  parts: TrainableParts | None = None, lr: float = 1e-4, weight_decay: float = 0.0,
                  warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), cosine: bool = False,
                  min_lr_ratio: float = 0.05, missing_object_negatives: float = 0.0, clutter_negatives: float = 0.0,
+                 wrong_shape_negatives: float = 0.0,
                  init_from: str | None = None, export_dir: str | None = None,
                  activation_checkpointing: bool = False, hybrid_shard: bool = False,
                  param_dtype: str | None = None) -> None:
@@ -99,9 +101,12 @@ class RewardModule(L.LightningModule):
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is not None and hasattr(datamodule, "collate_fn"):
             datamodule.collate_fn = PairCollator(self.model.inputs)
-            missing, clutter = self.hparams.missing_object_negatives, self.hparams.clutter_negatives
-            if (missing or clutter) and hasattr(datamodule, "train_collate_fn"):  # training only; evaluation plain
-                datamodule.train_collate_fn = PairCollator(self.model.inputs, HardNegatives(missing, clutter))
+            hp = self.hparams
+            negatives = HardNegatives(hp.missing_object_negatives, hp.clutter_negatives,
+                                      wrong_shape=hp.wrong_shape_negatives)
+            fractions = (negatives.missing_object, negatives.clutter, negatives.wrong_shape)
+            if any(fractions) and hasattr(datamodule, "train_collate_fn"):  # training only; evaluation plain
+                datamodule.train_collate_fn = PairCollator(self.model.inputs, negatives)
 
     def configure_model(self) -> None:
         """FSDP2 (on one mesh dimension, or hybrid: replicated across nodes, sharded within): each transformer block,

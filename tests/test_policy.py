@@ -148,3 +148,50 @@ def test_identity_init_starts_as_a_pass_through_and_default_does_not():
 
     assert agreement(True) > 0.95
     assert abs(agreement(False)) < 0.5
+
+
+def test_x0_prediction_turns_the_predicted_image_into_the_velocity():
+    from zoo.policy.base import X0_MIN_SIGMA
+
+    torch.manual_seed(0)
+    policy = FluxPolicy(tiny=TinyFlux(image_size=32, prediction="x0"), guidance=1.0)
+    tokens = torch.randn(3, policy.image_seq_len, 4 * 48)
+    sigma = torch.tensor([0.9, 0.3, 0.01])
+    text = policy.encode_text(["a red circle"] * 3)
+    x0 = policy._predict(tokens, sigma, text)
+    expected = (tokens - x0) / sigma.clamp(min=X0_MIN_SIGMA).view(-1, 1, 1)
+    assert torch.allclose(policy.velocity(tokens, sigma, text), expected, atol=1e-6)
+    # one Euler step from sigma to 0 lands on the predicted image
+    assert torch.allclose(tokens[:2] - sigma[:2].view(-1, 1, 1) * expected[:2], x0[:2], atol=1e-5)
+    loss = policy.flow_matching_loss(torch.rand(2, 3, 32, 32), ["a red circle", "a blue square"])
+    loss.backward()
+    assert torch.isfinite(loss) and policy.transformer.proj_out.weight.grad is not None
+    with pytest.raises(ValueError, match="prediction must be one of"):
+        FluxPolicy(tiny=TinyFlux(image_size=32, prediction="eps"))
+
+
+def test_trained_text_encoders_get_gradients_skip_the_cache_and_are_saved_and_loaded(tmp_path):
+    from zoo.policy.evaluate import load_weights
+
+    torch.manual_seed(0)
+    policy = FluxPolicy(tiny=TinyFlux(image_size=32), train_text_encoders=True).train()
+    loss = policy.flow_matching_loss(torch.rand(2, 3, 32, 32), ["a red circle", "a blue square"], prompt_dropout=0.5)
+    loss.backward()
+    grads = [p.grad for p in policy.text_encoders.parameters() if p.grad is not None]
+    assert grads and any(g.abs().sum() > 0 for g in grads) and not policy._text_cache
+    with torch.no_grad():
+        for p in policy.text_encoders.parameters():
+            p.add_(0.01 * torch.randn_like(p))  # "trained"
+    policy.eval()
+    images, _ = policy.generate(["a red circle above a blue square"], [3], steps=2)
+    policy.save(tmp_path / "policy")
+    assert (tmp_path / "policy" / "text_encoders" / "text_encoder_2").is_dir()
+    fresh = FluxPolicy(tiny=TinyFlux(image_size=32)).eval()  # frozen random encoders until the save is loaded
+    before, _ = fresh.generate(["a red circle above a blue square"], [3], steps=2)
+    load_weights(fresh, tmp_path / "policy")
+    after, _ = fresh.generate(["a red circle above a blue square"], [3], steps=2)
+    assert not torch.allclose(before, images) and torch.allclose(after, images, atol=1e-6)
+    prompt = ["a green triangle"]
+    with torch.no_grad():
+        assert torch.equal(fresh.encode_text(prompt).prompt_embeds, policy.encode_text(prompt).prompt_embeds)
+    assert not any(p.requires_grad for p in fresh.text_encoders.parameters())

@@ -90,6 +90,11 @@ def test_hard_negatives_erase_one_object_or_add_clutter_in_training_pairs_only(s
         verdict = verify(np.array(after["rejected"].convert("RGB")), Scene.from_json(before["meta"]))
         assert sum(not o.found for o in verdict.objects) == 1 and after["meta"]["negative"].startswith("missing")
         assert after["chosen"] is before["chosen"] and after["prompt"] == before["prompt"]
+    for before, after in zip(pairs, HardNegatives(wrong_shape=1.0)(pairs)):  # one object redrawn as another shape
+        verdict = verify(np.array(after["rejected"].convert("RGB")), Scene.from_json(before["meta"]))
+        index = int(after["meta"]["negative"].split()[-1])
+        assert after["meta"]["negative"].startswith("wrong shape") and not verdict.objects[index].found
+        assert verdict.objects[index].colour_found and verdict.objects[index].shape != before["meta"]["objects"][index]["shape"]
     mixed = HardNegatives(missing_object=0.3, clutter=0.3)
     kinds = [s["meta"].get("negative", "none").split(" ")[0] for s in mixed(pairs)]
     assert kinds == [s["meta"].get("negative", "none").split(" ")[0] for s in mixed(pairs)]  # per key: resumable

@@ -1,4 +1,4 @@
-"""World v1 (world.md): grammar, geometry, perturbations, renderer and the pixel verifier."""
+"""World v1.1 (docs/world.md): grammar, geometry, perturbations, renderer and the pixel verifier."""
 
 from __future__ import annotations
 
@@ -155,3 +155,65 @@ def test_verifier_fails_wrong_layouts_and_ignores_scattered_specks():
     specks[::2, :] = 255  # break vertical neighbours: no 4-connected region of 41 pixels
     verdict = verify(specks, scene)
     assert not verdict.objects[0].found and verdict.score == 0.0
+
+
+def _two_objects(shape_a: str = "circle", shape_b: str = "square") -> tuple[Scene, np.ndarray]:
+    objects = (WorldObject("red", shape_a), WorldObject("blue", shape_b))
+    scene = Scene(objects, (Relation(0, "to the left of", 1),))
+    return scene, render(objects, Layout(((4, 20, 20, 36), (40, 20, 56, 36)), (0, 1)), 64)
+
+
+def test_v1_1_agrees_with_the_renderer_on_every_rendered_scene():
+    sampler = SceneSampler(size=64)
+    rng = np.random.default_rng(1)
+    checked = 0
+    while checked < 200:
+        scene = sampler.sample_scene(rng)
+        layout = sampler.sample_layout(scene, sampler.sample_sides(len(scene.objects), rng), rng)
+        if layout is None:
+            continue
+        verdict = verify(render(scene.objects, layout, 64), scene)
+        assert verdict.version == "v1.1" and verdict.score == 1.0 and verdict.clutter == 0.0, verdict.to_json()
+        assert all(o.found and o.colour_found and o.shape_ok for o in verdict.objects), verdict.to_json()
+        checked += 1
+
+
+def test_v1_1_does_not_find_an_object_of_the_wrong_shape_and_counts_it_as_clutter():
+    truth, _ = _two_objects("circle", "square")
+    _, drawn = _two_objects("square", "square")  # the red object is drawn as a square
+    v11, v1 = verify(drawn, truth), verify(drawn, truth, version="v1")
+    red = v11.objects[0]
+    assert not red.found and red.colour_found and red.shape == "square" and not red.shape_ok
+    assert v11.objects[1].found and v11.score == 0.0 and v11.relations == (False,)
+    assert v1.objects[0].found and v1.score == 1.0  # v1 counted it: the rule v1.1 closes
+    assert v11.clutter == pytest.approx(16 * 16 / 64**2)  # the wrong-shaped red square is stray colour
+    assert v1.clutter == 0.0  # v1 counts the red region as found, so not as clutter
+    assert v11.to_json()["world"] == "v1.1" and v11.to_json()["objects"][0]["colour_found"] is True
+
+
+def test_v1_1_measures_specks_as_clutter_and_still_finds_the_objects():
+    scene, image = _two_objects()
+    specks = image.copy()
+    rng = np.random.default_rng(0)
+    white = np.flatnonzero((specks == 255).all(-1).ravel())
+    chosen = rng.choice(white, 200, replace=False)
+    colours = list(COLOURS.values())
+    for k, flat in enumerate(chosen):  # single pixels of every palette colour on the white background
+        specks[flat // 64, flat % 64] = colours[k % len(colours)]
+    lone = [f for f in chosen if all(not (0 <= f // 64 + dy < 64 and 0 <= f % 64 + dx < 64)
+                                     or (image[f // 64 + dy, f % 64 + dx] == 255).all()
+                                     for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)))]
+    verdict = verify(specks, scene)
+    assert verdict.score == 1.0 and all(o.found for o in verdict.objects)
+    # every speck pixel is clutter except those that joined an object's region (a red or blue speck touching it)
+    assert len(lone) / 64**2 <= verdict.clutter <= 200 / 64**2
+    assert verdict.clutter > 0.04
+
+
+def test_v1_1_on_an_empty_canvas_finds_nothing_and_has_no_clutter():
+    scene, _ = _two_objects()
+    verdict = verify(np.full((64, 64, 3), 255, np.uint8), scene)
+    assert verdict.score == 0.0 and verdict.clutter == 0.0
+    assert not any(o.found or o.colour_found for o in verdict.objects)
+    with pytest.raises(ValueError, match="unknown verifier version"):
+        verify(np.full((64, 64, 3), 255, np.uint8), scene, version="v2")

@@ -20,6 +20,7 @@ from zoo.reward.metrics import format_table
 POLICIES = {"sft": "starting policy (SFT)", "grpo_verifier": "GRPO, verifier reward (Flow-GRPO*)",
             "grpo_spatialscore": "GRPO, SpatialScore reward"}
 COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189)]
+DELTA_COLUMNS = ("Overall", "objects found", "colour found", "clutter", "Overall (v1)", "SpatialScore")
 
 
 def line_plot(series: dict[str, Sequence[tuple[float, float]]], title: str, path: Path,
@@ -57,12 +58,44 @@ def line_plot(series: dict[str, Sequence[tuple[float, float]]], title: str, path
     return path
 
 
-def rl_stats(run: Path) -> list[dict]:
-    """The rows of a GRPO run's newest rl_stats.jsonl."""
-    files = sorted(run.glob("**/rl_stats.jsonl"), key=lambda p: p.stat().st_mtime)
+def rl_stats(run: Path, name: str = "rl_stats.jsonl") -> list[dict]:
+    """The rows of a GRPO run's newest rl_stats.jsonl (or `name`, e.g. val_stats.jsonl)."""
+    files = sorted(run.glob(f"**/{name}"), key=lambda p: p.stat().st_mtime)
     if not files:
-        raise FileNotFoundError(f"no rl_stats.jsonl under {run} (is the RLStatsTracker callback on?)")
+        raise FileNotFoundError(f"no {name} under {run} (is the RLStatsTracker callback on?)")
     return [json.loads(line) for line in files[-1].read_text().splitlines() if line.strip()]
+
+
+def sample_grid(bench_dir: Path, path: Path, count: int = 32, columns: int = 8, scale: int = 3) -> Path | None:
+    """A PNG grid of a SpatialBench run's first `count` images (k = 0, in samples.jsonl order), enlarged `scale`
+    times without smoothing so that shapes stay visible; None when the run kept no images."""
+    rows = rl_stats(bench_dir, "samples.jsonl") if (bench_dir / "samples.jsonl").is_file() else []
+    files = [bench_dir / "images" / r["item"] / f"{r['k']}.png" for r in rows if r.get("k") == 0][:count]
+    images = [Image.open(f).convert("RGB") for f in files if f.is_file()]
+    if not images:
+        return None
+    w, h = images[0].size
+    grid = Image.new("RGB", (columns * (w + 2), -(-len(images) // columns) * (h + 2)), (128, 128, 128))
+    for i, image in enumerate(images):
+        grid.paste(image, ((i % columns) * (w + 2), (i // columns) * (h + 2)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST).save(path)
+    return path
+
+
+def deltas(benches: dict[str, dict]) -> list[str]:
+    """One line per GRPO run: its SpatialBench columns minus the starting policy's."""
+    start = benches.get(POLICIES["sft"])
+    if start is None:
+        return []
+    lines = []
+    for label, summary in benches.items():
+        if label == POLICIES["sft"]:
+            continue
+        diff = {c: v - start["table"][c] for c, v in summary["table"].items()
+                if c in start["table"] and c in DELTA_COLUMNS}
+        lines.append(f"- {label} minus SFT: " + ", ".join(f"{c} {d:+.3f}" for c, d in diff.items()))
+    return lines
 
 
 def report(run_dir: Path) -> Path:
@@ -75,15 +108,22 @@ def report(run_dir: Path) -> Path:
     rewards = json.loads((run_dir / "reward/table.json").read_text())
     benches = {label: json.loads((run_dir / "bench" / name / "summary.json").read_text())
                for name, label in POLICIES.items() if (run_dir / "bench" / name / "summary.json").exists()}
-    plots, curves = {}, {}
+    plots, curves, held_out = {}, {}, {}
     for name in ("grpo_verifier", "grpo_spatialscore"):
         if (run_dir / name).is_dir():
             curves[POLICIES[name]] = rl_stats(run_dir / name)
+            if list((run_dir / name).glob("**/val_stats.jsonl")):
+                held_out[POLICIES[name]] = [(r["step"], r["relations"]) for r in rl_stats(run_dir / name, "val_stats.jsonl")]
     for name, label in POLICIES.items():  # one reward plot per run: the rewards have different scales
         if label in curves:
             points = [(r["step"], r["reward_mean"]) for r in curves[label]]
             plots[f"reward_{name}"] = line_plot({label: points}, f"rollout reward, mean over the step's images: {label}",
                                                 run_dir / "plots" / f"reward_{name}.png")
+    grids = {name: sample_grid(run_dir / "bench" / name, run_dir / "plots" / f"samples_{name}.png")
+             for name in POLICIES if (run_dir / "bench" / name).is_dir()}
+    if held_out:
+        plots["held_out_relations"] = line_plot(held_out, "held-out prompts: relations satisfied (world v1.1) over GRPO steps",
+                                                run_dir / "plots" / "held_out_relations.png")
     for key, title in (("approx_kl", "approx KL to the rollout policy"),
                        ("kl_ref", "KL to the reference (beta > 0 only)")):
         series = {label: [(r["step"], r[key]) for r in rows if key in r] for label, rows in curves.items()}
@@ -96,8 +136,14 @@ def report(run_dir: Path) -> Path:
              "## Table 1: reward accuracy on held-out preference pairs", "", format_table(rewards), "",
              "## Table 2: SpatialBench (held-out prompts, verified from pixels)", "",
              side_by_side(benches) if benches else "(no benchmark runs)", "",
-             "Columns: mean fraction of a prompt's relations satisfied (by relation count, Overall), fraction "
-             "of objects found, mean SpatialScore of the images.", "", "## Training curves", ""]
+             "Columns (world v1.1, docs/world.md; n = images behind each column): mean fraction of a prompt's "
+             "relations satisfied, by relation count and Overall (a relation counts only when both objects are "
+             "found with the right colour and shape); objects found (right colour and shape); colour found (any "
+             "shape); clutter (fraction of the canvas in palette colours outside the found objects); Overall (v1) "
+             "(the older rule, objects found by colour alone); mean SpatialScore of the images.", "",
+             *deltas(benches), "", "Samples (the first 32 held-out prompts, one image each, as judged above):", ""]
+    lines += [f"{POLICIES[name]}:\n\n![samples_{name}](plots/{path.name})\n" for name, path in grids.items() if path]
+    lines += ["## Training curves", ""]
     lines += [f"![{key}](plots/{path.name})" for key, path in plots.items()]
     for label, rows in curves.items():
         last = rows[-1]

@@ -21,7 +21,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from zoo.bench.prompts import BenchItem
-from zoo.bench.suites import JUDGED, SUITES, judge_image, load_suite, suite_table
+from zoo.bench.spatialbench import to_uint8
+from zoo.bench.suites import JUDGED, SUITES, judge_image, load_suite, suite_counts, suite_table
 from zoo.data.writing import write_json_atomic
 
 
@@ -68,7 +69,7 @@ def image_seed(seed: int, item_id: str, k: int) -> int:
 def _generate(policy, todo: list[tuple[BenchItem, int]], steps: int, seed: int) -> list[np.ndarray]:
     seeds = [image_seed(seed, item.id, k) for item, k in todo]
     images, _ = policy.generate([item.prompt for item, _ in todo], seeds, steps=steps)
-    return [(im.permute(1, 2, 0).clamp(0, 1).cpu().numpy() * 255).round().astype(np.uint8) for im in images]
+    return [to_uint8(image) for image in images]
 
 
 def bench(out: str, prompts: str, experiment: str | None = None, weights: str | None = None,
@@ -199,7 +200,7 @@ def _summarise(suite: str, items: list[BenchItem], per_prompt: int, done: dict, 
     if rewards:
         table["SpatialScore"] = float(np.mean(rewards))
     summary = {"suite": suite, "images": len(rows), "errors": len(rows) - len(good), "table": table,
-               "prompts_left_out": load_errors}
+               "n": suite_counts(suite, [by_id[r["item"]] for r in good], good), "prompts_left_out": load_errors}
     write_json_atomic(out_dir / "summary.json", summary)
     (out_dir / "table.md").write_text(side_by_side({out_dir.name: summary}) + "\n")
     print(side_by_side({out_dir.name: summary}))
@@ -209,10 +210,18 @@ def _summarise(suite: str, items: list[BenchItem], per_prompt: int, done: dict, 
 
 
 def side_by_side(runs: dict[str, dict[str, Any]]) -> str:
-    """A Markdown table with one row per run and the suite's columns (like the paper's Table 2)."""
+    """A Markdown table with one row per run and the suite's columns (like the paper's Table 2); a column's number
+    of images (`n` in a summary) goes in its header when the runs agree on it, else beside each value."""
     columns = list(dict.fromkeys(c for s in runs.values() for c in s["table"]))
-    lines = ["| run | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    counts = {c: {s.get("n", {}).get(c) for s in runs.values() if c in s["table"]} for c in columns}
+    shared = {c: next(iter(n)) for c, n in counts.items() if len(n) == 1 and None not in n}
+    header = [f"{c} (n={shared[c]})" if c in shared else c for c in columns]
+    lines = ["| run | " + " | ".join(header) + " |", "|---|" + "---|" * len(columns)]
     for name, summary in runs.items():
-        cells = [f"{summary['table'][c]:.3f}" if c in summary["table"] else "" for c in columns]
+        cells = []
+        for c in columns:
+            value, n = summary["table"].get(c), summary.get("n", {}).get(c)
+            cell = "" if value is None else f"{value:.3f}"
+            cells.append(cell + (f" (n={n})" if value is not None and n is not None and c not in shared else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

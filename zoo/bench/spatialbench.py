@@ -1,5 +1,6 @@
-"""SpatialBench: the embedded benchmark. SpatialShapes prompts (world.md), images judged from their pixels
-by the world's verifier, reported by relation count like the paper's tables."""
+"""SpatialBench: the embedded benchmark. SpatialShapes prompts (docs/world.md), images judged from their pixels
+by the world's verifier (scoring v1.1: objects count only with the right shape; clutter reported), by relation
+count like the paper's tables."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from zoo.bench.prompts import BenchItem
 from zoo.data.records import decode_prompt
 from zoo.data.stream import ShardStream
 from zoo.data.urls import expand_urls
-from zoo.world import Scene, verify
+from zoo.world import Scene, Verdict, verify
+from zoo.world.spec import SCORE_VERSION
 
 
 def load_spatialbench(prompts: str | list[str], count: int | None = None) -> list[BenchItem]:
@@ -28,32 +30,66 @@ def load_spatialbench(prompts: str | list[str], count: int | None = None) -> lis
     return items
 
 
-def verify_images(images: torch.Tensor | Sequence[np.ndarray], scenes: Sequence[dict[str, Any]]) -> list[dict]:
-    """Per-image verdicts of [0, 1] (B, 3, H, W) tensors or uint8 HWC arrays against their scenes: relation score,
-    all relations right, fraction of objects found, fraction with the right shape."""
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """A [0, 1] (3, H, W) tensor as an HxWx3 uint8 array (rounded, as a PNG stores it)."""
+    return (image.detach().permute(1, 2, 0).clamp(0, 1).float().cpu().numpy() * 255).round().astype(np.uint8)
+
+
+def verdict_row(verdict: Verdict, v1: Verdict | None = None) -> dict[str, Any]:
+    """One image's SpatialBench row: relation score, all relations right, objects found (with the right shape, the
+    v1.1 rule), objects whose colour was found whatever the shape, clutter, and the v1 relation score when given."""
+    row = {"score": verdict.score, "all": verdict.score == 1.0, "found": verdict.found_fraction,
+           "colour_found": verdict.colour_found_fraction, "clutter": verdict.clutter}
+    if v1 is not None:
+        row["score_v1"] = v1.score
+    return row
+
+
+def verify_images(images: torch.Tensor | Sequence[np.ndarray], scenes: Sequence[dict[str, Any]],
+                  version: str = SCORE_VERSION) -> list[dict]:
+    """Per-image verdict rows (see verdict_row) of [0, 1] (B, 3, H, W) tensors or uint8 HWC arrays against their
+    scenes, under the verifier's scoring `version` (v1.1 rows also carry the v1 relation score)."""
     rows = []
     for image, scene in zip(images, scenes):
-        if isinstance(image, torch.Tensor):
-            image = (image.permute(1, 2, 0).clamp(0, 1).cpu().numpy() * 255).round().astype(np.uint8)
-        v = verify(image, Scene.from_json(scene))
-        rows.append({"score": v.score, "all": v.score == 1.0, "found": v.found_fraction, "shapes": v.shapes_fraction})
+        array = to_uint8(image) if isinstance(image, torch.Tensor) else image
+        world = Scene.from_json(scene)
+        verdict = verify(array, world, version)
+        rows.append(verdict_row(verdict, verify(array, world, "v1") if version != "v1" else None))
     return rows
 
 
+MEANS = {"relations": "score", "all_relations": "all", "objects_found": "found", "colour_found": "colour_found",
+         "clutter": "clutter", "relations_v1": "score_v1"}
+
+
 def verdict_means(rows: Sequence[dict]) -> dict[str, float]:
-    """Mean relation score, all relations right, objects found and shapes right over verdict rows."""
-    return {"relations": float(np.mean([r["score"] for r in rows])),
-            "all_relations": float(np.mean([r["all"] for r in rows])),
-            "objects_found": float(np.mean([r["found"] for r in rows])),
-            "shapes": float(np.mean([r["shapes"] for r in rows]))}
+    """Means over verdict rows: relations, all relations right, objects found (right shape), colour found, clutter,
+    and the v1 relation score where the rows have it."""
+    return {name: float(np.mean([r[key] for r in rows])) for name, key in MEANS.items() if rows and key in rows[0]}
+
+
+TABLE_EXTRAS = {"objects found": "found", "colour found": "colour_found", "clutter": "clutter",
+                "Overall (v1)": "score_v1"}
 
 
 def spatialbench_table(items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, float]:
-    """Mean relation score per relation count and overall, plus objects found overall."""
+    """Mean relation score per relation count and overall (the world-v1.1 rule), then objects found with the right
+    shape, objects whose colour was found whatever the shape, clutter, and the v1 overall score."""
     by_count: dict[str, list[float]] = defaultdict(list)
     for item, row in zip(items, rows):
         by_count[item.category].append(row["score"])
     table = {c: float(np.mean(v)) for c, v in sorted(by_count.items())}
     table["Overall"] = float(np.mean([r["score"] for r in rows])) if rows else float("nan")
-    table["objects found"] = float(np.mean([r["found"] for r in rows])) if rows else float("nan")
+    for column, key in TABLE_EXTRAS.items():
+        if rows and key in rows[0]:
+            table[column] = float(np.mean([r[key] for r in rows]))
     return table
+
+
+def spatialbench_counts(items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, int]:
+    """Images behind each column of `spatialbench_table` (per relation count; every image for the rest)."""
+    counts: dict[str, int] = defaultdict(int)
+    for item in items:
+        counts[item.category] += 1
+    extras = {column: len(rows) for column, key in TABLE_EXTRAS.items() if rows and key in rows[0]}
+    return {**dict(sorted(counts.items())), "Overall": len(rows), **extras}

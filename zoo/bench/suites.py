@@ -12,7 +12,7 @@ from zoo.bench.geneval import geneval_table, geneval_verdict
 from zoo.bench.judges import YesNoJudge, judge_all
 from zoo.bench.prompts import BenchItem, load_dpg, load_geneval, load_tiif, load_unigenbench
 from zoo.bench.protocols import dpg_question_scores, dpg_table, tiif_prompt_score, tiif_table, unigen_table
-from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verify_images
+from zoo.bench.spatialbench import load_spatialbench, spatialbench_counts, spatialbench_table, verify_images
 
 SUITES = ("spatialbench", "geneval", "tiif", "unigenbench", "dpg")
 JUDGED = ("geneval", "tiif", "unigenbench", "dpg")  # by a detector (GenEval) or a VLM
@@ -84,3 +84,8 @@ def suite_table(suite: str, items: Sequence[BenchItem], rows: Sequence[dict]) ->
     if suite == "unigenbench":
         return unigen_table(items, [r["verdicts"] for r in rows])
     return dpg_table(items, [r["scores"] for r in rows])
+
+
+def suite_counts(suite: str, items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, int]:
+    """Images behind each column of the suite's table, where the suite reports them (SpatialBench)."""
+    return spatialbench_counts(items, rows) if suite == "spatialbench" else {}

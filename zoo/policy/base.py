@@ -22,6 +22,9 @@ from zoo.policy.vae import KLLatents, PixelShuffleVAE
 from zoo.reward.sharding import has_meta, materialize
 
 log = logging.getLogger(__name__)
+PREDICTIONS = ("velocity", "x0")
+X0_MIN_SIGMA = 0.05  # x0-prediction: the velocity (x_t - x0) / sigma divides by at least this (JiT's clamp)
+TEXT_ENCODERS = ("text_encoder", "text_encoder_2", "text_encoder_3")
 ATTENTION_LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "add_q_proj", "add_k_proj", "add_v_proj", "to_add_out"]
 
 
@@ -78,14 +81,20 @@ class FlowPolicy(nn.Module):
     cfg_scale: float = 1.0
 
     def _setup(self, pipe, pretrained: str | None, tiny, resolution: int | None, max_sequence_length: int | None,
-               default_sequence_length: int, lora: LoraSpec | None) -> None:
-        """What every constructor does once its pipeline exists: latent space, frozen text encoders, defaults
-        (tiny: its own size and sequence length; a checkpoint: 512 px and `default_sequence_length`), LoRA."""
+               default_sequence_length: int, lora: LoraSpec | None, train_text: bool = False) -> None:
+        """What every constructor does once its pipeline exists: latent space, text encoders (frozen unless
+        `train_text`), defaults (tiny: its own size and sequence length; a checkpoint: 512 px and
+        `default_sequence_length`), LoRA."""
         self.pipe, self.transformer = pipe, pipe.transformer
         pixel_factor = tiny.pixel_factor if pretrained is None else 0
         self.latents = PixelShuffleVAE(pixel_factor) if pixel_factor else KLLatents(pipe.vae)
-        encoders = [getattr(pipe, name, None) for name in ("text_encoder", "text_encoder_2", "text_encoder_3")]
-        self.text_encoders = nn.ModuleList([e for e in encoders if e is not None]).requires_grad_(False)
+        self.text_encoder_names = [n for n in TEXT_ENCODERS if getattr(pipe, n, None) is not None]
+        self.text_encoders = nn.ModuleList([getattr(pipe, n) for n in self.text_encoder_names]).requires_grad_(train_text)
+        self.train_text = train_text
+        self.text_weights = train_text
+        self.prediction = getattr(tiny, "prediction", "velocity") if pretrained is None else "velocity"
+        if self.prediction not in PREDICTIONS:
+            raise ValueError(f"prediction must be one of {PREDICTIONS}, got {self.prediction!r}")  # whether `save` writes the text encoders (trained, or loaded from a save)
         self.pretrained, self.tiny = pretrained, asdict(tiny) if pretrained is None else None
         self.resolution = resolution or (tiny.image_size if pretrained is None else 512)
         self.max_sequence_length = max_sequence_length or (
@@ -155,6 +164,8 @@ class FlowPolicy(nn.Module):
         super().train(mode)
         self.text_encoders.eval()
         self.latents.eval()
+        if self.train_text:  # the encoders change while training: embeddings cached before are stale
+            self._text_cache.clear()
         return self
 
     def materialize(self, device: torch.device | str) -> None:
@@ -168,11 +179,14 @@ class FlowPolicy(nn.Module):
 
     # text ----------------------------------------------------------------------------------------
     def encode_text(self, prompts: Sequence[str]) -> TextEmbeds:
-        """Text embeddings, computed once per distinct prompt and cached (on CPU)."""
+        """Text embeddings, computed once per distinct prompt and cached (on CPU); computed afresh, with
+        gradients, while text encoders that are being trained (`train_text`) are in a grad-enabled pass."""
         bad = [p for p in prompts if not isinstance(p, str) or not p.strip()]
         if bad:
             raise ValueError(f"empty or non-text prompt: {bad[0]!r} (the empty prompt is the CFG branch: "
                              "use unconditional())")
+        if self._text_grad():
+            return self._encode_fresh(list(prompts))
         missing = [p for p in dict.fromkeys(prompts) if p not in self._text_cache]
         if missing:
             self._count_truncation(missing)
@@ -181,9 +195,18 @@ class FlowPolicy(nn.Module):
 
     def unconditional(self, n: int) -> TextEmbeds:
         """Embeddings of the empty prompt: the negative branch of CFG and the target of caption dropout."""
+        if self._text_grad():
+            return self._encode_fresh([""] * n)
         if "" not in self._text_cache:
             self._cache([""])
         return self._from_cache([""] * n)
+
+    def _text_grad(self) -> bool:
+        return self.train_text and self.training and torch.is_grad_enabled()
+
+    def _encode_fresh(self, prompts: list[str]) -> TextEmbeds:
+        embeds, pooled = self._encode_prompts(prompts)
+        return TextEmbeds(embeds, pooled, self._text_ids(embeds.shape[1], embeds.device))
 
     def _cache(self, prompts: list[str]) -> None:
         with torch.no_grad():
@@ -211,10 +234,21 @@ class FlowPolicy(nn.Module):
         b = tokens.shape[0]
         sigma = torch.as_tensor(sigma, device=tokens.device, dtype=torch.float32).expand(b)
         if self.cfg_scale == 1.0:
-            return self._predict(tokens, sigma, text)
-        both = self._predict(torch.cat([tokens, tokens]), torch.cat([sigma, sigma]), _cat(text, self.unconditional(b)))
+            return self._model_velocity(tokens, sigma, text)
+        both = self._model_velocity(torch.cat([tokens, tokens]), torch.cat([sigma, sigma]),
+                                    _cat(text, self.unconditional(b)))
         cond, uncond = both.chunk(2)
         return uncond + self.cfg_scale * (cond - uncond)
+
+    def _model_velocity(self, tokens: torch.Tensor, sigma: torch.Tensor, text: TextEmbeds) -> torch.Tensor:
+        """The transformer's output as a velocity: itself ("velocity", Flux and SD3), or from a predicted clean
+        image x0 ("x0", JiT-style, for tiny pixel-space policies whose tokens are wider than the model):
+        v = (x_t - x0) / max(sigma, X0_MIN_SIGMA), since x_t = (1 - sigma) x0 + sigma eps."""
+        out = self._predict(tokens, sigma, text)
+        if self.prediction == "velocity":
+            return out
+        scale = sigma.to(out.dtype).clamp(min=X0_MIN_SIGMA).view(-1, *[1] * (out.ndim - 1))
+        return (tokens.to(out.dtype) - out) / scale
 
     def noise(self, seeds: Sequence[int]) -> torch.Tensor:
         """Initial noise in the transformer's layout, one seeded draw per sample (independent of batching)."""
@@ -249,7 +283,8 @@ class FlowPolicy(nn.Module):
     def flow_matching_loss(self, images: torch.Tensor, prompts: Sequence[str],
                            generator: torch.Generator | None = None, timesteps: str = "logit_normal",
                            prompt_dropout: float = 0.0) -> torch.Tensor:
-        """Rectified-flow loss of the unguided model: x_t = (1 - t) x_0 + t eps, target eps - x_0;
+        """Rectified-flow loss of the unguided model on the velocity (whatever the `prediction`):
+        x_t = (1 - t) x_0 + t eps, target eps - x_0;
         t ~ logit-normal(0, 1) (SD3/Flux) or uniform; prompt_dropout trains the empty prompt for CFG."""
         x0 = self.images_to_tokens(images)
         n = x0.shape[0]
@@ -266,7 +301,7 @@ class FlowPolicy(nn.Module):
         text = self.encode_text(prompts)
         if prompt_dropout > 0:
             text = text.where(torch.rand(n, generator=generator) < prompt_dropout, self.unconditional(n))
-        v = self._predict(xt, t, text)
+        v = self._model_velocity(xt, t, text)
         return torch.nn.functional.mse_loss(v.float(), (eps - x0).float())
 
     # LoRA and saving -----------------------------------------------------------------------------
@@ -290,6 +325,8 @@ class FlowPolicy(nn.Module):
         """The trained part: LoRA weights (diffusers format) or the whole transformer (save_pretrained);
         `state_dict`: the transformer's full state when it is sharded (FSDP2 gathers it first)."""
         folder = Path(folder)
+        if self.text_weights:
+            self.save_text_encoders(folder)
         if self.lora is not None:
             return self.save_lora(folder / "lora", state_dict)
         if state_dict is None:
@@ -303,6 +340,24 @@ class FlowPolicy(nn.Module):
         self.transformer.save_config(out)
         save_file({k: v.contiguous() for k, v in state_dict.items()}, out / "diffusion_pytorch_model.safetensors")
         return folder
+
+    def save_text_encoders(self, folder: str | Path) -> None:
+        """The text encoders (trained with `train_text`) in `folder/text_encoders/<name>/` (save_pretrained)."""
+        for name, encoder in zip(self.text_encoder_names, self.text_encoders):
+            encoder.save_pretrained(Path(folder) / "text_encoders" / name, safe_serialization=True)
+
+    def load_text_encoders(self, folder: str | Path) -> bool:
+        """Load text encoders saved by `save` (a policy whose encoders were trained); False when there are none."""
+        root = Path(folder) / "text_encoders"
+        if not root.is_dir():
+            return False
+        for name, encoder in zip(self.text_encoder_names, self.text_encoders):
+            if not (root / name).is_dir():
+                raise FileNotFoundError(f"{root} lacks the saved text encoder {name!r}")
+            encoder.load_state_dict(type(encoder).from_pretrained(root / name).state_dict())
+        self._text_cache.clear()
+        self.text_weights = True
+        return True
 
     @contextmanager
     def adapters_disabled(self):

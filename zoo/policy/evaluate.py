@@ -37,9 +37,12 @@ def save_grid(images: torch.Tensor, path: Path, columns: int = 8) -> None:
 def evaluate_policy(policy, prompts: str | list[str], count: int = 200, steps: int = 8, batch_size: int = 32,
                     seed: int = 0, out: Path | None = None) -> dict[str, float]:
     """Verified spatial accuracy of a policy on the first `count` prompts of a prompt shard set."""
+    from zoo.bench.run import image_seed  # the seeds `zoo bench` uses, so both commands give the same images
+
     items = load_spatialbench(prompts, count)
     texts = [item.prompt for item in items]
-    images, _ = policy.generate(texts, [seed + i for i in range(len(texts))], steps=steps, batch_size=batch_size)
+    seeds = [image_seed(seed, item.id, 0) for item in items]
+    images, _ = policy.generate(texts, seeds, steps=steps, batch_size=batch_size)
     rows = verify_images(images, [item.data["scene"] for item in items])
     summary = {"prompts": len(rows), **verdict_means(rows)}
     if out is not None:
@@ -48,7 +51,7 @@ def evaluate_policy(policy, prompts: str | list[str], count: int = 200, steps: i
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
         with open(out / "samples.jsonl", "w") as f:
             for item, row in zip(items, rows):
-                f.write(json.dumps({"prompt": item.prompt, **row}) + "\n")
+                f.write(json.dumps({"item": item.id, "prompt": item.prompt, **row}) + "\n")
     return summary
 
 
@@ -71,8 +74,10 @@ def build_policy(config: str | Path, weights: str | Path | None = None, device: 
 
 def load_weights(policy: FlowPolicy, weights: str | Path) -> None:
     """Load a folder from `FlowPolicy.save` into a policy: a `transformer/` inside it, or a LoRA (`lora/` or the
-    diffusers LoRA file itself), read by the pipeline's own `load_lora_weights`."""
+    diffusers LoRA file itself), read by the pipeline's own `load_lora_weights`, and the text encoders when the
+    folder has them (`text_encoders/`, a policy trained with `train_text`)."""
     weights = Path(weights)
+    policy.load_text_encoders(weights)
     is_lora = (weights / "lora").is_dir() or (weights / "pytorch_lora_weights.safetensors").is_file()
     if has_meta(policy.transformer):  # built on meta: its shards are read from the folder when it materialises
         if is_lora:
@@ -98,7 +103,7 @@ def policy_eval(experiment: str, prompts: str, weights: str | None = None, count
         count: how many prompts (the first ones, in shard order).
         steps: sampling steps (ODE).
         batch_size: images per forward pass.
-        seed: seed of the first image (image i uses seed + i).
+        seed: base seed; each prompt's image seed comes from it and the prompt's id, as in `zoo bench`.
         out: folder for summary.json, samples.jsonl and samples.png (a grid of the first 64).
     """
     policy = build_policy(experiment, weights)

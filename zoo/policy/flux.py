@@ -41,6 +41,7 @@ class TinyFlux:
     identity_init: bool = False  # start as the identity velocity map (see identity_init below)
     frozen_seed: int = 0  # seed of the frozen random text encoders (and tiny VAE); the transformer uses the global one
     pooled_dim: int | None = None  # width of the CLIP encoder (pooled projection); None: text_dim
+    prediction: str = "velocity"  # what the transformer outputs: "velocity" (Flux) or "x0" (the clean image, JiT)
 
 
 # the Flux.1-dev transformer's own config (11.9 B parameters); with `architecture: flux_dev` a policy builds it with
@@ -154,12 +155,14 @@ class FluxPolicy(FlowPolicy):
             benchmarks; the text encoders and VAE stay tiny (their widths from the transformer's config).
         init_device: "meta" builds the transformer as shapes only; `materialize` (after FSDP2 sharding) allocates
             each rank's shards and fills them from `pretrained`'s transformer safetensors, or randomly.
+        train_text_encoders: train the text encoders with the transformer (tiny policies: learned text
+            conditioning instead of frozen random encoders); they are saved with the policy and loaded with it.
     """
 
     def __init__(self, pretrained: str | None = None, tiny: TinyFlux | None = None, resolution: int | None = None,
                  guidance: float = 3.5, true_cfg_scale: float = 1.0, max_sequence_length: int | None = None,
                  lora: LoraSpec | None = None, dtype: str = "float32", architecture: str | None = None,
-                 init_device: str | None = None) -> None:
+                 init_device: str | None = None, train_text_encoders: bool = False) -> None:
         super().__init__()
         self.weights = None
         if pretrained is None:
@@ -176,7 +179,7 @@ class FluxPolicy(FlowPolicy):
         else:
             pipe = FluxPipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
         self.guidance, self.cfg_scale = guidance, true_cfg_scale
-        self._setup(pipe, pretrained, tiny, resolution, max_sequence_length, 512, lora)
+        self._setup(pipe, pretrained, tiny, resolution, max_sequence_length, 512, lora, train_text_encoders)
 
     @property
     def long_tokenizer(self):

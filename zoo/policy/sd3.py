@@ -34,6 +34,7 @@ class TinySD3:
     text_layers: int = 2
     max_sequence_length: int = 64
     frozen_seed: int = 0  # seed of the frozen random text encoders (and tiny VAE); the transformer uses the global one
+    prediction: str = "velocity"  # what the transformer outputs: "velocity" (SD3) or "x0" (the clean image, JiT)
 
 
 def _tiny_clip(tokenizer, tiny: TinySD3) -> transformers.CLIPTextModelWithProjection:
@@ -76,11 +77,13 @@ class SD3Policy(FlowPolicy):
         max_sequence_length: T5 tokens per prompt; longer prompts are truncated, counted and warned.
         lora: LoRA on the transformer; None trains (or freezes) the transformer as a whole.
         dtype: weights dtype ("bfloat16" on GPUs); LoRA weights stay fp32.
+        train_text_encoders: train the text encoders with the transformer (tiny policies: learned text
+            conditioning); they are saved with the policy and loaded with it.
     """
 
     def __init__(self, pretrained: str | None = None, tiny: TinySD3 | None = None, resolution: int | None = None,
                  guidance: float = 4.5, max_sequence_length: int | None = None, lora: LoraSpec | None = None,
-                 dtype: str = "float32") -> None:
+                 dtype: str = "float32", train_text_encoders: bool = False) -> None:
         super().__init__()
         if pretrained is None:
             tiny = tiny or TinySD3()
@@ -88,7 +91,7 @@ class SD3Policy(FlowPolicy):
         else:
             pipe = StableDiffusion3Pipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
         self.guidance = self.cfg_scale = guidance
-        self._setup(pipe, pretrained, tiny, resolution, max_sequence_length, 256, lora)
+        self._setup(pipe, pretrained, tiny, resolution, max_sequence_length, 256, lora, train_text_encoders)
 
     @property
     def long_tokenizer(self):

@@ -1,5 +1,5 @@
 """Extra hard negatives for SpatialScore training on world-v1 pairs: the right layout with an object missing,
-or with colour splatter over it.
+with an object drawn in the wrong shape, or with colour splatter over it.
 
 Relation pairs alone never show the reward an image that lacks an object, so a policy can raise such a reward
 by drawing fewer objects (measured: with relation pairs only, the tiny SpatialScore's within-group rank
@@ -7,7 +7,9 @@ correlation with "objects found" on SFT-policy samples was -0.12, and GRPO on it
 object from the chosen image gives a negative that differs in exactly that. Nor do they show clutter: GRPO
 on a reward trained with missing-object negatives learned to fill the canvas with specks of every colour
 (SpatialScore up, verified relations down); splattering palette-coloured specks over the chosen image
-gives that negative.
+gives that negative. World v1.1 counts an object only with its right shape, and relation pairs never show a
+wrong shape either (both images hold the same objects): redrawing one object of the chosen image as another
+shape, in the same box and colour, gives that negative.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from zoo.world.spec import COLOURS, WHITE
+from zoo.world.render import shape_mask
+from zoo.world.spec import COLOURS, SHAPES, WHITE
 
 PALETTE = np.array(list(COLOURS.values()), dtype=np.uint8)
 
@@ -36,6 +39,19 @@ def erase_object(image: Image.Image, meta: dict[str, Any], index: int) -> Image.
     return Image.fromarray(array)
 
 
+def wrong_shape(image: Image.Image, meta: dict[str, Any], index: int, rng: np.random.Generator) -> Image.Image:
+    """The image with object `index` erased and drawn again in its box and colour as another shape (drawn over
+    whatever overlaps it)."""
+    array = np.array(erase_object(image, meta, index))
+    scale = array.shape[0] / float(meta.get("image_size", array.shape[0]))
+    x0, y0, x1, y1 = (int(round(v * scale)) for v in meta["chosen_boxes"][index])
+    obj = meta["objects"][index]
+    others = [s for s in SHAPES if s != obj["shape"]]
+    side = min(x1 - x0, y1 - y0)
+    array[y0:y0 + side, x0:x0 + side][shape_mask(others[int(rng.integers(len(others)))], side)] = COLOURS[obj["colour"]]
+    return Image.fromarray(array)
+
+
 def splatter(image: Image.Image, rng: np.random.Generator, specks: tuple[int, int] = (20, 80)) -> Image.Image:
     """The image with square specks (1/32 to 1/16 of the side) of random palette colours at random places."""
     array = np.array(image.convert("RGB"))
@@ -49,14 +65,17 @@ def splatter(image: Image.Image, rng: np.random.Generator, specks: tuple[int, in
 
 class HardNegatives:
     """For a fraction of training pairs (chosen per pair key and seed, so a resumed run sees the same),
-    replace the rejected image by the chosen one with one object erased (`missing_object`) or with colour
-    specks splattered over it (`clutter`); the prompt stays the original."""
+    replace the rejected image by the chosen one with one object erased (`missing_object`), with colour
+    specks splattered over it (`clutter`) or with one object redrawn as another shape (`wrong_shape`);
+    the prompt stays the original."""
 
-    def __init__(self, missing_object: float = 0.0, clutter: float = 0.0, seed: int = 0) -> None:
-        if missing_object < 0 or clutter < 0 or missing_object + clutter > 1:
+    def __init__(self, missing_object: float = 0.0, clutter: float = 0.0, seed: int = 0,
+                 wrong_shape: float = 0.0) -> None:
+        if min(missing_object, clutter, wrong_shape) < 0 or missing_object + clutter + wrong_shape > 1:
             raise ValueError(f"negative fractions must be >= 0 and sum to <= 1, got missing_object={missing_object}, "
-                             f"clutter={clutter}")
+                             f"clutter={clutter}, wrong_shape={wrong_shape}")
         self.missing_object, self.clutter, self.seed = missing_object, clutter, seed
+        self.wrong_shape = wrong_shape
 
     def __call__(self, samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
@@ -71,5 +90,10 @@ class HardNegatives:
                      "meta": {**meta, "negative": f"missing object {index}"}}
             elif self.missing_object <= u < self.missing_object + self.clutter:
                 s = {**s, "rejected": splatter(s["chosen"], rng), "meta": {**meta, "negative": "clutter"}}
+            elif (u < self.missing_object + self.clutter + self.wrong_shape and meta.get("chosen_boxes")
+                  and meta.get("objects")):
+                index = int(rng.integers(len(meta["objects"])))
+                s = {**s, "rejected": wrong_shape(s["chosen"], meta, index, rng),
+                     "meta": {**meta, "negative": f"wrong shape {index}"}}
             out.append(s)
         return out

@@ -17,6 +17,7 @@ from PIL import Image
 from torch import nn
 
 from zoo.bench.spatialbench import verify_images
+from zoo.world.spec import SCORE_VERSION, SCORE_VERSIONS
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +39,24 @@ class Reward(nn.Module):
 
 
 class VerifierReward(Reward):
-    """The SpatialShapes verifier (world v1) as a reward: the fraction of relations satisfied, plus
-    `objects_weight` times the fraction of objects found (GenEval-style oracle; Flow-GRPO*'s analogue)."""
+    """The SpatialShapes verifier as a reward (GenEval-style oracle; Flow-GRPO*'s analogue): the fraction of
+    relations satisfied under the world's scoring `version` (v1.1: both objects found with the right shape), plus
+    `objects_weight` times the fraction of objects found, minus `clutter_weight` times the clutter."""
 
-    def __init__(self, objects_weight: float = 0.0) -> None:
+    def __init__(self, objects_weight: float = 0.0, clutter_weight: float = 0.0, version: str = SCORE_VERSION) -> None:
         super().__init__()
-        self.objects_weight = objects_weight
+        if version not in SCORE_VERSIONS:
+            raise ValueError(f"unknown verifier version {version!r}; choose one of {SCORE_VERSIONS}")
+        self.objects_weight, self.clutter_weight, self.version = objects_weight, clutter_weight, version
 
     def forward(self, prompts: Sequence[str], images: torch.Tensor, metas: Sequence[dict[str, Any]]) -> torch.Tensor:
         missing = [i for i, m in enumerate(metas) if "objects" not in m or "relations" not in m]
         if missing:
             raise ValueError(f"the verifier reward needs SpatialShapes scenes in the prompt records' meta "
                              f"(objects, relations); sample {missing[0]} has keys {sorted(metas[missing[0]])}")
-        rows = verify_images(images, metas)
-        return torch.tensor([r["score"] + self.objects_weight * r["found"] for r in rows], dtype=torch.float32)
+        rows = verify_images(images, metas, self.version)
+        return torch.tensor([r["score"] + self.objects_weight * r["found"] - self.clutter_weight * r["clutter"]
+                             for r in rows], dtype=torch.float32)
 
 
 class SpatialScoreReward(Reward):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-WORLD_VERSION = "v1"
+WORLD_VERSION = "v1"  # the scene, prompt and record format (unchanged by v1.1, which changes only the scoring)
+SCORE_VERSIONS = ("v1", "v1.1")  # the verifier's scoring rules (docs/world.md); v1 stays reproducible
+SCORE_VERSION = "v1.1"  # the default: an object is found only with its colour and its shape
 
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (230, 25, 75),

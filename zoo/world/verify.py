@@ -1,8 +1,12 @@
-"""The pixel-only verifier of world.md: find each object by colour, classify its shape, check relations."""
+"""The pixel-only verifier of docs/world.md: find each object by colour and shape, check relations, measure clutter.
+
+Two scoring versions, both reproducible: "v1" (an object is found by its colour alone) and "v1.1", the default
+(found only with the right colour *and* the right shape class; `clutter` measures stray palette colour).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -12,7 +16,8 @@ from scipy import ndimage
 from zoo.world.geometry import box_area, overlap_area, planar_relation_holds
 from zoo.world.render import shape_mask
 from zoo.world.scene import Scene
-from zoo.world.spec import COLOUR_RADIUS, COLOURS, DEPTH_MIN_OVERLAP, FRONT, MIN_REGION_FRACTION, WHITE
+from zoo.world.spec import (COLOUR_RADIUS, COLOURS, DEPTH_MIN_OVERLAP, FRONT, MIN_REGION_FRACTION, SCORE_VERSION,
+                            SCORE_VERSIONS, WHITE)
 
 PALETTE_NAMES = tuple(COLOURS) + ("white",)
 PALETTE = np.array(list(COLOURS.values()) + [WHITE], dtype=np.float32)
@@ -25,26 +30,31 @@ FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
 
 @dataclass(frozen=True)
 class ObjectVerdict:
-    """What the verifier saw of one object."""
+    """What the verifier saw of one object: `found` under the verdict's version (v1: a region of its colour;
+    v1.1: that region with the right shape class), `colour_found` (a region of its colour, whatever its shape)."""
 
     found: bool
-    shape: str | None  # the classified shape, None when not found
+    shape: str | None  # the classified shape of its colour's region, None when there is none
     shape_ok: bool
     box: tuple[int, int, int, int] | None
     fill: float
+    colour_found: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Plain-JSON form."""
-        return {"found": self.found, "shape": self.shape, "shape_ok": self.shape_ok,
-                "box": list(self.box) if self.box else None, "fill": round(self.fill, 4)}
+        return {"found": self.found, "colour_found": self.colour_found, "shape": self.shape,
+                "shape_ok": self.shape_ok, "box": list(self.box) if self.box else None, "fill": round(self.fill, 4)}
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Per-object and per-relation verdicts and the scene score (fraction of relations satisfied)."""
+    """Per-object and per-relation verdicts, the scene score (fraction of relations satisfied) and `clutter`
+    (fraction of the canvas in palette colours outside the found objects' regions), under scoring `version`."""
 
     objects: tuple[ObjectVerdict, ...]
     relations: tuple[bool, ...]
+    clutter: float = 0.0
+    version: str = SCORE_VERSION
     score: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,13 +72,19 @@ class Verdict:
         return float(np.mean([o.found for o in self.objects])) if self.objects else 1.0
 
     @property
+    def colour_found_fraction(self) -> float:
+        """Fraction of objects with a region of their colour, whatever its shape (v1's "found")."""
+        return float(np.mean([o.colour_found for o in self.objects])) if self.objects else 1.0
+
+    @property
     def shapes_fraction(self) -> float:
         """Fraction of objects found with the right shape."""
         return float(np.mean([o.shape_ok for o in self.objects])) if self.objects else 1.0
 
     def to_json(self) -> dict[str, Any]:
         """Plain-JSON form."""
-        return {"score": self.score, "relations": list(self.relations), "objects": [o.to_json() for o in self.objects]}
+        return {"world": self.version, "score": self.score, "relations": list(self.relations),
+                "clutter": round(self.clutter, 6), "objects": [o.to_json() for o in self.objects]}
 
 
 def to_rgb_array(image: Any) -> np.ndarray:
@@ -123,13 +139,13 @@ def find_object(colours: np.ndarray, colour: str, expected_shape: str | None = N
     idx = PALETTE_NAMES.index(colour)
     region, box = _find(colours, idx, MIN_REGION_FRACTION * colours.size)
     if region is None:
-        return ObjectVerdict(False, None, False, None, 0.0), None
+        return ObjectVerdict(False, None, False, None, 0.0, False), None
     x0, y0, x1, y1 = box
     inside = colours[y0:y1, x0:x1]
     occluded = ((inside >= 0) & (inside != idx) & (inside != len(COLOURS))).sum()
     fill = float(region[y0:y1, x0:x1].sum()) / max(box_area(box) - occluded, 1)
     shape = classify_shape(fill)
-    return ObjectVerdict(True, shape, shape == expected_shape, box, fill), region
+    return ObjectVerdict(True, shape, shape == expected_shape, box, fill, True), region
 
 
 def _in_front(a: ObjectVerdict, b: ObjectVerdict, colours: np.ndarray, idx_a: int, idx_b: int) -> bool:
@@ -151,10 +167,15 @@ def _ideal_mask(obj: ObjectVerdict, h: int, w: int) -> np.ndarray:
     return mask[:h, :w]
 
 
-def verify(image: Any, scene: Scene) -> Verdict:
-    """Judge an image against a scene from its pixels alone."""
+def verify(image: Any, scene: Scene, version: str = SCORE_VERSION) -> Verdict:
+    """Judge an image against a scene from its pixels alone, under scoring `version` ("v1.1" or "v1")."""
+    if version not in SCORE_VERSIONS:
+        raise ValueError(f"unknown verifier version {version!r}; choose one of {SCORE_VERSIONS}")
     colours = colour_map(to_rgb_array(image))
-    objects = tuple(find_object(colours, o.colour, o.shape)[0] for o in scene.objects)
+    seen = [find_object(colours, o.colour, o.shape) for o in scene.objects]
+    if version != "v1":  # v1.1: found only with the right shape
+        seen = [(replace(o, found=o.shape_ok), region if o.shape_ok else None) for o, region in seen]
+    objects = tuple(o for o, _ in seen)
     verdicts = []
     for rel in scene.relations:
         a, b = objects[rel.subject], objects[rel.object]
@@ -166,11 +187,20 @@ def verify(image: Any, scene: Scene) -> Verdict:
             verdicts.append(_in_front(objects[front], objects[back], colours, ia, ib))
         else:
             verdicts.append(planar_relation_holds(rel.phrase, a.box, b.box))
-    return Verdict(objects, tuple(verdicts))
+    return Verdict(objects, tuple(verdicts), clutter(colours, [region for _, region in seen]), version)
 
 
-def verify_batch(images: Sequence[Any], scenes: Sequence[Scene]) -> list[Verdict]:
+def clutter(colours: np.ndarray, regions: Sequence[np.ndarray | None]) -> float:
+    """Fraction of the canvas whose colour is one of the six object colours, outside the given regions."""
+    palette = (colours >= 0) & (colours < len(COLOURS))
+    for region in regions:
+        if region is not None:
+            palette &= ~region
+    return float(palette.sum()) / colours.size
+
+
+def verify_batch(images: Sequence[Any], scenes: Sequence[Scene], version: str = SCORE_VERSION) -> list[Verdict]:
     """Judge several images, each against its scene."""
     if len(images) != len(scenes):
         raise ValueError(f"{len(images)} images but {len(scenes)} scenes")
-    return [verify(im, sc) for im, sc in zip(images, scenes)]
+    return [verify(im, sc, version) for im, sc in zip(images, scenes)]
