@@ -66,12 +66,16 @@ class FlowMatchingModule(L.LightningModule):
         val_steps, val_images: sampling steps and how many validation images to generate per epoch.
         export_dir: where to write the trained transformer (or LoRA) when fitting ends.
         timesteps: training noise levels, "logit_normal" (SD3/Flux) or "uniform".
+        logit_mean: the logit-normal's mean (0 for SD3/Flux; > 0 trains more at high noise levels).
+        weighting: "velocity" (the rectified-flow MSE on the velocity) or "x0" (the MSE of the implied clean image).
+        contrastive: Delta-FM's weight on the error against another sample's flow, subtracted (0 = plain).
         prompt_dropout: fraction of captions replaced by the empty prompt, so that CFG has an unconditional branch.
     """
 
     def __init__(self, policy: nn.Module, lr: float = 1e-3, weight_decay: float = 0.0, warmup_steps: int = 50,
                  both_sides: bool = True, val_steps: int = 8, val_images: int = 64, export_dir: str | None = None,
                  timesteps: str = "logit_normal", prompt_dropout: float = 0.0, cosine: bool = False,
+                 logit_mean: float = 0.0, weighting: str = "velocity", contrastive: float = 0.0,
                  min_lr_ratio: float = 0.1) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
@@ -86,7 +90,8 @@ class FlowMatchingModule(L.LightningModule):
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         gen = torch.Generator().manual_seed(int(self.global_step) * 7919 + batch_idx)
         loss = self.policy.flow_matching_loss(batch["image"], batch["prompt"], gen, self.hparams.timesteps,
-                                              self.hparams.prompt_dropout)
+                                              self.hparams.prompt_dropout, self.hparams.logit_mean,
+                                              self.hparams.weighting, self.hparams.contrastive)
         self.log("sft/loss", loss, prog_bar=True, batch_size=len(batch["prompt"]))
         return loss
 

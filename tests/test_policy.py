@@ -195,3 +195,32 @@ def test_trained_text_encoders_get_gradients_skip_the_cache_and_are_saved_and_lo
     with torch.no_grad():
         assert torch.equal(fresh.encode_text(prompt).prompt_embeds, policy.encode_text(prompt).prompt_embeds)
     assert not any(p.requires_grad for p in fresh.text_encoders.parameters())
+
+
+def test_velocity_loss_weightings_and_the_contrastive_term():
+    from zoo.policy.base import velocity_loss
+
+    v, target = torch.zeros(2, 3, 4), torch.ones(2, 3, 4)
+    t = torch.tensor([0.5, 1.0])
+    assert velocity_loss(v, target, t) == 1.0
+    assert torch.isclose(velocity_loss(v, target, t, "x0"), torch.tensor((0.25 + 1.0) / 2))  # error * t, squared
+    with pytest.raises(ValueError, match="weighting must be"):
+        velocity_loss(v, target, t, "eps")
+    torch.manual_seed(0)
+    policy = FluxPolicy(tiny=TinyFlux(image_size=32))
+    images, prompts = torch.rand(4, 3, 32, 32), ["a red circle", "a blue square", "a green circle", "a red square"]
+    plain = policy.flow_matching_loss(images, prompts, torch.Generator().manual_seed(1))
+    delta = policy.flow_matching_loss(images, prompts, torch.Generator().manual_seed(1), contrastive=0.05)
+    assert delta < plain  # minus a positive error against the other samples' flows
+
+
+def test_mean_pooled_text_is_the_masked_mean_of_clip_token_states():
+    torch.manual_seed(0)
+    policy = FluxPolicy(tiny=TinyFlux(image_size=32, pooling="mean"))
+    prompts = ["a red circle", "a blue square above a green triangle"]
+    pooled = policy.encode_text(prompts).pooled
+    for prompt, row in zip(prompts, pooled):
+        ids = policy.pipe.tokenizer(prompt, return_tensors="pt").input_ids
+        with torch.no_grad():
+            states = policy.pipe.text_encoder(ids).last_hidden_state[0]
+        assert torch.allclose(row, states.mean(0), atol=1e-5)  # padding left out of the mean

@@ -53,6 +53,17 @@ class TextEmbeds:
                           torch.where(m[:, None], other.pooled, self.pooled), self.text_ids)
 
 
+def velocity_loss(v: torch.Tensor, target: torch.Tensor, t: torch.Tensor, weighting: str = "velocity") -> torch.Tensor:
+    """Mean squared velocity error. "velocity": rectified flow's own (the implied clean-image error weighted 1/t^2,
+    so low noise levels dominate); "x0": times t^2, the plain MSE of the implied clean image (every noise level
+    alike, so the layout, decided at high noise, weighs as much)."""
+    if weighting == "velocity":
+        return (v - target).pow(2).mean()
+    if weighting != "x0":
+        raise ValueError(f"weighting must be 'velocity' or 'x0', got {weighting!r}")
+    return ((v - target) * t.view(-1, *[1] * (v.ndim - 1))).pow(2).mean()
+
+
 @contextmanager
 def frozen_init(seed: int):
     """Build frozen random parts (a tiny policy's text encoders and VAE) from their own seed, whatever the global
@@ -179,13 +190,13 @@ class FlowPolicy(nn.Module):
 
     # text ----------------------------------------------------------------------------------------
     def encode_text(self, prompts: Sequence[str]) -> TextEmbeds:
-        """Text embeddings, computed once per distinct prompt and cached (on CPU); computed afresh, with
-        gradients, while text encoders that are being trained (`train_text`) are in a grad-enabled pass."""
+        """Text embeddings, computed once per distinct prompt and cached (on CPU); computed afresh (with gradients
+        where enabled) while text encoders that are being trained (`train_text`) are in training mode."""
         bad = [p for p in prompts if not isinstance(p, str) or not p.strip()]
         if bad:
             raise ValueError(f"empty or non-text prompt: {bad[0]!r} (the empty prompt is the CFG branch: "
                              "use unconditional())")
-        if self._text_grad():
+        if self._text_fresh():
             return self._encode_fresh(list(prompts))
         missing = [p for p in dict.fromkeys(prompts) if p not in self._text_cache]
         if missing:
@@ -195,14 +206,15 @@ class FlowPolicy(nn.Module):
 
     def unconditional(self, n: int) -> TextEmbeds:
         """Embeddings of the empty prompt: the negative branch of CFG and the target of caption dropout."""
-        if self._text_grad():
+        if self._text_fresh():
             return self._encode_fresh([""] * n)
         if "" not in self._text_cache:
             self._cache([""])
         return self._from_cache([""] * n)
 
-    def _text_grad(self) -> bool:
-        return self.train_text and self.training and torch.is_grad_enabled()
+    def _text_fresh(self) -> bool:
+        """Text encoders being trained change every step: in training mode their embeddings are never cached."""
+        return self.train_text and self.training
 
     def _encode_fresh(self, prompts: list[str]) -> TextEmbeds:
         embeds, pooled = self._encode_prompts(prompts)
@@ -282,16 +294,19 @@ class FlowPolicy(nn.Module):
 
     def flow_matching_loss(self, images: torch.Tensor, prompts: Sequence[str],
                            generator: torch.Generator | None = None, timesteps: str = "logit_normal",
-                           prompt_dropout: float = 0.0) -> torch.Tensor:
+                           prompt_dropout: float = 0.0, logit_mean: float = 0.0,
+                           weighting: str = "velocity", contrastive: float = 0.0) -> torch.Tensor:
         """Rectified-flow loss of the unguided model on the velocity (whatever the `prediction`):
         x_t = (1 - t) x_0 + t eps, target eps - x_0;
-        t ~ logit-normal(0, 1) (SD3/Flux) or uniform; prompt_dropout trains the empty prompt for CFG."""
+        t ~ logit-normal(logit_mean, 1) (SD3/Flux: mean 0; > 0 trains more at high noise, where the layout is decided)
+        or uniform; prompt_dropout trains the empty prompt for CFG; weighting: see `velocity_loss`; `contrastive`
+        (Delta-FM, Stoica et al. 2025) subtracts that weight times the error against another sample's target."""
         x0 = self.images_to_tokens(images)
         n = x0.shape[0]
         if timesteps == "uniform":
             t = torch.rand(n, generator=generator)
         elif timesteps == "logit_normal":
-            t = torch.sigmoid(torch.randn(n, generator=generator))
+            t = torch.sigmoid(torch.randn(n, generator=generator) + logit_mean)
         else:
             raise ValueError(f"timesteps must be 'logit_normal' or 'uniform', got {timesteps!r}")
         t = t.to(x0.device)
@@ -301,8 +316,11 @@ class FlowPolicy(nn.Module):
         text = self.encode_text(prompts)
         if prompt_dropout > 0:
             text = text.where(torch.rand(n, generator=generator) < prompt_dropout, self.unconditional(n))
-        v = self._model_velocity(xt, t, text)
-        return torch.nn.functional.mse_loss(v.float(), (eps - x0).float())
+        v, target = self._model_velocity(xt, t, text).float(), (eps - x0).float()
+        loss = velocity_loss(v, target, t, weighting)
+        if contrastive and n > 1:  # the next sample's flow in the batch: pushed away from, as in Delta-FM
+            loss = loss - contrastive * velocity_loss(v, target.roll(1, 0), t, weighting)
+        return loss
 
     # LoRA and saving -----------------------------------------------------------------------------
     def add_lora(self, spec: LoraSpec) -> None:

@@ -42,6 +42,7 @@ class TinyFlux:
     frozen_seed: int = 0  # seed of the frozen random text encoders (and tiny VAE); the transformer uses the global one
     pooled_dim: int | None = None  # width of the CLIP encoder (pooled projection); None: text_dim
     prediction: str = "velocity"  # what the transformer outputs: "velocity" (Flux) or "x0" (the clean image, JiT)
+    pooling: str = "end"  # the pooled text vector: CLIP's end token ("end", as Flux) or the mean of its token states
 
 
 # the Flux.1-dev transformer's own config (11.9 B parameters); with `architecture: flux_dev` a policy builds it with
@@ -188,7 +189,18 @@ class FluxPolicy(FlowPolicy):
     def _encode_prompts(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         embeds, pooled, _ = self.pipe.encode_prompt(prompts, prompts, device=self._device(),
                                                     max_sequence_length=self.max_sequence_length)
+        if self.tiny is not None and self.tiny.get("pooling", "end") == "mean":
+            pooled = self._mean_pooled(prompts)
         return embeds, pooled
+
+    def _mean_pooled(self, prompts: list[str]) -> torch.Tensor:
+        """The mean of CLIP's token states over each prompt's tokens (tiny policies with `pooling: mean`: a small
+        CLIP's end token alone carries little of the prompt, the mean carries every word and its left context)."""
+        tokens = self.pipe.tokenizer(prompts, padding="max_length", max_length=self.pipe.tokenizer.model_max_length,
+                                     truncation=True, return_tensors="pt").to(self._device())
+        states = self.pipe.text_encoder(tokens.input_ids, attention_mask=tokens.attention_mask).last_hidden_state
+        mask = tokens.attention_mask.unsqueeze(-1).to(states.dtype)
+        return (states * mask).sum(1) / mask.sum(1)
 
     def _text_ids(self, length: int, device) -> torch.Tensor:
         return torch.zeros(length, 3, device=device)
