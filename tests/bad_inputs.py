@@ -275,7 +275,8 @@ def construct_stats_bad(root: Path) -> Prepared:
     out = root / "out"
     write_tar(out / "train-000000.tar", [])
     (out / "stats").mkdir(parents=True)
-    (out / "stats" / "train-000000.json").write_text(json.dumps({"pairs": "many", "reasons": [], "failures": 3}))
+    stats = {"prompts": 1, "pairs": "many", "reasons": {}, "failures": [], "no_pair": []}
+    (out / "stats" / "train-000000.json").write_text(json.dumps(stats))
     return Prepared(zoo("data", "construct", out, shard, "--experiment", root / "policy.yaml", "--rule", "ranked"), out)
 
 
