@@ -77,8 +77,11 @@ def header(name: bytes, size: int, kind: bytes = b"0", size_field: bytes | None 
 
 
 def member(name: str, data: bytes, kind: bytes = b"0") -> bytes:
-    """A header, the data and its padding."""
-    return header(name.encode(), len(data), kind) + data + bytes(-len(data) % 512)
+    """A header, the data and its padding; a name over 100 bytes goes first in a GNU long-name member."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) > 100:
+        return member("././@LongLink", raw + b"\0", kind=b"L") + member(name[:100], data, kind)
+    return header(raw, len(data), kind) + data + bytes(-len(data) % 512)
 
 
 def end_blocks() -> bytes:

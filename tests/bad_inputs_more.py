@@ -316,6 +316,41 @@ def s3_without_s3fs(root: Path) -> Prepared:
     return Prepared(zoo("data", "inspect", "s3://bucket/pairs-000000.tar"), root)
 
 
+# ---- beyond the issue's list: the same rules on neighbouring inputs -------------------------------------------------
+def json_nested_deep(root: Path) -> Prepared:
+    """A record's JSON nested 100000 deep (RecursionError in the json module) and a `zoo score` line like it."""
+    deep = b"[" * 100000 + b"]" * 100000
+    shard = write_tar(root / "pairs.tar", pair_members("k0") + pair_members("k1", meta=deep))
+    return Prepared(zoo("data", "inspect", shard), root, measure=count_verdict)
+
+
+def shard_is_fifo(root: Path) -> Prepared:
+    """A named pipe among the shards a glob matches (opening it blocks until someone writes)."""
+    write_tar(root / "pairs-000000.tar", pair_members("k0"))
+    os.mkfifo(root / "pairs-000001.tar")
+    return Prepared(zoo("data", "inspect", str(root / "pairs-*.tar")), root, measure=count_verdict)
+
+
+def key_too_long(root: Path) -> Prepared:
+    """A prompt shard key of 300 bytes: `zoo bench` would make a folder of that name (the file system refuses)."""
+    from bad_inputs import TINY_SFT, prompt_shard
+
+    (root / "sft.yaml").write_text(TINY_SFT)
+    shard = prompt_shard(root / "prompts.tar", ["good", "k" * 300])
+    return Prepared(zoo("bench", root / "run", shard, "--experiment", root / "sft.yaml", "--steps", "1"), root / "run")
+
+
+def scorer_processor_size(root: Path) -> Prepared:
+    """A scorer folder whose image processor would resize every image to 10^12 pixels."""
+    folder = tiny_scorer(root / "scorer")
+    config_path = folder / "image_processor" / "preprocessor_config.json"
+    config = json.loads(config_path.read_text())
+    config["size"] = {"shortest_edge": 10**12, "longest_edge": 10**12}
+    config_path.write_text(json.dumps(config))
+    out = root / "out" / "scores.jsonl"
+    return Prepared(zoo("score", folder, score_input(root), out), out.parent, measure=score_rows(out))
+
+
 MORE = {
     "jpeg_exif_orientation": ("7", "zoo data pack + shard readers", jpeg_exif_orientation),
     "png_16bit": ("7", "zoo data pack + shard readers", png_16bit),
@@ -341,4 +376,8 @@ MORE = {
     "fit_lora_targets": ("11", "zoo fit", fit_lora_targets),
     "fit_negative_batch": ("11", "zoo fit", fit_negative_batch),
     "s3_without_s3fs": ("11", "zoo data inspect", s3_without_s3fs),
+    "json_nested_deep": ("beyond", "zoo data inspect", json_nested_deep),
+    "shard_is_fifo": ("beyond", "zoo data inspect", shard_is_fifo),
+    "key_too_long": ("beyond", "zoo bench", key_too_long),
+    "scorer_processor_size": ("beyond", "zoo score", scorer_processor_size),
 }

@@ -188,3 +188,47 @@ def test_remote_timeout_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("ZOO_REMOTE_TIMEOUT", "0")
     with pytest.raises(ValueError, match="ZOO_REMOTE_TIMEOUT"):
         storage_options("http://host/x.tar")
+
+
+# ---- beyond the list: the same rules on neighbouring inputs ------------------------------------------------
+def test_a_fifo_among_the_shards_is_counted_not_waited_on(tmp_path):
+    from zoo.data.inspect import inspect_shards
+
+    import bad_inputs_more as more
+
+    more.shard_is_fifo(tmp_path)
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(inspect_shards(str(tmp_path / "pairs-*.tar"),
+                                                                          progress=False)), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():  # release the blocked open so the thread can end
+        with open(tmp_path / "pairs-000001.tar", "wb"):
+            pass
+    assert not worker.is_alive() and result["samples"] == 1 and "not a regular file" in result["errors"][0]
+
+
+def test_json_nested_too_deep_is_a_corrupt_record(tmp_path):
+    from zoo.data.inspect import inspect_shards
+
+    import bad_inputs_more as more
+
+    more.json_nested_deep(tmp_path)
+    summary = inspect_shards(str(tmp_path / "pairs.tar"), progress=False)
+    assert summary["samples"] == 1 and summary["corrupt"] == 1 and "nested too deeply" in summary["errors"][0]
+
+
+def test_a_key_too_long_for_a_file_name_is_a_corrupt_sample(tmp_path):
+    import bad_inputs_more as more
+
+    prepared = more.key_too_long(tmp_path)
+    prepared.call()
+    assert [json.loads(x)["item"] for x in (prepared.out / "samples.jsonl").read_text().splitlines()] == ["good"]
+
+
+def test_a_scorer_folder_cannot_blow_images_up_through_its_processor(tmp_path):
+    import bad_inputs_more as more
+
+    prepared = more.scorer_processor_size(tmp_path)
+    with pytest.raises(ValueError, match=r"image_processor: 'size\.(shortest|longest)_edge' must be a number in \[1"):
+        prepared.call()

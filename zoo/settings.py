@@ -69,10 +69,19 @@ def validate(data: Any, fields: dict[str, Field], where: str) -> dict[str, Any]:
     return data
 
 
+def parse_json(raw: str | bytes) -> Any:
+    """json.loads, with text nested too deeply for the parser reported as a JSONDecodeError, not a RecursionError."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        text = raw if isinstance(raw, str) else raw[:100].decode("utf-8", "replace")
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+
+
 def read_json(path: Path) -> Any:
     """The JSON in a file, or SettingsError naming the file."""
     try:
-        return json.loads(Path(path).read_bytes())
+        return parse_json(Path(path).read_bytes())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise SettingsError(f"{path}: cannot read it as JSON: {err}") from None
 

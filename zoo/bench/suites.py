@@ -26,19 +26,25 @@ def load_suite(suite: str, prompts: str, count: int | None = None, variant: str 
     folder holding testmini_prompts/ and testmini_eval_prompts/; the UniGenBench CSV; DPG-Bench's dpg_bench.csv."""
     if suite == "spatialbench":
         return load_spatialbench(prompts, count)  # shard keys are checked by the shard reader
-    if suite == "geneval":
-        items = load_geneval(prompts, errors)
-    elif suite == "tiif":
-        root = Path(prompts)
-        items = load_tiif(root / "testmini_prompts", root / "testmini_eval_prompts", variant, errors)
-    elif suite == "unigenbench":
-        items = load_unigenbench(prompts, errors)
-    elif suite == "dpg":
-        items = load_dpg(prompts, errors)
-    else:
-        raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
+    try:
+        items = _load_published(suite, prompts, variant, errors)
+    except UnicodeDecodeError as err:
+        raise BenchFormatError(f"{suite} prompts {prompts}: not UTF-8 ({err.reason} at byte {err.start})") from None
     items = safe_items(items, f"{suite} prompts {prompts}", errors)
     return items[:count] if count is not None else items
+
+
+def _load_published(suite: str, prompts: str, variant: str, errors: list[str] | None) -> list[BenchItem]:
+    if suite == "geneval":
+        return load_geneval(prompts, errors)
+    if suite == "tiif":
+        root = Path(prompts)
+        return load_tiif(root / "testmini_prompts", root / "testmini_eval_prompts", variant, errors)
+    if suite == "unigenbench":
+        return load_unigenbench(prompts, errors)
+    if suite == "dpg":
+        return load_dpg(prompts, errors)
+    raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
 
 
 def safe_items(items: list[BenchItem], where: str, errors: list[str] | None = None) -> list[BenchItem]:

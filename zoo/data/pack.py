@@ -21,6 +21,7 @@ from zoo.data.images import ImageError, read_image
 from zoo.data.paths import safe_join
 from zoo.data.records import IMAGE_EXTS, check_text
 from zoo.data.writing import encode_json, shard_name, write_json_atomic, write_shard
+from zoo.settings import parse_json
 
 HPSV3_KEYS = ("path1", "path2")  # HPSv3 lists: path1 is the preferred image
 REPORT = "pack_report.json"
@@ -35,7 +36,7 @@ def read_records(path: Path) -> list[tuple[str, Any]]:
     raw = path.read_bytes()
     if path.suffix == ".json" or raw.lstrip().startswith(b"["):
         try:
-            data = json.loads(raw.decode("utf-8"))
+            data = parse_json(raw.decode("utf-8"))
         except UnicodeDecodeError as err:
             line = raw[: err.start].count(b"\n") + 1
             raise PackError(f"{path}:{line}: not UTF-8 ({err.reason} at byte {err.start}); a JSON list is read whole"
@@ -50,7 +51,7 @@ def read_records(path: Path) -> list[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            records.append((f"{path}:{lineno}", json.loads(line.decode("utf-8"))))
+            records.append((f"{path}:{lineno}", parse_json(line.decode("utf-8"))))
         except UnicodeDecodeError as err:
             records.append((f"{path}:{lineno}", PackError(f"not UTF-8 ({err.reason} at byte {err.start})")))
         except json.JSONDecodeError as err:

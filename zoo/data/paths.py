@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 DRIVE = re.compile(r"^[A-Za-z]:")
+MAX_PART_BYTES, MAX_NAME_BYTES = 200, 1024  # file systems refuse names over 255 bytes; suffixes are added
 
 
 class UnsafePathError(ValueError):
@@ -36,7 +37,9 @@ def safe_relpath(name: str, what: str = "key") -> str:
         reason = "names no file"
     else:
         try:
-            name.encode("utf-8")
+            parts = [part.encode("utf-8") for part in name.split("/")]
+            if max(map(len, parts)) > MAX_PART_BYTES or len(name.encode("utf-8")) > MAX_NAME_BYTES:
+                reason = f"is too long (over {MAX_PART_BYTES} bytes a part or {MAX_NAME_BYTES} in all)"
         except UnicodeEncodeError:
             reason = "is not UTF-8"
     if reason:

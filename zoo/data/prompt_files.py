@@ -12,6 +12,7 @@ from pathlib import Path
 from zoo.bench.prompts import BenchItem
 from zoo.data.paths import safe_relpath
 from zoo.data.records import check_text
+from zoo.settings import parse_json
 
 TEXT_KEYS = ("prompt", "short_description", "prompt_en", "text", "caption")
 
@@ -41,7 +42,7 @@ def _lines(path: Path, problems: list[str]) -> list[BenchItem]:
         record: object = text.strip()
         if as_json:
             try:
-                record = json.loads(text)
+                record = parse_json(text)
             except json.JSONDecodeError as err:
                 problems.append(f"{path}:{number}: not JSON ({err.msg})")
                 continue

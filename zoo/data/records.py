@@ -8,6 +8,7 @@ from typing import Any
 from PIL import Image
 
 from zoo.data.images import ImageError, read_image
+from zoo.settings import parse_json
 
 IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
 PAIR_IMAGES = ("chosen", "rejected")
@@ -38,7 +39,7 @@ def decode_json(raw: bytes | None, required: tuple[str, ...] = ("prompt",)) -> d
     if raw is None:
         raise RecordError("missing key 'json'")
     try:
-        meta = json.loads(raw)
+        meta = parse_json(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise RecordError(f"bad JSON in 'json': {err}") from err
     if not isinstance(meta, dict):

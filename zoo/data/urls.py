@@ -110,4 +110,7 @@ def open_url(url: str, allow_shell_urls: bool = False) -> IO[bytes]:
             return fsspec.open(url, "rb", **storage_options(url)).open()
         except ImportError as err:
             raise _missing_backend(url, err) from None
-    return open(_local_path(url), "rb")
+    path = _local_path(url)
+    if not os.path.isfile(path):  # a FIFO or a device would block or never end
+        raise OSError(f"{path}: not a regular file")
+    return open(path, "rb")

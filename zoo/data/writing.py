@@ -14,6 +14,7 @@ import webdataset as wds
 from PIL import Image
 
 from zoo.data.paths import safe_name
+from zoo.settings import parse_json
 
 FIXED_MTIME = 0  # byte-identical shards for identical inputs; an int, so no PAX header per member
 
@@ -87,7 +88,7 @@ def read_jsonl_rows(path: Path, keys: tuple[str, ...]) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = parse_json(line)
             if not isinstance(row, dict) or any(k not in row for k in keys):
                 raise ValueError(f"not an object with {list(keys)}")
         except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors

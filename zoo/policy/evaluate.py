@@ -14,7 +14,7 @@ from PIL import Image
 from zoo.bench.spatialbench import load_spatialbench, verdict_means, verify_images
 from zoo.policy.base import FlowPolicy
 from zoo.reward.sharding import WeightFiles, has_meta
-from zoo.settings import SettingsError, integer, number, of_type, same_as_built, validate
+from zoo.settings import SettingsError, integer, number, of_type, parse_json, same_as_built, validate
 
 
 def image_grid(images: torch.Tensor, columns: int = 8, gap: float = 0.0) -> torch.Tensor:
@@ -90,7 +90,7 @@ def check_export(policy: FlowPolicy, weights: Path, is_lora: bool) -> None:
             raw = (f.metadata() or {}).get("lora_adapter_metadata")
         if raw is not None:
             try:
-                meta = json.loads(raw)
+                meta = parse_json(raw)
             except json.JSONDecodeError as err:
                 raise SettingsError(f"{path}: lora_adapter_metadata is not JSON: {err}") from None
             validate({k: v for k, v in meta.items() if k in LORA_METADATA} if isinstance(meta, dict) else meta,

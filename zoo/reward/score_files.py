@@ -17,6 +17,7 @@ from zoo.data.images import ImageError, read_image
 from zoo.data.records import IMAGE_EXTS, check_text
 from zoo.data.writing import read_jsonl_rows, write_bytes_atomic
 from zoo.reward.scorer import load, run_per_item
+from zoo.settings import parse_json
 
 
 def _folder_items(folder: Path) -> list[dict[str, Any]]:
@@ -41,7 +42,7 @@ def _line_item(input: Path, number: int, line: bytes) -> dict[str, Any]:
     """One JSON line as an item; anything unusable becomes an item with an error (id `line<N>`)."""
     fallback = {"id": f"line{number}"}
     try:
-        record = json.loads(line.decode("utf-8"))
+        record = parse_json(line.decode("utf-8"))
     except UnicodeDecodeError as err:
         return {**fallback, "error": f"{input}:{number}: not UTF-8 ({err.reason} at byte {err.start})"}
     except json.JSONDecodeError as err:

@@ -23,7 +23,7 @@ from zoo.reward.clip import CLIPBackbone
 from zoo.reward.model import RewardModel
 from zoo.reward.parts import TrainableParts
 from zoo.reward.qwen_vl import QwenVLBackbone
-from zoo.reward.scorer_settings import FORMAT, read_scorer_settings
+from zoo.reward.scorer_settings import FORMAT, check_processor, read_scorer_settings
 
 T, R = TypeVar("T"), TypeVar("R")
 REQUIRED = ("scorer.json", "head.safetensors", "tokenizer", "image_processor")
@@ -137,6 +137,7 @@ def load_reward_model(folder: Path, device: str | torch.device = "cpu",
     common = dict(pretrained=str(weights), tokenizer_path=str(folder / "tokenizer"),
                   image_processor_path=str(folder / "image_processor"), trust_remote_code=trust_remote_code)
     backbone = QwenVLBackbone(**settings, **common) if kind == "QwenVLBackbone" else CLIPBackbone(**settings, **common)
+    check_processor(backbone.inputs.image_processor, str(folder / "image_processor"))
     model = RewardModel(backbone, head=meta["head"])
     if meta["weights"] == "adapter":
         lora = meta["lora"]

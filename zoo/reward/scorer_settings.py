@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
+from zoo.data.limits import max_image_pixels
 from zoo.reward.model import HEADS
 from zoo.reward.qwen_vl import FAMILIES, POOLINGS
 from zoo.settings import Field, SettingsError, integer, number, of_type, one_of, read_json, text, validate
@@ -31,6 +33,26 @@ BACKBONES = {
                      "pretrained": text(True)},
 }
 LORA = {"r": integer(1, 4096), "alpha": number(1e-6, 1e6), "targets": Field(_targets, "a regex, a list of names or null")}
+
+
+def _fields(value: Any) -> list[tuple[str, Any]]:
+    """(key, value) pairs of a size setting: a dict, or transformers' SizeDict dataclass."""
+    if value is None:
+        return []
+    if dataclasses.is_dataclass(value):
+        value = dataclasses.asdict(value)
+    return list(value.items()) if isinstance(value, dict) else [("", value)]
+
+
+def check_processor(processor: Any, where: str) -> None:
+    """A loaded image processor's sizes (size, crop_size, min/max_pixels) must be positive and within the project's
+    pixel limit: a folder must not make every image be resized to billions of pixels."""
+    limit = max_image_pixels()
+    values = {f"{name}.{k}": v for name in ("size", "crop_size") for k, v in _fields(getattr(processor, name, None))}
+    values |= {k: getattr(processor, k) for k in ("min_pixels", "max_pixels") if getattr(processor, k, None) is not None}
+    for key, value in values.items():
+        if value is not None and not (isinstance(value, (int, float)) and 1 <= value <= limit):
+            raise SettingsError(f"{where}: {key!r} must be a number in [1, {limit}] (ZOO_MAX_IMAGE_PIXELS), got {value!r}")
 
 
 def read_scorer_settings(path: Path) -> dict[str, Any]:
