@@ -123,10 +123,10 @@ def main() -> None:
     args = parser.parse_args()
     modules_cache = tempfile.mkdtemp(prefix="bad_input_hf_modules_")  # where remote code would be copied to
     os.environ["HF_MODULES_CACHE"] = modules_cache
-    import zoo.cli  # noqa: F401  (warm: every child starts with the stack imported)
     from bad_inputs import cases as corpus
 
     import zoo
+    import zoo.cli  # noqa: F401  (warm: every child starts with the stack imported)
     print(f"code under test: {Path(zoo.__file__).resolve().parent}", flush=True)
     data = json.loads(args.out.read_text()) if args.out.exists() else {"cases": {}, "seconds": {}}
     for name, (item, entry, builder) in corpus().items():

@@ -9,8 +9,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
-from zoo.data.records import RecordError, decode_prompt
 from datamodules.pairs import check_counts, check_fraction
+from zoo.data.records import RecordError, decode_prompt
 from zoo.data.stream import CorruptDataError, EpochLoader, ErrorLog, iter_tar_samples, reader_slot
 from zoo.data.urls import expand_urls
 

@@ -161,7 +161,8 @@ def big_png(path: Path, side: int) -> Path:
         parts.append(packer.compress(row))
     parts.append(packer.flush())
     ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
     return path
 
 
@@ -365,7 +366,8 @@ def sliver_pair(root: Path) -> Path:
 
 def surrogate_pair(root: Path) -> Path:
     """A pair shard with one prompt holding a lone surrogate among good pairs."""
-    return _with_one_bad(root, pair_members("sur", meta=b'{"prompt": "a cat \\ud800 left of a dog", "n_perturbations": 1}'))
+    meta = b'{"prompt": "a cat \\ud800 left of a dog", "n_perturbations": 1}'
+    return _with_one_bad(root, pair_members("sur", meta=meta))
 
 
 def fit_sliver(root: Path) -> Prepared:

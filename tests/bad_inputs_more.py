@@ -14,10 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bad_inputs import (
+    Prepared,
+    count_verdict,
+    fit_config,
+    grey_png,
+    pair_members,
+    rows_of,
+    score_input,
+    score_rows,
+    tiny_scorer,
+    write_tar,
+    zoo,
+)
 from PIL import Image
-
-from bad_inputs import (Prepared, count_verdict, fit_config, grey_png, pair_members, rows_of, score_input, score_rows,
-                        tiny_scorer, write_tar, zoo)
 
 
 # ---- 7. silent damage to what the model sees ----------------------------------------------------------------------
@@ -56,7 +66,8 @@ def jpeg_exif_orientation(root: Path) -> Prepared:
     def measure(result: Any, text: str) -> str:
         image = _decoded_chosen(out)
         top_red = image[: image.shape[0] // 4].mean(axis=(0, 1))[0] > 150
-        return f"{image.shape[1]}x{image.shape[0]}, " + ("red on top (upright)" if top_red else "red on the left (as stored)")
+        where = "red on top (upright)" if top_red else "red on the left (as stored)"
+        return f"{image.shape[1]}x{image.shape[0]}, {where}"
     return Prepared(zoo("data", "pack", _packed_image(root, "rot.jpg", exif_rotated_jpeg()), out), out, measure=measure)
 
 
@@ -274,18 +285,22 @@ def table_counts(root: Path) -> Prepared:
     """11: `zoo reward table` on 3 pairs, one of them corrupt: are the pair and skipped counts shown?"""
     shard = write_tar(root / "pairs.tar", pair_members("k0") + pair_members("k1") + pair_members("k2", chosen=b"junk"))
     return Prepared(zoo("reward", "table", shard, "--scorers", f"[{tiny_scorer(root / 'scorer')}]"), root,
-                    measure=lambda r, t: "shows " + m[0] if (m := re.search(r"\d+ pairs, \d+ skipped", t)) else "no counts")
+                    measure=lambda r, t: f"shows {m[0]}" if (m := re.search(r"\d+ pairs, \d+ skipped", t)) else
+                    "no counts")
 
 
 def pack_non_utf8(root: Path) -> Prepared:
     """11: one line of a pack input holds a byte that is not UTF-8."""
     (root / "c.png").write_bytes(grey_png())
     good = json.dumps({"prompt": "a cat", "chosen": "c.png", "rejected": "c.png"}).encode()
-    (root / "in.jsonl").write_bytes(good + b"\n" + b'{"prompt": "a \xff cat", "chosen": "c.png", "rejected": "c.png"}\n')
+    bad = b'{"prompt": "a \xff cat", "chosen": "c.png", "rejected": "c.png"}'
+    (root / "in.jsonl").write_bytes(good + b"\n" + bad + b"\n")
     out = root / "out"
-    return Prepared(zoo("data", "pack", root / "in.jsonl", out), out,
-                    measure=lambda r, t: "; ".join(e["record"].rsplit("/", 1)[-1] + " " + e["reason"][:40]
-                                                   for e in json.loads((out / "pack_report.json").read_text())["errors"]))
+
+    def measure(result: Any, text: str) -> str:
+        errors = json.loads((out / "pack_report.json").read_text())["errors"]
+        return "; ".join(e["record"].rsplit("/", 1)[-1] + " " + e["reason"][:40] for e in errors)
+    return Prepared(zoo("data", "pack", root / "in.jsonl", out), out, measure=measure)
 
 
 def names_key(key: str):
@@ -367,7 +382,8 @@ MORE = {
     "score_batch_size_neg": ("10", "zoo score", score_batch_size(-1)),
     "score_line_json_list": ("10", "zoo score", score_bad_line("[1, 2]")),
     "score_line_image_int": ("10", "zoo score", score_bad_line('{"id": "five", "prompt": "a cat", "image": 5}')),
-    "score_line_non_utf8": ("10", "zoo score", score_bad_line('{"id": "bytes", "prompt": "a \udcff cat", "image": "a.png"}')),
+    "score_line_non_utf8": ("10", "zoo score",
+                            score_bad_line('{"id": "bytes", "prompt": "a \udcff cat", "image": "a.png"}')),
     "score_same_stem": ("10", "zoo score", score_same_stem),
     "inspect_pair_without_chosen": ("11", "zoo data inspect", inspect_pair_without_chosen),
     "pack_hpsv3_missing_path2": ("11", "zoo data pack", pack_hpsv3_missing_path2),

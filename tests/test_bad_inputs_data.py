@@ -7,11 +7,10 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 import bad_inputs as corpus
 import bad_inputs_more as more
+import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,7 +126,8 @@ def test_score_refuses_a_batch_size_below_one(value, tmp_path):
 def test_score_input_lines_of_any_shape_become_error_rows(tmp_path):
     from zoo.reward.score_files import score
 
-    lines = ["[1, 2]", '{"id": "five", "prompt": "a cat", "image": 5}', '{"id": "b", "prompt": "a \udcff", "image": "a.png"}',
+    lines = ["[1, 2]", '{"id": "five", "prompt": "a cat", "image": 5}',
+             '{"id": "b", "prompt": "a \udcff", "image": "a.png"}',
              '{"id": "good", "prompt": "a repeated id", "image": "a.png"}', "{oops"]
     scorer, inp = corpus.tiny_scorer(tmp_path / "scorer"), corpus.score_input(tmp_path, lines)
     counts = score(scorer, inp, tmp_path / "out.jsonl")

@@ -6,11 +6,10 @@ import signal
 import tarfile
 from contextlib import contextmanager
 
+import bad_inputs as corpus
 import numpy as np
 import pytest
 from PIL import Image
-
-import bad_inputs as corpus
 
 
 class Overdue(BaseException):

@@ -10,9 +10,8 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 import bad_inputs as corpus
+import pytest
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -73,7 +72,8 @@ def test_safe_join_follows_symlinks_and_keeps_plain_keys(tmp_path):
 
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "link").symlink_to(tmp_path)
-    assert safe_join(tmp_path / "out", "images", "sub/key", "0.png") == tmp_path / "out" / "images" / "sub/key" / "0.png"
+    joined = safe_join(tmp_path / "out", "images", "sub/key", "0.png")
+    assert joined == tmp_path / "out" / "images" / "sub" / "key" / "0.png"
     with pytest.raises(UnsafePathError, match="outside"):
         safe_join(tmp_path / "out", "link", "escape.png")
 
@@ -192,9 +192,9 @@ def test_remote_timeout_comes_from_the_environment(monkeypatch):
 
 # ---- beyond the list: the same rules on neighbouring inputs ------------------------------------------------
 def test_a_fifo_among_the_shards_is_counted_not_waited_on(tmp_path):
-    from zoo.data.inspect import inspect_shards
-
     import bad_inputs_more as more
+
+    from zoo.data.inspect import inspect_shards
 
     more.shard_is_fifo(tmp_path)
     result: dict = {}
@@ -209,9 +209,9 @@ def test_a_fifo_among_the_shards_is_counted_not_waited_on(tmp_path):
 
 
 def test_json_nested_too_deep_is_a_corrupt_record(tmp_path):
-    from zoo.data.inspect import inspect_shards
-
     import bad_inputs_more as more
+
+    from zoo.data.inspect import inspect_shards
 
     more.json_nested_deep(tmp_path)
     summary = inspect_shards(str(tmp_path / "pairs.tar"), progress=False)

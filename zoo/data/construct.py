@@ -24,8 +24,8 @@ import torch
 from tqdm import tqdm
 
 from zoo.data.construct_rules import perturbed_chunk, ranked_chunk
-from zoo.data.prompt_files import read_prompts
 from zoo.data.paths import safe_join
+from zoo.data.prompt_files import read_prompts
 from zoo.data.review import merge_review, write_review
 from zoo.data.writing import encode_json, encode_png, shard_name, write_json_atomic, write_shard
 from zoo.settings import SettingsError, integer, of_type, read_json, validate

@@ -72,7 +72,8 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if image.mode == "F":
         values = np.asarray(image, dtype=np.float64)
         scale = 255.0 if np.nanmax(values, initial=0.0) <= 1.0 else 1.0
-        return Image.fromarray(np.clip(np.nan_to_num(values * scale), 0, 255).round().astype(np.uint8), "L").convert("RGB")
+        grey = np.clip(np.nan_to_num(values * scale), 0, 255).round().astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
     if image.mode in ALPHA_MODES or "transparency" in image.info:
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -14,9 +14,9 @@ from tqdm import tqdm
 
 from zoo.data.records import RecordError, decode_pair, decode_prompt, validate_world_pair
 from zoo.data.spatial import missing_shards
-from zoo.settings import SettingsError, read_json
 from zoo.data.stream import ErrorLog, iter_tar_samples
 from zoo.data.urls import expand_urls
+from zoo.settings import SettingsError, read_json
 from zoo.world.pairs import perturbed_scene_of, scene_of
 from zoo.world.verify import verify
 

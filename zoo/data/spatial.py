@@ -114,7 +114,8 @@ def build_spatial(out: Path, pairs: SplitSizes, prompts: SplitSizes, spec: PairS
         "args": args,
         "counts": counts,
         "shards": {kind: sorted(p.name for p in (out / kind).glob("*.tar")) for kind in counts},
-        "shard_bytes": {kind: {p.name: p.stat().st_size for p in sorted((out / kind).glob("*.tar"))} for kind in counts},
+        "shard_bytes": {kind: {p.name: p.stat().st_size for p in sorted((out / kind).glob("*.tar"))}
+                        for kind in counts},
         "seconds": round(seconds, 3),
         "pairs_per_second": round(sum(counts["pairs"].values()) / seconds, 1) if seconds else None,
         "world": WORLD_VERSION,

@@ -19,7 +19,8 @@ def _template(value: Any) -> bool:
 
 
 def _targets(value: Any) -> bool:
-    return value is None or isinstance(value, str) or (isinstance(value, list) and all(isinstance(t, str) for t in value))
+    return value is None or isinstance(value, str) or \
+        (isinstance(value, list) and all(isinstance(t, str) for t in value))
 
 
 TOP = {"format": one_of(FORMAT), "backbone": of_type(dict, "an object"), "head": one_of(*sorted(HEADS)),
@@ -32,7 +33,8 @@ BACKBONES = {
     "CLIPBackbone": {"class": one_of("CLIPBackbone"), "max_prompt_tokens": integer(1, 1 << 16),
                      "pretrained": text(True)},
 }
-LORA = {"r": integer(1, 4096), "alpha": number(1e-6, 1e6), "targets": Field(_targets, "a regex, a list of names or null")}
+LORA = {"r": integer(1, 4096), "alpha": number(1e-6, 1e6),
+        "targets": Field(_targets, "a regex, a list of names or null")}
 
 
 def _fields(value: Any) -> list[tuple[str, Any]]:
@@ -49,10 +51,11 @@ def check_processor(processor: Any, where: str) -> None:
     pixel limit: a folder must not make every image be resized to billions of pixels."""
     limit = max_image_pixels()
     values = {f"{name}.{k}": v for name in ("size", "crop_size") for k, v in _fields(getattr(processor, name, None))}
-    values |= {k: getattr(processor, k) for k in ("min_pixels", "max_pixels") if getattr(processor, k, None) is not None}
+    values |= {k: getattr(processor, k, None) for k in ("min_pixels", "max_pixels")}
     for key, value in values.items():
         if value is not None and not (isinstance(value, (int, float)) and 1 <= value <= limit):
-            raise SettingsError(f"{where}: {key!r} must be a number in [1, {limit}] (ZOO_MAX_IMAGE_PIXELS), got {value!r}")
+            raise SettingsError(f"{where}: {key!r} must be a number in [1, {limit}] (ZOO_MAX_IMAGE_PIXELS), "
+                                f"got {value!r}")
 
 
 def read_scorer_settings(path: Path) -> dict[str, Any]:

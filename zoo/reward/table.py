@@ -32,7 +32,8 @@ def evaluate_pairs(model: RewardModel, urls: list[str], batch_size: int = 64, na
     def flush() -> None:
         results = run_per_item(scores, batch)
         good = [(s, r) for s, r in zip(batch, results) if not isinstance(r, Exception)]
-        failed.extend(f"{s['key']}: {type(r).__name__}: {r}" for s, r in zip(batch, results) if isinstance(r, Exception))
+        failed.extend(f"{s['key']}: {type(r).__name__}: {r}" for s, r in zip(batch, results)
+                      if isinstance(r, Exception))
         if good:
             metric.update(torch.stack([r[0] for _, r in good]), torch.stack([r[1] for _, r in good]),
                           torch.tensor([s["n_perturbations"] for s, _ in good]))
