@@ -2,7 +2,8 @@
 
 Each case runs in a forked child of a warm parent (torch and the CLI imported once) with a time limit, and is
 classified from outside: "writes outside OUT", "ran code from the data folder", "hang >Ns", the exception, or the
-exit status with the case's own verdict (counts, colours, ...). The label ("before"/"after") names the column:
+exit status with the case's own verdict (counts, colours, ...). The label ("before"/"after") names the column; the
+JSON and a Markdown table (same name, .md) are written:
 
     python benchmarks/bad_inputs.py --label after --out benchmarks/results/bad_inputs.json
 
@@ -101,7 +102,7 @@ def run_case(builder, limit: float) -> tuple[str, float]:
     if outcome and outcome.get("verdict"):
         words.append(outcome["verdict"])
     shutil.rmtree(root, ignore_errors=True)
-    return "; ".join(words), seconds
+    return "; ".join(words).replace(str(root / "case"), "<tmp>"), seconds
 
 
 def table(cases: dict[str, dict[str, Any]], labels: list[str]) -> str:
@@ -141,7 +142,9 @@ def main() -> None:
     labels += sorted({k for r in data["cases"].values() for k in r} - {"item", "entry", *labels})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=2) + "\n")
-    print(table(data["cases"], labels))
+    text = table(data["cases"], labels)
+    args.out.with_suffix(".md").write_text(text + "\n")
+    print(text)
     shutil.rmtree(modules_cache, ignore_errors=True)
 
 

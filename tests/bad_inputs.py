@@ -180,6 +180,25 @@ def count_verdict(result: Any, text: str) -> str:
     return f"{found[1]} read, {found[2]} corrupt" if found else "no counts printed"
 
 
+def judged(out: Path) -> Callable[[Any, str], str]:
+    """A verdict on a `zoo bench` run: images judged, and whether a refused key was logged."""
+    def measure(result: Any, text: str) -> str:
+        rows = (out / "samples.jsonl").read_text().splitlines() if (out / "samples.jsonl").exists() else []
+        return f"{len(rows)} images judged" + ("; unsafe key counted corrupt" if "refused as a path" in text else "")
+    return measure
+
+
+def skipped(result: Any, text: str) -> str:
+    """A verdict on a training run: how many corrupt samples its readers logged."""
+    return f"{text.count('skipped a corrupt sample')} corrupt samples skipped (logged)"
+
+
+def table_verdict(result: Any, text: str) -> str:
+    """A verdict on `zoo reward table`: the counts it printed."""
+    found = re.search(r"\d+ pairs, \d+ skipped", text)
+    return f"shows {found[0]}" if found else "no counts"
+
+
 # ---- 1. path traversal through sample keys -------------------------------------------------------------------------
 def bench_key_dotdot(root: Path) -> Prepared:
     """1: a prompt shard member `../../../x/p.json` under `zoo bench` with a policy."""
@@ -187,7 +206,7 @@ def bench_key_dotdot(root: Path) -> Prepared:
     shard = prompt_shard(root / "prompts.tar", ["good", "../../../x/p"])
     out = root / "a" / "b" / "run"
     return Prepared(zoo("bench", out, shard, "--experiment", root / "sft.yaml", "--steps", "1"), out,
-                    [root / "a" / "x"])
+                    [root / "a" / "x"], measure=judged(out))
 
 
 def bench_key_absolute(root: Path) -> Prepared:
@@ -195,7 +214,8 @@ def bench_key_absolute(root: Path) -> Prepared:
     (root / "sft.yaml").write_text(TINY_SFT)
     shard = prompt_shard(root / "prompts.tar", ["good", str(root / "abs" / "q")])
     out = root / "run"
-    return Prepared(zoo("bench", out, shard, "--experiment", root / "sft.yaml", "--steps", "1"), out, [root / "abs"])
+    return Prepared(zoo("bench", out, shard, "--experiment", root / "sft.yaml", "--steps", "1"), out, [root / "abs"],
+                    measure=judged(out))
 
 
 def construct_key_dotdot(root: Path) -> Prepared:
@@ -204,7 +224,8 @@ def construct_key_dotdot(root: Path) -> Prepared:
     shard = prompt_shard(root / "prompts.tar", ["../../../elsewhere/r"])
     out = root / "out"
     return Prepared(zoo("data", "construct", out, shard, "--experiment", root / "policy.yaml", "--rule", "ranked",
-                        "--images_per_prompt", "2", "--steps", "1", "--margin", "-1"), out, [root / "elsewhere"])
+                        "--images_per_prompt", "2", "--steps", "1", "--margin", "-1"), out, [root / "elsewhere"],
+                    measure=lambda r, t: "unsafe key counted corrupt" if "refused as a path" in t else "")
 
 
 def pack_split_dotdot(root: Path) -> Prepared:
@@ -372,23 +393,24 @@ def surrogate_pair(root: Path) -> Path:
 
 def fit_sliver(root: Path) -> Prepared:
     """5: one 300 x 1 image (past the Qwen processor's aspect-ratio limit) in a training shard."""
-    return Prepared(zoo("fit", "-c", fit_config(root, sliver_pair(root))), root)
+    return Prepared(zoo("fit", "-c", fit_config(root, sliver_pair(root))), root, measure=skipped)
 
 
 def fit_surrogate(root: Path) -> Prepared:
     """5: one prompt with a lone surrogate in a training shard."""
-    return Prepared(zoo("fit", "-c", fit_config(root, surrogate_pair(root))), root)
+    return Prepared(zoo("fit", "-c", fit_config(root, surrogate_pair(root))), root, measure=skipped)
 
 
 def table_sliver(root: Path) -> Prepared:
     """5: `zoo reward table` on pairs with one 300 x 1 image."""
-    return Prepared(zoo("reward", "table", sliver_pair(root), "--scorers", f"[{tiny_scorer(root / 'scorer')}]"), root)
+    return Prepared(zoo("reward", "table", sliver_pair(root), "--scorers", f"[{tiny_scorer(root / 'scorer')}]"), root,
+                    measure=table_verdict)
 
 
 def table_surrogate(root: Path) -> Prepared:
     """5: `zoo reward table` on pairs with one lone-surrogate prompt."""
     return Prepared(zoo("reward", "table", surrogate_pair(root), "--scorers", f"[{tiny_scorer(root / 'scorer')}]"),
-                    root)
+                    root, measure=table_verdict)
 
 
 def score_rows(out: Path) -> Callable[[Any, str], str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from bad_inputs import (
     rows_of,
     score_input,
     score_rows,
+    table_verdict,
     tiny_scorer,
     write_tar,
     zoo,
@@ -285,8 +285,7 @@ def table_counts(root: Path) -> Prepared:
     """11: `zoo reward table` on 3 pairs, one of them corrupt: are the pair and skipped counts shown?"""
     shard = write_tar(root / "pairs.tar", pair_members("k0") + pair_members("k1") + pair_members("k2", chosen=b"junk"))
     return Prepared(zoo("reward", "table", shard, "--scorers", f"[{tiny_scorer(root / 'scorer')}]"), root,
-                    measure=lambda r, t: f"shows {m[0]}" if (m := re.search(r"\d+ pairs, \d+ skipped", t)) else
-                    "no counts")
+                    measure=table_verdict)
 
 
 def pack_non_utf8(root: Path) -> Prepared:
@@ -348,11 +347,13 @@ def shard_is_fifo(root: Path) -> Prepared:
 
 def key_too_long(root: Path) -> Prepared:
     """A prompt shard key of 300 bytes: `zoo bench` would make a folder of that name (the file system refuses)."""
-    from bad_inputs import TINY_SFT, prompt_shard
+    from bad_inputs import TINY_SFT, judged, prompt_shard
 
     (root / "sft.yaml").write_text(TINY_SFT)
     shard = prompt_shard(root / "prompts.tar", ["good", "k" * 300])
-    return Prepared(zoo("bench", root / "run", shard, "--experiment", root / "sft.yaml", "--steps", "1"), root / "run")
+    out = root / "run"
+    return Prepared(zoo("bench", out, shard, "--experiment", root / "sft.yaml", "--steps", "1"), out,
+                    measure=judged(out))
 
 
 def scorer_processor_size(root: Path) -> Prepared:
