@@ -7,13 +7,26 @@ from typing import Any, Callable, Sequence
 import lightning as L
 import torch
 
-from zoo.data.records import decode_pair
+from zoo.data.records import RecordError, decode_pair
 from zoo.data.stream import EpochLoader, ShardStream, stamp_errors
 from zoo.data.urls import expand_urls
 
 Urls = str | Sequence[str] | None
 SPLITS = ("train", "val", "test")
 STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), "predict": ()}
+
+
+def check_counts(low: int = 1, **values: Any) -> None:
+    """Each value an integer >= low, else one error naming its config key (data.init_args.<name>)."""
+    for name, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ValueError(f"data.init_args.{name} must be an integer >= {low}, got {value!r}")
+
+
+def check_fraction(value: float | None) -> None:
+    """None or a number in [0, 1] (data.init_args.max_corrupt_fraction)."""
+    if value is not None and not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+        raise ValueError(f"data.init_args.max_corrupt_fraction must be in [0, 1] or null, got {value!r}")
 
 
 class PairDecoder:
@@ -25,8 +38,11 @@ class PairDecoder:
     def __call__(self, raw: dict[str, Any]) -> dict[str, Any]:
         sample = decode_pair(raw)
         if self.image_transform is not None:
-            sample["chosen"] = self.image_transform(sample["chosen"])
-            sample["rejected"] = self.image_transform(sample["rejected"])
+            try:
+                sample["chosen"] = self.image_transform(sample["chosen"])
+                sample["rejected"] = self.image_transform(sample["rejected"])
+            except Exception as err:  # noqa: BLE001 - a sample the transform cannot take is a corrupt sample
+                raise RecordError(f"image_transform failed: {type(err).__name__}: {err}") from err
         return sample
 
 
@@ -76,6 +92,8 @@ class PreferencePairDataModule(L.LightningDataModule):
         shuffle_buffer: training shuffle buffer (samples).
         seed: seeds shard resampling and shuffling.
         on_error: "skip" corrupt samples (counted, logged) or "raise".
+        max_corrupt_fraction: stop with a clear error when a reader finds more than this share of its samples
+            corrupt (None: only when nothing in a training epoch decodes).
         allow_shell_urls: accept `pipe:` URLs, which run shell commands.
         image_transform: applied to each PIL image in the workers (the reward backbone sets it).
         collate_fn: replaces `collate_pairs`.
@@ -86,8 +104,13 @@ class PreferencePairDataModule(L.LightningDataModule):
                  eval_batch_size: int | None = None, num_workers: int = 0, train_samples_per_epoch: int = 10000,
                  shuffle_buffer: int = 1000, seed: int = 0, on_error: str = "skip", allow_shell_urls: bool = False,
                  image_transform: Callable | None = None, collate_fn: Callable | None = None,
-                 train_collate_fn: Callable | None = None) -> None:
+                 train_collate_fn: Callable | None = None, max_corrupt_fraction: float | None = None) -> None:
         super().__init__()
+        check_counts(batch_size=batch_size, eval_batch_size=eval_batch_size or batch_size,
+                     train_samples_per_epoch=train_samples_per_epoch)
+        check_counts(0, num_workers=num_workers, shuffle_buffer=shuffle_buffer)
+        check_fraction(max_corrupt_fraction)
+        self.max_corrupt_fraction = max_corrupt_fraction
         self.specs = {"train": train, "val": val, "test": test}
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.num_workers, self.train_samples_per_epoch = num_workers, train_samples_per_epoch
@@ -115,7 +138,7 @@ class PreferencePairDataModule(L.LightningDataModule):
         return ShardStream(self.urls[split], PairDecoder(self.image_transform), train=train,
                            samples_per_epoch=self.train_samples_per_epoch if train else None, seed=self.seed,
                            shuffle_buffer=self.shuffle_buffer if train else 0, on_error=self.on_error,
-                           allow_shell_urls=self.allow_shell_urls)
+                           allow_shell_urls=self.allow_shell_urls, max_corrupt_fraction=self.max_corrupt_fraction)
 
     def _loader(self, split: str) -> EpochLoader:
         train = split == "train"

@@ -9,8 +9,9 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
+from datamodules.pairs import check_counts, check_fraction
 from zoo.data.records import RecordError, decode_prompt
-from zoo.data.stream import EpochLoader, ErrorLog, iter_tar_samples, reader_slot
+from zoo.data.stream import CorruptDataError, EpochLoader, ErrorLog, iter_tar_samples, reader_slot
 from zoo.data.urls import expand_urls
 
 Urls = str | Sequence[str] | None
@@ -18,8 +19,10 @@ SPLITS = ("train", "val", "test")
 STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), "predict": ()}
 
 
-def load_prompts(urls: list[str], on_error: str = "skip", allow_shell_urls: bool = False) -> tuple[list[dict], int]:
-    """Every prompt record of a shard set, in order, and the number of corrupt records skipped."""
+def load_prompts(urls: list[str], on_error: str = "skip", allow_shell_urls: bool = False,
+                 max_corrupt_fraction: float | None = None) -> tuple[list[dict], int]:
+    """Every prompt record of a shard set, in order, and the number of corrupt records skipped; CorruptDataError
+    when more than `max_corrupt_fraction` of them are corrupt."""
     errors = ErrorLog(on_error, "prompts")
     prompts = []
     for url in urls:
@@ -28,6 +31,10 @@ def load_prompts(urls: list[str], on_error: str = "skip", allow_shell_urls: bool
                 prompts.append(decode_prompt(raw))
             except RecordError as err:
                 errors.record(url, raw["__key__"], str(err))
+    seen = len(prompts) + errors.count
+    if max_corrupt_fraction is not None and errors.count > max_corrupt_fraction * seen:
+        raise CorruptDataError(f"{errors.count} of {seen} prompt records corrupt in {urls[0]!r}...: more than "
+                               f"max_corrupt_fraction={max_corrupt_fraction}; first errors: {errors.examples[:3]}")
     return prompts, errors.count
 
 
@@ -97,14 +104,18 @@ class PromptDataModule(L.LightningDataModule):
         seed: seeds the prompt draw (the same on every rank).
         on_error: "skip" corrupt records (counted, logged) or "raise".
         allow_shell_urls: accept `pipe:` URLs.
+        max_corrupt_fraction: stop with a clear error when more than this share of a split's records is corrupt.
     """
 
     def __init__(self, train: Urls = None, val: Urls = None, test: Urls = None, batch_size: int = 8,
                  group_size: int = 4, steps_per_epoch: int = 100, eval_batch_size: int = 16, seed: int = 0,
-                 on_error: str = "skip", allow_shell_urls: bool = False) -> None:
+                 on_error: str = "skip", allow_shell_urls: bool = False,
+                 max_corrupt_fraction: float | None = None) -> None:
         super().__init__()
-        if group_size < 1 or batch_size < 1:
-            raise ValueError(f"batch_size and group_size must be >= 1, got {batch_size}, {group_size}")
+        check_counts(batch_size=batch_size, group_size=group_size, steps_per_epoch=steps_per_epoch,
+                     eval_batch_size=eval_batch_size)
+        check_fraction(max_corrupt_fraction)
+        self.max_corrupt_fraction = max_corrupt_fraction
         self.specs = {"train": train, "val": val, "test": test}
         self.batch_size, self.group_size, self.steps_per_epoch = batch_size, group_size, steps_per_epoch
         self.eval_batch_size, self.seed, self.on_error = eval_batch_size, seed, on_error
@@ -119,7 +130,8 @@ class PromptDataModule(L.LightningDataModule):
         for split, spec in self.specs.items():
             if split in STAGE_SPLITS.get(stage, SPLITS) and spec is not None and split not in self.prompts:
                 urls = expand_urls(spec, self.allow_shell_urls)
-                self.prompts[split], self.corrupt[split] = load_prompts(urls, self.on_error, self.allow_shell_urls)
+                self.prompts[split], self.corrupt[split] = load_prompts(urls, self.on_error, self.allow_shell_urls,
+                                                                        self.max_corrupt_fraction)
                 if not self.prompts[split]:
                     raise ValueError(f"no readable prompts in {split} shards {spec!r}")
 

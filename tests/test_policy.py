@@ -195,6 +195,14 @@ def test_trained_text_encoders_get_gradients_skip_the_cache_and_are_saved_and_lo
     with torch.no_grad():
         assert torch.equal(fresh.encode_text(prompt).prompt_embeds, policy.encode_text(prompt).prompt_embeds)
     assert not any(p.requires_grad for p in fresh.text_encoders.parameters())
+    import json
+
+    from zoo.settings import SettingsError
+
+    config = tmp_path / "policy" / "text_encoders" / "text_encoder_2" / "config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "num_layers": 7}))
+    with pytest.raises(SettingsError, match="num_layers"):  # a saved folder is data: its config is checked
+        load_weights(FluxPolicy(tiny=TinyFlux(image_size=32)), tmp_path / "policy")
 
 
 def test_velocity_loss_weightings_and_the_contrastive_term():

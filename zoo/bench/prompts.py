@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from zoo.settings import parse_json
+
 TIIF_GROUPS = {  # TIIF-Bench's reported groups (benchmarks.md)
     "BR": ("2d", "3d", "action+2d", "action+3d"),
     "AR": tuple(f"{a}+{r}" for a in ("action", "color", "shape", "texture") for r in ("2d", "3d")),
@@ -44,7 +46,7 @@ def _json_lines(path: Path, errors: list[str] | None = None) -> Iterator[tuple[i
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line)
+                yield number, parse_json(line)
             except json.JSONDecodeError as err:
                 _fail(BenchFormatError(f"{path}:{number}: not JSON ({err.msg})"), errors)
 
@@ -96,11 +98,11 @@ def _raw_lines(path: Path) -> list[tuple[int, str]]:
 def _tiif_item(prompt_file: Path, n: int, p_line: str, eval_file: Path, m: int, q_line: str,
                length: str) -> BenchItem:
     try:
-        p = json.loads(p_line)
+        p = parse_json(p_line)
     except json.JSONDecodeError as err:
         raise BenchFormatError(f"{prompt_file}:{n}: not JSON ({err.msg})") from None
     try:
-        q = json.loads(q_line)
+        q = parse_json(q_line)
     except json.JSONDecodeError as err:
         raise BenchFormatError(f"{eval_file}:{m}: not JSON ({err.msg})") from None
     _need(p, ("type", f"{length}_description"), f"{prompt_file}:{n}")
@@ -151,7 +153,7 @@ def load_unigenbench(path: str | Path, errors: list[str] | None = None) -> list[
         for number, row in enumerate(reader, 2):
             try:
                 try:
-                    dims = json.loads(row["sub_dims_en"])
+                    dims = parse_json(row["sub_dims_en"])
                 except json.JSONDecodeError as err:
                     raise BenchFormatError(f"{path}:{number} (index {row['index']}): sub_dims_en is not JSON "
                                            f"({err.msg})") from None

@@ -23,27 +23,14 @@ from tqdm import tqdm
 from zoo.bench.prompts import BenchItem
 from zoo.bench.spatialbench import to_uint8
 from zoo.bench.suites import JUDGED, SUITES, judge_image, load_suite, suite_counts, suite_table
-from zoo.data.writing import write_json_atomic
+from zoo.data.images import read_image
+from zoo.data.paths import safe_join
+from zoo.data.writing import read_jsonl_rows, write_json_atomic
 
 
 def _done(samples: Path) -> dict[tuple[str, int], dict[str, Any]]:
     """Rows already written; a last line cut off by a killed run is dropped (that image is redone)."""
-    rows = {}
-    if samples.is_file():
-        lines = samples.read_text().splitlines(keepends=True)
-        for i, line in enumerate(lines):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                if i != len(lines) - 1:
-                    raise ValueError(f"{samples}:{i + 1} is not JSON; only a cut-off last line is repaired") from None
-                print(f"{samples}: dropping a cut-off last line (the run was interrupted while writing it)")
-                samples.write_text("".join(lines[:i]))
-                break
-            rows[(row["item"], row["k"])] = row
-    return rows
+    return {(row["item"], row["k"]): row for row in read_jsonl_rows(samples, ("item", "k"))}
 
 
 def _save_png(image: np.ndarray, path: Path) -> None:
@@ -54,11 +41,10 @@ def _save_png(image: np.ndarray, path: Path) -> None:
 
 
 def _read_image(folder: Path, item: BenchItem, k: int) -> np.ndarray:
-    path = folder / item.id / f"{k}.png"
+    path = safe_join(folder, item.id, f"{k}.png")
     if not path.is_file():
         raise FileNotFoundError(f"missing image {path}")
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
+    return np.asarray(read_image(path))
 
 
 def image_seed(seed: int, item_id: str, k: int) -> int:
@@ -76,7 +62,7 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
           images: str | None = None, suite: str = "spatialbench", count: int | None = None,
           images_per_prompt: int = 1, steps: int = 8, batch_size: int = 32, seed: int = 0,
           judge: str | None = None, judge_family: str = "qwen2_5_vl", variant: str = "short",
-          scorer: str | None = None) -> dict[str, Any]:
+          scorer: str | None = None, trust_remote_code: bool = False) -> dict[str, Any]:
     """Evaluate a policy, or a folder of generated images, on a benchmark suite; resumable.
 
     Args:
@@ -97,7 +83,11 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
         judge_family: "qwen2_5_vl", "qwen2_vl" or "qwen3_vl".
         variant: "short" or "long" prompts (TIIF-Bench).
         scorer: a SpatialScore scorer folder: adds each image's reward and the mean "SpatialScore" column.
+        trust_remote_code: let transformers run code shipped in the scorer folder; only for folders you trust.
     """
+    for key, value in (("images_per_prompt", images_per_prompt), ("steps", steps), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{key} must be an integer >= 1, got {value!r}")
     if suite not in SUITES:
         raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
     if (experiment is None) == (images is None):
@@ -131,7 +121,7 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
     if scorer is not None and todo:
         from zoo.reward.scorer import load as load_scorer
 
-        reward = load_scorer(Path(scorer))
+        reward = load_scorer(Path(scorer), trust_remote_code=trust_remote_code)
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(samples, "a") as log, tqdm(total=len(todo), desc=f"{suite} {out_dir.name}", unit="img") as bar:
         for start in range(0, len(todo), batch_size):
@@ -157,7 +147,7 @@ def _score_chunk(suite: str, chunk, policy, judge, image_dir: Path | None, out_d
     if policy is not None:
         arrays = _generate(policy, chunk, steps, seed)
         for (item, k), array in zip(chunk, arrays):
-            _save_png(array, out_dir / "images" / item.id / f"{k}.png")
+            _save_png(array, safe_join(out_dir, "images", item.id, f"{k}.png"))
         errors = [None] * len(chunk)
     else:
         for item, k in chunk:
@@ -183,10 +173,15 @@ def _score_chunk(suite: str, chunk, policy, judge, image_dir: Path | None, out_d
 
 def _add_rewards(reward, chunk, rows: list[dict], arrays: list[np.ndarray | None]) -> None:
     """Each judged image's SpatialScore reward."""
+    from zoo.reward.scorer import run_per_item
+
     keep = [i for i, row in enumerate(rows) if "error" not in row]
-    if keep:
-        images = [Image.fromarray(arrays[i]) for i in keep]
-        for i, value in zip(keep, reward.score([chunk[i][0].prompt for i in keep], images)):
+    results = run_per_item(lambda part: reward.score([chunk[i][0].prompt for i in part],
+                                                     [Image.fromarray(arrays[i]) for i in part]), keep)
+    for i, value in zip(keep, results):
+        if isinstance(value, Exception):
+            rows[i]["reward_error"] = f"{type(value).__name__}: {value}"
+        else:
             rows[i]["reward"] = float(value)
 
 

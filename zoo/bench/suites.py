@@ -10,9 +10,10 @@ from PIL import Image
 
 from zoo.bench.geneval import geneval_table, geneval_verdict
 from zoo.bench.judges import YesNoJudge, judge_all
-from zoo.bench.prompts import BenchItem, load_dpg, load_geneval, load_tiif, load_unigenbench
+from zoo.bench.prompts import BenchFormatError, BenchItem, load_dpg, load_geneval, load_tiif, load_unigenbench
 from zoo.bench.protocols import dpg_question_scores, dpg_table, tiif_prompt_score, tiif_table, unigen_table
 from zoo.bench.spatialbench import load_spatialbench, spatialbench_counts, spatialbench_table, verify_images
+from zoo.data.paths import UnsafePathError, safe_relpath
 
 SUITES = ("spatialbench", "geneval", "tiif", "unigenbench", "dpg")
 JUDGED = ("geneval", "tiif", "unigenbench", "dpg")  # by a detector (GenEval) or a VLM
@@ -24,19 +25,41 @@ def load_suite(suite: str, prompts: str, count: int | None = None, variant: str 
     """A suite's items. prompts: SpatialBench prompt shards; GenEval's evaluation_metadata.jsonl; the TIIF-Bench
     folder holding testmini_prompts/ and testmini_eval_prompts/; the UniGenBench CSV; DPG-Bench's dpg_bench.csv."""
     if suite == "spatialbench":
-        return load_spatialbench(prompts, count)
-    if suite == "geneval":
-        items = load_geneval(prompts, errors)
-    elif suite == "tiif":
-        root = Path(prompts)
-        items = load_tiif(root / "testmini_prompts", root / "testmini_eval_prompts", variant, errors)
-    elif suite == "unigenbench":
-        items = load_unigenbench(prompts, errors)
-    elif suite == "dpg":
-        items = load_dpg(prompts, errors)
-    else:
-        raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
+        return load_spatialbench(prompts, count)  # shard keys are checked by the shard reader
+    try:
+        items = _load_published(suite, prompts, variant, errors)
+    except UnicodeDecodeError as err:
+        raise BenchFormatError(f"{suite} prompts {prompts}: not UTF-8 ({err.reason} at byte {err.start})") from None
+    items = safe_items(items, f"{suite} prompts {prompts}", errors)
     return items[:count] if count is not None else items
+
+
+def _load_published(suite: str, prompts: str, variant: str, errors: list[str] | None) -> list[BenchItem]:
+    if suite == "geneval":
+        return load_geneval(prompts, errors)
+    if suite == "tiif":
+        root = Path(prompts)
+        return load_tiif(root / "testmini_prompts", root / "testmini_eval_prompts", variant, errors)
+    if suite == "unigenbench":
+        return load_unigenbench(prompts, errors)
+    if suite == "dpg":
+        return load_dpg(prompts, errors)
+    raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
+
+
+def safe_items(items: list[BenchItem], where: str, errors: list[str] | None = None) -> list[BenchItem]:
+    """Items whose ids are safe relative paths (they name image folders); the others raise, or are reported in
+    `errors` and left out."""
+    kept = []
+    for item in items:
+        try:
+            safe_relpath(item.id, "item id")
+            kept.append(item)
+        except UnsafePathError as err:
+            if errors is None:
+                raise BenchFormatError(f"{where}: {err}") from None
+            errors.append(f"{where}: {err}")
+    return kept
 
 
 def questions_of(suite: str, item: BenchItem) -> list[str]:

@@ -82,7 +82,8 @@ def pack(input: Path, out: Path, split: str = "train", shard_size: int = 1000, o
 
 def inspect(urls: str | list[str], kind: str = "auto", show: int = 3, verify: bool = False, sheet: Path | None = None,
             json_out: Path | None = None, allow_shell_urls: bool = False) -> dict[str, Any]:
-    """Count, validate and show samples of a shard set (pairs or prompts).
+    """Count, validate and show samples of a shard set (pairs or prompts); exits with status 1 when a sample is
+    corrupt or a shard its manifest lists is missing, and warns when the set has no manifest.
 
     Args:
         urls: a shard spec (path, glob, brace pattern, fsspec URL) or a list of them.
@@ -98,4 +99,7 @@ def inspect(urls: str | list[str], kind: str = "auto", show: int = 3, verify: bo
     print(format_summary(summary))
     if json_out:
         Path(json_out).write_text(json.dumps(summary, indent=2))
+    if summary["corrupt"] or summary["missing_shards"]:
+        raise SystemExit(f"inspect: {summary['corrupt']} corrupt samples, {len(summary['missing_shards'])} missing "
+                         "shards (listed above)")
     return summary

@@ -24,9 +24,11 @@ import torch
 from tqdm import tqdm
 
 from zoo.data.construct_rules import perturbed_chunk, ranked_chunk
+from zoo.data.paths import safe_join
 from zoo.data.prompt_files import read_prompts
 from zoo.data.review import merge_review, write_review
 from zoo.data.writing import encode_json, encode_png, shard_name, write_json_atomic, write_shard
+from zoo.settings import SettingsError, integer, of_type, read_json, validate
 
 
 def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.yaml", weights: str | None = None,
@@ -79,10 +81,15 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
         device = f"cuda:{os.environ['LOCAL_RANK']}"
     if rule not in ("perturbed", "ranked"):
         raise ValueError(f"unknown rule {rule!r}: choose perturbed or ranked")
+    shard_name(split, 0)  # a split that is not a plain name fails here, before anything is written
+    for key, value in (("prompts_per_shard", prompts_per_shard), ("images_per_prompt", images_per_prompt),
+                       ("batch_size", batch_size), ("steps", steps), ("pairs_per_prompt", pairs_per_prompt)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{key} must be an integer >= 1, got {value!r}")
     items, problems = read_prompts(prompts, count, suite, variant, spatial_only)
     chunks = [items[i:i + prompts_per_shard] for i in range(0, len(items), prompts_per_shard)]
     mine = [i for i in range(len(chunks)) if i % world_size == rank]
-    todo = [i for i in mine if not (out / shard_name(split, i)).exists() or not _stats_path(out, split, i).exists()]
+    todo = [i for i in mine if not _shard_path(out, split, i).exists() or not _stats_path(out, split, i).exists()]
     for problem in problems[:20]:
         print(f"skipped: {problem}")
     if todo:
@@ -98,13 +105,32 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
                 bar.update(len(chunks[index]))
     summary = _summary(out, split, len(chunks), items, problems, rule, experiment, weights, images_per_prompt,
                        time.perf_counter() - started, reused=len(mine) - len(todo))
-    write_json_atomic(out / "construct_summary.json", summary)
+    write_json_atomic(safe_join(out, "construct_summary.json"), summary)
     print(json.dumps({k: summary[k] for k in ("prompts", "pairs", "reasons", "shards_done", "shards")}))
     return summary
 
 
+def _shard_path(out: Path, split: str, index: int) -> Path:
+    return safe_join(out, shard_name(split, index))
+
+
 def _stats_path(out: Path, split: str, index: int) -> Path:
-    return out / "stats" / shard_name(split, index).replace(".tar", ".json")
+    return safe_join(out, "stats", shard_name(split, index).replace(".tar", ".json"))
+
+
+STATS = {"prompts": integer(0, 1 << 40), "pairs": integer(0, 1 << 40), "reasons": of_type(dict, "an object"),
+         "failures": of_type(list, "a list"), "no_pair": of_type(list, "a list"),
+         "n_perturbations": of_type(dict, "an object", required=False)}
+
+
+def read_stats(path: Path) -> dict[str, Any]:
+    """A chunk's counts as written by `_one_chunk`, validated (keys, types, ranges) before they are summed."""
+    stats = validate(read_json(path), STATS, str(path))
+    for key in ("reasons", "n_perturbations"):
+        bad = [k for k, v in stats.get(key, {}).items() if not isinstance(v, int) or isinstance(v, bool) or v < 0]
+        if bad:
+            raise SettingsError(f"{path}: {key!r} must map names to counts, got {bad[0]!r}: {stats[key][bad[0]]!r}")
+    return stats
 
 
 def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps, noise_level, batch_size, seed,
@@ -137,9 +163,9 @@ def _one_chunk(out: Path, split: str, index: int, chunk: list, first: int, run) 
     except Exception as err:  # noqa: BLE001 - one failed chunk is reported, the others are still written
         print(f"chunk {index} failed (rerun to retry): {type(err).__name__}: {err}")
         return
-    write_review(out / "review", shard_name(split, index).removesuffix(".tar"), pairs)
+    write_review(safe_join(out, "review"), shard_name(split, index).removesuffix(".tar"), pairs)
     write_json_atomic(_stats_path(out, split, index), {**stats, "pairs": len(pairs)})
-    write_shard(out / shard_name(split, index),
+    write_shard(_shard_path(out, split, index),
                 [{"__key__": p["key"], "chosen.png": encode_png(p["chosen"]), "rejected.png": encode_png(p["rejected"]),
                   "json": encode_json(p["meta"])} for p in pairs])
 
@@ -152,8 +178,8 @@ def _summary(out: Path, split: str, n_chunks: int, items: list, problems: list[s
     pairs, done, failures, no_pair = 0, 0, [], []
     for index in range(n_chunks):
         path = _stats_path(out, split, index)
-        if path.exists() and (out / shard_name(split, index)).exists():
-            stats = json.loads(path.read_text())
+        if path.exists() and _shard_path(out, split, index).exists():
+            stats = read_stats(path)
             done, pairs = done + 1, pairs + stats["pairs"]
             reasons.update(stats["reasons"])
             n_pert.update(stats.get("n_perturbations", {}))

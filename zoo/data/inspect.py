@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import braceexpand
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
 from zoo.data.records import RecordError, decode_pair, decode_prompt, validate_world_pair
+from zoo.data.spatial import missing_shards
 from zoo.data.stream import ErrorLog, iter_tar_samples
 from zoo.data.urls import expand_urls
+from zoo.settings import SettingsError, read_json
 from zoo.world.pairs import perturbed_scene_of, scene_of
 from zoo.world.verify import verify
 
@@ -20,8 +24,42 @@ KINDS = ("auto", "pairs", "prompts")
 
 
 def detect_kind(sample: dict[str, Any]) -> str:
-    """"pairs" when a sample has chosen/rejected images, else "prompts"."""
-    return "pairs" if any(k.startswith("chosen") for k in sample) else "prompts"
+    """"pairs" when a sample has a chosen or a rejected image (a pair missing one is a corrupt pair), else "prompts"."""
+    return "pairs" if any(k.startswith(("chosen", "rejected")) for k in sample) else "prompts"
+
+
+MANIFESTS = ("manifest.json", "pack_report.json", "construct_summary.json")
+
+
+def set_problems(specs: str | list[str], shards: list[str]) -> tuple[list[str], list[str]]:
+    """(warnings, missing shards) from the manifests beside local shards: a set without any manifest is warned
+    about (it may be half-built); shards a spatial manifest lists that match the specs but are gone are missing."""
+    warnings, missing = [], []
+    folders = sorted({Path(s).parent for s in shards if "://" not in s and not s.startswith("pipe:")})
+    patterns = [p for spec in ([specs] if isinstance(specs, (str, Path)) else specs)
+                for p in braceexpand.braceexpand(str(spec))]
+    for folder in folders:
+        found = [folder / n for n in MANIFESTS if (folder / n).is_file()] + \
+            [folder.parent / n for n in MANIFESTS if (folder.parent / n).is_file()]
+        if not found:
+            warnings.append(f"no manifest ({', '.join(MANIFESTS)}) beside {folder}: the set may be half-built")
+            continue
+        for path in found:
+            try:
+                meta = read_json(path)
+            except SettingsError as err:
+                warnings.append(str(err))
+                continue
+            if not isinstance(meta, dict):
+                warnings.append(f"{path}: not a JSON object")
+                continue
+            if path.name == "construct_summary.json" and not meta.get("complete", True):
+                warnings.append(f"{path}: the construct run is not complete ({meta.get('shards_done')} of "
+                                f"{meta.get('shards')} chunks)")
+            if path.name == "manifest.json":
+                missing += [f"{shard}: {what}" for shard, what in missing_shards(path.parent, meta)
+                            if any(fnmatch.fnmatch(shard, p) for p in patterns)]
+    return warnings, missing
 
 
 def check_world_pair(pair: dict[str, Any]) -> None:
@@ -49,6 +87,7 @@ def inspect_shards(urls: str | list[str], kind: str = "auto", show: int = 3, ver
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     shards = expand_urls(urls, allow_shell_urls)
+    warnings, missing = set_problems(urls, shards)
     errors = ErrorLog("skip", "inspect")
     per_shard: dict[str, int] = {}
     stats: dict[str, Counter] = {"n_perturbations": Counter(), "tag": Counter(), "world": Counter(), "size": Counter()}
@@ -83,6 +122,8 @@ def inspect_shards(urls: str | list[str], kind: str = "auto", show: int = 3, ver
         "stats": {k: dict(sorted(v.items(), key=lambda kv: str(kv[0]))) for k, v in stats.items() if v},
         "examples": examples,
         "verified": verify_world,
+        "warnings": warnings,
+        "missing_shards": missing,
     }
 
 
@@ -109,6 +150,10 @@ def format_summary(summary: dict[str, Any]) -> str:
              + (" (world pair rules verified from pixels)" if summary["verified"] else "")]
     for name, counts in summary["stats"].items():
         lines.append(f"  {name}: " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+    for warning in summary.get("warnings", []):
+        lines.append(f"  warning: {warning}")
+    for shard in summary.get("missing_shards", []):
+        lines.append(f"  missing shard: {shard}")
     for err in summary["errors"]:
         lines.append(f"  error: {err}")
     for ex in summary["examples"]:

@@ -10,6 +10,9 @@ import json
 from pathlib import Path
 
 from zoo.bench.prompts import BenchItem
+from zoo.data.paths import safe_relpath
+from zoo.data.records import check_text
+from zoo.settings import parse_json
 
 TEXT_KEYS = ("prompt", "short_description", "prompt_en", "text", "caption")
 
@@ -39,7 +42,7 @@ def _lines(path: Path, problems: list[str]) -> list[BenchItem]:
         record: object = text.strip()
         if as_json:
             try:
-                record = json.loads(text)
+                record = parse_json(text)
             except json.JSONDecodeError as err:
                 problems.append(f"{path}:{number}: not JSON ({err.msg})")
                 continue
@@ -49,6 +52,12 @@ def _lines(path: Path, problems: list[str]) -> list[BenchItem]:
             continue
         key = str(record.get("id", f"{path.stem}-{number:06d}")) if isinstance(record, dict) else \
             f"{path.stem}-{number:06d}"
+        try:
+            safe_relpath(key, "id")
+            check_text(prompt, "prompt")
+        except ValueError as err:  # an id names files; a prompt must be encodable
+            problems.append(f"{path}:{number}: {err}")
+            continue
         items.append(BenchItem(key, prompt.strip(), str(record.get("type", "")) if isinstance(record, dict) else "",
                                {"line": number}))
     return items

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 from PIL import Image
+
+from zoo.data.images import ImageError, read_image
+from zoo.settings import parse_json
 
 IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
 PAIR_IMAGES = ("chosen", "rejected")
@@ -19,12 +21,25 @@ class RecordError(ValueError):
     """A sample that cannot be used: missing key, undecodable image or JSON, bad field."""
 
 
+def check_text(value: Any, what: str = "prompt") -> str:
+    """`value` when it is non-empty text that tokenizers can encode (UTF-8: no lone surrogates); else ValueError."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(f"missing or empty {what}")
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be text, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"{what} is not valid Unicode ({err.reason} at character {err.start})") from None
+    return value
+
+
 def decode_json(raw: bytes | None, required: tuple[str, ...] = ("prompt",)) -> dict[str, Any]:
     """Parse a record's `json` member and check the required fields."""
     if raw is None:
         raise RecordError("missing key 'json'")
     try:
-        meta = json.loads(raw)
+        meta = parse_json(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise RecordError(f"bad JSON in 'json': {err}") from err
     if not isinstance(meta, dict):
@@ -32,17 +47,18 @@ def decode_json(raw: bytes | None, required: tuple[str, ...] = ("prompt",)) -> d
     missing = [k for k in required if k not in meta]
     if missing:
         raise RecordError(f"'json' lacks {missing}")
-    if not isinstance(meta["prompt"], str) or not meta["prompt"].strip():
-        raise RecordError("'json' has an empty or non-text 'prompt'")
+    try:
+        check_text(meta["prompt"], "prompt in 'json'")
+    except ValueError as err:
+        raise RecordError(str(err)) from None
     return meta
 
 
 def decode_image(raw: bytes, name: str) -> Image.Image:
-    """Decode image bytes into an RGB PIL image (fully loaded, so truncation is caught here)."""
+    """Decode image bytes into an RGB PIL image with `zoo.data.images.read_image` (limits, EXIF, 16-bit, alpha)."""
     try:
-        with Image.open(io.BytesIO(raw)) as im:
-            return im.convert("RGB")
-    except Exception as err:  # PIL raises many types for bad data
+        return read_image(raw, name)
+    except ImageError as err:
         raise RecordError(f"bad image in {name!r}: {err}") from err
 
 

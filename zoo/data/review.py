@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
+from zoo.data.paths import safe_join
 from zoo.data.writing import encode_png, write_bytes_atomic
 
 CELL = 160  # pixels per image side on a sheet
@@ -59,13 +60,13 @@ def write_review(review_dir: Path, name: str, pairs: list[dict[str, Any]]) -> li
             meta = pair["meta"]
             paths = {side: f"images/{pair['key']}.{side}.png" for side in ("chosen", "rejected")}
             for side, rel in paths.items():
-                write_bytes_atomic(review_dir / rel, encode_png(pair[side]))
+                write_bytes_atomic(safe_join(review_dir, rel), encode_png(pair[side]))
             cells.append(_cell(start + n, pair["chosen"], pair["rejected"], meta["prompt"],
                                meta.get("perturbed_prompt", "(another image of the same prompt)")))
             rows.append({**meta, "key": pair["key"], **paths, "accept": True, "sheet": sheet, "cell": start + n})
-        write_bytes_atomic(review_dir / sheet, encode_png(contact_sheet(cells)))
+        write_bytes_atomic(safe_join(review_dir, sheet), encode_png(contact_sheet(cells)))
     text = "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows)
-    write_bytes_atomic(review_dir / f"{name}.jsonl", text.encode())
+    write_bytes_atomic(safe_join(review_dir, f"{name}.jsonl"), text.encode())
     return rows
 
 

@@ -15,78 +15,16 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from zoo.data.records import RecordError
-from zoo.data.tar import TarCorrupt, TarTruncated, iter_members
-from zoo.data.urls import open_url
+from zoo.data.samples import ON_ERROR, CorruptSampleError, ErrorLog, iter_tar_samples, split_member  # noqa: F401
 
 log = logging.getLogger(__name__)
-ON_ERROR = ("skip", "raise")
-DETAILED_REPORTS = 10  # per reader; later errors are logged every 100th
+MIN_CHECKED = 64  # samples a reader sees before it judges the share of corrupt ones (also at an epoch's end)
+__all__ = ["CorruptSampleError", "ErrorLog", "iter_tar_samples", "split_member", "ShardStream", "EpochLoader",
+           "CorruptDataError"]
 
 
-class CorruptSampleError(RuntimeError):
-    """A shard sample could not be read and `on_error` is "raise"."""
-
-
-class ErrorLog:
-    """Counts and reports the corrupt samples one reader met."""
-
-    def __init__(self, on_error: str = "skip", reader: str = "reader 0") -> None:
-        if on_error not in ON_ERROR:
-            raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
-        self.on_error, self.reader = on_error, reader
-        self.count = 0
-        self.examples: list[str] = []
-
-    def record(self, shard: str, key: str | None, reason: str) -> None:
-        """Note one bad sample (or unreadable shard part); raise when asked to."""
-        where = f"shard {shard!r}" + (f", key {key!r}" if key else "")
-        message = f"{where}: {reason}"
-        if self.on_error == "raise":
-            raise CorruptSampleError(message)
-        self.count += 1
-        if len(self.examples) < DETAILED_REPORTS:
-            self.examples.append(message)
-        if self.count <= DETAILED_REPORTS or self.count % 100 == 0:
-            log.warning("%s skipped a corrupt sample (%d so far): %s", self.reader, self.count, message)
-
-
-def split_member(name: str) -> tuple[str, str]:
-    """WebDataset naming: the key is the path up to the first dot of the file name."""
-    folder, _, base = name.rpartition("/")
-    stem, _, ext = base.partition(".")
-    return (f"{folder}/{stem}" if folder else stem), ext.lower()
-
-
-def iter_tar_samples(url: str, errors: ErrorLog, allow_shell_urls: bool = False) -> Iterator[dict[str, Any]]:
-    """Group the members of one tar shard into samples {__key__, __url__, <ext>: bytes}.
-
-    A truncated or corrupt shard is reported once (shard and last key); its samples before the
-    damage are kept, the one being read is dropped.
-    """
-    try:
-        raw = open_url(url, allow_shell_urls)
-    except OSError as err:
-        errors.record(url, None, f"cannot open shard: {err}")
-        return
-    current: dict[str, Any] | None = None
-    try:
-        with raw:
-            for name, data in iter_members(raw):
-                key, ext = split_member(name)
-                if current is not None and key != current["__key__"]:
-                    yield current
-                    current = None
-                if current is None:
-                    current = {"__key__": key, "__url__": url}
-                if ext in current:
-                    errors.record(url, key, f"duplicate member {name!r}")
-                current[ext] = data
-    except (TarTruncated, TarCorrupt, OSError, ValueError) as err:
-        last = current["__key__"] if current else None
-        errors.record(url, last, f"truncated or unreadable tar ({type(err).__name__}: {err}); rest of shard skipped")
-        return
-    if current is not None:
-        yield current
+class CorruptDataError(RuntimeError):
+    """Too much of a stream is corrupt to go on: nothing decodes, or more than `max_corrupt_fraction`."""
 
 
 def reader_slot() -> tuple[int, int, int, int]:
@@ -117,21 +55,31 @@ class ShardStream(IterableDataset):
         shuffle_buffer: training shuffle buffer size (0 = no shuffle within shards).
         on_error: "skip" (count and log) or "raise".
         allow_shell_urls: allow `pipe:` URLs.
+        max_corrupt_fraction: stop with `CorruptDataError` when a reader finds more than this share of its samples
+            corrupt (judged from 64 samples on, and at the end of an epoch); None: only when nothing decodes. A
+            training epoch always stops with that error when none of its first 64 samples decodes.
+
+    A training epoch yields exactly its quota of decoded samples (corrupt ones are replaced by further reads).
     """
 
     def __init__(self, urls: Sequence[str], decode: Callable[[dict], dict], *, train: bool,
                  samples_per_epoch: int | None = None, seed: int = 0, shuffle_buffer: int = 0,
-                 on_error: str = "skip", allow_shell_urls: bool = False) -> None:
+                 on_error: str = "skip", allow_shell_urls: bool = False,
+                 max_corrupt_fraction: float | None = None) -> None:
         if not urls:
             raise ValueError("ShardStream needs at least one shard URL")
         if train and (samples_per_epoch is None or samples_per_epoch < 1):
             raise ValueError(f"a training stream needs samples_per_epoch >= 1, got {samples_per_epoch}")
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+        if max_corrupt_fraction is not None and not 0.0 <= max_corrupt_fraction <= 1.0:
+            raise ValueError(f"max_corrupt_fraction must be in [0, 1] or None, got {max_corrupt_fraction!r}")
+        self.max_corrupt_fraction = max_corrupt_fraction
         self.urls, self.decode, self.train = list(urls), decode, train
         self.samples_per_epoch, self.seed, self.shuffle_buffer = samples_per_epoch, seed, shuffle_buffer
         self.on_error, self.allow_shell_urls = on_error, allow_shell_urls
         self.epoch = 0
+        self.corrupt = 0  # corrupt samples met by the last pass over the stream in this process
         self.skip_batches = 0  # set by EpochLoader when a run resumes mid-epoch
         self.batch_size = 1
 
@@ -156,26 +104,48 @@ class ShardStream(IterableDataset):
             worker = (worker + self.skip_batches) % workers
         slot, slots = rank * workers + worker, world * workers
         errors = ErrorLog(self.on_error, f"rank {rank} worker {worker}")
-        samples = self._train_raw(rank, world, worker, workers, errors) if self.train else self._eval_raw(slot, slots, errors)
-        count, held = 0, None
+        samples = self._train_raw(rank, worker, errors) if self.train else self._eval_raw(slot, slots, errors)
+        quota = split_quota(self.samples_per_epoch // world, workers, worker) if self.train else None
+        decoded, held = 0, None
         skip = self._skip_for(worker, workers) if self.train else 0
-        for raw in samples:
+        for raw in samples if quota != 0 else ():
             try:
                 sample = self.decode(raw)
             except RecordError as err:
                 errors.record(raw["__url__"], raw["__key__"], str(err))
+                self.corrupt = errors.count
+                self._judge(errors, decoded)
                 continue
+            decoded += 1
             if skip:
                 skip -= 1  # already served before the run was resumed
-                continue
-            count += 1
-            if held is not None:
-                yield self._stamp(held, slot, errors)
-            held = sample  # held back one step so that the last sample carries the final error count
+            else:
+                if held is not None:
+                    yield self._stamp(held, slot, errors)
+                held = sample  # held back one step so that the last sample carries the final error count
+            if quota is not None and decoded >= quota:
+                break
+        self.corrupt = errors.count
+        self._judge(errors, decoded, final=True)
         if held is not None:
             yield self._stamp(held, slot, errors)
         if errors.count:
-            log.warning("rank %d worker %d: %d samples read, %d corrupt samples skipped", rank, worker, count, errors.count)
+            log.warning("rank %d worker %d: %d samples read, %d corrupt samples skipped", rank, worker, decoded,
+                        errors.count)
+
+    def _judge(self, errors: ErrorLog, decoded: int, final: bool = False) -> None:
+        """Stop with CorruptDataError when nothing decodes (training) or too large a share is corrupt."""
+        bad, seen = errors.count, errors.count + decoded
+        if not bad or (seen < MIN_CHECKED and not final):
+            return
+        first = "; ".join(errors.examples[:3])
+        if self.train and decoded == 0:
+            raise CorruptDataError(f"{errors.reader}: none of the {bad} samples read this epoch decodes, in "
+                                   f"{len(self.urls)} shards (first: {self.urls[0]!r}); first errors: {first}")
+        limit = self.max_corrupt_fraction
+        if limit is not None and bad > limit * seen:
+            raise CorruptDataError(f"{errors.reader}: {bad} of {seen} samples corrupt, more than "
+                                   f"max_corrupt_fraction={limit}; first errors: {first}")
 
     def _skip_for(self, worker: int, workers: int) -> int:
         """Samples this worker served before a resume: DataLoader takes batches round-robin."""
@@ -202,12 +172,12 @@ class ShardStream(IterableDataset):
                     yield raw
                 index += 1
 
-    def _train_raw(self, rank: int, world: int, worker: int, workers: int, errors: ErrorLog) -> Iterator[dict]:
-        quota = split_quota(self.samples_per_epoch // world, workers, worker)
+    def _train_raw(self, rank: int, worker: int, errors: ErrorLog) -> Iterator[dict]:
+        """Raw samples forever: shards drawn at random (seeded per epoch, rank and worker), shuffled in a buffer."""
         rng = random.Random(f"{self.seed}/{self.epoch}/{rank}/{worker}")
         buffer: list[dict] = []
-        produced, idle_shards = 0, 0
-        while produced < quota:
+        idle_shards = 0
+        while True:
             url = self.urls[rng.randrange(len(self.urls))]
             got = 0
             for raw in iter_tar_samples(url, errors, self.allow_shell_urls):
@@ -215,14 +185,10 @@ class ShardStream(IterableDataset):
                 buffer.append(raw)
                 if len(buffer) > self.shuffle_buffer:
                     yield buffer.pop(rng.randrange(len(buffer)))
-                    produced += 1
-                    if produced >= quota:
-                        return
             idle_shards = 0 if got else idle_shards + 1
             if idle_shards > 2 * len(self.urls) + 10:
-                raise RuntimeError(f"no readable samples in {len(self.urls)} shards (first: {self.urls[0]!r}); "
-                                   f"errors: {errors.examples[:3]}")
-        # unreachable: the loop returns when the quota is met
+                raise CorruptDataError(f"no readable samples in {len(self.urls)} shards (first: {self.urls[0]!r}); "
+                                       f"errors: {errors.examples[:3]}")
 
 
 class EpochLoader(DataLoader):

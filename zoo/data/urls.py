@@ -11,7 +11,10 @@ from typing import IO, Iterable
 import braceexpand
 import fsspec
 
+from zoo.data.limits import remote_timeout
+
 GLOB_CHARS = set("*?[")
+EXTRAS = {"s3": ("s3", "s3fs"), "s3a": ("s3", "s3fs"), "gs": ("gcs", "gcsfs"), "gcs": ("gcs", "gcsfs")}
 
 
 class ShellUrlRefused(ValueError):
@@ -20,6 +23,28 @@ class ShellUrlRefused(ValueError):
 
 def _is_remote(url: str) -> bool:
     return "://" in url and not url.startswith("file://")
+
+
+def storage_options(url: str) -> dict:
+    """fsspec options for a remote URL: connect and read timeouts (ZOO_REMOTE_TIMEOUT) where the protocol has them."""
+    protocol, timeout = url.split("://", 1)[0], remote_timeout()
+    if protocol in ("http", "https"):
+        import aiohttp
+
+        return {"client_kwargs": {"timeout": aiohttp.ClientTimeout(total=None, sock_connect=timeout,
+                                                                   sock_read=timeout)}}
+    if protocol in ("s3", "s3a"):
+        return {"config_kwargs": {"connect_timeout": timeout, "read_timeout": timeout, "retries": {"max_attempts": 2}}}
+    if protocol in ("gs", "gcs"):
+        return {"timeout": timeout}
+    return {}
+
+
+def _missing_backend(url: str, err: ImportError) -> ImportError:
+    protocol = url.split("://", 1)[0]
+    extra, package = EXTRAS.get(protocol, (None, None))
+    hint = f"pip install 'zoo[{extra}]' (or pip install {package})" if extra else "install the fsspec backend it names"
+    return ImportError(f"shard URL {url!r}: reading {protocol}:// needs an extra package: {hint} ({err})")
 
 
 def _local_path(url: str) -> str:
@@ -53,7 +78,10 @@ def _expand_one(url: str, allow_shell_urls: bool) -> list[str]:
     if _is_remote(url):
         if not has_glob:
             return [url]
-        fs, _, _ = fsspec.get_fs_token_paths(url)
+        try:
+            fs, _, _ = fsspec.get_fs_token_paths(url, storage_options=storage_options(url))
+        except ImportError as err:
+            raise _missing_backend(url, err) from None
         protocol = url.split("://", 1)[0]
         found = sorted(fs.glob(url))
         if not found:
@@ -78,5 +106,11 @@ def open_url(url: str, allow_shell_urls: bool = False) -> IO[bytes]:
         proc = subprocess.Popen(url[len("pipe:"):], shell=True, stdout=subprocess.PIPE)  # noqa: S602 (opt-in)
         return proc.stdout
     if _is_remote(url):
-        return fsspec.open(url, "rb").open()
-    return open(_local_path(url), "rb")
+        try:
+            return fsspec.open(url, "rb", **storage_options(url)).open()
+        except ImportError as err:
+            raise _missing_backend(url, err) from None
+    path = _local_path(url)
+    if not os.path.isfile(path):  # a FIFO or a device would block or never end
+        raise OSError(f"{path}: not a regular file")
+    return open(path, "rb")

@@ -13,6 +13,9 @@ import numpy as np
 import webdataset as wds
 from PIL import Image
 
+from zoo.data.paths import safe_name
+from zoo.settings import parse_json
+
 FIXED_MTIME = 0  # byte-identical shards for identical inputs; an int, so no PAX header per member
 
 
@@ -66,5 +69,34 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def shard_name(split: str, index: int) -> str:
-    """File name of shard `index` of a split: "train-000003.tar"."""
-    return f"{split}-{index:06d}.tar"
+    """File name of shard `index` of a split: "train-000003.tar" (the split must be a plain, safe name)."""
+    return f"{safe_name(split, 'split')}-{index:06d}.tar"
+
+
+def read_jsonl_rows(path: Path, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows of a JSON-lines output the project appends to (each an object with `keys`).
+
+    A last line cut off by a killed run is dropped from the file (its item is done again); any other line that is
+    not such a row raises ValueError naming the file and line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    lines = path.read_bytes().splitlines(keepends=True)
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = parse_json(line)
+            if not isinstance(row, dict) or any(k not in row for k in keys):
+                raise ValueError(f"not an object with {list(keys)}")
+        except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            if number != len(lines):
+                raise ValueError(f"{path}:{number} is not a row of this output ({err}); only a cut-off last line "
+                                 "is repaired") from None
+            print(f"{path}: dropping a cut-off last line (the run was interrupted while writing it)")
+            write_bytes_atomic(path, b"".join(lines[:-1]))
+            break
+        rows.append(row)
+    return rows

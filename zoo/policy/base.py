@@ -20,8 +20,10 @@ from torch import nn
 from zoo.policy.sampler import Trajectory, sample, seeded_noise
 from zoo.policy.vae import KLLatents, PixelShuffleVAE
 from zoo.reward.sharding import has_meta, materialize
+from zoo.settings import same_as_built
 
 log = logging.getLogger(__name__)
+SAVED_CONFIG_EXTRAS = ("architectures", "transformers_version", "dtype", "torch_dtype")  # written by save_pretrained
 PREDICTIONS = ("velocity", "x0")
 X0_MIN_SIGMA = 0.05  # x0-prediction: the velocity (x_t - x0) / sigma divides by at least this (JiT's clamp)
 TEXT_ENCODERS = ("text_encoder", "text_encoder_2", "text_encoder_3")
@@ -372,7 +374,10 @@ class FlowPolicy(nn.Module):
         for name, encoder in zip(self.text_encoder_names, self.text_encoders):
             if not (root / name).is_dir():
                 raise FileNotFoundError(f"{root} lacks the saved text encoder {name!r}")
-            encoder.load_state_dict(type(encoder).from_pretrained(root / name).state_dict())
+            # a saved folder is data: its config must be the one built here, its weights safetensors
+            same_as_built(root / name / "config.json", encoder.config.to_dict(), ignore=SAVED_CONFIG_EXTRAS)
+            saved = type(encoder).from_pretrained(root / name, use_safetensors=True)
+            encoder.load_state_dict(saved.state_dict())
         self._text_cache.clear()
         self.text_weights = True
         return True

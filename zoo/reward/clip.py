@@ -37,6 +37,10 @@ class CLIPInputs:
     max_prompt_tokens: int = 77
     truncated: int = 0
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_prompt_tokens, int) or self.max_prompt_tokens < 1:
+            raise ValueError(f"max_prompt_tokens must be an integer >= 1, got {self.max_prompt_tokens!r}")
+
     def __call__(self, prompts: Sequence[str], images: Sequence[Image.Image]) -> dict[str, torch.Tensor]:
         if len(prompts) != len(images):
             raise ValueError(f"{len(prompts)} prompts but {len(images)} images")

@@ -51,11 +51,24 @@ def vision_tower(backbone: nn.Module) -> nn.Module:
     return inner.model.visual if hasattr(inner, "model") and hasattr(inner.model, "visual") else inner.vision_model
 
 
+def inject_lora(parts: TrainableParts, backbone: nn.Module, key: str = "model.init_args.parts.lora_targets") -> None:
+    """Add the LoRA adapters of `parts` to a backbone; targets that match no module fail in one line naming `key`."""
+    config = parts.lora_config(backbone)
+    try:
+        inject_adapter_in_model(config, backbone.model)
+    except ValueError as err:
+        if "not found" not in str(err):
+            raise
+        linear = sorted({n.rsplit(".", 1)[-1] for n, m in backbone.model.named_modules() if isinstance(m, nn.Linear)})
+        raise ValueError(f"{key}={config.target_modules!r} matches no module of the backbone; its linear layers are "
+                         f"named {linear[:16]}") from None
+
+
 def apply_parts(reward_model: nn.Module, parts: TrainableParts) -> None:
     """Set requires_grad (and inject LoRA adapters) on a RewardModel according to `parts`."""
     backbone = reward_model.backbone
     if parts.mode == "lora":
-        inject_adapter_in_model(parts.lora_config(backbone), backbone.model)
+        inject_lora(parts, backbone)
     for name, param in backbone.named_parameters():
         param.requires_grad = parts.mode == "full" or (parts.mode == "lora" and "lora_" in name)
     if parts.train_vision:

@@ -163,6 +163,8 @@ class QwenVLInputs:
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if not isinstance(self.max_prompt_tokens, int) or self.max_prompt_tokens < 1:
+            raise ValueError(f"max_prompt_tokens must be an integer >= 1, got {self.max_prompt_tokens!r}")
         pieces = re.split(r"(\{image\}|\{prompt\})", self.template)
         if pieces.count("{image}") != 1 or pieces.count("{prompt}") != 1:
             raise ValueError(f"template must contain {{image}} and {{prompt}} once each: {self.template!r}")

@@ -1,4 +1,9 @@
-"""`zoo score`: score (prompt, image) pairs from a folder or JSON-lines file into JSON-lines; resumable."""
+"""`zoo score`: score (prompt, image) pairs from a folder or JSON-lines file into JSON-lines; resumable.
+
+Nothing in the input stops a run: a line that is not UTF-8, not JSON, not an object, or has a non-text image path,
+an unreadable image, a bad prompt, a duplicate id, a batch the model fails on (retried item by item), each becomes
+an error row for that item. Every row id is unique, so a rerun resumes exactly.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +11,84 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from PIL import Image
 from tqdm import tqdm
 
-from zoo.data.records import IMAGE_EXTS
-from zoo.reward.scorer import load
+from zoo.data.images import ImageError, read_image
+from zoo.data.records import IMAGE_EXTS, check_text
+from zoo.data.writing import read_jsonl_rows, write_bytes_atomic
+from zoo.reward.scorer import load, run_per_item
+from zoo.settings import parse_json
 
 
-def read_items(input: Path) -> list[dict[str, Any]]:
-    """Items {id, prompt, image}: from JSON-lines ({prompt, image[, id]}, paths relative to the file) or
-    a folder of images each with a same-named .txt prompt."""
-    input = Path(input)
-    if input.is_dir():
-        items = []
-        for path in sorted(p for p in input.iterdir() if p.suffix.lower().lstrip(".") in IMAGE_EXTS):
-            txt = path.with_suffix(".txt")
-            prompt = txt.read_text().strip() if txt.exists() else None
-            items.append({"id": path.stem, "prompt": prompt, "image": str(path)})
-        return items
-    if not input.is_file():
-        raise FileNotFoundError(f"score input not found: {input}")
+def _folder_items(folder: Path) -> list[dict[str, Any]]:
+    """Images with a same-named .txt prompt; the id is the stem, or the file name when two images share a stem."""
+    paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower().lstrip(".") in IMAGE_EXTS)
+    stems = [p.stem for p in paths]
     items = []
-    for lineno, line in enumerate(input.read_text().splitlines(), 1):
-        if line.strip():
+    for path in paths:
+        item: dict[str, Any] = {"id": path.stem if stems.count(path.stem) == 1 else path.name, "image": str(path),
+                                "prompt": None}
+        txt = path.with_suffix(".txt")
+        if txt.is_file():
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                items.append({"id": f"line{lineno}", "error": f"bad JSON on line {lineno}: {err}"})
-                continue
-            image = record.get("image")
-            if image and not Path(image).is_absolute():
-                image = str(input.parent / image)
-            items.append({"id": str(record.get("id", f"line{lineno}")), "prompt": record.get("prompt"), "image": image})
+                item["prompt"] = txt.read_bytes().decode("utf-8").strip()
+            except UnicodeDecodeError as err:
+                item["error"] = f"{txt} is not UTF-8 ({err.reason} at byte {err.start})"
+        items.append(item)
     return items
 
 
-def _load(item: dict[str, Any]) -> Image.Image:
+def _line_item(input: Path, number: int, line: bytes) -> dict[str, Any]:
+    """One JSON line as an item; anything unusable becomes an item with an error (id `line<N>`)."""
+    fallback = {"id": f"line{number}"}
+    try:
+        record = parse_json(line.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        return {**fallback, "error": f"{input}:{number}: not UTF-8 ({err.reason} at byte {err.start})"}
+    except json.JSONDecodeError as err:
+        return {**fallback, "error": f"{input}:{number}: bad JSON: {err}"}
+    if not isinstance(record, dict):
+        return {**fallback, "error": f"{input}:{number}: a line must be a JSON object, got {type(record).__name__}"}
+    item_id = record.get("id", fallback["id"])
+    if not isinstance(item_id, (str, int)) or isinstance(item_id, bool):
+        return {**fallback, "error": f"{input}:{number}: 'id' must be text or an integer, got {item_id!r}"}
+    image = record.get("image")
+    item = {"id": str(item_id), "prompt": record.get("prompt"), "image": image}
+    if not isinstance(image, str) or not image:
+        return {**item, "image": None, "error": f"{input}:{number}: 'image' must be a path, got {image!r}"}
+    if not Path(image).is_absolute():
+        item["image"] = str(input.parent / image)
+    return item
+
+
+def read_items(input: Path) -> list[dict[str, Any]]:
+    """Items {id, prompt, image[, error]}: from JSON-lines ({prompt, image[, id]}, paths relative to the file) or a
+    folder of images each with a same-named .txt prompt. Ids are unique: a repeated one becomes an error item."""
+    input = Path(input)
+    if input.is_dir():
+        items = _folder_items(input)
+    elif input.is_file():
+        items = [_line_item(input, n, line) for n, line in enumerate(input.read_bytes().splitlines(), 1)
+                 if line.strip()]
+    else:
+        raise FileNotFoundError(f"score input not found: {input}")
+    seen: dict[str, int] = {}
+    for number, item in enumerate(items):
+        if item["id"] in seen:
+            first = seen[item["id"]]
+            item.update(id=f"{item['id']}#{number}", error=f"duplicate id {item['id']!r} (first at item {first})")
+        seen[item["id"]] = number
+    return items
+
+
+def _load(item: dict[str, Any]):
+    """The item's RGB image, after checking its prompt; ValueError with the reason otherwise."""
     if item.get("error"):
         raise ValueError(item["error"])
-    if not isinstance(item.get("prompt"), str) or not item["prompt"].strip():
-        raise ValueError("missing or empty prompt")
-    if not item.get("image"):
-        raise ValueError("missing image path")
+    check_text(item.get("prompt"), "prompt")
     try:
-        with Image.open(item["image"]) as im:
-            return im.convert("RGB")
-    except Exception as err:
+        return read_image(item["image"])
+    except ImageError as err:
         raise ValueError(f"cannot read image {item['image']}: {err}") from err
 
 
@@ -60,46 +97,68 @@ def _batches(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, 
         yield items[start:start + size]
 
 
-def score(scorer: Path, input: Path, output: Path, batch_size: int = 32, device: str = "cpu") -> dict[str, int]:
+def _previous(output: Path, retry_errors: bool) -> set[str]:
+    """Ids already in OUTPUT; with retry_errors, error rows are removed from it (and scored again)."""
+    rows = read_jsonl_rows(output, ("id",))
+    if retry_errors and any("error" in r for r in rows):
+        kept = [r for r in rows if "error" not in r]
+        write_bytes_atomic(output, "".join(json.dumps(r) + "\n" for r in kept).encode())
+        rows = kept
+    return {str(r["id"]) for r in rows}
+
+
+def score(scorer: Path, input: Path, output: Path, batch_size: int = 32, device: str = "cpu",
+          retry_errors: bool = False, trust_remote_code: bool = False) -> dict[str, int]:
     """Score prompt/image pairs with a scorer folder, writing one JSON line per item to OUTPUT.
 
     INPUT is a JSON-lines file of {prompt, image[, id]} (image paths relative to the file) or a folder
     of images with same-named .txt prompts. Items already in OUTPUT are skipped (resume); an item
-    that cannot be scored (bad image, empty prompt) gets an "error" field instead of a score.
+    that cannot be scored (bad line, bad image, empty prompt, a model error) gets an "error" field instead.
 
     Args:
         scorer: a scorer folder (exported by `zoo fit` with a RewardModule).
         input: JSON-lines file or folder.
         output: JSON-lines file to write (appended to when resuming).
-        batch_size: images per forward pass.
+        batch_size: images per forward pass (>= 1).
         device: "cpu", "cuda", "cuda:1", ...
+        retry_errors: score the items of earlier error rows again (their error rows are replaced).
+        trust_remote_code: let transformers run code shipped in the scorer folder; only for folders you trust.
     """
-    model = load(scorer, device, batch_size)
-    items = read_items(input)
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     output = Path(output)
-    done = set()
-    if output.exists():
-        done = {json.loads(line)["id"] for line in output.read_text().splitlines() if line.strip()}
+    items = read_items(input)
+    done = _previous(output, retry_errors)
     todo = [it for it in items if it["id"] not in done]
+    model = load(scorer, device, batch_size, trust_remote_code)
     counts = {"items": len(items), "skipped_done": len(items) - len(todo), "scored": 0, "errors": 0}
     output.parent.mkdir(parents=True, exist_ok=True)
     with open(output, "a") as out, tqdm(total=len(todo), desc="score", unit="img") as bar:
         for chunk in _batches(todo, batch_size):
-            good, images, rows = [], [], []
-            for item in chunk:
-                try:
-                    images.append(_load(item))
-                    good.append(item)
-                except ValueError as err:
-                    rows.append({"id": item["id"], "prompt": item.get("prompt"), "image": item.get("image"), "error": str(err)})
-            scores = model.score([g["prompt"] for g in good], images) if good else []
-            rows += [{"id": g["id"], "prompt": g["prompt"], "image": g["image"], "score": s} for g, s in zip(good, scores)]
-            for row in rows:
-                out.write(json.dumps(row) + "\n")
+            rows = _score_chunk(model, chunk)
+            out.write("".join(json.dumps(row) + "\n" for row in rows))
             out.flush()
-            counts["scored"] += len(good)
-            counts["errors"] += len(chunk) - len(good)
+            counts["scored"] += sum("score" in r for r in rows)
+            counts["errors"] += sum("error" in r for r in rows)
             bar.update(len(chunk))
     counts["truncated_prompts"] = model.truncated
     print(f"scored {counts['scored']}, errors {counts['errors']}, already done {counts['skipped_done']} -> {output}")
     return counts
+
+
+def _score_chunk(model, chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of one batch: loading failures and items the model fails on (alone) as error rows."""
+    rows: list[dict[str, Any]] = []
+    good: list[tuple[dict[str, Any], Any]] = []
+    for item in chunk:
+        base = {"id": item["id"], "prompt": item.get("prompt"), "image": item.get("image")}
+        try:
+            good.append((item, _load(item)))
+        except ValueError as err:
+            rows.append({**base, "error": str(err)})
+    results = run_per_item(lambda part: model.score([i["prompt"] for i, _ in part], [im for _, im in part]), good)
+    for (item, _), result in zip(good, results):
+        base = {"id": item["id"], "prompt": item["prompt"], "image": item["image"]}
+        rows.append({**base, "error": f"scoring failed: {result}"} if isinstance(result, Exception)
+                    else {**base, "score": float(result)})
+    return rows

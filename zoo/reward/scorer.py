@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import torch
 from PIL import Image
@@ -23,8 +23,9 @@ from zoo.reward.clip import CLIPBackbone
 from zoo.reward.model import RewardModel
 from zoo.reward.parts import TrainableParts
 from zoo.reward.qwen_vl import QwenVLBackbone
+from zoo.reward.scorer_settings import FORMAT, check_processor, read_scorer_settings
 
-FORMAT = "zoo-scorer/1"
+T, R = TypeVar("T"), TypeVar("R")
 REQUIRED = ("scorer.json", "head.safetensors", "tokenizer", "image_processor")
 
 
@@ -94,7 +95,7 @@ def export_scorer(model: RewardModel, folder: Path, parts: TrainableParts | None
         meta = {"format": FORMAT, "backbone": _backbone_settings(backbone), "head": model.head_kind,
                 "weights": "adapter" if lora else "full",
                 "lora": {"r": parts.lora_r, "alpha": parts.lora_alpha, "targets": parts.lora_targets} if lora else None,
-                **(extra or {})}
+                "extra": extra or {}}
         (tmp / "scorer.json").write_text(json.dumps(meta, indent=2))
     return Path(folder)
 
@@ -113,15 +114,18 @@ def export_backbone(backbone, folder: Path, state_dict: dict[str, torch.Tensor] 
     return Path(folder)
 
 
-def load_reward_model(folder: Path, device: str | torch.device = "cpu") -> tuple[RewardModel, dict[str, Any]]:
-    """Rebuild the RewardModel of a scorer folder (weights loaded, eval mode) and its settings."""
+def load_reward_model(folder: Path, device: str | torch.device = "cpu",
+                      trust_remote_code: bool = False) -> tuple[RewardModel, dict[str, Any]]:
+    """Rebuild the RewardModel of a scorer folder (weights loaded, eval mode) and its settings.
+
+    scorer.json is validated (`zoo.reward.scorer_settings`); code in the folder runs only when the caller passes
+    `trust_remote_code=True`, never because a file in the folder asks for it.
+    """
     folder = Path(folder)
     missing = [name for name in REQUIRED if not (folder / name).exists()]
     if missing:
         raise ScorerFolderError(f"scorer folder {folder} lacks {missing}")
-    meta = json.loads((folder / "scorer.json").read_text())
-    if meta.get("format") != FORMAT:
-        raise ScorerFolderError(f"{folder / 'scorer.json'}: unknown format {meta.get('format')!r}, expected {FORMAT!r}")
+    meta = read_scorer_settings(folder / "scorer.json")
     settings = dict(meta["backbone"])
     kind = settings.pop("class")
     weights = folder / "model" if meta["weights"] == "full" else settings["pretrained"]
@@ -131,14 +135,18 @@ def load_reward_model(folder: Path, device: str | torch.device = "cpu") -> tuple
         raise ScorerFolderError(f"scorer folder {folder} lacks 'adapter.safetensors'")
     settings.pop("pretrained")
     common = dict(pretrained=str(weights), tokenizer_path=str(folder / "tokenizer"),
-                  image_processor_path=str(folder / "image_processor"))
+                  image_processor_path=str(folder / "image_processor"), trust_remote_code=trust_remote_code)
     backbone = QwenVLBackbone(**settings, **common) if kind == "QwenVLBackbone" else CLIPBackbone(**settings, **common)
+    check_processor(backbone.inputs.image_processor, str(folder / "image_processor"))
     model = RewardModel(backbone, head=meta["head"])
     if meta["weights"] == "adapter":
         lora = meta["lora"]
         parts = TrainableParts(mode="lora", lora_r=lora["r"], lora_alpha=lora["alpha"], lora_targets=lora["targets"])
-        from peft import inject_adapter_in_model, set_peft_model_state_dict
-        inject_adapter_in_model(parts.lora_config(backbone), backbone.model)
+        from peft import set_peft_model_state_dict
+
+        from zoo.reward.parts import inject_lora
+
+        inject_lora(parts, backbone, f"{folder / 'scorer.json'} lora.targets")
         set_peft_model_state_dict(backbone.model, load_file(folder / "adapter.safetensors"))
     if getattr(backbone, "reward_token", None) is not None:
         token_file = folder / "reward_token.safetensors"
@@ -153,8 +161,11 @@ def load_reward_model(folder: Path, device: str | torch.device = "cpu") -> tuple
 class Scorer:
     """Scores (prompt, image) lists in batches with a loaded scorer folder."""
 
-    def __init__(self, folder: Path, device: str | torch.device = "cpu", batch_size: int = 32) -> None:
-        self.model, self.meta = load_reward_model(folder, device)
+    def __init__(self, folder: Path, device: str | torch.device = "cpu", batch_size: int = 32,
+                 trust_remote_code: bool = False) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        self.model, self.meta = load_reward_model(folder, device, trust_remote_code)
         self.batch_size = batch_size
 
     @property
@@ -173,6 +184,24 @@ class Scorer:
         return scores
 
 
-def load(folder: Path, device: str | torch.device = "cpu", batch_size: int = 32) -> Scorer:
+def run_per_item(run: Callable[[list[T]], Sequence[R]], items: list[T]) -> list[R | Exception]:
+    """run(items); when that raises, run([item]) for each item alone, with a failing item's exception in its place
+    (one bad sample costs itself only)."""
+    if not items:
+        return []
+    try:
+        return list(run(items))
+    except Exception:  # noqa: BLE001 - retried item by item below
+        results: list[R | Exception] = []
+        for item in items:
+            try:
+                results.append(run([item])[0])
+            except Exception as err:  # noqa: BLE001 - reported per item
+                results.append(err)
+        return results
+
+
+def load(folder: Path, device: str | torch.device = "cpu", batch_size: int = 32,
+         trust_remote_code: bool = False) -> Scorer:
     """Load a scorer folder: `zoo.reward.scorer.load(path).score(prompts, images)`."""
-    return Scorer(folder, device, batch_size)
+    return Scorer(folder, device, batch_size, trust_remote_code)

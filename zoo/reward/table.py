@@ -14,31 +14,45 @@ from zoo.data.urls import expand_urls
 from zoo.reward.metrics import PairwiseAccuracy, format_table
 from zoo.reward.model import RewardModel
 from zoo.reward.qwen_vl import QwenVLBackbone
-from zoo.reward.scorer import Scorer
+from zoo.reward.scorer import Scorer, run_per_item
 
 
 def evaluate_pairs(model: RewardModel, urls: list[str], batch_size: int = 64, name: str = "") -> dict[str, float]:
-    """Pairwise accuracy by bucket of one reward model over every pair of a shard set."""
+    """Pairwise accuracy by bucket of one reward model over every pair of a shard set, with the number of pairs
+    skipped (corrupt in the shards, or failing alone in the model: a failing batch is retried pair by pair)."""
     metric = PairwiseAccuracy()
     batch: list[dict] = []
+    failed: list[str] = []
+
+    def scores(part: list[dict]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        prompts = [s["prompt"] for s in part]
+        both = model.score(prompts + prompts, [s["chosen"] for s in part] + [s["rejected"] for s in part])
+        return list(zip(both[: len(part)], both[len(part):]))
 
     def flush() -> None:
-        prompts = [s["prompt"] for s in batch]
-        scores = model.score(prompts + prompts, [s["chosen"] for s in batch] + [s["rejected"] for s in batch])
-        metric.update(scores[: len(batch)], scores[len(batch):], torch.tensor([s["n_perturbations"] for s in batch]))
+        results = run_per_item(scores, batch)
+        good = [(s, r) for s, r in zip(batch, results) if not isinstance(r, Exception)]
+        failed.extend(f"{s['key']}: {type(r).__name__}: {r}" for s, r in zip(batch, results)
+                      if isinstance(r, Exception))
+        if good:
+            metric.update(torch.stack([r[0] for _, r in good]), torch.stack([r[1] for _, r in good]),
+                          torch.tensor([s["n_perturbations"] for s, _ in good]))
         batch.clear()
 
-    for sample in tqdm(ShardStream(urls, decode_pair, train=False), desc=f"pairs {name}", unit="pair"):
+    stream = ShardStream(urls, decode_pair, train=False)
+    for sample in tqdm(stream, desc=f"pairs {name}", unit="pair"):
         batch.append(sample)
         if len(batch) == batch_size:
             flush()
     if batch:
         flush()
-    return {k: float(v) for k, v in metric.compute().items()}
+    for reason in failed[:10]:
+        print(f"{name}: pair skipped: {reason}")
+    return {**{k: float(v) for k, v in metric.compute().items()}, "skipped": float(stream.corrupt + len(failed))}
 
 
 def table(pairs: str | list[str], scorers: list[str] = [], untrained: list[str] = [], batch_size: int = 64,
-          out: Path | None = None, device: str = "cpu") -> dict[str, dict[str, float]]:
+          out: Path | None = None, device: str = "cpu", trust_remote_code: bool = False) -> dict[str, dict[str, float]]:
     """Evaluate reward models on a pair set and print the "1 Pert. / 2-3 Pert. / Overall" table.
 
     Args:
@@ -48,7 +62,10 @@ def table(pairs: str | list[str], scorers: list[str] = [], untrained: list[str] 
         batch_size: pairs per forward pass.
         out: write the rows as JSON (OUT) and the table as Markdown (OUT with .md).
         device: "cpu" or "cuda".
+        trust_remote_code: let transformers run code shipped in the scorer folders; only for folders you trust.
     """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     urls = expand_urls(pairs)
     rows: dict[str, dict[str, float]] = {}
     for family in untrained:
@@ -57,9 +74,11 @@ def table(pairs: str | list[str], scorers: list[str] = [], untrained: list[str] 
                                                           batch_size, family)
     for entry in scorers:
         name, _, path = entry.rpartition("=") if "=" in entry else (Path(entry).name, "", entry)
-        model = Scorer(Path(path), device).model
+        model = Scorer(Path(path), device, trust_remote_code=trust_remote_code).model
         rows[name] = evaluate_pairs(model, urls, batch_size, name)
-    text = format_table(rows)
+    text = format_table(rows) + "\n" + "\n".join(
+        f"{name}: {int(row['n Overall'])} pairs, {int(row['skipped'])} skipped (corrupt or unscorable)"
+        for name, row in rows.items())
     print(text)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
