@@ -13,6 +13,7 @@ from PIL import Image
 from torch import nn
 
 from modules.optim import adamw_with_warmup
+from modules.weights import WeightScopes
 from zoo.bench.spatialbench import verdict_means, verify_images
 from zoo.data.stream import stamp_errors
 from zoo.policy.evaluate import image_grid
@@ -55,8 +56,9 @@ def verified(images: torch.Tensor, metas: list[dict[str, Any]]) -> dict[str, flo
     return verdict_means(verify_images(images, metas))
 
 
-class FlowMatchingModule(L.LightningModule):
-    """Flow-matching SFT of a text-to-image policy; validation generates, verifies (world v1) and logs images.
+class FlowMatchingModule(WeightScopes, L.LightningModule):
+    """Flow-matching SFT of a text-to-image policy; validation generates, verifies (world v1.1) and logs images.
+    With an EMA callback on, validation and the export use the averaged weights.
 
     Args:
         policy: a policy (FluxPolicy, ...), LoRA or full as configured there.
@@ -80,6 +82,7 @@ class FlowMatchingModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
         self.policy = policy
+        self.weight_scopes: list = []  # e.g. the EMA callback's swap-in
         self._val: list[tuple[torch.Tensor, list[dict]]] = []
 
     def setup(self, stage: str) -> None:
@@ -101,7 +104,8 @@ class FlowMatchingModule(L.LightningModule):
         if take <= 0:
             return
         seeds = [zlib.crc32(p.encode()) for p in batch["prompt"][:take]]  # stable across processes, unlike hash()
-        images, _ = self.policy.generate(batch["prompt"][:take], seeds, steps=self.hparams.val_steps)
+        with self.ema_scope():
+            images, _ = self.policy.generate(batch["prompt"][:take], seeds, steps=self.hparams.val_steps)
         self._val.append((images.cpu(), batch["meta"][:take]))
 
     def on_validation_epoch_end(self) -> None:
@@ -123,4 +127,5 @@ class FlowMatchingModule(L.LightningModule):
 
     def on_fit_end(self) -> None:
         if self.hparams.export_dir and self.trainer.is_global_zero:
-            self.policy.save(Path(self.hparams.export_dir))
+            with self.ema_scope():
+                self.policy.save(Path(self.hparams.export_dir))

@@ -7,7 +7,7 @@ import copy
 import logging
 import time
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator
+from typing import Any, Callable, ContextManager
 
 import lightning as L
 import torch
@@ -16,6 +16,7 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from modules.flow_matching import drain, verified
 from modules.optim import adamw_with_warmup
+from modules.weights import WeightScopes
 from zoo.policy.base import FlowPolicy
 from zoo.policy.evaluate import load_weights
 from zoo.policy.sampler import Trajectory, sde_steps
@@ -36,7 +37,7 @@ class TooManyRewardFailures(RuntimeError):
     """More samples of a step lost their reward than `max_failed_fraction` allows."""
 
 
-class GRPOModule(L.LightningModule):
+class GRPOModule(WeightScopes, L.LightningModule):
     """Flow-GRPO: per step, roll out groups with the SDE sampler, score them, group-normalise the rewards,
     then `inner_epochs` x `minibatches` optimizer steps of the clipped ratio loss (+ beta KL to the reference).
 
@@ -266,14 +267,6 @@ class GRPOModule(L.LightningModule):
         return out
 
     # validation ----------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def ema_scope(self) -> Iterator[None]:
-        """The weights to evaluate and export for a block (the EMA callback's, when one is on)."""
-        with contextlib.ExitStack() as stack:
-            for scope in self.weight_scopes:
-                stack.enter_context(scope())
-            yield
-
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         seeds = [int(i) for i in batch["group"].tolist()]  # prompt indices: the same images at every validation
         with self.ema_scope():

@@ -46,6 +46,27 @@ def test_sft_trains_validates_logs_images_and_exports(spatial_set, tmp_path):
         assert torch.equal(v, reloaded.transformer.state_dict()[k])
 
 
+def test_sft_with_ema_validates_and_exports_the_averaged_weights(spatial_set, tmp_path):
+    from callbacks import EMACallback
+
+    torch.manual_seed(0)
+    module = FlowMatchingModule(FluxPolicy(tiny=TinyFlux(image_size=48)), lr=1e-2, val_steps=2, val_images=4,
+                                export_dir=str(tmp_path / "policy"))
+    data = PreferencePairDataModule(train=str(spatial_set / "pairs" / "train-*.tar"), batch_size=2,
+                                    train_samples_per_epoch=40)
+    ema = EMACallback(decay=0.5, warmup=False)
+    trainer = L.Trainer(max_steps=3, accelerator="cpu", logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, enable_checkpointing=False, callbacks=[ema])
+    trainer.fit(module, datamodule=data)
+    exported = FluxPolicy(tiny=TinyFlux(image_size=48))
+    exported.load_transformer(tmp_path / "policy")
+    saved = exported.transformer.state_dict()
+    trained = {f"policy.transformer.{k}": v for k, v in module.policy.transformer.state_dict().items()}
+    averaged = [k for k in trained if k in ema.shadow and not torch.equal(ema.shadow[k], trained[k])]
+    assert averaged  # the average differs from the last weights, and the export holds the average
+    assert all(torch.equal(saved[k.removeprefix("policy.transformer.")], ema.shadow[k]) for k in averaged)
+
+
 def test_zoo_policy_eval_builds_the_config_policy_loads_weights_and_writes_results(spatial_set, tmp_path):
     import json
 

@@ -121,8 +121,8 @@ def test_safe_call_turns_failures_into_nan_for_the_failing_samples_only(spatial_
 # the module ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("batch_size,group_size,minibatches", [(1, 1, 1), (4, 2, 2)])
 def test_first_update_after_a_rollout_is_on_policy(spatial_set, tmp_path, batch_size, group_size, minibatches):
-    module = GRPOModule(_policy(), VerifierReward(), steps=4, noise_level=0.7, minibatches=minibatches, lr=1e-3,
-                        clip_range=0.2)
+    module = GRPOModule(_policy(), Brightness(), steps=4, noise_level=0.7, minibatches=minibatches, lr=1e-3,
+                        clip_range=0.2)  # a reward that varies by construction: every group is updated
     _trainer(tmp_path, 2 * minibatches).fit(module, datamodule=_data(spatial_set, batch_size, group_size))
     stats = module.rl_stats
     assert stats["first_ratio_min"] == 1.0 and stats["first_ratio_max"] == 1.0  # exactly, at every trained step

@@ -232,3 +232,28 @@ def test_mean_pooled_text_is_the_masked_mean_of_clip_token_states():
         with torch.no_grad():
             states = policy.pipe.text_encoder(ids).last_hidden_state[0]
         assert torch.allclose(row, states.mean(0), atol=1e-5)  # padding left out of the mean
+
+
+def test_clip_from_initialises_the_text_encoder_from_a_caption_pretrained_clip(tmp_path):
+    from zoo.policy.evaluate import load_weights
+    from zoo.reward.clip import CLIPBackbone, TinyCLIP
+
+    torch.manual_seed(0)
+    clip = CLIPBackbone(tiny=TinyCLIP(hidden_size=32, layers=1, heads=2, vision_hidden_size=32, vision_layers=1))
+    clip.model.save_pretrained(tmp_path / "clip")
+    sizes = dict(image_size=32, pooled_dim=32, clip_layers=1, clip_heads=2)
+    policy = FluxPolicy(tiny=TinyFlux(**sizes, clip_from=str(tmp_path / "clip")))
+    tower = clip.model.text_model.state_dict()
+    assert all(torch.equal(v, tower[k.removeprefix("text_model.")])
+               for k, v in policy.pipe.text_encoder.state_dict().items())
+    prompt = ["a red circle above a blue square"]
+    ids = policy.pipe.tokenizer(prompt, return_tensors="pt").input_ids  # the same world tokenizer as the CLIP's
+    assert ids.tolist() == clip.inputs.tokenizer(prompt, return_tensors="pt")["input_ids"].tolist()
+    policy.save(tmp_path / "policy")
+    rebuilt = FluxPolicy(tiny=TinyFlux(**sizes))  # the sizes only: the weights come with the save
+    load_weights(rebuilt, tmp_path / "policy")
+    assert torch.equal(rebuilt.encode_text(prompt).pooled, policy.encode_text(prompt).pooled)
+    with pytest.raises(ValueError, match="does not fit the tiny policy's sizes"):
+        FluxPolicy(tiny=TinyFlux(image_size=32, clip_from=str(tmp_path / "clip")))
+    with pytest.raises(FileNotFoundError, match="clip_from"):
+        FluxPolicy(tiny=TinyFlux(**sizes, clip_from=str(tmp_path / "nothing")))

@@ -8,6 +8,7 @@ flow-matching scheduler, AutoencoderKL) held in a real `FluxPipeline`; the sampl
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -43,6 +44,11 @@ class TinyFlux:
     pooled_dim: int | None = None  # width of the CLIP encoder (pooled projection); None: text_dim
     prediction: str = "velocity"  # what the transformer outputs: "velocity" (Flux) or "x0" (the clean image, JiT)
     pooling: str = "end"  # the pooled text vector: CLIP's end token ("end", as Flux) or the mean of its token states
+    clip_layers: int | None = None  # layers of the CLIP text encoder; None: text_layers
+    clip_heads: int = 2  # attention heads of the CLIP text encoder
+    clip_from: str | None = None  # a saved CLIP (e.g. the caption-pretrained CLIP baseline's backbone/model) whose
+    #   text tower initialises the CLIP text encoder (same sizes: pooled_dim, clip_layers, clip_heads); saved with the
+    #   policy, so a policy loaded from that save needs only the sizes
 
 
 # the Flux.1-dev transformer's own config (11.9 B parameters); with `architecture: flux_dev` a policy builds it with
@@ -119,7 +125,8 @@ def build_tiny_flux(tiny: TinyFlux, architecture: str | None = None, init_device
         clip_dim = tiny.pooled_dim or tiny.text_dim
         text = transformers.CLIPTextModel(transformers.CLIPTextConfig(
             vocab_size=len(clip_tok), hidden_size=clip_dim, intermediate_size=2 * clip_dim,
-            num_hidden_layers=tiny.text_layers, num_attention_heads=2, max_position_embeddings=77,
+            num_hidden_layers=tiny.clip_layers or tiny.text_layers, num_attention_heads=tiny.clip_heads,
+            max_position_embeddings=77,
             eos_token_id=clip_tok.eos_token_id, pad_token_id=clip_tok.pad_token_id,
             bos_token_id=clip_tok.pad_token_id))
         text_2 = transformers.T5EncoderModel(transformers.T5Config(
@@ -137,6 +144,28 @@ def build_tiny_flux(tiny: TinyFlux, architecture: str | None = None, init_device
                                                 base_image_seq_len=256, max_image_seq_len=4096)
     return FluxPipeline(scheduler=scheduler, vae=vae, text_encoder=text, tokenizer=clip_tok, text_encoder_2=text_2,
                         tokenizer_2=t5_tok, transformer=transformer)
+
+
+def load_clip_text(encoder: transformers.CLIPTextModel, folder: str) -> None:
+    """Fill a tiny policy's CLIP text encoder from a saved CLIP (a CLIPModel's or CLIPTextModel's save_pretrained
+    folder: caption-pretrained text conditioning, as Flux's CLIP-L is contrastively pretrained); the sizes must match."""
+    path = Path(folder)
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"clip_from: {path} holds no saved CLIP (config.json missing)")
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # a CLIPModel folder also holds the vision tower: not an error here
+    try:
+        saved = transformers.CLIPTextModel.from_pretrained(path, use_safetensors=True)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+    mine, theirs = encoder.config, saved.config
+    keys = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+            "max_position_embeddings", "eos_token_id")
+    differ = {k: (getattr(mine, k), getattr(theirs, k)) for k in keys if getattr(mine, k) != getattr(theirs, k)}
+    if differ:
+        raise ValueError(f"clip_from: the CLIP text tower in {path} does not fit the tiny policy's sizes "
+                         f"(setting: policy, saved): {differ}; set tiny.pooled_dim, clip_layers and clip_heads to match")
+    encoder.load_state_dict(saved.state_dict())
 
 
 class FluxPolicy(FlowPolicy):
@@ -181,6 +210,9 @@ class FluxPolicy(FlowPolicy):
             pipe = FluxPipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
         self.guidance, self.cfg_scale = guidance, true_cfg_scale
         self._setup(pipe, pretrained, tiny, resolution, max_sequence_length, 512, lora, train_text_encoders)
+        if pretrained is None and tiny.clip_from:
+            load_clip_text(pipe.text_encoder, tiny.clip_from)
+            self.text_weights = True  # not the frozen_seed's random tower: saved with the policy
 
     @property
     def long_tokenizer(self):
