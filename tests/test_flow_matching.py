@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import lightning as L
 import pytest
 import torch
@@ -99,3 +101,40 @@ def test_zoo_policy_eval_builds_the_config_policy_loads_weights_and_writes_resul
 def _write(path, text):
     path.write_text(text)
     return path
+
+
+def test_autoencoder_pretraining_exports_a_vae_that_a_latent_policy_loads_saves_and_reloads(spatial_set, tmp_path):
+    from modules import AutoencoderModule
+
+    torch.manual_seed(0)
+    module = AutoencoderModule(channels=(8, 8), latent_channels=4, image_size=48, val_images=4,
+                               export_dir=str(tmp_path / "vae"))
+    data = PreferencePairDataModule(train=str(spatial_set / "pairs" / "train-*.tar"),
+                                    val=str(spatial_set / "pairs" / "val-*.tar"), batch_size=2, eval_batch_size=4,
+                                    train_samples_per_epoch=20)
+    trainer = L.Trainer(max_steps=3, accelerator="cpu", logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, enable_checkpointing=False, limit_val_batches=1,
+                        val_check_interval=3)
+    trainer.fit(module, datamodule=data)
+    assert {"vae/loss", "val/recon_objects_found", "val/recon_clutter"} <= set(trainer.callback_metrics)
+    config = json.loads((tmp_path / "vae" / "config.json").read_text())
+    assert config["scaling_factor"] != 1.0 and (tmp_path / "vae" / "diffusion_pytorch_model.safetensors").is_file()
+
+    tiny = TinyFlux(image_size=48, pixel_factor=0, vae_channels=(8, 8), vae_latent_channels=4,
+                    vae_from=str(tmp_path / "vae"))
+    policy = FluxPolicy(tiny=tiny)
+    assert policy.latents.scale_factor == 2 and policy.image_seq_len == (48 // 2 // 2) ** 2
+    trained = module.vae.state_dict()
+    assert all(torch.equal(v, trained[k]) for k, v in policy.pipe.vae.state_dict().items())
+    images, _ = policy.generate(["a red circle"], [0], steps=2)
+    assert images.shape == (1, 3, 48, 48)
+    policy.save(tmp_path / "policy")  # the trained VAE goes with the policy
+    from zoo.policy.evaluate import load_weights
+
+    fresh = FluxPolicy(tiny=TinyFlux(image_size=48, pixel_factor=0, vae_channels=(8, 8), vae_latent_channels=4))
+    load_weights(fresh, tmp_path / "policy")
+    assert all(torch.equal(v, trained[k]) for k, v in fresh.pipe.vae.state_dict().items())
+    assert fresh.pipe.vae.config.scaling_factor == config["scaling_factor"]
+    with pytest.raises(ValueError, match="vae_from: the autoencoder in .* does not fit"):
+        FluxPolicy(tiny=TinyFlux(image_size=48, pixel_factor=0, vae_channels=(8, 8, 8), vae_latent_channels=4,
+                                 vae_from=str(tmp_path / "vae")))

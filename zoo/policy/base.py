@@ -18,7 +18,7 @@ from peft.utils import get_peft_model_state_dict
 from torch import nn
 
 from zoo.policy.sampler import Trajectory, sample, seeded_noise
-from zoo.policy.vae import KLLatents, PixelShuffleVAE
+from zoo.policy.vae import KLLatents, PixelShuffleVAE, load_vae_weights
 from zoo.reward.sharding import has_meta, materialize
 from zoo.settings import same_as_built
 
@@ -105,6 +105,7 @@ class FlowPolicy(nn.Module):
         self.text_encoders = nn.ModuleList([getattr(pipe, n) for n in self.text_encoder_names]).requires_grad_(train_text)
         self.train_text = train_text
         self.text_weights = train_text
+        self.vae_weights = bool(pretrained is None and getattr(tiny, "vae_from", None))  # a trained tiny VAE: saved
         self.prediction = getattr(tiny, "prediction", "velocity") if pretrained is None else "velocity"
         if self.prediction not in PREDICTIONS:
             raise ValueError(f"prediction must be one of {PREDICTIONS}, got {self.prediction!r}")  # whether `save` writes the text encoders (trained, or loaded from a save)
@@ -347,6 +348,8 @@ class FlowPolicy(nn.Module):
         folder = Path(folder)
         if self.text_weights:
             self.save_text_encoders(folder)
+        if self.vae_weights:
+            self.pipe.vae.save_pretrained(folder / "vae", safe_serialization=True)
         if self.lora is not None:
             return self.save_lora(folder / "lora", state_dict)
         if state_dict is None:
@@ -380,6 +383,16 @@ class FlowPolicy(nn.Module):
             encoder.load_state_dict(saved.state_dict())
         self._text_cache.clear()
         self.text_weights = True
+        return True
+
+    def load_vae(self, folder: str | Path) -> bool:
+        """Load the trained tiny VAE saved by `save` (`folder/vae/`, sizes checked); False when there is none."""
+        if not (Path(folder) / "vae").is_dir():
+            return False
+        if self.tiny is None:
+            raise ValueError(f"{folder}/vae: a saved tiny VAE cannot go into a pretrained pipeline's own VAE")
+        load_vae_weights(self.pipe.vae, Path(folder) / "vae")
+        self.vae_weights = True
         return True
 
     @contextmanager

@@ -110,11 +110,13 @@ def check_export(policy: FlowPolicy, weights: Path, is_lora: bool) -> None:
 def load_weights(policy: FlowPolicy, weights: str | Path) -> None:
     """Load a folder from `FlowPolicy.save` into a policy: a `transformer/` inside it, or a LoRA (`lora/` or the
     diffusers LoRA file itself), read by the pipeline's own `load_lora_weights`, and the text encoders when the
-    folder has them (`text_encoders/`, a policy trained with `train_text`); checked first (`check_export`)."""
+    folder has them (`text_encoders/`, a policy trained with `train_text`) and a trained tiny VAE (`vae/`); checked
+    first (`check_export`)."""
     weights = Path(weights)
     is_lora = (weights / "lora").is_dir() or (weights / LORA_FILE).is_file()
     check_export(policy, weights, is_lora)
     policy.load_text_encoders(weights)
+    policy.load_vae(weights)
     if has_meta(policy.transformer):  # built on meta: its shards are read from the folder when it materialises
         if is_lora:
             raise ValueError(f"{weights} holds LoRA weights, which cannot start a policy built on the meta device yet: "

@@ -19,6 +19,7 @@ from torch import nn
 from tokenizers.processors import TemplateProcessing
 
 from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
+from zoo.policy.vae import build_tiny_vae, load_vae_weights
 from zoo.reward.sharding import WeightFiles, build_on_meta, local_checkpoint
 from zoo.reward.tokenizer import build_world_tokenizer
 
@@ -30,7 +31,7 @@ class TinyFlux:
     """A tiny Flux-architecture policy: sizes, resolution and latent space (pixel space by default)."""
 
     image_size: int = 64
-    pixel_factor: int = 4  # PixelShuffleVAE factor; 0 = a tiny AutoencoderKL (scale 8, 16 channels)
+    pixel_factor: int = 4  # PixelShuffleVAE factor; 0 = a tiny AutoencoderKL (latent diffusion, as Flux)
     layers: int = 1
     single_layers: int = 2
     heads: int = 2
@@ -49,6 +50,11 @@ class TinyFlux:
     clip_from: str | None = None  # a saved CLIP (e.g. the caption-pretrained CLIP baseline's backbone/model) whose
     #   text tower initialises the CLIP text encoder (same sizes: pooled_dim, clip_layers, clip_heads); saved with the
     #   policy, so a policy loaded from that save needs only the sizes
+    vae_channels: tuple[int, ...] = (8, 8, 8, 8)  # with pixel_factor 0: the AutoencoderKL's block widths (scale
+    #   2^(n - 1): four blocks = 8 pixels per latent cell, as Flux's VAE)
+    vae_latent_channels: int = 16  # its latent channels (Flux: 16)
+    vae_from: str | None = None  # a trained AutoencoderKL of those sizes (configs/pretrain/tiny_vae.yaml's export);
+    #   without it the VAE is random and frozen. Saved with the policy (vae/), like clip_from's text tower
 
 
 # the Flux.1-dev transformer's own config (11.9 B parameters); with `architecture: flux_dev` a policy builds it with
@@ -106,15 +112,16 @@ def tiny_tokenizer(max_length: int):
     return tokenizer
 
 
-def tiny_vae(pixel_factor: int):
-    """(vae, latent channels): None for a fixed pixel space, else a tiny random AutoencoderKL (scale 8, 16 channels)."""
-    if pixel_factor:
-        return None, 3 * pixel_factor**2
-    from diffusers import AutoencoderKL
-    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, block_out_channels=(8, 8, 8, 8),
-                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-                        layers_per_block=1, norm_num_groups=4, shift_factor=0.0, scaling_factor=1.0)
-    return vae, 16
+def tiny_vae(tiny):
+    """(vae, latent channels): None for a fixed pixel space (`pixel_factor` > 0), else a tiny AutoencoderKL of the
+    tiny config's sizes (default: scale 8, 16 channels), random or loaded from `vae_from`."""
+    if tiny.pixel_factor:
+        return None, 3 * tiny.pixel_factor**2
+    channels = tuple(getattr(tiny, "vae_channels", (8, 8, 8, 8)))
+    vae = build_tiny_vae(channels, getattr(tiny, "vae_latent_channels", 16))
+    if getattr(tiny, "vae_from", None):
+        load_vae_weights(vae, tiny.vae_from)
+    return vae, vae.config.latent_channels
 
 
 def build_tiny_flux(tiny: TinyFlux, architecture: str | None = None, init_device: str | None = None) -> FluxPipeline:
@@ -132,7 +139,7 @@ def build_tiny_flux(tiny: TinyFlux, architecture: str | None = None, init_device
         text_2 = transformers.T5EncoderModel(transformers.T5Config(
             vocab_size=len(t5_tok), d_model=tiny.text_dim, d_ff=2 * tiny.text_dim, num_layers=tiny.text_layers,
             num_heads=2, d_kv=tiny.text_dim // 2, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
-        vae, channels = tiny_vae(tiny.pixel_factor)
+        vae, channels = tiny_vae(tiny)
     config = ARCHITECTURES[architecture] if architecture else dict(
         patch_size=1, in_channels=4 * channels, num_layers=tiny.layers, num_single_layers=tiny.single_layers,
         attention_head_dim=tiny.head_dim, num_attention_heads=tiny.heads, joint_attention_dim=tiny.text_dim,

@@ -26,7 +26,7 @@ class TinySD3:
     """A tiny SD3-architecture policy: sizes, resolution and latent space (pixel space by default)."""
 
     image_size: int = 32
-    pixel_factor: int = 2  # PixelShuffleVAE factor; 0 = a tiny AutoencoderKL (scale 8, 16 channels)
+    pixel_factor: int = 2  # PixelShuffleVAE factor; 0 = a tiny AutoencoderKL (latent diffusion, as SD3)
     layers: int = 2
     heads: int = 2
     head_dim: int = 16
@@ -35,6 +35,9 @@ class TinySD3:
     max_sequence_length: int = 64
     frozen_seed: int = 0  # seed of the frozen random text encoders (and tiny VAE); the transformer uses the global one
     prediction: str = "velocity"  # what the transformer outputs: "velocity" (SD3) or "x0" (the clean image, JiT)
+    vae_channels: tuple[int, ...] = (8, 8, 8, 8)  # with pixel_factor 0: as TinyFlux's
+    vae_latent_channels: int = 16
+    vae_from: str | None = None
 
 
 def _tiny_clip(tokenizer, tiny: TinySD3) -> transformers.CLIPTextModelWithProjection:
@@ -52,9 +55,9 @@ def build_tiny_sd3(tiny: TinySD3) -> StableDiffusion3Pipeline:
         t5 = transformers.T5EncoderModel(transformers.T5Config(
             vocab_size=len(t5_tok), d_model=2 * tiny.text_dim, d_ff=4 * tiny.text_dim, num_layers=tiny.text_layers,
             num_heads=2, d_kv=tiny.text_dim, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
-        vae, channels = tiny_vae(tiny.pixel_factor)
+        vae, channels = tiny_vae(tiny)
         clip, clip_2 = _tiny_clip(clip_tok, tiny), _tiny_clip(clip_tok, tiny)
-    grid = tiny.image_size // (tiny.pixel_factor or 8)
+    grid = tiny.image_size // (tiny.pixel_factor or 2 ** (len(tiny.vae_channels) - 1))
     transformer = SD3Transformer2DModel(
         sample_size=grid, patch_size=2, in_channels=channels, out_channels=channels, num_layers=tiny.layers,
         attention_head_dim=tiny.head_dim, num_attention_heads=tiny.heads, joint_attention_dim=2 * tiny.text_dim,
