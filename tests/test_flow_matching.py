@@ -138,3 +138,4 @@ def test_autoencoder_pretraining_exports_a_vae_that_a_latent_policy_loads_saves_
     with pytest.raises(ValueError, match="vae_from: the autoencoder in .* does not fit"):
         FluxPolicy(tiny=TinyFlux(image_size=48, pixel_factor=0, vae_channels=(8, 8, 8), vae_latent_channels=4,
                                  vae_from=str(tmp_path / "vae")))
+    assert not any(p.requires_grad for p in policy.pipe.vae.parameters())  # SFT and GRPO never move the VAE

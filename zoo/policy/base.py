@@ -101,6 +101,7 @@ class FlowPolicy(nn.Module):
         self.pipe, self.transformer = pipe, pipe.transformer
         pixel_factor = tiny.pixel_factor if pretrained is None else 0
         self.latents = PixelShuffleVAE(pixel_factor) if pixel_factor else KLLatents(pipe.vae)
+        self.latents.requires_grad_(False)  # the VAE is fixed (trained apart: configs/pretrain/tiny_vae.yaml)
         self.text_encoder_names = [n for n in TEXT_ENCODERS if getattr(pipe, n, None) is not None]
         self.text_encoders = nn.ModuleList([getattr(pipe, n) for n in self.text_encoder_names]).requires_grad_(train_text)
         self.train_text = train_text
