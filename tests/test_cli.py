@@ -25,6 +25,25 @@ def test_help_lists_lightning_and_project_subcommands(capsys):
         assert f"    {name}" in text
 
 
+def test_version_and_a_description_of_its_own(capsys):
+    import zoo
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"zoo {zoo.__version__}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "Lightning Trainer command line tool" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["fit", "-c", "configs/sft/tiny_flux.yaml", "--trainer.max_step", "3"],
+                                  ["bench", "out", "prompts.tar", "--cou", "5"]])
+def test_abbreviated_options_are_errors_not_prefix_matches(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([argv[0], *[str(ROOT / a) if a.startswith("configs/") else a for a in argv[1:]]])
+    assert exit_.value.code == 2 and "unrecognized arguments: " + " ".join(argv[-2:]) in capsys.readouterr().err
+
+
 def test_data_spatial_then_inspect_from_the_command_line(tmp_path, capsys):
     out = tmp_path / "set"
     main(["data", "spatial", "--out", str(out), "--train", "12", "--val", "6", "--test", "0", "--prompts_train", "5",

@@ -12,6 +12,7 @@ from jsonargparse import ActionConfigFile, ArgumentParser
 from lightning.pytorch.cli import LightningCLI
 
 import callbacks  # noqa: F401  (registers classes for short names in configs)
+import zoo
 import datamodules  # noqa: F401
 import modules  # noqa: F401
 from zoo.bench.run import bench
@@ -40,8 +41,13 @@ def _description(fn: Callable) -> str:
     return (fn.__doc__ or "").split("\n    Args:")[0].strip()
 
 
+DESCRIPTION = ("zoo: SpatialScore reward models and RL for spatially-aware text-to-image models. Training verbs "
+               "(fit/validate/test/predict) take experiment YAMLs from configs/; the project's own verbs build data, "
+               "score images, benchmark policies and run the whole pipeline. `zoo VERB --help` explains each.")
+
+
 def _function_parser(fn: Callable) -> ArgumentParser:
-    parser = ArgumentParser(description=_description(fn), parser_mode="omegaconf")
+    parser = ArgumentParser(description=_description(fn), parser_mode="omegaconf", allow_abbrev=False)
     parser.add_argument("-c", "--config", action=ActionConfigFile, help="YAML file with these arguments.")
     parser.add_function_arguments(fn, as_group=False, as_positional=True)
     return parser
@@ -50,7 +56,8 @@ def _function_parser(fn: Callable) -> ArgumentParser:
 def _add_command(parent: ArgumentParser, name: str, spec: Any) -> None:
     """Add a function, or a group of functions as nested subcommands (parents before children)."""
     doc = spec.__doc__ if callable(spec) else f"Project commands: {', '.join(spec)}."
-    parser = _function_parser(spec) if callable(spec) else ArgumentParser(description=doc, parser_mode="omegaconf")
+    parser = _function_parser(spec) if callable(spec) else ArgumentParser(description=doc, parser_mode="omegaconf",
+                                                                          allow_abbrev=False)
     parent._subcommands_action.add_subcommand(name, parser, help=(doc or "").strip().splitlines()[0])
     if not callable(spec):
         parser.add_subcommands(dest="subcommand")
@@ -62,13 +69,18 @@ class ZooCLI(LightningCLI):
     """LightningCLI with omegaconf configs, subclass mode for model and data, and `zoo data ...`/`zoo pipeline`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("parser_kwargs", {"parser_mode": "omegaconf", "prog": "zoo"})
+        kwargs.setdefault("parser_kwargs", {"parser_mode": "omegaconf", "prog": "zoo", "description": DESCRIPTION})
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault("subclass_mode_model", True)
         kwargs.setdefault("subclass_mode_data", True)
         super().__init__(*args, **kwargs)
 
+    def init_parser(self, **kwargs: Any):
+        """Lightning's parser without prefix matching: `--trainer.max_step` is an error, not `max_steps`."""
+        return super().init_parser(**{"allow_abbrev": False, **kwargs})
+
     def _add_subcommands(self, parser, **kwargs: Any) -> None:
+        parser.add_argument("--version", action="version", version=f"zoo {zoo.__version__}")
         super()._add_subcommands(parser, **kwargs)
         for name, spec in PROJECT_COMMANDS.items():
             _add_command(parser, name, spec)
