@@ -41,12 +41,14 @@ def _ends_in_noun(toks: list[Tok], j: int) -> bool:
     """The list of modifiers from j reaches a head noun ("dark wooden cabinets"), not only adjectives
     ("imposing and steadfast,")."""
     last, run = None, 0
-    while j < len(toks) and (toks[j].tag in CONTENT or toks[j].tag == "ADV" or toks[j].text == ","
-                             or toks[j].low in ("and", "or")):
-        if toks[j].tag in CONTENT:
-            last, run = toks[j], run + 1
-        else:
+    while j < len(toks):
+        tok = toks[j]
+        if tok.tag in CONTENT:
+            last, run = tok, run + 1
+        elif tok.text == "," or tok.low in ("and", "or"):
             run = 0
+        elif not (tok.tag == "ADV" and j + 1 < len(toks) and toks[j + 1].tag == "ADJ"):
+            break
         j += 1
     return last is not None and ((last.tag == "NOUN" and not adjective_like(last)) or run >= 2)
 

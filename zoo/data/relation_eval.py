@@ -116,7 +116,7 @@ def _perturbation_verdict(prompt: str, found: list[TextRelation], gold: list[dic
     relation = found[result.changes[0]["index"]]
     if not any(relation_matches(relation, g) for g in gold):
         return "broken" if any(relation_matches(relation, g, by_head=True) for g in gold) else "non_spatial"
-    return "ok" if not getattr(result, "problems", []) else "broken"
+    return "ok" if not result.problems else "broken"
 
 
 def evaluate(rows: list[dict], finder: Finder = find_relations, perturb: bool = True, seed: int = 0) -> dict:

@@ -33,7 +33,9 @@ from zoo.data.relation_subjects import find_subject
 from zoo.data.tagging import CONTENT, Tagger, Tok, tag, tokenize
 
 __all__ = ["ABSOLUTE_PHRASES", "CARRIERS", "DETERMINERS", "INVERSE", "PAIR_PHRASES", "PRONOUNS", "SYMMETRIC", "Span",
-           "TextRelation", "canonical", "entity_key", "find_relations", "tokenize"]
+           "TextRelation", "canonical", "entity_key", "find_relations", "mark_phrases", "tokenize"]
+
+
 @dataclass(frozen=True)
 class Span:
     """A piece of the prompt: [start, end) characters and its text."""
@@ -107,16 +109,21 @@ def _span(text: str, toks: list[Tok], rng: tuple[int, int]) -> Span:
     return Span(toks[rng[0]].start, toks[rng[1] - 1].end, text[toks[rng[0]].start:toks[rng[1] - 1].end])
 
 
-def find_relations(text: str, tagger: Tagger | None = None) -> list[TextRelation]:
-    """Every spatial relation of the prompt whose entities can be delimited, in reading order."""
-    toks = tag(text, tagger)
-    for i, tok in enumerate(toks):  # a phrase ends the noun phrase before it ("the desk next to")
+def mark_phrases(toks: list[Tok]) -> None:
+    """Flag the tokens of spatial phrases; a phrase's first word ends the noun phrase before it ("the desk next to")."""
+    for i, tok in enumerate(toks):
         hit = _match(toks, i) if tok.word else None
         if hit is not None:
             if tok.tag in CONTENT:
                 tok.tag = "PREP"
             for t in toks[i:i + hit[0]]:
                 t.in_phrase = True
+
+
+def find_relations(text: str, tagger: Tagger | None = None) -> list[TextRelation]:
+    """Every spatial relation of the prompt whose entities can be delimited, in reading order."""
+    toks = tag(text, tagger)
+    mark_phrases(toks)
     found: list[TextRelation] = []
     i = 0
     while i < len(toks):
