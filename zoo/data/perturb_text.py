@@ -15,8 +15,18 @@ from typing import Protocol
 
 import numpy as np
 
-from zoo.data.relations import CARRIERS, DETERMINERS, PRONOUNS, SYMMETRIC, Span, TextRelation, canonical, entity_key, \
-    find_relations
+from zoo.data.llm_chat import CausalLMChat
+from zoo.data.relations import (
+    CARRIERS,
+    DETERMINERS,
+    PRONOUNS,
+    SYMMETRIC,
+    Span,
+    TextRelation,
+    canonical,
+    entity_key,
+    find_relations,
+)
 from zoo.data.sentence_check import sentence_problems
 
 KINDS = ("flip", "swap", "axis")
@@ -227,7 +237,7 @@ def rewrite_checked(perturbation: TextPerturbation, rewriter: Rewriter) -> bool:
     return True
 
 
-class CausalLMRewriter:
+class CausalLMRewriter(CausalLMChat):
     """A transformers causal LM asked to rephrase a prompt without changing its spatial relations (greedy).
 
     Args:
@@ -242,31 +252,8 @@ class CausalLMRewriter:
 
     def __init__(self, pretrained: str | None = None, instruction: str | None = None, max_new_tokens: int = 96,
                  trust_remote_code: bool = False) -> None:
-        import transformers
-
-        self.instruction, self.max_new_tokens = instruction or self.INSTRUCTION, max_new_tokens
-        if pretrained is None:
-            from zoo.reward.tokenizer import build_world_tokenizer
-
-            self.tokenizer = build_world_tokenizer()
-            config = transformers.Qwen2Config(vocab_size=len(self.tokenizer), hidden_size=32, intermediate_size=64,
-                                              num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)
-            self.model = transformers.Qwen2ForCausalLM(config).eval()
-        else:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(pretrained, trust_remote_code=trust_remote_code)
-            self.model = transformers.AutoModelForCausalLM.from_pretrained(
-                pretrained, trust_remote_code=trust_remote_code).eval()
+        super().__init__(pretrained, max_new_tokens=max_new_tokens, trust_remote_code=trust_remote_code)
+        self.instruction = instruction or self.INSTRUCTION
 
     def __call__(self, text: str) -> str:
-        import torch
-
-        if getattr(self.tokenizer, "chat_template", None):
-            prompt = self.tokenizer.apply_chat_template([{"role": "user", "content": self.instruction + text}],
-                                                        tokenize=False, add_generation_prompt=True)
-        else:
-            prompt = self.instruction + text + "\n"
-        ids = self.tokenizer(prompt, return_tensors="pt")
-        with torch.no_grad():
-            out = self.model.generate(**ids, max_new_tokens=self.max_new_tokens, do_sample=False,
-                                      pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
-        return self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+        return self.chat(self.instruction + text)

@@ -54,6 +54,10 @@ def _entity_problems(toks: list[Tok], first: int, last: int, piece: str) -> list
         problems.append(f"entity '{piece}' starts with '{toks[first].text}'")
     if toks[last].tag not in ENTITY_END or toks[last].low in DETERMINERS:
         problems.append(f"entity '{piece}' ends with '{toks[last].text}'")
+    inner = [toks[j] for j in range(first + 1, last + 1) if toks[j].low in ("a", "an", "the")
+             and toks[j - 1].tag in CONTENT]
+    if inner:
+        problems.append(f"entity '{piece}' holds two noun phrases ('{inner[0].text}' inside)")
     before = toks[first - 1] if first > 0 else None
     after = toks[last + 1] if last + 1 < len(toks) else None
     if before is not None and toks[first].tag in ("DET", "NUM") and (
