@@ -22,7 +22,7 @@ from zoo.data.tagging import Tok
 if TYPE_CHECKING:
     from zoo.data.relations import TextRelation
 
-UNDER = {"under", "beneath", "below", "underneath"}
+UNDER = {"under", "beneath", "underneath"}
 ON = {"on", "upon", "onto", "over", "at"}
 
 

@@ -97,6 +97,9 @@ Subject = tuple[tuple[int, int], tuple[int, int]]  # (subject, the phrase right 
 
 def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation]) -> Subject | None:
     """The subject of the phrase at token i whose object ends before token `after`, and the nearest phrase."""
+    if i > 1 and toks[i - 1].low in ("and", "or") and found and found[-1].phrase.end == toks[i - 2].end:
+        shared = _rel_subject(toks, found[-1])  # "below and to the right of the moon"
+        return shared, shared
     k, negated, verb = _skip_verb_group(toks, i - 1)
     if negated:
         return None
