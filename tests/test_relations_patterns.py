@@ -75,6 +75,26 @@ CASES = {
          [("A dog", "in front of", "two chairs"), ("A dog", "in front of", "a table")]),
         ("On its left is a small sapling.", [("a small sapling", "On its left", None)]),
     ],
+    # 6b. coordinated entities: lists of subjects and objects, one relation each; clauses and asides are not lists
+    "coordinated": [
+        ("Two dogs and a cat sit behind a fence.", [("Two dogs", "behind", "a fence"), ("a cat", "behind", "a fence")]),
+        ("A dog sits next to a bowl, a ball, and a leash.",
+         [("A dog", "next to", "a bowl"), ("A dog", "next to", "a ball"), ("A dog", "next to", "a leash")]),
+        ("Next to the sofa, a lamp, a plant and a chair are standing.",
+         [("a lamp", "Next to", "the sofa"), ("a plant", "Next to", "the sofa"), ("a chair", "Next to", "the sofa")]),
+        ("A cat sleeps on a mat and a dog and a cow stand behind a gate.",
+         [("A cat", "on", "a mat"), ("a cow", "behind", "a gate")]),
+        ("A tree stands; behind it, an old bench, its paint faded and worn, sits in silence.",
+         [("an old bench", "behind", "it")]),
+        ("On the left sits a radio, its dial and knob gleaming.", [("a radio", "On the left", None)]),
+    ],
+    # 6c. more noun phrases: "one" as a head, number words, a position word that modifies a noun
+    "more_noun_phrases": [
+        ("A red kettle is next to an older one.", [("A red kettle", "next to", "an older one")]),
+        ("On a green hill, forty white goats are grazing.", [("forty white goats", "On", "a green hill")]),
+        ("A lamp sits on the bottom shelf of the cabinet.", [("A lamp", "on", "the bottom shelf of the cabinet")]),
+        ("A mug sits on the left, near a jar.", [("A mug", "on the left", None), ("A mug", "near", "a jar")]),
+    ],
 }
 
 

@@ -69,7 +69,8 @@ MORE_DETERMINERS = {"six", "seven", "eight", "nine", "ten", "eleven", "twelve", 
                     "multiple", "numerous", "countless", "dozens", "hundreds", "thousands", "various", "no", "any",
                     "either", "neither", "a few", "such"}
 NUMBERS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-           "twenty", "dozen", "hundred"}
+           "twenty", "dozen", "hundred", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+           "nineteen", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "thousand"}
 PRONOUNS = {"it", "him", "them", "her", "us", "me", "you", "itself", "himself", "herself", "themselves"}
 SUBJECT_PRONOUNS = {"he", "she", "they", "we", "i", "it", "you"}
 RELATIVES = {"which", "who", "that", "whom", "whose"}

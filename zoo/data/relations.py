@@ -6,7 +6,8 @@ the subject noun phrase (found past verbs, adverbs, asides between commas, carri
 red jacket", wrappers such as "a photo of"), the object noun phrase after the phrase, both as character
 spans of the original text so that an edit can replace exactly them. Fronted phrases ("Below a castle, a
 knight ...", "Behind him is a plane"), absolute positions ("a planet on the left", "a forest in the
-background", "a fox in the center of the picture"), coordinated phrases and objects are found too; uses
+background", "a fox in the center of the picture"), coordinated phrases, subjects and objects ("Two dogs and a cat
+sit next to a bowl, a ball, and a leash": one relation each, `zoo.data.coordination`) are found too; uses
 that are not spatial ("against a blue sky", "under the sun", "gazing upon", "a glow on") and negated ones
 are left out. Tokens are tagged by the rule tagger (`zoo.data.tagging`) or, given `tagger`, by spaCy
 (`zoo.data.relations_nlp`). `canonical` gives a relation's meaning up to wording (B right of A == A left of B).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zoo.data.coordination import object_list, subject_list
 from zoo.data.noun_phrases import head, noun_phrase_after
 from zoo.data.relation_filters import spatial
 from zoo.data.relation_lexicon import (
@@ -25,6 +27,7 @@ from zoo.data.relation_lexicon import (
     FRAME_NOUNS,
     FRAME_PREDICATES,
     INVERSE,
+    OF_NOUNS,
     PAIR_PHRASES,
     PRONOUNS,
     SYMMETRIC,
@@ -85,6 +88,7 @@ LEXICON = _lexicon()
 
 
 INTENSIFIERS = {"very", "extreme", "immediate"}
+ABSOLUTE_ENDS = {"left", "right", "top", "bottom", "center", "centre", "middle", "foreground", "background", "distance"}
 POSITION_WORDS = {"left", "right", "top", "bottom", "center", "centre", "middle", "edge", "corner", "side", "upper",
                   "lower"}
 
@@ -99,10 +103,15 @@ def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
         n = len(words)
         if plain[:n] == words:
             width = n + sum(1 for k in skipped if k < n + len(skipped))
-            if absolute and i + width < len(toks) and toks[i + width].low == "of":
-                continue
+            if absolute and i + width < len(toks) and (toks[i + width].low == "of" or _noun_of(toks, i + width)):
+                continue  # "on the bottom shelf of the cabinet": a noun phrase, not a position
             return width, predicate, absolute
     return None
+
+
+def _noun_of(toks: list[Tok], j: int) -> bool:
+    """A noun with an "of" complement at token j ("edge of the garden"), so the words before it modify it."""
+    return toks[j].low in OF_NOUNS and toks[j].low not in ABSOLUTE_ENDS and j + 1 < len(toks) and toks[j + 1].low == "of"
 
 
 def _span(text: str, toks: list[Tok], rng: tuple[int, int]) -> Span:
@@ -163,13 +172,8 @@ def _relations_at(text: str, toks: list[Tok], i: int, hit: tuple[int, str, bool]
                 t.low for t in toks[i:i + n]}:
             phrase, predicate, absolute, after = (i, obj[1]), FRAME_PREDICATES[predicate], True, obj[1]
         else:
-            objects, after = [obj], obj[1]
-            while after + 1 < len(toks) and toks[after].low in ("and", "or") and predicate != "between":
-                more = _object(toks, after + 1)  # "in front of two pillows and two printers"
-                if more is None or (more[1] < len(toks) and toks[more[1]].tag in ("VERB", "AUX")):
-                    break
-                objects.append(more)
-                after = more[1]
+            objects = [obj] if predicate == "between" else object_list(toks, obj, _object)
+            after = objects[-1][1]
     object2 = None
     if predicate == "between" and after + 1 < len(toks) and toks[after].low == "and":
         object2 = _object(toks, after + 1)
@@ -179,11 +183,12 @@ def _relations_at(text: str, toks: list[Tok], i: int, hit: tuple[int, str, bool]
         return []
     subject, near = found_subject
     out = []
-    for obj in objects or [None]:
-        rel = TextRelation(_span(text, toks, subject), _span(text, toks, phrase), predicate,
-                           _span(text, toks, obj) if obj else None, _span(text, toks, object2) if object2 else None)
-        if subject != obj and spatial(toks, rel, subject, phrase, obj, near):
-            out.append(rel)
+    for each in subject_list(toks, subject, fronted=subject[0] > i):
+        for obj in objects or [None]:
+            rel = TextRelation(_span(text, toks, each), _span(text, toks, phrase), predicate,
+                               _span(text, toks, obj) if obj else None, _span(text, toks, object2) if object2 else None)
+            if each != obj and spatial(toks, rel, each, phrase, obj, near):
+                out.append(rel)
     return out
 
 

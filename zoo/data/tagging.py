@@ -117,7 +117,8 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = "DET" if nxt is not None and nxt.word and nxt.tag in ("NOUN", "ADJ", "PART", "NUM") else "PRON"
         elif tok.low == "that" and prev is not None and prev.tag == "PREP" and nxt is not None and nxt.tag in CONTENT:
             tok.tag = "DET"
-        elif tok.low == "one" and (after_det or prev is not None and prev.tag == "ADJ"):
+        elif tok.low == "one" and (after_det or prev is not None and prev.tag == "ADJ" or (
+                i > 1 and prev.tag == "NOUN" and toks[i - 2].tag == "DET" and not (nxt and nxt.tag in CONTENT))):
             tok.tag = "NOUN"  # "the one on the left"
         elif tok.low in ("both", "all", "each") and prev is not None and prev.tag == "PRON":
             tok.tag = "ADV"  # "They both stand"
