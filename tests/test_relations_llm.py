@@ -81,3 +81,19 @@ def test_extracted_relations_must_match_the_finder_span_for_span():
     bad_offsets = json.loads(json.dumps(cut))
     bad_offsets["relations"][0]["subject_span"] = [0, 3]  # offsets that do not cut out the stated text
     assert relations_from_json(bad_offsets, TEXT) is None
+
+
+def test_zoo_data_relations_loads_a_chat_model_by_path_and_counts_every_rejection(tmp_path):
+    from zoo.data.relations_command import relations
+
+    torch.manual_seed(0)
+    tiny = CausalLMChat(None, max_new_tokens=8)
+    tiny.model.save_pretrained(tmp_path / "llm")  # safetensors
+    tiny.tokenizer.save_pretrained(tmp_path / "llm")
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("\n".join(PROMPTS[:2]) + "\n")
+    out = relations(str(prompts), llm=str(tmp_path / "llm"), json_out=tmp_path / "found.json")
+    counts = out["llm"]["counts"]
+    assert sum(counts.values()) == 2 and not any(key.endswith(":accepted") for key in counts)
+    assert [row["prompt"] for row in out["llm"]["rejected"]] == PROMPTS[:2]
+    assert json.loads((tmp_path / "found.json").read_text())["llm"]["counts"] == counts
