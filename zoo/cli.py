@@ -18,6 +18,7 @@ import modules  # noqa: F401
 from zoo.bench.run import bench
 from zoo.data import commands as data_commands
 from zoo.data.construct import construct
+from zoo.data.relations_command import relations as data_relations
 from zoo.pipeline import pipeline
 from zoo.policy.evaluate import policy_eval
 from zoo.report import report
@@ -27,7 +28,7 @@ from zoo.reward.table import table as reward_table
 # name -> function, or name -> {subname -> function}
 PROJECT_COMMANDS: dict[str, Any] = {
     "data": {"spatial": data_commands.spatial, "pack": data_commands.pack, "inspect": data_commands.inspect,
-             "construct": construct},
+             "construct": construct, "relations": data_relations},
     "pipeline": pipeline,
     "score": score,
     "reward": {"table": reward_table},

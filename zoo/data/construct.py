@@ -36,7 +36,8 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
               judge: Literal["auto", "verifier", "qwen_vl"] = "auto", judge_model: str | None = None,
               suite: str | None = None, variant: str = "short", spatial_only: bool = False,
               count: int | None = 1000, images_per_prompt: int = 8, multi_fraction: float = 0.5,
-              threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter: str | None = None, steps: int = 8,
+              threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter: str | None = None,
+              llm: str | None = None, steps: int = 8,
               noise_level: float = 0.0, margin: float = 0.25, objects_weight: float = 0.25,
               prompts_per_shard: int = 200, batch_size: int = 64, seed: int = 0, split: str = "train",
               rank: int | None = None, world_size: int | None = None, device: str = "cpu") -> dict[str, Any]:
@@ -62,6 +63,9 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
         threshold: a relation passes when the judge's confidence is at least this.
         pairs_per_prompt: most pairs kept per prompt (the largest judged margins first).
         rewriter: local path or hub id of a causal LM that rephrases perturbed prompts (kept only if faithful).
+        llm: local path or hub id of a causal chat model that extracts each prompt's relations and proposes its
+            perturbation (the paper's LLM step); kept only when the rule finder agrees with both, else counted
+            (summary "llm"), listed in OUT/review/llm_review.jsonl and replaced by the rule-based perturbation.
         steps, noise_level: the sampler: noise_level 0 is the ODE sampler (measured: more kept pairs than SDE
             0.7 from the embedded SFT policy), > 0 the SDE sampler GRPO rolls out with.
         margin, objects_weight: ranked rule: least score difference; score = relations + objects_weight * found.
@@ -97,7 +101,7 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
         run = _chunk_runner(policy, items, rule=rule, judge=judge, judge_model=judge_model,
                             per_prompt=images_per_prompt, steps=steps, noise_level=noise_level, batch_size=batch_size,
                             seed=seed, multi_fraction=multi_fraction, threshold=threshold,
-                            pairs_per_prompt=pairs_per_prompt, rewriter=rewriter, margin=margin,
+                            pairs_per_prompt=pairs_per_prompt, rewriter=rewriter, llm=llm, margin=margin,
                             objects_weight=objects_weight, device=device)
         with tqdm(total=sum(len(chunks[i]) for i in todo), desc=f"construct {out.name}", unit="prompt") as bar:
             for index in todo:
@@ -120,13 +124,14 @@ def _stats_path(out: Path, split: str, index: int) -> Path:
 
 STATS = {"prompts": integer(0, 1 << 40), "pairs": integer(0, 1 << 40), "reasons": of_type(dict, "an object"),
          "failures": of_type(list, "a list"), "no_pair": of_type(list, "a list"),
-         "n_perturbations": of_type(dict, "an object", required=False)}
+         "n_perturbations": of_type(dict, "an object", required=False),
+         "llm": of_type(dict, "an object", required=False), "llm_review": of_type(list, "a list", required=False)}
 
 
 def read_stats(path: Path) -> dict[str, Any]:
     """A chunk's counts as written by `_one_chunk`, validated (keys, types, ranges) before they are summed."""
     stats = validate(read_json(path), STATS, str(path))
-    for key in ("reasons", "n_perturbations"):
+    for key in ("reasons", "n_perturbations", "llm"):
         bad = [k for k, v in stats.get(key, {}).items() if not isinstance(v, int) or isinstance(v, bool) or v < 0]
         if bad:
             raise SettingsError(f"{path}: {key!r} must map names to counts, got {bad[0]!r}: {stats[key][bad[0]]!r}")
@@ -134,8 +139,10 @@ def read_stats(path: Path) -> dict[str, Any]:
 
 
 def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps, noise_level, batch_size, seed,
-                  multi_fraction, threshold, pairs_per_prompt, rewriter, margin, objects_weight, device):
+                  multi_fraction, threshold, pairs_per_prompt, rewriter, llm, margin, objects_weight, device):
     """A function (chunk, first index) -> (pairs, stats) for the chosen rule."""
+    from zoo.data.llm_chat import CausalLMChat
+    from zoo.data.llm_relations import LLMRelations
     from zoo.data.perturb_text import CausalLMRewriter
     from zoo.data.relation_judges import make_judge
 
@@ -151,9 +158,10 @@ def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps,
                                                  objects_weight=objects_weight)
     relation_judge = make_judge(judge, items, judge_model, device)
     lm = CausalLMRewriter(rewriter) if rewriter else None
+    proposer = LLMRelations(CausalLMChat(llm, device=device).chat) if llm else None
     return lambda chunk, first: perturbed_chunk(chunk, generate, relation_judge, per_prompt, seeds, first, seed=seed,
                                                 multi_fraction=multi_fraction, threshold=threshold,
-                                                pairs_per_prompt=pairs_per_prompt, rewriter=lm)
+                                                pairs_per_prompt=pairs_per_prompt, rewriter=lm, llm=proposer)
 
 
 def _one_chunk(out: Path, split: str, index: int, chunk: list, first: int, run) -> None:
@@ -164,6 +172,9 @@ def _one_chunk(out: Path, split: str, index: int, chunk: list, first: int, run) 
         print(f"chunk {index} failed (rerun to retry): {type(err).__name__}: {err}")
         return
     write_review(safe_join(out, "review"), shard_name(split, index).removesuffix(".tar"), pairs)
+    if stats.get("llm_review"):
+        with safe_join(out, "review", "llm_review.jsonl").open("a", encoding="utf-8") as f:
+            f.writelines(json.dumps({"chunk": index, **row}) + "\n" for row in stats["llm_review"])
     write_json_atomic(_stats_path(out, split, index), {**stats, "pairs": len(pairs)})
     write_shard(_shard_path(out, split, index),
                 [{"__key__": p["key"], "chosen.png": encode_png(p["chosen"]), "rejected.png": encode_png(p["rejected"]),
@@ -175,6 +186,7 @@ def _summary(out: Path, split: str, n_chunks: int, items: list, problems: list[s
     """Counts over every finished chunk (of every rank) and the input problems."""
     reasons: Counter = Counter()
     n_pert: Counter = Counter()
+    llm: Counter = Counter()
     pairs, done, failures, no_pair = 0, 0, [], []
     for index in range(n_chunks):
         path = _stats_path(out, split, index)
@@ -183,10 +195,12 @@ def _summary(out: Path, split: str, n_chunks: int, items: list, problems: list[s
             done, pairs = done + 1, pairs + stats["pairs"]
             reasons.update(stats["reasons"])
             n_pert.update(stats.get("n_perturbations", {}))
+            llm.update(stats.get("llm", {}))
             failures += stats["failures"]
             no_pair += stats["no_pair"]
     reviewed = merge_review(out / "review") if (out / "review").is_dir() else 0
     return {"prompts": len(items), "pairs": pairs, "reasons": dict(reasons), "n_perturbations": dict(n_pert),
+            **({"llm": dict(llm)} if llm else {}),
             "flat_prompts": reasons.get("flat", 0), "shards": n_chunks, "shards_done": done, "shards_reused": reused,
             "complete": done == n_chunks, "input_problems": problems, "failures": failures[:200],
             "no_pair_prompts": no_pair[:200], "review_rows": reviewed, "rule": rule,

@@ -35,8 +35,11 @@ def item_rng(seed: int, item_id: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
-def perturbation_for(item: BenchItem, seed: int, multi_fraction: float, rewriter=None) -> TextPerturbation | str:
-    """The item's perturbation (1, or 2-3 relations with probability multi_fraction), or the reason there is none."""
+def perturbation_for(item: BenchItem, seed: int, multi_fraction: float, rewriter=None,
+                     llm=None) -> TextPerturbation | str:
+    """The item's perturbation (1, or 2-3 relations with probability multi_fraction), or the reason there is none.
+    With `llm` (`zoo.data.llm_relations.LLMRelations`) the model proposes it first; a proposal the finder does not
+    confirm is counted in the model's review and the rule-based perturbation is used."""
     relations = find_relations(item.prompt)
     if not relations:
         return "no_relation"
@@ -45,7 +48,8 @@ def perturbation_for(item: BenchItem, seed: int, multi_fraction: float, rewriter
     if len(relations) > 1 and rng.random() < multi_fraction:
         count = int(rng.integers(2, min(3, len(relations)) + 1))
     for n in range(count, 0, -1):  # fewer if that many cannot be changed independently
-        result = perturb_prompt(item.prompt, n, rng, relations=relations)
+        result = llm.propose(item.prompt, n, relations) if llm is not None else None
+        result = result or perturb_prompt(item.prompt, n, rng, relations=relations)
         if result is not None:
             if rewriter is not None:
                 rewrite_checked(result, rewriter)
@@ -80,14 +84,18 @@ def _judged(judge: RelationJudge, images: np.ndarray, item: BenchItem, relations
 
 def perturbed_chunk(items: Sequence[BenchItem], generate: Generate, judge: RelationJudge, per_prompt: int,
                     seeds: Callable[[int, int], int], first: int, *, seed: int = 0, multi_fraction: float = 0.5,
-                    threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter=None) -> tuple[list[dict], dict]:
-    """Original-vs-perturbed pairs of a chunk of prompts, and the chunk's counts by reason."""
+                    threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter=None,
+                    llm=None) -> tuple[list[dict], dict]:
+    """Original-vs-perturbed pairs of a chunk of prompts, and the chunk's counts by reason (and, with `llm`, the
+    model's accepted and rejected outputs by stage and reason, the rejected ones listed for review)."""
+    seen = len(llm.review.rows) if llm is not None else 0
+    before = dict(llm.review.counts) if llm is not None else {}
     reasons: Counter = Counter()
     failures: list[str] = []
     no_relation: list[dict] = []
     plans: list[tuple[BenchItem, TextPerturbation, int]] = []
     for offset, item in enumerate(items):
-        plan = perturbation_for(item, seed, multi_fraction, rewriter)
+        plan = perturbation_for(item, seed, multi_fraction, rewriter, llm)
         if isinstance(plan, str):
             reasons[plan] += 1
             no_relation.append({"id": item.id, "prompt": item.prompt, "reason": plan})
@@ -113,8 +121,12 @@ def perturbed_chunk(items: Sequence[BenchItem], generate: Generate, judge: Relat
                                [seeds(index, k) for k in range(per_prompt)])
         pairs += kept
         reasons[reason] += 1
-    return pairs, {"prompts": len(items), "reasons": dict(reasons), "failures": failures, "no_pair": no_relation,
-                   "n_perturbations": dict(Counter(str(p.count) for _, p, _ in plans))}
+    stats = {"prompts": len(items), "reasons": dict(reasons), "failures": failures, "no_pair": no_relation,
+             "n_perturbations": dict(Counter(str(p.count) for _, p, _ in plans))}
+    if llm is not None:
+        stats["llm"] = {k: v - before.get(k, 0) for k, v in llm.review.counts.items() if v - before.get(k, 0)}
+        stats["llm_review"] = llm.review.rows[seen:][:200]
+    return pairs, stats
 
 
 def _select(item, plan: TextPerturbation, images: np.ndarray, conf: list, per_prompt: int, threshold: float,

@@ -15,8 +15,19 @@ from typing import Protocol
 
 import numpy as np
 
-from zoo.data.relations import CARRIERS, DETERMINERS, PRONOUNS, SYMMETRIC, Span, TextRelation, canonical, entity_key, \
-    find_relations
+from zoo.data.llm_chat import CausalLMChat
+from zoo.data.relations import (
+    CARRIERS,
+    DETERMINERS,
+    PRONOUNS,
+    SYMMETRIC,
+    Span,
+    TextRelation,
+    canonical,
+    entity_key,
+    find_relations,
+)
+from zoo.data.sentence_check import sentence_problems
 
 KINDS = ("flip", "swap", "axis")
 FLIP: dict[str, str] = {
@@ -34,14 +45,31 @@ FLIP: dict[str, str] = {
     "in the center": "in the corner", "in the centre": "in the corner", "in the middle": "in the corner",
     "in the corner": "in the center",
 }
-FLIP_BY_PREDICATE = {"next_to": "far from", "far_from": "next to"}
+FLIP.update({
+    "on the bottom of": "on the top of", "at the top of": "at the bottom of", "at the foot of": "at the top of",
+    "on the front of": "behind", "partly hidden by": "in front of", "on the edge of": "in the middle of",
+    "in the corner of": "in the middle of", "at the center of": "at the edge of", "at the centre of": "at the edge of",
+    "in the very center of": "at the edge of", "in the distance": "in the foreground", "on the bottom": "on top",
+    "on top": "at the bottom", "at the center": "in the corner", "in the far distance": "in the foreground",
+})
+FLIP_BY_PREDICATE = {
+    "next_to": "far from", "far_from": "next to", "above": "below", "below": "above", "in_front_of": "behind",
+    "behind": "in front of", "inside": "outside", "outside": "inside", "on": "under", "in_middle_of": "at the edge of",
+    "at_edge_of": "in the middle of", "either_side_of": "far from", "surrounded_by": "far from", "around": "far from",
+    "across": "far from", "opposite": "next to", "among": "far from", "along": "far from", "between": "far from",
+    "abs_background": "in the foreground", "abs_foreground": "in the background", "abs_top": "at the bottom",
+    "abs_bottom": "at the top", "abs_center": "in the corner", "abs_corner": "in the center", "abs_sides": "in the center",
+}
 AXIS_BY_PREDICATE = {
     "left_of": "above", "right_of": "below", "above": "to the left of", "below": "to the right of",
     "on": "next to", "in_front_of": "to the left of", "behind": "to the right of", "next_to": "on top of",
     "far_from": "above", "inside": "on top of", "outside": "below", "in_middle_of": "to the left of",
     "at_edge_of": "above", "abs_left": "at the top", "abs_right": "at the bottom", "abs_top": "on the left",
     "abs_bottom": "on the right", "abs_background": "on the left", "abs_foreground": "on the right",
-    "abs_center": "on the left", "abs_corner": "at the top",
+    "abs_center": "on the left", "abs_corner": "at the top", "either_side_of": "above", "surrounded_by": "above",
+    "around": "above", "across": "below", "opposite": "above", "among": "above", "along": "above",
+    "abs_sides": "at the top", "between": "above", "top_left_of": "below", "top_right_of": "below", "bottom_left_of": "above",
+    "bottom_right_of": "above",
 }
 
 
@@ -56,6 +84,7 @@ class TextPerturbation:
     relations: list[TextRelation] = field(default_factory=list)
     perturbed_relations: list[TextRelation] = field(default_factory=list)
     rewritten: bool = False
+    problems: list[str] = field(default_factory=list)
 
 
 def _keep_case(new: str, old: str) -> str:
@@ -66,7 +95,9 @@ def flipped_phrase(relation: TextRelation) -> str | None:
     """The opposite phrase in the same wording ("to the left of" -> "to the right of"), or None."""
     phrase = relation.phrase.text
     low = phrase.lower()
-    if "left" in low.split() or "right" in low.split():
+    if relation.object2 is not None:  # "between A and B" has no opposite phrase
+        return None
+    if {"left", "right"} & set(low.split()) and not {"left", "right"} <= set(low.split()):
         words = [{"left": "right", "right": "left"}.get(w.lower(), w) for w in phrase.split()]
         return _keep_case(" ".join(words), phrase)
     new = FLIP.get(low) or FLIP_BY_PREDICATE.get(relation.predicate)
@@ -75,7 +106,7 @@ def flipped_phrase(relation: TextRelation) -> str | None:
 
 def axis_phrase(relation: TextRelation) -> str | None:
     """A phrase on another axis ("to the left of" -> "above", "behind" -> "to the right of"), or None."""
-    new = AXIS_BY_PREDICATE.get(relation.predicate)
+    new = AXIS_BY_PREDICATE.get(relation.predicate) if relation.object2 is None else None
     return _keep_case(new, relation.phrase.text) if new else None
 
 
@@ -140,6 +171,10 @@ def _overlaps(spans: list[Span], taken: list[Span]) -> bool:
     return any(a.start < b.end and b.start < a.end for a in spans for b in taken)
 
 
+def _owner(relations: list[TextRelation], span: Span) -> TextRelation:
+    return next(r for r in relations if span in (r.phrase, r.subject, r.object, r.object2))
+
+
 def _check(original: list[TextRelation], text: str, chosen: set[int]) -> list[TextRelation] | None:
     """The perturbed prompt's relations if exactly the chosen relations changed in meaning, else None."""
     after = find_relations(text)
@@ -173,6 +208,8 @@ def perturb_prompt(text: str, count: int, rng: np.random.Generator, kinds: tuple
         if len(changes) < count:
             continue
         new_text = apply_edits(text, edits)
+        if sentence_problems(text, edits, [span != _owner(relations, span).phrase for span, _ in edits]):
+            continue  # not a well-formed sentence (checked by structure, not by finding relations)
         after = _check(relations, new_text, {c["index"] for c in changes})
         if after is not None:
             for change in changes:
@@ -200,7 +237,7 @@ def rewrite_checked(perturbation: TextPerturbation, rewriter: Rewriter) -> bool:
     return True
 
 
-class CausalLMRewriter:
+class CausalLMRewriter(CausalLMChat):
     """A transformers causal LM asked to rephrase a prompt without changing its spatial relations (greedy).
 
     Args:
@@ -215,31 +252,8 @@ class CausalLMRewriter:
 
     def __init__(self, pretrained: str | None = None, instruction: str | None = None, max_new_tokens: int = 96,
                  trust_remote_code: bool = False) -> None:
-        import transformers
-
-        self.instruction, self.max_new_tokens = instruction or self.INSTRUCTION, max_new_tokens
-        if pretrained is None:
-            from zoo.reward.tokenizer import build_world_tokenizer
-
-            self.tokenizer = build_world_tokenizer()
-            config = transformers.Qwen2Config(vocab_size=len(self.tokenizer), hidden_size=32, intermediate_size=64,
-                                              num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)
-            self.model = transformers.Qwen2ForCausalLM(config).eval()
-        else:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(pretrained, trust_remote_code=trust_remote_code)
-            self.model = transformers.AutoModelForCausalLM.from_pretrained(
-                pretrained, trust_remote_code=trust_remote_code).eval()
+        super().__init__(pretrained, max_new_tokens=max_new_tokens, trust_remote_code=trust_remote_code)
+        self.instruction = instruction or self.INSTRUCTION
 
     def __call__(self, text: str) -> str:
-        import torch
-
-        if getattr(self.tokenizer, "chat_template", None):
-            prompt = self.tokenizer.apply_chat_template([{"role": "user", "content": self.instruction + text}],
-                                                        tokenize=False, add_generation_prompt=True)
-        else:
-            prompt = self.instruction + text + "\n"
-        ids = self.tokenizer(prompt, return_tensors="pt")
-        with torch.no_grad():
-            out = self.model.generate(**ids, max_new_tokens=self.max_new_tokens, do_sample=False,
-                                      pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
-        return self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+        return self.chat(self.instruction + text)

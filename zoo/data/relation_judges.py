@@ -7,7 +7,8 @@ asks "In this image, is <subject> <phrase> <object>?" and answers P(yes).
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 from PIL import Image

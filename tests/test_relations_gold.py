@@ -1,0 +1,101 @@
+"""The gold file, its scorer (`zoo.data.relation_eval`), `zoo data relations` and the optional spaCy tagger."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from zoo.data.relation_eval import GoldError, evaluate, read_gold
+from zoo.data.relations import find_relations
+from zoo.data.relations_nlp import NLPUnavailable, SpacyTagger, get_finder
+
+GOLD = Path(__file__).parent / "data" / "relations_gold.jsonl"
+
+
+def _row(prompt: str, *relations: tuple[str, str, str], kind: str = "k") -> dict:
+    """A gold row whose spans are the first occurrences of the given texts."""
+    def span(text: str) -> dict:
+        start = prompt.index(text)
+        return {"text": text, "start": start, "end": start + len(text)}
+
+    return {"prompt": prompt, "kind": kind, "split": "dev",
+            "relations": [{"subject": span(s), "phrase": span(p), "object": span(o)} for s, p, o in relations]}
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_the_gold_file_has_150_labelled_prompts_of_every_kind_in_a_dev_and_a_held_out_part():
+    rows = read_gold(GOLD)  # every span is checked against its prompt
+    assert len(rows) >= 150 and len({r["prompt"] for r in rows}) == len(rows)
+    assert {r["kind"] for r in rows} == {"templated", "photo_of", "compound", "3d", "dense"}
+    assert Counter(r["split"] for r in rows).keys() == {"dev", "heldout", "heldout2"}
+    assert sum(r["prompt"].lower().startswith("a photo of") for r in rows) >= 30
+
+
+def test_bad_gold_rows_name_the_file_line_and_key(tmp_path):
+    good = _row("A cat is left of a dog.", ("A cat", "left of", "a dog"))
+    bad_text = json.loads(json.dumps(good))
+    bad_text["relations"][0]["object"]["text"] = "a cow"
+    cases = [("{not json", ":2: not JSON"), (json.dumps({"prompt": 3, "relations": []}), "needs 'prompt'"),
+             (json.dumps(bad_text), "'object' text 'a cow' is not the prompt's 'a dog'")]
+    for line, message in cases:
+        path = tmp_path / "gold.jsonl"
+        path.write_text(json.dumps(good) + "\n" + line + "\n")
+        with pytest.raises(GoldError, match=f"{path}:2") as err:
+            read_gold(path)
+        assert message in str(err.value)
+
+
+def test_scores_follow_their_definitions(tmp_path):
+    rows = [_row("A dining table is to the left of a couch.", ("A dining table", "to the left of", "a couch")),
+            _row("A castle stands tall against a blue sky.", ("A castle", "against", "a blue sky")),  # missed
+            _row("A cat is under the kitchen table.", ("A cat", "under", "table"))]  # found, but not strict
+    scores = evaluate(read_gold(_write(tmp_path / "g.jsonl", rows)))["by_kind"]["all"]
+    assert (scores["found_relations"], scores["gold_relations"]) == (2, 3)
+    assert scores["precision"] == 0.5 and scores["recall"] == round(1 / 3, 4)
+    assert scores["strict_prompt_accuracy"] == round(1 / 3, 4)
+    assert scores["head_precision"] == 1.0 and scores["head_recall"] == round(2 / 3, 4)
+    assert scores["perturbed_rate"] == round(2 / 3, 4) and scores["broken_rate"] == 0.5  # the cut one is broken
+
+
+def test_zoo_data_relations_prints_what_it_finds_and_scores_a_gold_file(tmp_path, capsys):
+    from zoo.cli import main
+
+    rows = [_row("a photo of a dog right of a teddy bear", ("a dog", "right of", "a teddy bear"), kind="photo_of"),
+            _row("A lamp on side of a bed.", ("A lamp", "on side of", "a bed"), kind="templated")]
+    gold = _write(tmp_path / "gold.jsonl", rows)
+    out = tmp_path / "found.json"
+    main(["data", "relations", str(gold), "--gold", str(gold), "--json_out", str(out)])
+    printed = capsys.readouterr().out
+    assert "a dog | right of | a teddy bear  (right_of)" in printed and "perturbed: " in printed
+    assert "| photo_of | 1 | 1 | 1.000 | 1.000 | 1.000 | 1.000 |" in printed
+    result = json.loads(out.read_text())
+    assert result["finder"] == "rules" and result["scores"]["all"]["strict_prompt_accuracy"] == 1.0
+    assert [p["relations"][0]["subject"] for p in result["prompts"]] == ["a dog", "A lamp"]
+
+
+def test_spacy_tags_replace_the_rule_guess_for_unlisted_words():
+    spacy = pytest.importorskip("spacy")
+    nlp = spacy.blank("en")  # no model file can be installed here: a rule pipeline sets the tags
+    nlp.add_pipe("attribute_ruler").add([[{"LOWER": "smeeth"}]], {"TAG": "VB"})
+    text = "The wugs smeeth beside a dog."
+    assert find_relations(text)[0].subject.text == "The wugs smeeth"  # the rules guess an unknown word is a noun
+    assert find_relations(text, tagger=SpacyTagger(nlp=nlp))[0].subject.text == "The wugs"
+    with pytest.raises(NLPUnavailable, match="sets no part-of-speech tags"):
+        SpacyTagger(nlp=spacy.blank("en"))
+
+
+def test_finder_choice_reports_a_missing_spacy_model_or_falls_back():
+    pytest.importorskip("spacy")
+    with pytest.raises(NLPUnavailable, match="'no_such_model' is not installed: python -m spacy download"):
+        get_finder("spacy", "no_such_model")
+    finder, used = get_finder("auto", "no_such_model")
+    assert finder is find_relations and used.startswith("rules (spaCy not used")
+    with pytest.raises(ValueError, match="unknown finder 'parser'"):
+        get_finder("parser")

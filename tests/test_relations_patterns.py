@@ -1,0 +1,154 @@
+"""Every failure pattern of issue 17 as a case: each sentence here is written for the pattern (not taken from the gold
+file), with the relations a reader expects (subject | phrase | object, entities whole)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zoo.data.perturb_text import perturb_prompt
+from zoo.data.relations import Span, find_relations
+from zoo.data.sentence_check import sentence_problems
+
+
+def triples(text: str) -> list[tuple]:
+    return [(r.subject.text, r.phrase.text, r.object.text if r.object else None)
+            + ((r.object2.text,) if r.object2 else ()) for r in find_relations(text)]
+
+
+CASES = {
+    # 1. words ending in -ing/-ed/-ly are not always verbs
+    "ing_ed_ly": [
+        ("A painting hangs above a butterfly.", [("A painting", "above", "a butterfly")]),
+        ("A dining table is to the left of a potted plant.", [("A dining table", "to the left of", "a potted plant")]),
+        ("a parking meter next to a striped rug", [("a parking meter", "next to", "a striped rug")]),
+        ("The black headphones are on the right of the sleeping puppy.",
+         [("The black headphones", "on the right of", "the sleeping puppy")]),
+        ("A lily floats beside a frosted cake.", [("A lily", "beside", "a frosted cake")]),
+        ("A cat sleeping quietly under the kitchen table.", [("A cat", "under", "the kitchen table")]),
+    ],
+    # 2. relation phrases that are not a bare "on"
+    "phrases": [
+        ("A bell on the bottom of a dog house.", [("A bell", "on the bottom of", "a dog house")]),
+        ("A lamp on side of a bed.", [("A lamp", "on side of", "a bed")]),
+        ("Two candles stand on either side of a mirror.", [("Two candles", "on either side of", "a mirror")]),
+        ("A kite is on the top of a tree.", [("A kite", "on the top of", "a tree")]),
+    ],
+    # 3. "of" and "with" do not make the outer phrase the entity
+    "of_with": [
+        ("a photo of a dog right of a teddy bear", [("a dog", "right of", "a teddy bear")]),
+        ("A close-up view of a patty on a bun.", [("a patty", "on", "a bun")]),
+        ("A photograph of two mugs below a shelf.", [("two mugs", "below", "a shelf")]),
+        ("A man with a beard stands behind a counter.", [("A man", "behind", "a counter")]),
+        ("A girl stands with a kite behind her.", [("a kite", "behind", "her")]),
+        ("A pile of books sits next to a cup of tea.", [("A pile of books", "next to", "a cup of tea")]),
+    ],
+    # 4. uses that are not spatial relations between objects
+    "not_spatial": [
+        ("A castle stands tall against a blue sky.", []),
+        ("A red scarf, in contrast against the grey coat.", []),
+        ("A farmer rests under the sun.", []),
+        ("A lamp casts a warm glow on the wall.", []),
+        ("An owl sits gazing upon the moon.", []),
+        ("A student is focusing on her homework.", []),
+        ("A cat is not under the table.", []),
+        ("There is no bridge over the river.", []),
+        ("A bicycle is leaning against a brick wall.", [("A bicycle", "against", "a brick wall")]),
+    ],
+    # 5. comma-separated adjectives stay in the noun phrase
+    "adjective_lists": [
+        ("A vase stands next to sleek, dark wooden cabinets.", [("A vase", "next to", "sleek, dark wooden cabinets")]),
+        ("A tiny, fluffy kitten sleeps beside a large, old armchair.",
+         [("A tiny, fluffy kitten", "beside", "a large, old armchair")]),
+        ("A small and shy fox hides behind a mossy log.", [("A small and shy fox", "behind", "a mossy log")]),
+    ],
+    # 6. relations that were missed
+    "missed": [
+        ("A cottage surrounded by tall pine trees.", [("A cottage", "surrounded by", "tall pine trees")]),
+        ("Children dance around a bonfire.", [("Children", "around", "a bonfire")]),
+        ("A wooden bridge stretches across the river.", [("A wooden bridge", "across", "the river")]),
+        ("A star is below and to the right of the moon.",
+         [("A star", "below", "the moon"), ("A star", "to the right of", "the moon")]),
+        ("A violinist stands between the pianos.", [("A violinist", "between", "the pianos")]),
+        ("A lamp is between a sofa and a bookcase.", [("A lamp", "between", "a sofa", "a bookcase")]),
+        ("A dog sits in front of two chairs and a table.",
+         [("A dog", "in front of", "two chairs"), ("A dog", "in front of", "a table")]),
+        ("On its left is a small sapling.", [("a small sapling", "On its left", None)]),
+    ],
+    # 6b. coordinated entities: lists of subjects and objects, one relation each; clauses and asides are not lists
+    "coordinated": [
+        ("Two dogs and a cat sit behind a fence.", [("Two dogs", "behind", "a fence"), ("a cat", "behind", "a fence")]),
+        ("A dog sits next to a bowl, a ball, and a leash.",
+         [("A dog", "next to", "a bowl"), ("A dog", "next to", "a ball"), ("A dog", "next to", "a leash")]),
+        ("Next to the sofa, a lamp, a plant and a chair are standing.",
+         [("a lamp", "Next to", "the sofa"), ("a plant", "Next to", "the sofa"), ("a chair", "Next to", "the sofa")]),
+        ("A cat sleeps on a mat and a dog and a cow stand behind a gate.",
+         [("A cat", "on", "a mat"), ("a cow", "behind", "a gate")]),
+        ("A tree stands; behind it, an old bench, its paint faded and worn, sits in silence.",
+         [("an old bench", "behind", "it")]),
+        ("On the left sits a radio, its dial and knob gleaming.", [("a radio", "On the left", None)]),
+    ],
+    # 6c. more noun phrases: "one" as a head, number words, a position word that modifies a noun
+    "more_noun_phrases": [
+        ("A red kettle is next to an older one.", [("A red kettle", "next to", "an older one")]),
+        ("On a green hill, forty white goats are grazing.", [("forty white goats", "On", "a green hill")]),
+        ("A lamp sits on the bottom shelf of the cabinet.", [("A lamp", "on", "the bottom shelf of the cabinet")]),
+        ("A mug sits on the left, near a jar.", [("A mug", "on the left", None), ("A mug", "near", "a jar")]),
+    ],
+}
+
+
+@pytest.mark.parametrize("pattern", list(CASES))
+def test_issue_pattern(pattern):
+    for text, expected in CASES[pattern]:
+        assert triples(text) == expected, text
+
+
+@pytest.mark.parametrize("text", ["Behind the old barn, a red tractor waits.", "Beside him stand three tall soldiers.",
+                                  "In the center of the picture is a huge white fox."])
+def test_fronted_and_inverted_phrases_find_the_subject_after_them(text):
+    found = find_relations(text)
+    assert len(found) == 1 and found[0].subject.text in ("a red tractor", "three tall soldiers", "a huge white fox")
+
+
+def test_asides_and_clauses_do_not_hide_the_subject():
+    text = ("A refrigerator, imposing and steadfast, stands in front of a simple plate, while the cat, lost in thought, "
+            "watches the rain, keeping its vigil beside the silent, steadfast furniture.")
+    assert triples(text) == [("A refrigerator", "in front of", "a simple plate"),
+                             ("the cat", "beside", "the silent, steadfast furniture")]
+
+
+def test_a_broken_swap_is_caught_by_structure_though_re_parsing_accepts_it():
+    text = "A dining table is to the left of a couch."
+    relation = find_relations(text)[0]
+    cut = Span(0, 8, "A dining")  # the old parser's subject: the head noun cut off
+    edits = [(cut, relation.object.text), (relation.object, cut.text)]
+    broken = "A couch table is to the left of a dining."
+    assert find_relations(broken)  # re-parsing alone finds a relation in the broken text
+    assert sentence_problems(text, edits, [True, True])
+    whole = [(relation.subject, relation.object.text), (relation.object, relation.subject.text)]
+    assert sentence_problems(text, whole, [True, True]) == []
+
+
+@pytest.mark.parametrize("edit, problem", [
+    ("a teddy a dog", "two noun phrases"), ("a owl", "article 'a'"), ("on on", "doubled")])
+def test_structural_check_names_what_is_broken(edit, problem):
+    text = "A cat is to the left of a dog."
+    relation = find_relations(text)[0]
+    span = relation.phrase if edit == "on on" else relation.object
+    problems = sentence_problems(text, [(span, edit)], [span is not relation.phrase])
+    assert any(problem in p for p in problems), problems
+
+
+def test_perturbations_of_the_patterns_are_well_formed_and_change_one_relation():
+    rng = np.random.default_rng(0)
+    for cases in CASES.values():
+        for text, expected in cases:
+            if not expected:
+                continue
+            result = perturb_prompt(text, 1, rng)
+            if result is None:
+                continue
+            assert result.text != text and result.problems == []
+            before, after = find_relations(text), find_relations(result.text)
+            assert len(before) == len(after)

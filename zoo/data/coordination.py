@@ -1,0 +1,109 @@
+"""Coordinated entities of one spatial phrase: "in front of two chairs and a table", "next to a bowl, a ball, and a
+leash", "Two dogs and a cat sit behind a fence", "On the left, two ships, two horses and two pears were adorned".
+
+A list is "X and Y" (more "and"s allowed) or "X, Y, (and|or) Z" (commas closed by a conjunction). A lone ", and"
+joins clauses, not entities ("a square below a circle, and the circle above a triangle"), and a list that is the
+subject of a verb or of another spatial phrase is a new clause ("on a mat and a dog and a cow stand"), so neither
+is read as a list. Phrases are token ranges [start, end) over tagged tokens (`zoo.data.tagging`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from zoo.data.noun_phrases import noun_phrase_after, noun_phrase_before
+from zoo.data.tagging import Tok
+
+Phrase = tuple[int, int]
+CLAUSE_END = {".", "!", "?", ";"}
+
+
+def _sep_after(toks: list[Tok], j: int) -> tuple[int, str] | None:
+    """(width, kind) of a list separator at token j: "and" (and/or), "comma_and" (", and") or "comma"."""
+    if j >= len(toks):
+        return None
+    if toks[j].low in ("and", "or"):
+        return 1, "and"
+    if toks[j].text == ",":
+        return (2, "comma_and") if j + 1 < len(toks) and toks[j + 1].low in ("and", "or") else (1, "comma")
+    return None
+
+
+def _sep_before(toks: list[Tok], j: int) -> tuple[int, str] | None:
+    """(width, kind) of a list separator ending at token j (inclusive)."""
+    if j < 0:
+        return None
+    if toks[j].low in ("and", "or"):
+        return (2, "comma_and") if j > 0 and toks[j - 1].text == "," else (1, "and")
+    return (1, "comma") if toks[j].text == "," else None
+
+
+def _alike(toks: list[Tok], items: list[Phrase], subject: Phrase) -> bool:
+    """Conjuncts that are entities like the subject: led by a determiner or number when it is ("Two dogs and a cat",
+    not "its huge horn and tonearm"), and not ending in an adjective ("a complete, intact artwork")."""
+    led = toks[subject[0]].tag in ("DET", "NUM")
+    return all((not led or toks[a].tag in ("DET", "NUM")) and toks[b - 1].tag != "ADJ" for a, b in items)
+
+
+def _kept(seps: list[str]) -> int:
+    """How many items of a list (in reading order, the first one given) form one coordination."""
+    if not seps:
+        return 1
+    if seps[0] == "and":
+        return 1 + next((k for k, s in enumerate(seps) if s != "and"), len(seps))
+    if seps[0] == "comma":
+        close = next((k for k, s in enumerate(seps) if s != "comma"), None)
+        return close + 2 if close is not None else 1
+    return 1
+
+
+def object_list(toks: list[Tok], first: Phrase, find: Callable[[list[Tok], int], Phrase | None]) -> list[Phrase]:
+    """The first object and those coordinated with it (`find` reads a noun phrase at a token)."""
+    items, seps, at = [first], [], first[1]
+    while (sep := _sep_after(toks, at)) is not None and (more := find(toks, at + sep[0])) is not None:
+        items.append(more)
+        seps.append(sep[1])
+        at = more[1]
+    keep = _kept(seps)
+    end = items[keep - 1][1]
+    if keep > 1 and end < len(toks) and (toks[end].tag in ("VERB", "AUX") or toks[end].in_phrase):
+        return [first]
+    if "comma" in seps[:keep - 1] and (toks[first[0]].tag == "PRON" or not _alike(toks, items[1:keep], first)):
+        return [first]  # "behind it, an old bench, its surface weathered and worn": asides, not a list
+    return items[:keep]
+
+
+def _finite(tok: Tok) -> bool:
+    """A verb that can end a subject list ("stand", "were"), not a participle ("reflecting")."""
+    return tok.tag == "AUX" or (tok.tag == "VERB" and not tok.low.endswith(("ing", "ed")))
+
+
+def _boundary_before(toks: list[Tok], start: int) -> bool:
+    return start == 0 or toks[start - 1].text in CLAUSE_END | {",", ":"}
+
+
+def subject_list(toks: list[Tok], subject: Phrase, fronted: bool) -> list[Phrase]:
+    """The subject and the subjects coordinated with it, in reading order: before it ("Two dogs and a cat sit"), or
+    after it when the phrase is fronted ("On the left, two ships and two horses were ...")."""
+    if fronted:
+        items, seps, at = [subject], [], subject[1]
+        while (sep := _sep_after(toks, at)) is not None and (more := noun_phrase_after(toks, at + sep[0])) is not None:
+            items.append(more)
+            seps.append(sep[1])
+            at = more[1]
+        keep = _kept(seps)
+        end = items[keep - 1][1]
+        if keep > 1 and not (end >= len(toks) or _finite(toks[end]) or toks[end].text in CLAUSE_END):
+            return [subject]
+        return items[:keep] if _alike(toks, items[1:keep], subject) else [subject]
+    items, seps, at = [subject], [], subject[0] - 1
+    while (sep := _sep_before(toks, at)) is not None and (more := noun_phrase_before(toks, at - sep[0])) is not None:
+        items.insert(0, more)
+        seps.insert(0, sep[1])
+        at = more[0] - 1
+    for first in range(len(items) - 1):  # the longest list that ends at the subject and starts after a boundary
+        tail = seps[first:]
+        if _kept(tail) == len(tail) + 1 and _boundary_before(toks, items[first][0]) and _alike(
+                toks, items[first:-1], subject):
+            return items[first:]
+    return [subject]

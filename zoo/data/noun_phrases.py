@@ -1,0 +1,163 @@
+"""Noun phrases over tagged tokens: determiner, modifiers (comma- and and-separated adjectives included), head noun,
+and an "of" complement when the head counts, holds or is part of it ("a pile of books", "the rim of the bath").
+
+Phrases are token ranges [start, end). A wrapper ("a photo of a dog", "the sleek form of a cat") gives the
+wrapped phrase: the entity is what is depicted.
+"""
+
+from __future__ import annotations
+
+from zoo.data.relation_lexicon import OF_NOUNS, WRAPPER_NOUNS
+from zoo.data.tagging import CONTENT, Tok, adjective_like
+
+MAX_WORDS = 9
+POSSESSIVE = {"his", "her", "its", "their", "my", "your", "our"}
+
+
+def _coordinated(toks: list[Tok], sep: int, last: int, first: int) -> int:
+    """Tokens to skip at a separator inside a list of adjectives ("sleek, dark wooden", "small and delicate",
+    "blue, green, and yellow"), or 0 when the phrase ends at the separator."""
+    n = len(toks)
+    width = 2 if toks[sep].text == "," and sep + 1 < n and toks[sep + 1].low in ("and", "or") else 1
+    if toks[sep].text != "," and toks[sep].low not in ("and", "or"):
+        return 0
+    nxt = sep + width
+    if nxt < n and toks[nxt].tag == "ADV":
+        nxt += 1  # "solidified, irregularly edged"
+    if nxt + 1 >= n or toks[nxt].tag not in CONTENT:
+        return 0
+    more = toks[nxt + 1].tag in CONTENT
+    if not (adjective_like(toks[nxt]) or (toks[last].tag == "ADJ" and more)):
+        return 0
+    if not more and not (toks[nxt + 1].text == "," or toks[nxt + 1].low in ("and", "or")):
+        return 0
+    if not _ends_in_noun(toks, nxt):
+        return 0
+    short_start = width == 1 and last - first <= 1 and first > 0 and toks[first - 1].tag in ("DET", "NUM")
+    return width if adjective_like(toks[last]) or short_start else 0
+
+
+def _ends_in_noun(toks: list[Tok], j: int) -> bool:
+    """The list of modifiers from j reaches a head noun ("dark wooden cabinets"), not only adjectives
+    ("imposing and steadfast,")."""
+    last, run = None, 0
+    while j < len(toks):
+        tok = toks[j]
+        if tok.tag in CONTENT:
+            last, run = tok, run + 1
+        elif tok.text == "," or tok.low in ("and", "or"):
+            run = 0
+        elif not (tok.tag == "ADV" and j + 1 < len(toks) and toks[j + 1].tag == "ADJ"):
+            break
+        j += 1
+    return last is not None and ((last.tag == "NOUN" and not adjective_like(last)) or run >= 2)
+
+
+def _body_end(toks: list[Tok], j: int) -> int | None:
+    """Index of the last content word of the modifiers-and-head run starting at j, or None."""
+    n, first, last, words = len(toks), j, None, 0
+    while j < n and words < MAX_WORDS:
+        tok = toks[j]
+        if tok.tag in CONTENT:
+            last, words, j = j, words + 1, j + 1
+            continue
+        if tok.tag == "ADV" and j + 1 < n and toks[j + 1].tag == "ADJ" and j + 2 < n and toks[j + 2].tag in CONTENT:
+            j += 1  # "a delicately crafted vase", "irregularly edged"
+            continue
+        if tok.tag == "NUM" and last is None:
+            j += 1
+            continue
+        if last is not None:
+            skip = _coordinated(toks, j, last, first)
+            if skip:
+                j += skip
+                continue
+        break
+    return last
+
+
+def noun_phrase_after(toks: list[Tok], i: int, wrappers: bool = True) -> tuple[int, int] | None:
+    """The noun phrase starting at token i: [start, end) token indices, or None."""
+    n = len(toks)
+    if i >= n or not toks[i].word:
+        return None
+    if toks[i].tag == "PRON":
+        return (i, i + 1)
+    j = i
+    while j < n and toks[j].tag in ("DET", "NUM") and j - i < 3:
+        j += 1
+    last = _body_end(toks, j)
+    if last is None:
+        if j > i and toks[j - 1].low in ("one", "other"):  # "the other", "the one"
+            return (i, j)
+        return None
+    end = last + 1
+    if end + 1 < n and toks[end].low == "of" and toks[end + 1].word:
+        head = toks[last].low
+        if wrappers and head in WRAPPER_NOUNS:
+            inner = noun_phrase_after(toks, end + 1)
+            return inner if inner is not None else (i, end)
+        if head in OF_NOUNS or proper_complement(toks, end + 1):
+            inner = noun_phrase_after(toks, end + 1, wrappers=False)
+            if inner is not None and toks[inner[0]].tag != "PRON":
+                return (i, inner[1])
+    return (i, end)
+
+
+def proper_complement(toks: list[Tok], j: int) -> bool:
+    """ "the desert of Mars", "the bricks of the Great Wall": an "of" complement that is a name."""
+    if j < len(toks) and toks[j].low == "the":
+        j += 1
+    return j < len(toks) and toks[j].text[:1].isupper() and toks[j].tag in CONTENT
+
+
+def noun_phrase_before(toks: list[Tok], k: int) -> tuple[int, int] | None:
+    """The noun phrase whose last word is token k (no "of" rules): [start, end), or None."""
+    if k < 0 or not toks[k].word:
+        return None
+    if toks[k].tag == "PRON":
+        return (k, k + 1)
+    if toks[k].tag not in CONTENT:
+        return None
+    j, words = k, 1
+    while j > 0 and words < MAX_WORDS:
+        prev = toks[j - 1]
+        if prev.tag in CONTENT:
+            j, words = j - 1, words + 1
+            continue
+        if prev.tag == "ADV" and toks[j].tag == "ADJ" and j < k:
+            j -= 1
+            continue
+        if prev.tag in ("DET", "NUM"):
+            j -= 1
+            while j > 0 and toks[j - 1].tag in ("DET", "NUM") and k - j < MAX_WORDS + 2:
+                j -= 1
+            break
+        if prev.text == "," or prev.low in ("and", "or"):
+            width = 2 if prev.low in ("and", "or") and j >= 2 and toks[j - 2].text == "," else 1
+            sep = j - width
+            if sep > 0 and toks[sep - 1].tag in CONTENT and _coordinated(toks, sep, sep - 1, _run_start(toks, sep - 1)):
+                j, words = sep - 1, words + 1
+                continue
+        break
+    return (j, k + 1)
+
+
+def _run_start(toks: list[Tok], k: int) -> int:
+    while k > 0 and toks[k - 1].tag in CONTENT:
+        k -= 1
+    return k
+
+
+def head(toks: list[Tok], span: tuple[int, int]) -> Tok:
+    """The head word of a phrase: its last content word before any "of" complement."""
+    start, end = span
+    for j in range(start, end):
+        if toks[j].low == "of" and j > start:
+            return toks[j - 1]
+    return toks[end - 1]
+
+
+def possessive_led(toks: list[Tok], span: tuple[int, int]) -> bool:
+    """ "its powerful structure", "her silhouette": a phrase that starts with a possessive."""
+    return toks[span[0]].low in POSSESSIVE

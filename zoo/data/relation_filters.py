@@ -1,0 +1,73 @@
+"""Which found phrases are spatial relations: not light or attention ("a glow on", "gazing upon"), not a backdrop
+("against a blue sky", "under the sun"), not an idiom ("on display", "over the years"), not negated."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zoo.data.noun_phrases import head
+from zoo.data.relation_lexicon import (
+    ABSTRACT_NOUNS,
+    ATTENTION_VERBS,
+    BACKDROP_NOUNS,
+    CONTACT_VERBS,
+    FIXTURE_MODIFIERS,
+    IDIOM_OBJECTS,
+    LIGHT_NOUNS,
+    SCENE_NOUNS,
+    SKY_NOUNS,
+)
+from zoo.data.tagging import Tok
+
+if TYPE_CHECKING:
+    from zoo.data.relations import TextRelation
+
+UNDER = {"under", "beneath", "underneath"}
+ON = {"on", "upon", "onto", "over", "at"}
+
+
+def negated_entity(toks: list[Tok], phrase: tuple[int, int]) -> bool:
+    """ "no moat", "without a hat": an entity that is said not to be there."""
+    first = toks[phrase[0]].low
+    return first == "no" or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("without", "no", "not"))
+
+
+def _head(toks: list[Tok], phrase: tuple[int, int]) -> str:
+    """The head word, or "fixture" for a light fixture ("a traffic light")."""
+    word = head(toks, phrase)
+    k = toks.index(word)
+    return "fixture" if k > phrase[0] and toks[k - 1].low in FIXTURE_MODIFIERS else word.low
+
+
+def _verbs_before(toks: list[Tok], i: int, limit: int = 4) -> list[str]:
+    out, k = [], i - 1
+    while k >= 0 and len(out) < limit and toks[k].tag in ("VERB", "AUX", "ADV", "ADJ"):
+        out.append(toks[k].low)
+        k -= 1
+    return out
+
+
+def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], phrase: tuple[int, int],
+            obj: tuple[int, int] | None, near: tuple[int, int] | None = None) -> bool:
+    """Whether a found relation is a spatial one (see the module docstring); `near` is the phrase right before
+    the relation ("casting a warm light on her": the light is on her, not the sunset that casts it)."""
+    first = toks[phrase[0]].low
+    words = relation.phrase.text.lower()
+    subject_head = _head(toks, subject)
+    if {subject_head, _head(toks, near or subject)} & (LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS):
+        return False
+    if relation.subject.text.lower() in ("the other", "each other", "one another", "one", "the one", "another"):
+        return relation.object is None  # "one behind the other": reciprocal, no entity of its own
+    if obj is None:
+        return True
+    object_head = _head(toks, obj)
+    if object_head in IDIOM_OBJECTS or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
+        return False
+    verbs = _verbs_before(toks, phrase[0])
+    if words == "against":
+        if object_head in BACKDROP_NOUNS or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("contrast", "silhouetted")):
+            return False
+        return bool(set(verbs) & CONTACT_VERBS)
+    if first in UNDER and len(words.split()) == 1 and object_head in SKY_NOUNS:
+        return False
+    return not (first in ON and set(verbs) & ATTENTION_VERBS)

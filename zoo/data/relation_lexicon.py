@@ -1,0 +1,244 @@
+"""Word lists of the rule-based relation finder: spatial phrases, closed word classes, and the nouns and verbs
+that the suffix rules would get wrong ("a painting", "a butterfly", "tweed")."""
+
+from __future__ import annotations
+
+SIDES = ("left", "right")
+# phrase (lower-case words) -> predicate; the longest phrase at a position wins
+PAIR_PHRASES: dict[str, str] = {
+    **{f"{p} {side} of": f"{side}_of" for side in SIDES
+       for p in ("to the", "on the", "at the", "to the far", "on the far", "to the immediate")},
+    **{f"{p} {side} side of": f"{side}_of" for side in SIDES for p in ("to the", "on the", "at the")},
+    **{f"{p} {side}-hand side of": f"{side}_of" for side in SIDES for p in ("to the", "on the", "at the")},
+    **{f"{side} of": f"{side}_of" for side in SIDES},
+    **{f"{p} {v} {side} of": f"{v}_{side}_of".replace("upper", "top").replace("lower", "bottom")
+       for side in SIDES for v in ("upper", "lower", "top", "bottom") for p in ("to the", "on the", "at the")},
+    "above": "above", "over": "above", "on top of": "above", "atop": "above", "on the top of": "above",
+    "at the top of": "above", "directly above": "above",
+    "below": "below", "beneath": "below", "under": "below", "underneath": "below", "at the bottom of": "below",
+    "on the bottom of": "below", "at the base of": "below", "at the foot of": "below",
+    "in front of": "in_front_of", "ahead of": "in_front_of", "on the front of": "in_front_of",
+    "behind": "behind", "in back of": "behind", "at the back of": "behind", "beyond": "behind",
+    "hidden by": "behind", "partially hidden by": "behind", "obscured by": "behind", "partially obscured by": "behind",
+    "hidden behind": "behind", "partly hidden by": "behind",
+    "next to": "next_to", "beside": "next_to", "besides": "next_to", "close to": "next_to", "near": "next_to",
+    "alongside": "next_to", "adjacent to": "next_to", "by the side of": "next_to", "to the side of": "next_to",
+    "on side of": "next_to", "on the side of": "next_to", "at the side of": "next_to", "right next to": "next_to",
+    "on either side of": "either_side_of", "on both sides of": "either_side_of", "on each side of": "either_side_of",
+    "to either side of": "either_side_of", "flanking": "either_side_of",
+    **{f"{p} the left and right{s} of": "either_side_of" for p in ("on", "to", "at") for s in (" sides", " side", "")},
+    "far from": "far_from", "far away from": "far_from", "away from": "far_from",
+    "inside": "inside", "inside of": "inside", "within": "inside",
+    "outside": "outside", "outside of": "outside",
+    "on": "on", "upon": "on", "onto": "on", "across the top of": "on", "against": "next_to",
+    "in the middle of": "in_middle_of", "in the center of": "in_middle_of", "in the centre of": "in_middle_of",
+    "at the center of": "in_middle_of", "at the centre of": "in_middle_of", "in the very center of": "in_middle_of",
+    "at the edge of": "at_edge_of", "on the edge of": "at_edge_of", "in the corner of": "at_edge_of",
+    "between": "between", "in between": "between",
+    "surrounded by": "surrounded_by", "encircled by": "surrounded_by", "around": "around", "all around": "around",
+    "across": "across", "across from": "opposite", "opposite": "opposite", "opposite to": "opposite",
+    "among": "among", "amongst": "among", "amid": "among", "amidst": "among", "along": "along",
+}
+ABSOLUTE_PHRASES: dict[str, str] = {
+    **{f"{p} {side}": f"abs_{side}" for side in SIDES for p in ("on the", "to the", "at the", "on the far",
+                                                                  "to the far", "at the far")},
+    **{f"{p} {side} side": f"abs_{side}" for side in SIDES for p in ("on the", "to the", "at the")},
+    "in the background": "abs_background", "in the foreground": "abs_foreground", "in the distance": "abs_background",
+    "in the far distance": "abs_background", "at the top": "abs_top", "at the bottom": "abs_bottom",
+    "on the bottom": "abs_bottom", "on top": "abs_top", "in the center": "abs_center", "in the centre": "abs_center",
+    "in the middle": "abs_center", "in the corner": "abs_corner", "at the center": "abs_center",
+    # relative to someone: "on its left", "to his lower right"
+    **{f"{p} {who} {v}{side}": f"abs_{side}" for side in SIDES for p in ("on", "to", "at")
+       for who in ("its", "his", "her", "their") for v in ("", "lower ", "upper ", "far ")},
+    **{f"on the left and right{s}": "abs_sides" for s in ("", " sides", " side")},
+}
+# a pair relation whose object is the picture itself is an absolute position ("on the left side of the frame")
+FRAME_NOUNS = {"picture", "image", "frame", "screen", "scene", "canvas", "composition", "photo", "photograph",
+               "painting", "poster", "illustration", "view", "shot", "page", "interface"}
+FRAME_PREDICATES = {"left_of": "abs_left", "right_of": "abs_right", "above": "abs_top", "below": "abs_bottom",
+                    "in_middle_of": "abs_center", "at_edge_of": "abs_corner", "on": "abs_center"}
+INVERSE = {"left_of": "right_of", "above": "below", "in_front_of": "behind", "abs_left": "abs_right",
+           "abs_top": "abs_bottom", "abs_background": "abs_foreground", "around": "surrounded_by",
+           "top_left_of": "bottom_right_of", "top_right_of": "bottom_left_of"}
+INVERSE.update({v: k for k, v in list(INVERSE.items())})
+SYMMETRIC = {"next_to", "far_from", "opposite"}
+
+DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "his", "her", "its", "their", "my", "your",
+               "our", "some", "one", "two", "three", "four", "five", "several", "many", "another", "each", "every"}
+MORE_DETERMINERS = {"six", "seven", "eight", "nine", "ten", "eleven", "twelve", "twenty", "both", "all", "few",
+                    "multiple", "numerous", "countless", "dozens", "hundreds", "thousands", "various", "no", "any",
+                    "either", "neither", "a few", "such"}
+NUMBERS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+           "twenty", "dozen", "hundred", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+           "nineteen", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "thousand"}
+PRONOUNS = {"it", "him", "them", "her", "us", "me", "you", "itself", "himself", "herself", "themselves"}
+SUBJECT_PRONOUNS = {"he", "she", "they", "we", "i", "it", "you"}
+RELATIVES = {"which", "who", "that", "whom", "whose"}
+PREPOSITIONS = {"in", "on", "at", "of", "with", "by", "for", "from", "into", "onto", "to", "toward", "towards",
+                "through", "across", "around", "among", "along", "about", "over", "under", "above", "below", "behind",
+                "beside", "between", "near", "inside", "outside", "within", "without", "upon", "beneath", "underneath",
+                "against", "amid", "amidst", "past", "via", "despite", "like", "unlike", "during", "after", "before",
+                "until", "since", "off", "beyond", "atop", "throughout", "per", "except", "than", "as", "alongside"}
+CONJUNCTIONS = {"and", "or", "but", "nor", "while", "whilst", "whereas", "although", "though", "because", "if",
+                "when", "where", "so", "then", "yet", "whose", "which", "who", "that", "whom", "whereby"}
+AUXILIARIES = {"is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "do", "does", "did",
+               "can", "could", "will", "would", "may", "might", "shall", "should", "must", "seems", "seem", "seemed",
+               "appears", "appear", "appeared", "remains", "remain", "remained", "becomes", "become", "became",
+               "'s", "gets", "get", "got"}
+NEGATIONS = {"not", "never", "no", "without", "nor", "n't"}
+VERBS = {"stands", "stand", "stood", "sits", "sit", "sat", "lies", "lie", "lay", "rests", "rest", "hangs", "hang",
+         "hung", "floats", "float", "hovers", "hover", "looms", "loom", "perches", "perch", "leans", "lean", "sleeps",
+         "sleep", "waits", "wait", "flies", "fly", "swims", "swim", "grows", "grow", "walks", "walk", "runs", "run",
+         "plays", "rises", "rise", "sets", "stays", "stay", "crouches", "crouch", "kneels", "kneel", "squats", "squat",
+         "leaps", "leap", "jumps", "jump", "climbs", "climb", "sails", "sail", "glides", "glide", "drifts", "drift",
+         "dangles", "dangle", "peeks", "peek", "peers", "peer", "emerges", "emerge", "occupies", "occupy", "dominates",
+         "dominate", "towers", "spans", "span", "stretches", "stretch", "extends", "extend", "meanders", "meander",
+         "winds", "flows", "flow", "reaches", "reach", "points", "point", "faces", "face", "looks", "look", "gazes",
+         "gaze", "stares", "stare", "watches", "watch", "holds", "hold", "carries", "carry", "wears", "wear", "covers",
+         "cover", "fills", "fill", "sprawls", "sprawl", "blooms", "bloom", "glows", "glow", "shines", "shine",
+         "twinkles", "twinkle", "shimmers", "shimmer", "sparkles", "sparkle", "flickers", "flicker", "marches",
+         "march", "moves", "move", "passes", "pass", "approaches", "approach", "chases", "chase", "dances", "dance",
+         "sings", "sing", "reads", "read", "writes", "write", "eats", "eat", "drinks", "drink", "smiles", "smile",
+         "laughs", "laugh", "waves", "falls", "fall", "drips", "drip", "rolls", "roll", "sways", "sway", "flutters",
+         "flutter", "nestles", "nestle", "snuggles", "huddles", "roosts", "grazes", "graze", "wanders", "wander",
+         "roams", "roam", "prowls", "lurks", "lurk", "hides", "hide", "shelters", "parks", "park", "poses", "pose",
+         "naps", "nap", "casts", "cast", "shows", "show", "displays", "display", "features", "feature", "contains",
+         "contain", "surrounds", "surround", "frames", "frame", "overlooks", "overlook", "overhangs", "protrudes",
+         "juxtaposes", "creates", "create", "adds", "add", "forms", "form", "makes", "make", "gives", "give", "brings",
+         "bring", "is"}
+ADVERBS = {"just", "directly", "right", "slightly", "far", "also", "still", "here", "there", "together", "apart",
+           "alone", "upright", "high", "low", "away", "back", "forward", "even", "only", "almost", "nearly", "partly",
+           "partially", "half", "somewhat", "very", "too", "quite", "rather", "now", "then", "always", "never",
+           "often", "already", "again", "further", "farther", "upward", "upwards", "downward", "downwards", "outward",
+           "outwards", "inward", "inwards", "sideways", "overhead", "instead", "perhaps", "maybe", "nearby", "closely",
+           "firmly", "neatly", "thus", "hence", "therefore", "especially", "out", "down", "off"}
+# adjectives that follow a verb and describe the subject ("sits motionless", "stands tall")
+DEPICTIVES = {"still", "motionless", "alone", "upright", "flat", "idle", "tall", "silent", "steady", "proud",
+              "poised", "ready", "quiet", "calm", "stationary", "side-by-side", "close", "open", "empty"}
+NOUNS = {"painting", "paintings", "building", "buildings", "ceiling", "ceilings", "clothing", "ring", "rings", "king",
+         "kings", "string", "strings", "wing", "wings", "swing", "swings", "thing", "things", "evening", "morning",
+         "pudding", "icing", "railing", "railings", "sibling", "siblings", "awning", "awnings", "bedding", "carving",
+         "carvings", "drawing", "drawings", "frosting", "landing", "stuffing", "wedding", "herring", "duckling",
+         "ducklings", "gosling", "seedling", "seedlings", "sapling", "saplings", "dumpling", "dumplings", "earring",
+         "earrings", "offspring", "spring", "sling", "lighting", "housing", "topping", "toppings", "filling",
+         "opening", "clearing", "setting", "ending", "crossing", "dwelling", "gathering", "sing", "ping", "viking",
+         "vikings", "stocking", "stockings", "shavings", "cling", "wring", "bling", "outing", "inning", "lining",
+         "inkling", "teaching", "serving", "servings", "helping", "helpings", "plating", "piping", "tubing", "siding",
+         "fencing", "flooring", "roofing", "paneling", "panelling", "butterfly", "butterflies", "dragonfly",
+         "dragonflies", "firefly", "fireflies", "fly", "lily", "lilies", "belly", "bellies", "jelly", "family",
+         "families", "ally", "allies", "rally", "holly", "doily", "assembly", "anomaly", "monopoly", "supply", "reply",
+         "melancholy", "trolley", "gully", "bully", "folly", "jolly", "steed", "tweed", "speed", "breed", "seaweed",
+         "hundred", "kindred", "shed", "sled", "bobsled", "reed", "seed", "weed", "bed", "beds", "flowerbed",
+         "riverbed", "seabed", "sunbed", "hotbed", "deathbed", "flatbed", "roadbed", "bloodshed", "watershed",
+         "woodshed"}
+ADJECTIVES = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray", "grey",
+              "golden", "gold", "silver", "crimson", "scarlet", "azure", "cerulean", "emerald", "beige", "tawny",
+              "ivory", "violet", "indigo", "turquoise", "teal", "maroon", "navy", "cream", "amber", "bronze", "copper",
+              "big", "small", "large", "huge", "giant", "tiny", "little", "tall", "short", "long", "wide", "narrow",
+              "thin", "thick", "massive", "enormous", "miniature", "gigantic", "immense", "vast", "colossal", "mini",
+              "petite", "old", "new", "young", "ancient", "antique", "vintage", "modern", "retro", "classic",
+              "futuristic", "wooden", "metal", "metallic", "glass", "stone", "leather", "plastic", "fluffy", "soft",
+              "smooth", "rough", "shiny", "glossy", "matte", "dark", "light", "bright", "pale", "deep", "sleek",
+              "weathered", "rusty", "worn", "round", "square", "rectangular", "circular", "oval", "triangular",
+              "spherical", "cubic", "conical", "cylindrical", "flat", "beautiful", "cute", "elegant", "majestic",
+              "magnificent", "serene", "lush", "verdant", "radiant", "vibrant", "vivid", "delicate", "graceful",
+              "sturdy", "solid", "quiet", "calm", "peaceful", "tranquil", "cozy", "warm", "cold", "cool", "hot", "icy",
+              "frozen", "wet", "dry", "dusty", "muddy", "clean", "dirty", "empty", "full", "open", "closed", "broken",
+              "fresh", "ripe", "rotten", "wild", "tame", "happy", "sad", "angry", "sleepy", "playful", "curious",
+              "lonely", "lovely", "friendly", "silly", "curly", "woolly", "elderly", "holy", "ugly", "early", "daily",
+              "chilly", "lively", "cuddly", "wobbly", "bubbly", "prickly", "sparkly", "burly", "stately", "portly",
+              "humble", "simple", "plain", "fancy", "ornate", "intricate", "striped", "spotted", "checkered", "polka",
+              "dotted", "furry", "hairy", "bald", "fat", "slim", "skinny", "heavy", "lightweight", "transparent",
+              "translucent", "opaque", "clear", "colorful", "colourful", "multicolored", "rainbow", "neon", "pastel",
+              "rustic", "crystal", "marble", "porcelain", "ceramic", "velvet", "silk", "wool", "cotton", "paper",
+              "cardboard", "steel", "iron", "brass", "concrete", "glowing", "shimmering", "lone", "solitary", "single",
+              "double", "twin", "identical", "similar", "different", "other", "another", "same", "whole", "entire",
+              "main", "central", "distant", "nearby", "faraway", "upper", "lower", "inner", "outer", "front", "rear",
+              "left", "right", "top", "bottom", "middle", "steadfast", "unassuming", "imposing", "gentle", "fierce",
+              "proud", "mighty", "noble", "stark", "dim", "faint", "pristine", "polished", "ornamental", "captivating",
+              "stunning", "striking", "dramatic", "mysterious", "eerie", "ethereal", "dreamy", "whimsical", "surreal",
+              "fantastical"}
+ADJECTIVE_SUFFIXES = ("ful", "ous", "ive", "less", "ish", "able", "ible", "ic", "ical", "en", "ed", "y",
+                      "ant", "ent", "al", "ary", "ly")
+# "X of Y" is one entity when X counts, holds or is a part of Y ("a pile of books", "the rim of the bath")
+OF_NOUNS = {"pile", "piles", "stack", "stacks", "cup", "cups", "glass", "glasses", "bowl", "bowls", "plate", "plates",
+            "group", "groups", "pair", "pairs", "set", "sets", "row", "rows", "bunch", "bunches", "herd", "herds",
+            "flock", "flocks", "couple", "jar", "jars", "box", "boxes", "basket", "baskets", "bottle", "bottles",
+            "piece", "pieces", "slice", "slices", "loaf", "loaves", "bouquet", "bouquets", "vase", "vases", "can",
+            "cans", "sea", "seas", "puddle", "puddles", "pool", "trail", "trails", "wisp", "wisps", "ball", "balls",
+            "cluster", "clusters", "handful", "heap", "heaps", "mound", "mounds", "school", "swarm", "swarms", "pack",
+            "packs", "crowd", "crowds", "line", "lines", "array", "collection", "sheet", "sheets", "layer", "layers",
+            "patch", "patches", "field", "fields", "clump", "clumps", "grove", "groves", "bundle", "bundles", "stream",
+            "streams", "cloud", "clouds", "column", "columns", "series", "pod", "team", "family", "rack", "shelf",
+            "shelves", "surface", "surfaces", "rim", "rims", "edge", "edges", "side", "sides", "top", "bottom", "base",
+            "bases", "roof", "roofs", "ruins", "ruin", "back", "front", "corner", "corners", "center", "centre",
+            "middle", "tip", "tips", "branch", "branches", "section", "sections", "part", "parts", "half", "mug",
+            "mugs", "jug", "pitcher", "tray", "trays", "bag", "bags", "sack", "carton", "cartons", "crate", "crates",
+            "bucket", "buckets", "pot", "pots", "barrel", "barrels", "tank", "strand", "strands", "string", "ring",
+            "circle", "circles", "spiral", "spray", "lump", "block", "blocks", "tower", "towers", "wall", "walls",
+            "window", "windows", "door", "doors", "peak", "peaks", "summit", "slope", "slopes", "bank", "banks",
+            "shore", "shores", "deck", "floor", "floors", "steps", "step", "stretch"}
+# "X of Y" where only Y is depicted: "a photo of a dog", "the sleek form of a cat"
+WRAPPER_NOUNS = {"photo", "photograph", "picture", "image", "painting", "drawing", "sketch", "illustration", "render",
+                 "rendering", "view", "close-up", "closeup", "shot", "portrait", "depiction", "scene", "form",
+                 "silhouette", "presence", "structure", "figure", "shape", "outline", "expanse", "embrace", "caress",
+                 "glimpse", "sight", "kind", "sort", "type", "style", "version", "likeness", "representation"}
+CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on", "riding", "hugging", "dressed",
+            "clutching", "grasping", "clad", "wielding", "sporting", "bearing", "cradling", "embracing"}
+COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",
+           "rests", "looms", "appears", "remains", "stand", "sit", "lie", "hang", "float", "rest", "perches", "hovers",
+           "grows", "towers", "rises", "sleeps", "waits"}
+# past participles without -ed: a modifier before a noun ("a broken vase"), else a verb ("is hidden behind")
+IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made", "worn", "torn", "drawn", "thrown",
+                         "grown", "shown", "frozen", "broken", "fallen", "spread", "stuck", "seen", "known", "sewn",
+                         "woven", "bound", "found", "lit", "split", "shut", "sunk", "sunken", "spun", "struck",
+                         "swept", "bent", "kept", "tied", "dyed", "overgrown", "outstretched", "forgotten", "stolen",
+                         "chosen", "beaten", "ridden", "driven", "written"}
+# "a traffic light", "a street lamp": light fixtures, not lighting
+FIXTURE_MODIFIERS = {"traffic", "street", "ceiling", "tail", "brake", "pendant", "desk", "flood", "neon", "fairy",
+                     "string", "reading", "night", "porch", "garden", "stage", "warning", "signal", "landing"}
+# not spatial: light and attention ("a glow on", "gazing upon", "under the sun", "against a blue sky")
+LIGHT_NOUNS = {"glow", "glows", "shadow", "shadows", "reflection", "reflections", "light", "sunlight", "moonlight",
+               "starlight", "beam", "beams", "ray", "rays", "halo", "sheen", "luster", "lustre", "shimmer", "sparkle",
+               "glare", "highlight", "highlights", "hue", "hues", "tone", "tones", "gaze", "attention", "focus",
+               "glint", "gleam", "glimmer", "radiance", "warmth", "contrast", "emphasis", "brushstrokes",
+               "blur", "effect", "atmosphere", "ambiance", "ambience", "mood", "feel", "feeling", "aura", "texture"}
+SKY_NOUNS = {"sun", "sunlight", "moonlight", "starlight", "light", "glow", "sky", "skies", "stars", "twilight",
+             "afterglow", "spotlight", "spotlights", "lamplight", "rain", "gaze", "embrace", "caress", "watch", "care",
+             "influence", "spell", "moon", "night", "sunset", "sunrise", "dusk", "dawn", "heavens", "firmament",
+             "canopy", "shade", "illumination", "lights", "sunshine", "clouds", "downpour", "snowfall", "glare",
+             "lighting", "pressure", "construction", "attack", "way", "guise", "threat"}
+BACKDROP_NOUNS = {"sky", "skies", "backdrop", "background", "light", "darkness", "night", "wind", "gale", "current",
+                  "odds", "contrast", "horizon", "sunset", "sunrise", "twilight", "dusk", "dawn", "glow", "clouds",
+                  "blackness", "void", "canvas", "surroundings", "landscape", "scenery", "setting", "tide"}
+CONTACT_VERBS = {"lean", "leans", "leaning", "leaned", "leant", "propped", "prop", "props", "rest", "rests", "resting",
+                 "rested", "pressed", "press", "presses", "pressing", "pushed", "push", "pushing", "placed", "stacked",
+                 "piled", "set", "backed", "pinned", "tucked", "stand", "stands", "standing", "stood", "sits",
+                 "sitting", "lies", "lying", "lay", "positioned", "hung", "hangs", "hanging", "nestled", "wedged",
+                 "slumped", "huddled", "flat", "directly", "up", "right", "squarely", "firmly"}
+ATTENTION_VERBS = {"gaze", "gazes", "gazed", "gazing", "focus", "focuses", "focused", "focusing", "fixed", "fixated",
+                   "depend", "depends", "depending", "based", "insist", "insists", "dwell", "dwells", "dwelling",
+                   "reflect", "reflects", "reflecting", "reflected", "mirrored", "comment", "cast", "casts", "casting",
+                   "shine", "shines", "shining", "shone", "beam", "beams", "beaming", "shed", "sheds", "shedding",
+                   "bestow", "bestows", "smile", "smiles", "smiling", "look", "looks", "looking", "glance", "glances",
+                   "glancing", "working", "works", "typing", "concentrating", "concentrate", "concentrates",
+                   "relies", "rely", "relying", "preys", "frowns", "frowning", "spilling", "pours", "pouring"}
+IDIOM_OBJECTS = {"display", "fire", "time", "board", "purpose", "foot", "hold", "duty", "sale", "show", "way", "move",
+                 "guard", "alert", "average", "end", "behalf", "demand", "track", "schedule",
+                 "air", "years", "centuries", "decades", "hours", "days", "minutes", "moments", "reach",
+                 "imagination", "words", "belief", "recognition", "repair", "measure", "compare", "doubt",
+                 "description", "future", "scenes", "contrast", "sight", "view", "earth", "world", "times",
+                 "mind", "minds", "fact", "addition", "order", "instance", "example", "night", "nights", "day",
+                 "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "moment", "each other", "one another", "other", "site", "location"}
+# "hanging in the sky behind him": a place phrase that is skipped on the way to the subject
+LOCATION_ADJUNCTS = {"sky", "air", "mid-air", "midair", "wind", "breeze", "rain", "sun", "sunlight", "moonlight", "dark",
+                     "darkness", "shadows", "shade", "mist", "fog", "distance", "water", "snow", "clouds", "space"}
+# subjects that are the picture or a region of it, not an object in it ("the distant view is surrounded by")
+SCENE_NOUNS = {"view", "scene", "composition", "frame", "background", "foreground", "backdrop", "distance",
+               "setting", "surroundings", "space", "overall"}
+# nouns for what is not an object in the picture ("a balance between", "the moment of", "a sense of")
+ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "relationship", "connection",
+                  "juxtaposition", "interplay", "sense", "tableau", "story", "narrative", "tale", "essence", "moment",
+                  "interaction", "emphasis", "symbolism", "metaphor", "theme", "idea", "concept", "spirit", "aura",
+                  "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition"}
+ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")

@@ -1,0 +1,298 @@
+"""The subject of a spatial phrase: past verbs, adverbs and depictives ("is quietly positioned", "sits
+motionless"), asides between commas or dashes, carriers ("a boy in a red jacket", "a girl wearing a hat"),
+wrappers ("a photo of"), relative pronouns ("three clocks, which are near ..."), chains ("a car parked on the sand
+in the foreground"); or, for a fronted phrase, after it ("Below a castle, a knight ...", "Behind him is a plane").
+
+Phrases are token ranges [start, end) over tagged tokens (`zoo.data.tagging`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zoo.data.noun_phrases import head, noun_phrase_after, noun_phrase_before, possessive_led, proper_complement
+from zoo.data.relation_filters import negated_entity
+from zoo.data.relation_lexicon import (
+    ABSTRACT_NOUNS,
+    ABSTRACT_SUFFIXES,
+    CARRIERS,
+    COPULAS,
+    IRREGULAR_PARTICIPLES,
+    LOCATION_ADJUNCTS,
+    NOUNS,
+    OF_NOUNS,
+    WRAPPER_NOUNS,
+)
+from zoo.data.tagging import CONTENT, Tok
+
+if TYPE_CHECKING:
+    from zoo.data.relations import TextRelation
+
+CLAUSE_WORDS = {"and", "while", "where", "whereas", "but", "then", "as", "whilst", "so"}
+SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "further", "farther", "also", "still",
+              "there", "itself", "himself", "herself", "themselves", "quietly", "partly", "partially", "half"}
+PARTICIPLE_CARRIERS = CARRIERS - {"with", "in", "of", "on", "without"}
+POSSESSIVES = {"its", "his", "her", "their", "my", "our", "your"}
+
+
+def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
+    """Back from token k past adverbs, verbs, depictives ("sits motionless") and a manner phrase on the verb
+    ("positioned with elegance"); the index reached, whether a negation and whether a verb was passed."""
+    negated = verb = False
+    for _ in range(20):
+        if k < 0:
+            break
+        tok = toks[k]
+        if tok.tag in ("VERB", "AUX"):
+            verb, k = True, k - 1
+        elif tok.tag == "ADV" or tok.low in SKIP_WORDS:
+            k -= 1
+        elif tok.tag == "NEG" and tok.low in ("not", "never", "n't"):
+            negated, k = True, k - 1
+        elif tok.low in ("to", "and") and k > 0 and toks[k - 1].tag in ("VERB", "AUX", "ADV"):
+            k -= 1  # "seems to float", "prominently and proudly"
+        elif k > 1 and tok.low == toks[k - 2].low and toks[k - 1].low in ("by", "to", "in"):
+            k -= 3  # "side by side", "shoulder to shoulder"
+        elif tok.tag in CONTENT and k > 0 and tok.low not in NOUNS and (
+                (toks[k - 1].tag in ("VERB", "AUX") and _depictive(tok)) or toks[k - 1].tag == "ADV"):
+            k -= 1  # "sits motionless", "look especially spectacular"
+        elif tok.tag in CONTENT and (start := _manner_start(toks, k)) is not None:
+            k = start - 1
+        else:
+            break
+    return k, negated, verb
+
+
+def _depictive(tok: Tok) -> bool:
+    return tok.tag == "ADJ" or tok.low.endswith(("less", "ous", "ful", "ive", "able", "ible", "ic"))
+
+
+def _abstract(word: str) -> bool:
+    return word in ABSTRACT_NOUNS or word.endswith(ABSTRACT_SUFFIXES)
+
+
+def _manner_start(toks: list[Tok], k: int) -> int | None:
+    """The preposition of "with refined grace" / "in anticipation" when it hangs on a verb, else None."""
+    j = k
+    while j > 0 and (toks[j].tag in CONTENT or toks[j].tag == "DET" or toks[j].low in ("and", "of")) and k - j < 8:
+        j -= 1
+    if toks[j + 1].low in ("a", "an", "the") and not _abstract(toks[k].low) and toks[k].low not in LOCATION_ADJUNCTS:
+        return None  # "stands with a key behind her": the key is behind her; not "hanging in the sky behind him"
+    if toks[j].low in ("with", "in", "without") and j > 0 and toks[j - 1].tag in ("VERB", "ADV") and \
+            toks[j - 1].low not in SKIP_WORDS:
+        return j
+    return None
+
+
+def _boundary(toks: list[Tok], k: int) -> bool:
+    return k < 0 or not toks[k].word or toks[k].low in CLAUSE_WORDS
+
+
+def _sentence_start(toks: list[Tok], k: int) -> bool:
+    return k < 0 or toks[k].text in (".", "!", "?", ";", ":")
+
+
+Subject = tuple[tuple[int, int], tuple[int, int]]  # (subject, the phrase right before the relation)
+
+
+def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation]) -> Subject | None:
+    """The subject of the phrase at token i whose object ends before token `after`, and the nearest phrase."""
+    if i > 1 and toks[i - 1].low in ("and", "or") and found and found[-1].phrase.end == toks[i - 2].end:
+        shared = _rel_subject(toks, found[-1])  # "below and to the right of the moon"
+        return shared, shared
+    k, negated, verb = _skip_verb_group(toks, i - 1)
+    if negated:
+        return None
+    if _boundary(toks, k):
+        fronted = _subject_after(toks, after, _sentence_start(toks, k)) if not verb or _sentence_start(
+            toks, k) else None
+        if fronted is None and k >= 0 and toks[k].text == ",":
+            fronted = _aside_subject(toks, k)
+        return (fronted, fronted) if fronted is not None else None
+    if toks[k].tag not in CONTENT and toks[k].tag not in ("PRON", "REL"):
+        return None
+    near = noun_phrase_before(toks, k) or (k, k + 1)
+    participle = verb and all(t.tag != "AUX" and (t.tag != "VERB" or t.low.endswith(("ed", "ing")) or t.low in
+                                                  IRREGULAR_PARTICIPLES) for t in toks[k + 1:i])
+    subject = _resolve(toks, k, found if k == i - 1 else [], adjacent=k == i - 1, participle=participle)
+    return (subject, near) if subject is not None else None
+
+
+def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool = False,
+             participle: bool = False) -> tuple[int, int] | None:
+    """The entity whose phrase ends at token k: past "of", carriers and relative pronouns; right before the relation
+    (adjacent), "the eye of the fox on the left" is the fox's."""
+    if toks[k].tag == "REL":  # "three clocks, which are near two lamps"
+        j = k - 1 if k > 0 and toks[k - 1].text != "," else k - 2
+        return _resolve(toks, j, []) if j >= 0 and toks[j].tag in CONTENT else None
+    phrase = noun_phrase_before(toks, k)
+    if phrase is None:
+        return None
+    for prev in reversed(found[-2:]):  # "a car parked on the sand in the foreground": the car's, not the sand's
+        first = toks[phrase[0]].start
+        if (prev.object is not None and prev.object.start == first) or prev.phrase.start <= first < prev.phrase.end:
+            return None if negated_entity(toks, phrase) else _rel_subject(toks, prev)
+    for _ in range(4):
+        start = phrase[0]
+        if start < 2:
+            break
+        link, before = toks[start - 1], toks[start - 2]
+        if link.low == "of" and before.tag in CONTENT:
+            outer = noun_phrase_before(toks, start - 2)
+            if outer is None or toks[outer[1] - 1].low in WRAPPER_NOUNS or _crosses_phrase(toks, outer):
+                break
+            if toks[outer[1] - 1].low in OF_NOUNS or proper_complement(toks, start):
+                phrase = (outer[0], phrase[1])
+            elif adjacent and (toks[start].tag in ("DET", "NUM") or toks[start].text[:1].isupper()):
+                break  # "the eye of the fox on the left"; not "footprints of varying depths on the sand"
+            else:
+                phrase = outer
+        elif link.low in ("and", "or") and before.tag in CONTENT:  # "with black feathers and alert eyes"
+            outer = noun_phrase_before(toks, start - 2)
+            if outer is None or outer[0] < 2 or toks[outer[0] - 1].low not in CARRIERS or \
+                    toks[outer[0] - 2].tag not in CONTENT or _crosses_phrase(toks, (outer[0] - 1, outer[1])):
+                break
+            phrase = noun_phrase_before(toks, outer[0] - 2) or phrase
+        elif link.low in CARRIERS and (before.tag in CONTENT or before.low in ("dressed", "clad")):
+            if link.low not in PARTICIPLE_CARRIERS and (before.tag not in CONTENT or participle):
+                break  # "calligraphy on a scroll spread out on the sand": the scroll is spread
+            outer = noun_phrase_before(toks, start - 2 if before.tag in CONTENT else start - 3)
+            if outer is None or _crosses_phrase(toks, outer):
+                break
+            phrase = outer
+        elif link.tag == "VERB" and possessive_led(toks, phrase):
+            return _clause_subject(toks, start - 1)  # "occupies its resting place behind": the clause's subject
+        else:
+            break
+    return None if negated_entity(toks, phrase) else phrase
+
+
+def _crosses_phrase(toks: list[Tok], span: tuple[int, int]) -> bool:
+    return any(t.in_phrase for t in toks[span[0]:span[1]])
+
+
+def _clause_subject(toks: list[Tok], k: int) -> tuple[int, int] | None:
+    k, _, _ = _skip_verb_group(toks, k)
+    if k >= 0 and toks[k].text == ",":
+        return _aside_subject(toks, k)
+    if k >= 0 and toks[k].tag in CONTENT:
+        return _resolve(toks, k, [])
+    return None
+
+
+def _rel_subject(toks: list[Tok], relation: TextRelation) -> tuple[int, int]:
+    start = next(i for i, t in enumerate(toks) if t.start == relation.subject.start)
+    end = next(i for i, t in enumerate(toks) if t.end == relation.subject.end)
+    return (start, end + 1)
+
+
+def _subject_phrase(toks: list[Tok], j: int, loose: bool = False) -> tuple[int, int] | None:
+    """A phrase at j that can be a clause's subject: determiner- or number-led, a name, a subject pronoun, or
+    (loose, or followed by a verb) a bare plural."""
+    if j >= len(toks) or not toks[j].word:
+        return None
+    phrase = noun_phrase_after(toks, j)
+    if phrase is None or possessive_led(toks, phrase):
+        return None
+    first = toks[phrase[0]]
+    if first.tag == "PRON" and first.low not in ("he", "she", "they", "it", "we"):
+        return None
+    nxt = toks[phrase[1]] if phrase[1] < len(toks) else None
+    bare_plural = head(toks, phrase).low.endswith("s") and (loose or nxt is not None and nxt.tag in (
+        "VERB", "AUX", "ADV"))
+    if first.tag in ("DET", "NUM", "PRON") or first.text[:1].isupper() or bare_plural or loose:
+        return None if negated_entity(toks, phrase) else phrase
+    return None
+
+
+DASHES = {"\u2014", "\u2013", "(", "-"}
+
+
+def _subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tuple[int, int] | None:
+    """The subject of a fronted phrase, after its object: ", a knight ...", "is a plane", ", which ..., the cup",
+    ", crafted with ..., rests the rat"; at a sentence start any verb may come first ("Beneath it reposes a cat")."""
+    n, j = len(toks), a
+    for _ in range(6):
+        if j >= n or toks[j].text in (".", "!", "?", ";"):
+            return None
+        if toks[j].text in DASHES:  # an aside between dashes or brackets
+            close = next((m for m in range(j + 1, min(n, j + 40)) if toks[m].text in DASHES | {")"}), None)
+            if close is None:
+                return None
+            j = close + 1
+            continue
+        comma = toks[j].text in (",", ":")
+        if comma:
+            j += 1
+        inverted = sentence_start and comma and j < n and toks[j].tag == "VERB" and \
+            not toks[j].low.endswith(("ing", "ed")) and j + 1 < n and toks[j + 1].tag in ("DET", "NUM")
+        if j < n and (toks[j].low in COPULAS or toks[j].tag == "AUX" or toks[j].low == "there" or inverted):
+            while j < n and (toks[j].low in COPULAS or toks[j].tag in ("AUX", "ADV") or toks[j].low == "there"):
+                j += 1
+            return _subject_phrase(toks, j, loose=True)
+        if not comma:
+            stop = _next_comma(toks, j, limit=6, verbs=False)  # "In front of the pyramid late at night, ..."
+            if stop == j:
+                return None
+            j = stop
+            continue
+        if j < n and toks[j].tag == "PREP" and toks[j].low != "with":  # ", on the left side of the picture is X"
+            inner = noun_phrase_after(toks, _phrase_end(toks, j))
+            if inner is not None:
+                j = inner[1]
+                continue
+        if j < n and (toks[j].tag in ("REL", "PREP", "VERB", "ADV") or toks[j].low in POSSESSIVES):
+            stop = _next_comma(toks, j)  # an aside: ", which ...,", ", crafted with ...,", ", its hue ...,"
+            if stop == j:
+                return None
+            j = stop
+            continue
+        subject = _subject_phrase(toks, j)
+        if subject is not None and (subject[1] >= n or toks[subject[1]].tag not in CONTENT):
+            return subject
+        return None
+    return None
+
+
+def _phrase_end(toks: list[Tok], j: int) -> int:
+    """The token after a spatial phrase starting at j (or after the preposition at j)."""
+    m = j + 1
+    while m < len(toks) and toks[m].in_phrase and not (toks[m].tag == "PREP" and toks[m - 1].low == "of"):
+        m += 1
+    return m if toks[j].in_phrase else j + 1
+
+
+def _next_comma(toks: list[Tok], j: int, limit: int = 40, verbs: bool = True) -> int:
+    """Index of the next comma within `limit` tokens (j when none, or when verbs=False and a verb comes first)."""
+    for m in range(j, min(len(toks), j + limit)):
+        if toks[m].text == ",":
+            return m
+        if toks[m].text in (".", "!", "?", ";") or (not verbs and toks[m].tag in ("VERB", "AUX")):
+            return j
+    return j
+
+
+def _aside_subject(toks: list[Tok], comma: int) -> tuple[int, int] | None:
+    """The subject before asides between commas: "a refrigerator, imposing and steadfast, stands in front of"."""
+    c = comma
+    for _ in range(8):
+        s = c - 1
+        while s >= 0 and toks[s].text not in (",", ".", ";", ":", "!", "?"):
+            s -= 1
+        starts = [s + 1] + [m + 1 for m in range(s + 1, c) if toks[m].tag == "AUX" or toks[m].low in COPULAS
+                            or toks[m].low == "that"]
+        for j in starts:
+            while j < c and toks[j].low in CLAUSE_WORDS:
+                j += 1
+            subject = _subject_phrase(toks, j) if j < c else None
+            if subject is not None and s >= 0 and toks[s].text == "," and toks[subject[0]].tag not in (
+                    "DET", "NUM", "PRON") and not toks[subject[0]].text[:1].isupper():
+                subject = None  # after a comma, a bare plural starts an absolute phrase ("wings stretching wide")
+            if subject is not None and subject[1] <= comma and (
+                    toks[subject[1]].text == "," or toks[subject[1]].tag in ("VERB", "AUX", "ADV", "REL") or (
+                    toks[subject[1]].tag == "PREP" and not any(t.tag in ("VERB", "AUX") for t in toks[subject[1]:c]))):
+                return subject  # "The girl in overalls, partially hidden by ..."
+        if s < 0 or toks[s].text != ",":
+            return None
+        c = s
+    return None

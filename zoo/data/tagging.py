@@ -1,0 +1,229 @@
+"""Tokens with coarse part-of-speech tags for the relation finder: a rule tagger (word lists, suffixes, context),
+or spaCy's tagger when `spacy` and an English model are installed (`pip install 'zoo[nlp]'`, see
+`zoo.data.relations_nlp`).
+
+Tags: DET, NUM, PRON, REL (which/who/that), PREP, CONJ, AUX, NEG, VERB, ADV, ADJ, NOUN, PUNCT.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from zoo.data.relation_lexicon import (
+    ADJECTIVE_SUFFIXES,
+    ADJECTIVES,
+    ADVERBS,
+    ATTENTION_VERBS,
+    AUXILIARIES,
+    CONJUNCTIONS,
+    CONTACT_VERBS,
+    DETERMINERS,
+    IRREGULAR_PARTICIPLES,
+    MORE_DETERMINERS,
+    NEGATIONS,
+    NOUNS,
+    NUMBERS,
+    PREPOSITIONS,
+    PRONOUNS,
+    RELATIVES,
+    SUBJECT_PRONOUNS,
+    VERBS,
+)
+
+TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:[-'\u2019][A-Za-z0-9\u00C0-\u024F]+)*|[^\sA-Za-z0-9]")
+CONTENT = {"NOUN", "ADJ"}
+KNOWN_VERBS = (VERBS | {w for w in ATTENTION_VERBS | CONTACT_VERBS if not w.endswith(("ed", "ing"))}) - NOUNS - {
+    "directly", "right", "up", "flat", "squarely", "firmly", "set", "center"}
+BOUNDARY_TAGS = {"PREP", "CONJ", "REL", "AUX", "VERB", "PUNCT", "NEG", "PRON"}
+
+
+@dataclass
+class Tok:
+    """A word or punctuation mark with its character offsets and coarse tag."""
+
+    text: str
+    low: str
+    start: int
+    end: int
+    tag: str = ""
+    in_phrase: bool = False  # part of a spatial phrase (set by the relation finder)
+
+    @property
+    def word(self) -> bool:
+        return self.text[0].isalnum()
+
+
+Tagger = Callable[[str, list[Tok]], None]
+
+
+def tokenize(text: str) -> list[Tok]:
+    """Words and punctuation with their character offsets (untagged)."""
+    return [Tok(m.group(), m.group().lower().replace("\u2019", "'"), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+MODALS = {"can", "will", "may", "must", "might", "could", "would", "should", "shall"}
+
+
+def _participle(low: str) -> bool:
+    if low in NOUNS or low in ADJECTIVES:
+        return False
+    return low in IRREGULAR_PARTICIPLES or (len(low) > 4 and low.endswith("ing")) or (len(low) > 3 and low.endswith("ed"))
+
+
+def _base_tag(toks: list[Tok], i: int) -> str:
+    low = toks[i].low
+    if not toks[i].word:
+        return "PUNCT"
+    if low.isdigit() or low in NUMBERS - {"one"}:
+        return "NUM"
+    if low in DETERMINERS or low in MORE_DETERMINERS:
+        return "DET"
+    if low in RELATIVES:
+        return "REL"
+    if low in NEGATIONS:
+        return "NEG"
+    if low in PRONOUNS or low in SUBJECT_PRONOUNS:
+        return "PRON"
+    if low in AUXILIARIES:
+        return "AUX"
+    if low in PREPOSITIONS:
+        return "PREP"
+    if low in CONJUNCTIONS:
+        return "CONJ"
+    if low in NOUNS:
+        return "NOUN"
+    if low in KNOWN_VERBS:
+        return "VERB"
+    if low in ADJECTIVES:
+        return "ADJ"
+    if low in ADVERBS or (len(low) > 4 and low.endswith("ly")):
+        return "ADV"
+    if _participle(low):
+        return "PART"
+    return "NOUN"
+
+
+def rule_tag(text: str, toks: list[Tok]) -> None:
+    """Tag tokens in place from word lists, suffixes and their neighbours."""
+    for i, tok in enumerate(toks):
+        tok.tag = _base_tag(toks, i)
+    for i, tok in enumerate(toks):
+        prev = toks[i - 1] if i else None
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        after_det = prev is not None and prev.tag in ("DET", "NUM")
+        if tok.low == "her":
+            tok.tag = "DET" if nxt is not None and nxt.word and nxt.tag in ("NOUN", "ADJ", "PART", "NUM") else "PRON"
+        elif tok.low == "that" and prev is not None and prev.tag == "PREP" and nxt is not None and nxt.tag in CONTENT:
+            tok.tag = "DET"
+        elif tok.low == "one" and (after_det or prev is not None and prev.tag == "ADJ" or (
+                i > 1 and prev.tag == "NOUN" and toks[i - 2].tag == "DET" and not (nxt and nxt.tag in CONTENT))):
+            tok.tag = "NOUN"  # "the one on the left"
+        elif tok.low in ("both", "all", "each") and prev is not None and prev.tag == "PRON":
+            tok.tag = "ADV"  # "They both stand"
+        elif (tok.tag == "VERB" and _noun_use(toks, i)) or (
+                tok.low in MODALS and prev is not None and prev.tag in ("DET", "ADJ")):
+            tok.tag = "NOUN"  # "the waves", "the cylindrical can"
+        elif tok.tag == "ADV" and after_det and not tok.low.endswith("ly"):  # "a low, old-style building"
+            tok.tag = "ADJ"
+        elif tok.tag == "PART":
+            tok.tag = _resolve_participle(tok, prev, nxt, toks[i + 2] if i + 2 < len(toks) else None,
+                                          toks[i - 2] if i > 1 else None)
+    _plural_verbs(toks)
+
+
+def _noun_use(toks: list[Tok], i: int) -> bool:
+    """ "the waves", "the golden glow", "a pocket watch seems", "above the bridge towers.": a verb form as a noun."""
+    tok = toks[i]
+    prev = toks[i - 1] if i else None
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    if prev is None:
+        return False
+    if prev.tag in ("DET", "NUM"):
+        return True
+    if prev.tag == "ADJ" and prev.low in ADJECTIVES and (not tok.low.endswith("s") or nxt is not None and nxt.tag in (
+            "VERB", "AUX", "PART")):
+        return True  # "the golden glow", "golden waves crash"; not "soft light falls on"
+    if prev.tag == "NOUN" and nxt is not None and nxt.tag in ("VERB", "AUX", "PART"):
+        return True
+    if prev.tag != "NOUN" or nxt is None or nxt.tag != "PUNCT":
+        return False
+    in_object = i >= 3 and toks[i - 2].tag == "DET" and toks[i - 3].tag == "PREP"
+    return in_object or (not tok.low.endswith("s") and not prev.low.endswith("s"))
+
+
+def _verb_stem(tok: Tok) -> bool:
+    low = tok.low
+    if not low.endswith("ing"):
+        return False
+    stem = low[:-3]
+    return bool({stem, stem + "e", stem[:-1], stem + "s", stem + "es"} & KNOWN_VERBS)
+
+
+def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok | None,
+                        prev2: Tok | None = None) -> str:
+    """-ing/-ed words: a modifier before a noun ("a dining table"), a noun after a determiner ("a clearing"),
+    otherwise a verb ("a cat sitting on")."""
+    noun_next = nxt is not None and nxt.word and nxt.tag in ("NOUN", "ADJ", "PART")
+    if nxt is not None and (nxt.text == "," or nxt.low == "and") and after is not None and (
+            after.tag in ("ADJ", "PART", "ADV") or adjective_like(after)) and prev is not None and prev.tag in (
+            "DET", "PREP", "PUNCT", "ADJ"):
+        return "ADJ"  # "of solidified, irregularly edged oil"
+    if tok.text[:1].isupper() and prev is not None and prev.tag in CONTENT:
+        return "NOUN"  # "the Leaning Tower"
+    if prev is not None and prev.tag in ("PUNCT", "CONJ") and _verb_stem(tok):
+        return "VERB"  # ", casting long shadows", "and holding a cup"
+    if prev is not None and prev.low in ("and", "or") and prev2 is not None and prev2.tag == "ADJ" and noun_next:
+        return "ADJ"  # "a serene and slumbering cat"
+    before_ok = prev is None or prev.tag in ("DET", "NUM", "ADJ", "PREP", "PUNCT", "ADV") or (prev.tag == "PART")
+    if noun_next and before_ok and not (prev is not None and prev.tag == "ADV" and prev.low in ADVERBS):
+        return "ADJ"
+    if prev is not None and prev.tag in ("DET", "NUM") and not noun_next:
+        return "NOUN"  # "a clearing"
+    if prev is not None and (prev.tag == "ADJ" or adjective_like(prev)) and not noun_next and not _verb_stem(tok):
+        return "NOUN"  # "illegible handwriting on", not "its light shining on"
+    return "VERB"
+
+
+def _plural_verbs(toks: list[Tok]) -> None:
+    """ "a river flows below", "lifts a turkey", "refuses to open": words ending in -s that are verbs."""
+    for i in range(1, len(toks)):
+        tok, prev = toks[i], toks[i - 1]
+        if tok.tag != "NOUN" or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s", "ous")) \
+                or tok.low in NOUNS:
+            continue
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        after = toks[i + 2] if i + 2 < len(toks) else None
+        if prev.tag in ("NOUN", "PUNCT", "PRON", "ADV") and nxt is not None and (nxt.tag in ("DET", "NUM", "PRON") or (
+                nxt.low == "to" and after is not None and after.tag not in ("DET", "NUM", "PRON"))):
+            tok.tag = "VERB"
+            continue
+        if prev.tag != "NOUN":
+            continue
+        if nxt is not None and nxt.tag not in ("PREP", "ADV", "PUNCT", "DET", "NEG"):
+            continue
+        j = i - 1
+        if any(t.tag == "VERB" for t in toks[i + 1:i + 3]):
+            continue  # "a herd of African elephants slowly marches"
+        while j >= 0 and (toks[j].tag in CONTENT or toks[j].low in ("of", ",") or (
+                toks[j].tag == "DET" and j > 0 and toks[j - 1].low == "of")):
+            j -= 1  # "a large patch of moss spreads out", "a much smaller, bright red gear meshes"
+        if j >= 0 and toks[j].low in ("a", "an", "this", "that", "one", "each", "every", "another") \
+                and i - j >= 2:
+            tok.tag = "VERB"
+
+
+def adjective_like(tok: Tok) -> bool:
+    """A word that can stand in a list of adjectives before a noun ("sleek, dark wooden cabinets")."""
+    if tok.tag == "ADJ":
+        return True
+    return tok.tag == "NOUN" and tok.low not in NOUNS and len(tok.low) > 3 and \
+        tok.low.endswith(ADJECTIVE_SUFFIXES) and (not tok.low.endswith("s") or tok.low.endswith(("less", "ous")))
+
+
+def tag(text: str, tagger: Tagger | None = None) -> list[Tok]:
+    """Tokens of the text tagged by `tagger` (the rule tagger by default)."""
+    toks = tokenize(text)
+    (tagger or rule_tag)(text, toks)
+    return toks
