@@ -257,3 +257,26 @@ def test_clip_from_initialises_the_text_encoder_from_a_caption_pretrained_clip(t
         FluxPolicy(tiny=TinyFlux(image_size=32, clip_from=str(tmp_path / "clip")))
     with pytest.raises(FileNotFoundError, match="clip_from"):
         FluxPolicy(tiny=TinyFlux(**sizes, clip_from=str(tmp_path / "nothing")))
+
+
+@pytest.mark.parametrize("family", ["flux", "sd3", "clip_reward"])
+def test_tiny_clip_towers_pool_at_the_end_token_and_see_the_whole_prompt(family):
+    """The world tokenizer's end-of-turn id is 2, which transformers' CLIP reads as "pool at the highest token id":
+    the pooled vector was taken mid-prompt and missed what followed. Tiny towers end with id 0 and pool there."""
+    from zoo.reward.clip import CLIPBackbone, TinyCLIP
+
+    prompts = ["a red circle to the left of a blue square", "a red circle to the left of a blue triangle"]
+    torch.manual_seed(0)
+    if family == "clip_reward":
+        clip = CLIPBackbone(tiny=TinyCLIP(hidden_size=32, layers=1, heads=2, vision_hidden_size=32, vision_layers=1))
+        tokens = clip.inputs.tokenizer(prompts, return_tensors="pt")
+        tower, ids = clip.model.text_model, tokens["input_ids"]
+        pooled = tower(input_ids=ids, attention_mask=tokens["attention_mask"]).pooler_output
+    else:
+        policy = FluxPolicy(tiny=TinyFlux(image_size=32)) if family == "flux" else SD3Policy(tiny=TinySD3())
+        tower, tokenizer = policy.pipe.text_encoder, policy.pipe.tokenizer
+        ids = tokenizer(prompts, padding="max_length", max_length=77, return_tensors="pt").input_ids
+        pooled = policy.encode_text(prompts).pooled
+    end = int(tower.config.eos_token_id)
+    assert end != 2 and all(end in row for row in ids.tolist())
+    assert not torch.allclose(pooled[0], pooled[1])  # the last word reaches the pooled vector

@@ -21,7 +21,7 @@ from tokenizers.processors import TemplateProcessing
 from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
 from zoo.policy.vae import build_tiny_vae, load_vae_weights
 from zoo.reward.sharding import WeightFiles, build_on_meta, local_checkpoint
-from zoo.reward.tokenizer import build_world_tokenizer
+from zoo.reward.tokenizer import CLIP_END, build_world_tokenizer
 
 __all__ = ["FLUX_DEV", "FluxPolicy", "LoraSpec", "TextEmbeds", "TinyFlux", "build_tiny_flux"]
 
@@ -102,14 +102,28 @@ def identity_init(transformer: FluxTransformer2DModel, generator: torch.Generato
         out.bias.zero_()
 
 
-def tiny_tokenizer(max_length: int):
-    """The offline world BPE tokenizer, ending every prompt with the end token (CLIP pools there)."""
+def tiny_tokenizer(max_length: int, end: str | None = None):
+    """The offline world BPE tokenizer, ending every prompt with `end` (default: its end-of-turn token).
+
+    Tiny CLIP towers end with `CLIP_END` (id 0, also the padding): transformers' CLIPTextModel pools at the first
+    `eos_token_id` unless that id is 2, where it keeps the legacy rule "pool at the highest token id" (the end
+    token of OpenAI's vocabulary). The world tokenizer's end-of-turn id *is* 2, so with it the pooled vector was
+    taken at the prompt's highest-id word and, the tower being causal, saw only the prompt up to that word."""
     tokenizer = build_world_tokenizer()
-    eos = tokenizer.eos_token
-    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(
-        single=f"$A {eos}", special_tokens=[(eos, tokenizer.eos_token_id)])  # CLIP pools at the end token
+    end = end or tokenizer.eos_token
+    end_id = tokenizer.convert_tokens_to_ids(end)
+    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(single=f"$A {end}", special_tokens=[(end, end_id)])
     tokenizer.model_max_length = max_length
     return tokenizer
+
+
+def clip_end_ids(tokenizer) -> dict[str, int]:
+    """CLIPTextConfig ids for a tiny CLIP tower read through `tiny_tokenizer(..., end=CLIP_END)`: it pools at the
+    end token (first occurrence, as real CLIP)."""
+    end_id = tokenizer.convert_tokens_to_ids(CLIP_END)
+    if end_id == 2:
+        raise ValueError("a CLIP end token with id 2 makes transformers pool at the highest token id")
+    return {"eos_token_id": end_id, "pad_token_id": tokenizer.pad_token_id, "bos_token_id": tokenizer.pad_token_id}
 
 
 def tiny_vae(tiny):
@@ -127,15 +141,13 @@ def tiny_vae(tiny):
 def build_tiny_flux(tiny: TinyFlux, architecture: str | None = None, init_device: str | None = None) -> FluxPipeline:
     """A real FluxPipeline with tiny random components (offline tokenizer); `architecture` names a real-size
     transformer config instead of the tiny one."""
-    clip_tok, t5_tok = tiny_tokenizer(77), tiny_tokenizer(tiny.max_sequence_length)
+    clip_tok, t5_tok = tiny_tokenizer(77, CLIP_END), tiny_tokenizer(tiny.max_sequence_length)
     with frozen_init(tiny.frozen_seed):  # never trained, never saved: the same for any global seed
         clip_dim = tiny.pooled_dim or tiny.text_dim
         text = transformers.CLIPTextModel(transformers.CLIPTextConfig(
             vocab_size=len(clip_tok), hidden_size=clip_dim, intermediate_size=2 * clip_dim,
             num_hidden_layers=tiny.clip_layers or tiny.text_layers, num_attention_heads=tiny.clip_heads,
-            max_position_embeddings=77,
-            eos_token_id=clip_tok.eos_token_id, pad_token_id=clip_tok.pad_token_id,
-            bos_token_id=clip_tok.pad_token_id))
+            max_position_embeddings=77, **clip_end_ids(clip_tok)))
         text_2 = transformers.T5EncoderModel(transformers.T5Config(
             vocab_size=len(t5_tok), d_model=tiny.text_dim, d_ff=2 * tiny.text_dim, num_layers=tiny.text_layers,
             num_heads=2, d_kv=tiny.text_dim // 2, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))

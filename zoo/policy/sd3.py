@@ -16,7 +16,7 @@ from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, St
 from diffusers.pipelines.flux.pipeline_flux import calculate_shift
 
 from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
-from zoo.policy.flux import tiny_tokenizer, tiny_vae
+from zoo.policy.flux import CLIP_END, clip_end_ids, tiny_tokenizer, tiny_vae
 
 __all__ = ["SD3Policy", "TinySD3", "build_tiny_sd3"]
 
@@ -44,13 +44,12 @@ def _tiny_clip(tokenizer, tiny: TinySD3) -> transformers.CLIPTextModelWithProjec
     return transformers.CLIPTextModelWithProjection(transformers.CLIPTextConfig(
         vocab_size=len(tokenizer), hidden_size=tiny.text_dim, intermediate_size=2 * tiny.text_dim,
         projection_dim=tiny.text_dim, num_hidden_layers=tiny.text_layers, num_attention_heads=2,
-        max_position_embeddings=77, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.pad_token_id))
+        max_position_embeddings=77, **clip_end_ids(tokenizer)))
 
 
 def build_tiny_sd3(tiny: TinySD3) -> StableDiffusion3Pipeline:
     """A real StableDiffusion3Pipeline with tiny random components (offline tokenizers)."""
-    clip_tok, t5_tok = tiny_tokenizer(77), tiny_tokenizer(tiny.max_sequence_length)
+    clip_tok, t5_tok = tiny_tokenizer(77, CLIP_END), tiny_tokenizer(tiny.max_sequence_length)
     with frozen_init(tiny.frozen_seed):  # never trained, never saved: the same for any global seed
         t5 = transformers.T5EncoderModel(transformers.T5Config(
             vocab_size=len(t5_tok), d_model=2 * tiny.text_dim, d_ff=4 * tiny.text_dim, num_layers=tiny.text_layers,

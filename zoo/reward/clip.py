@@ -10,7 +10,7 @@ import transformers
 from PIL import Image
 from torch import nn
 
-from zoo.reward.tokenizer import build_world_tokenizer
+from zoo.reward.tokenizer import CLIP_END, build_world_tokenizer
 
 
 @dataclass
@@ -57,16 +57,19 @@ class CLIPInputs:
 
 
 class _EosTokenizer:
-    """Appends the end-of-text token that CLIP's text model pools at (our BPE adds none)."""
+    """Appends the end-of-text token that CLIP's text model pools at (our BPE adds none): `end_id`, the text
+    config's `eos_token_id` (tiny towers: the world tokenizer's <|endoftext|>, id 0; not its end-of-turn id 2, with
+    which transformers pools at the highest token id instead, see zoo.policy.flux.tiny_tokenizer)."""
 
-    def __init__(self, tokenizer) -> None:
+    def __init__(self, tokenizer, end_id: int | None = None) -> None:
         self.tokenizer = tokenizer
+        self.end_id = tokenizer.eos_token_id if end_id is None else end_id
 
     def __call__(self, texts, **kwargs):
         kwargs = {**kwargs, "add_special_tokens": False}
         max_length = kwargs.pop("max_length", None)
         kwargs.pop("truncation", None)
-        eos = self.tokenizer.eos_token_id
+        eos = self.end_id
         ids = [self.tokenizer.encode(t, add_special_tokens=False) + [eos] for t in texts]
         if max_length is not None:
             ids = [i[: max_length - 1] + [eos] if len(i) > max_length else i for i in ids]
@@ -107,12 +110,12 @@ class CLIPBackbone(nn.Module):
         self.pretrained = pretrained
         if pretrained is None:
             tiny = tiny or TinyCLIP()
-            tokenizer = _EosTokenizer(build_world_tokenizer(tiny.vocab_size))
-            base = tokenizer.tokenizer
+            base = build_world_tokenizer(tiny.vocab_size)
+            tokenizer = _EosTokenizer(base, base.convert_tokens_to_ids(CLIP_END))
             config = transformers.CLIPConfig(
                 text_config=dict(vocab_size=len(base), hidden_size=tiny.hidden_size, intermediate_size=2 * tiny.hidden_size,
                                  num_hidden_layers=tiny.layers, num_attention_heads=tiny.heads,
-                                 max_position_embeddings=max_prompt_tokens, eos_token_id=base.eos_token_id,
+                                 max_position_embeddings=max_prompt_tokens, eos_token_id=tokenizer.end_id,
                                  pad_token_id=base.pad_token_id, bos_token_id=base.pad_token_id),
                 vision_config=dict(image_size=tiny.image_size, patch_size=tiny.patch_size,
                                    hidden_size=tiny.vision_hidden_size, intermediate_size=2 * tiny.vision_hidden_size,
@@ -125,11 +128,12 @@ class CLIPBackbone(nn.Module):
         else:
             tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path or pretrained,
                                                                    trust_remote_code=trust_remote_code)
-            if getattr(tokenizer, "eos_token_id", None) is not None and tokenizer("x")["input_ids"][-1:] != [tokenizer.eos_token_id]:
-                tokenizer = _EosTokenizer(tokenizer)  # our offline BPE, saved in a scorer folder
+            self.model = transformers.CLIPModel.from_pretrained(pretrained)
+            end_id = self.model.config.text_config.eos_token_id
+            if getattr(tokenizer, "eos_token_id", None) is not None and tokenizer("x")["input_ids"][-1:] != [end_id]:
+                tokenizer = _EosTokenizer(tokenizer, end_id)  # our offline BPE, saved in a scorer folder
             processor = transformers.AutoImageProcessor.from_pretrained(image_processor_path or pretrained,
                                                                         trust_remote_code=trust_remote_code)
-            self.model = transformers.CLIPModel.from_pretrained(pretrained)
         self.inputs = CLIPInputs(tokenizer, processor, max_prompt_tokens)
         self.tiny = asdict(tiny) if pretrained is None else None
 

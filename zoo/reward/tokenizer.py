@@ -27,6 +27,9 @@ def world_corpus() -> list[str]:
     return lines
 
 
+CLIP_END = "<|endoftext|>"  # the end token of tiny CLIP text towers (id 0; see zoo.policy.flux.tiny_tokenizer)
+
+
 def build_world_tokenizer(vocab_size: int = 512, extra_specials: tuple[str, ...] = ()) -> PreTrainedTokenizerFast:
     """A byte-level BPE with the Qwen special tokens (and `extra_specials`), padding with <|endoftext|>."""
     specials = list(QWEN_SPECIALS) + [s for s in extra_specials if s not in QWEN_SPECIALS]
