@@ -11,6 +11,7 @@ import lightning as L
 import torch
 import torch.distributed as dist
 
+from modules.image_logging import log_image
 from zoo.bench.prompts import BenchItem
 from zoo.bench.run import image_seed
 from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verify_images
@@ -98,9 +99,8 @@ class BenchmarkCallback(L.Callback):
     def _report(self, trainer: L.Trainer, step: int, table: dict[str, float], images: torch.Tensor, n: int) -> None:
         for logger in trainer.loggers:
             logger.log_metrics({f"bench/{k.replace(' ', '_')}": v for k, v in table.items()}, step=step)
-            experiment = getattr(logger, "experiment", None)
-            if hasattr(experiment, "add_image") and len(images):
-                experiment.add_image("bench/samples", image_grid(images), step)
+        if len(images):
+            log_image(trainer.loggers, "bench/samples", image_grid(images), step)
         out = Path(self.out_dir) if self.out_dir else Path(trainer.log_dir or trainer.default_root_dir) / "bench"
         write_json_atomic(out / f"step_{step}.json", {"step": step, "images": n, "table": table})
         print(f"SpatialBench at step {step} ({n} prompts): " + json.dumps({k: round(v, 3) for k, v in table.items()}))

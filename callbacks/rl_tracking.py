@@ -9,6 +9,7 @@ from typing import Any
 
 import lightning as L
 
+from modules.image_logging import log_image
 from zoo.policy.evaluate import image_grid
 
 
@@ -88,10 +89,10 @@ class RolloutImages(L.Callback):
         rows = [f"| {i} | {p} | {float(r):.3f} |" for i, (p, r) in
                 enumerate(zip(rollout["prompts"][: self.count], rollout["rewards"][: self.count]))]
         text = "| # | prompt | reward |\n|---|---|---|\n" + "\n".join(rows)
+        log_image(trainer.loggers, "rollout/images", image_grid(images), trainer.global_step)
         for logger in trainer.loggers:
             experiment = getattr(logger, "experiment", None)
-            if hasattr(experiment, "add_image"):
-                experiment.add_image("rollout/images", image_grid(images), trainer.global_step)
+            if hasattr(experiment, "add_text"):
                 experiment.add_text("rollout/prompts", text, trainer.global_step)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

@@ -9,6 +9,7 @@ import lightning as L
 import torch
 
 from modules.flow_matching import ImageCaptionCollator, drain, verified
+from modules.image_logging import log_image
 from modules.optim import adamw_with_warmup
 from zoo.policy.evaluate import image_grid
 from zoo.policy.vae import autoencoder_loss, build_tiny_vae
@@ -72,9 +73,7 @@ class AutoencoderModule(L.LightningModule):
         images, metas = drain(self._val)
         if all("objects" in m for m in metas):
             self.log_dict({f"val/recon_{k}": v for k, v in verified(images, metas).items()}, prog_bar=True)
-        experiment = getattr(self.logger, "experiment", None)
-        if experiment is not None and hasattr(experiment, "add_image"):
-            experiment.add_image("val/reconstructions", image_grid(images[:32]), self.global_step)
+        log_image(self.loggers, "val/reconstructions", image_grid(images[:32]), self.global_step)
 
     def configure_optimizers(self):
         hp = self.hparams

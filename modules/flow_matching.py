@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from modules.image_logging import log_image
 from modules.optim import adamw_with_warmup
 from modules.weights import WeightScopes
 from zoo.bench.spatialbench import verdict_means, verify_images
@@ -115,9 +116,7 @@ class FlowMatchingModule(WeightScopes, L.LightningModule):
         if all("objects" in m for m in metas):
             scores = verified(images, metas)
             self.log_dict({f"val/{k}": v for k, v in scores.items()}, prog_bar=True)
-        experiment = getattr(self.logger, "experiment", None)
-        if experiment is not None and hasattr(experiment, "add_image"):
-            experiment.add_image("val/samples", image_grid(images[:32]), self.global_step)
+        log_image(self.loggers, "val/samples", image_grid(images[:32]), self.global_step)
 
     def configure_optimizers(self):
         hp = self.hparams

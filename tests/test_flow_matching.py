@@ -11,6 +11,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 
 from datamodules import PreferencePairDataModule
 from modules.flow_matching import FlowMatchingModule, image_grid, verified
+from zoo.data.images import read_image
 from zoo.policy.flux import FluxPolicy, TinyFlux
 from zoo.world import PairSpec, make_pair
 
@@ -139,3 +140,24 @@ def test_autoencoder_pretraining_exports_a_vae_that_a_latent_policy_loads_saves_
         FluxPolicy(tiny=TinyFlux(image_size=48, pixel_factor=0, vae_channels=(8, 8, 8), vae_latent_channels=4,
                                  vae_from=str(tmp_path / "vae")))
     assert not any(p.requires_grad for p in policy.pipe.vae.parameters())  # SFT and GRPO never move the VAE
+
+
+def test_validation_images_reach_every_logger_not_only_tensorboard(spatial_set, tmp_path):
+    from lightning.pytorch.loggers import CSVLogger
+
+    from modules.image_logging import log_image
+
+    torch.manual_seed(0)
+    module = FlowMatchingModule(FluxPolicy(tiny=TinyFlux(image_size=32, pixel_factor=2)), val_steps=1, val_images=2)
+    data = PreferencePairDataModule(train=str(spatial_set / "pairs" / "train-*.tar"),
+                                    val=str(spatial_set / "pairs" / "val-*.tar"), batch_size=2, eval_batch_size=2,
+                                    train_samples_per_epoch=4)
+    csv, tb = CSVLogger(tmp_path, name="csv"), TensorBoardLogger(tmp_path, name="tb")
+    trainer = L.Trainer(max_steps=1, accelerator="cpu", logger=[csv, tb], enable_progress_bar=False,
+                        enable_model_summary=False, enable_checkpointing=False, limit_val_batches=1,
+                        val_check_interval=1)
+    trainer.fit(module, datamodule=data)
+    saved = list((tmp_path / "csv").rglob("images/val_samples/step_*.png"))
+    assert saved and read_image(saved[0]).size[0] > 32  # a grid, in the CSV logger's own folder
+    assert list((tmp_path / "tb").rglob("events.out.tfevents.*"))
+    assert log_image([tb], "x", torch.zeros(3, 4, 4), 0) == ["TensorBoardLogger: add_image"]
