@@ -21,10 +21,19 @@ from modules.optim import adamw_with_warmup
 from modules.weights import WeightScopes
 from zoo.policy.base import FlowPolicy
 from zoo.policy.evaluate import load_weights
+from zoo.reward.sharding import (
+    checkpoint_blocks,
+    fsdp_mesh,
+    full_state_dict,
+    has_meta,
+    materialize,
+    mixed_precision,
+    shard_backbone,
+    shard_blocks,
+    shard_module,
+)
 from zoo.rl.grpo import Advantages, group_advantages
 from zoo.rl.rewards import Reward, RewardMix
-from zoo.reward.sharding import (checkpoint_blocks, fsdp_mesh, full_state_dict, has_meta, materialize, mixed_precision,
-                                 shard_backbone, shard_blocks, shard_module)
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +67,8 @@ class OnlineRLModule(WeightScopes, L.LightningModule):
             and fp32 gradient reduction); None keeps each parameter's dtype.
     """
 
-    def __init__(self, policy: FlowPolicy, reward: Reward, init_from: str | None = None, reference: bool = False) -> None:
+    def __init__(self, policy: FlowPolicy, reward: Reward, init_from: str | None = None,
+                 reference: bool = False) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy", "reward", "reference"])  # the subclass's arguments
         self.automatic_optimization = False

@@ -63,8 +63,8 @@ def group_advantages(rewards: torch.Tensor, groups: torch.Tensor, std: str = "ba
     return Advantages(values, keep, len(ids), zero, int((~finite).sum()))
 
 
-def clipped_ratio_loss(log_prob: torch.Tensor, old_log_prob: torch.Tensor, advantages: torch.Tensor,
-                       clip_range: float, keep: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def clipped_ratio_loss(log_prob: torch.Tensor, old_log_prob: torch.Tensor, advantages: torch.Tensor, clip_range: float,
+                       keep: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """PPO's clipped objective: mean(max(-A r, -A clip(r, 1 - eps, 1 + eps))), r = exp(logp - logp_old); with the ratio
     statistics (mean, min, max, clip fraction, approx KL = mean (logp - logp_old)^2 / 2).
 
