@@ -1,8 +1,10 @@
-"""LightningModules (Lightning glue only): reward training, caption pretraining, flow-matching SFT, GRPO."""
+"""LightningModules (Lightning glue only): reward training, caption pretraining, flow-matching SFT, and the online RL
+algorithms on one base (modules/rl.py): Flow-GRPO (with its Fast and DanceGRPO variants as options) and DiffusionNFT."""
 
 from modules.caption import CaptionModule
 from modules.flow_matching import FlowMatchingModule
 from modules.grpo import GRPOModule
+from modules.nft import DiffusionNFTModule
 from modules.reward import RewardModule
 
-__all__ = ["CaptionModule", "FlowMatchingModule", "GRPOModule", "RewardModule"]
+__all__ = ["CaptionModule", "DiffusionNFTModule", "FlowMatchingModule", "GRPOModule", "RewardModule"]

@@ -144,7 +144,7 @@ class OnlineRLModule(WeightScopes, L.LightningModule):
         values = sum(self.reward.weights[n] * a.values for n, a in each.items()) * keep
         first = next(iter(each.values()))
         return Advantages(values, keep, first.groups, min(a.zero_variance_groups for a in each.values()),
-                          int(failed.sum()))
+                          int(failed.sum()), ~failed)
 
     def score(self, batch: dict[str, Any], images: torch.Tensor) -> tuple[Advantages, slice, dict[str, float]]:
         """Rewards of this rank's images, gathered over the ranks; the group advantages of all of them, this rank's

@@ -23,6 +23,7 @@ class Advantages:
     groups: int
     zero_variance_groups: int
     dropped_samples: int  # non-finite rewards
+    finite: torch.Tensor | None = None  # (N,) bool: the samples whose reward is known
 
 
 def group_advantages(rewards: torch.Tensor, groups: torch.Tensor, std: str = "batch", clip: float = 5.0,
@@ -60,7 +61,7 @@ def group_advantages(rewards: torch.Tensor, groups: torch.Tensor, std: str = "ba
             chosen[index[order[-top_k:]]] = True
         keep |= chosen
     values = torch.where(keep, values, torch.zeros_like(values))
-    return Advantages(values, keep, len(ids), zero, int((~finite).sum()))
+    return Advantages(values, keep, len(ids), zero, int((~finite).sum()), finite)
 
 
 def clipped_ratio_loss(log_prob: torch.Tensor, old_log_prob: torch.Tensor, advantages: torch.Tensor, clip_range: float,
