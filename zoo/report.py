@@ -14,6 +14,7 @@ from typing import Sequence
 from PIL import Image, ImageDraw
 
 from zoo.bench.run import side_by_side
+from zoo.data.images import read_image
 from zoo.data.writing import write_json_atomic
 from zoo.reward.metrics import format_table
 
@@ -71,7 +72,7 @@ def sample_grid(bench_dir: Path, path: Path, count: int = 32, columns: int = 8, 
     times without smoothing so that shapes stay visible; None when the run kept no images."""
     rows = rl_stats(bench_dir, "samples.jsonl") if (bench_dir / "samples.jsonl").is_file() else []
     files = [bench_dir / "images" / r["item"] / f"{r['k']}.png" for r in rows if r.get("k") == 0][:count]
-    images = [Image.open(f).convert("RGB") for f in files if f.is_file()]
+    images = [read_image(f) for f in files if f.is_file()]
     if not images:
         return None
     w, h = images[0].size

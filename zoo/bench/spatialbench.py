@@ -19,9 +19,10 @@ from zoo.world.spec import SCORE_VERSION
 
 
 def load_spatialbench(prompts: str | list[str], count: int | None = None) -> list[BenchItem]:
-    """SpatialBench items from world prompt shards (e.g. data/spatialshapes/prompts/test-*.tar), in shard order."""
+    """SpatialBench items from world prompt shards (e.g. data/spatialshapes/prompts/test-*.tar), in shard order:
+    all of them on every rank (callers deal them out by index)."""
     items = []
-    for record in ShardStream(expand_urls(prompts), decode_prompt, train=False):
+    for record in ShardStream(expand_urls(prompts), decode_prompt, train=False, split=False):
         n = len(record["meta"]["relations"])
         items.append(BenchItem(record["key"], record["prompt"], f"{n} relation{'s' if n > 1 else ''}",
                                {"scene": record["meta"]}))

@@ -58,6 +58,8 @@ class ShardStream(IterableDataset):
         max_corrupt_fraction: stop with `CorruptDataError` when a reader finds more than this share of its samples
             corrupt (judged from 64 samples on, and at the end of an epoch); None: only when nothing decodes. A
             training epoch always stops with that error when none of its first 64 samples decodes.
+        split: evaluation streams only: ranks and workers share the samples (True) or every reader reads them all
+            (False: e.g. a fixed benchmark subset that each rank loads whole and then deals out by index).
 
     A training epoch yields exactly its quota of decoded samples (corrupt ones are replaced by further reads).
     """
@@ -65,7 +67,7 @@ class ShardStream(IterableDataset):
     def __init__(self, urls: Sequence[str], decode: Callable[[dict], dict], *, train: bool,
                  samples_per_epoch: int | None = None, seed: int = 0, shuffle_buffer: int = 0,
                  on_error: str = "skip", allow_shell_urls: bool = False,
-                 max_corrupt_fraction: float | None = None) -> None:
+                 max_corrupt_fraction: float | None = None, split: bool = True) -> None:
         if not urls:
             raise ValueError("ShardStream needs at least one shard URL")
         if train and (samples_per_epoch is None or samples_per_epoch < 1):
@@ -78,6 +80,7 @@ class ShardStream(IterableDataset):
         self.urls, self.decode, self.train = list(urls), decode, train
         self.samples_per_epoch, self.seed, self.shuffle_buffer = samples_per_epoch, seed, shuffle_buffer
         self.on_error, self.allow_shell_urls = on_error, allow_shell_urls
+        self.split = split
         self.epoch = 0
         self.corrupt = 0  # corrupt samples met by the last pass over the stream in this process
         self.skip_batches = 0  # set by EpochLoader when a run resumes mid-epoch
@@ -102,7 +105,7 @@ class ShardStream(IterableDataset):
         rank, world, worker, workers = reader_slot()
         if self.train:  # DataLoader asks workers round-robin from worker 0: after n batches, worker 0 plays n % W
             worker = (worker + self.skip_batches) % workers
-        slot, slots = rank * workers + worker, world * workers
+        slot, slots = (rank * workers + worker, world * workers) if self.train or self.split else (0, 1)
         errors = ErrorLog(self.on_error, f"rank {rank} worker {worker}")
         samples = self._train_raw(rank, worker, errors) if self.train else self._eval_raw(slot, slots, errors)
         quota = split_quota(self.samples_per_epoch // world, workers, worker) if self.train else None
