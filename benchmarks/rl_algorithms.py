@@ -50,10 +50,10 @@ def plan(args: argparse.Namespace) -> tuple[list[Stage], dict[str, dict[str, Any
         name = f"sft_seed{seed}"
         stages.append(bench_stage(name, first, Path(args.sft), None, data, runs, args, seed))
         meta[name] = {"algorithm": "SFT policy", "reward": "-", "seed": seed, "dir": None}
-    for algorithm in args.algorithms:
-        for reward in args.rewards:
-            config = ALGORITHMS[algorithm].format(reward=reward)
-            for seed in args.seeds:
+    for seed in args.seeds:  # seed by seed, so that a run cut short holds whole seeds
+        for algorithm in args.algorithms:
+            for reward in args.rewards:
+                config = ALGORITHMS[algorithm].format(reward=reward)
                 name = run_name(algorithm, reward, seed)
                 out = runs / name
                 overrides: dict[str, Any] = {
