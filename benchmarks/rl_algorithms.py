@@ -63,6 +63,8 @@ def plan(args: argparse.Namespace) -> tuple[list[Stage], dict[str, dict[str, Any
                     "data__init_args__val": data / "prompts/val-*.tar"}
                 if reward == "spatialscore":
                     overrides["model__init_args__reward__init_args__folder"] = Path(args.scorer).resolve()
+                elif args.objects_weight is not None:
+                    overrides["model__init_args__reward__init_args__objects_weight"] = args.objects_weight
                 for key in ("max_steps", "val_check_interval", "limit_val_batches"):
                     if getattr(args, key) is not None:
                         overrides[f"trainer__{key}"] = getattr(args, key)
@@ -196,6 +198,9 @@ def main() -> None:
     parser.add_argument("--limit_val_batches", type=int)
     parser.add_argument("--batch_size", type=int, help="prompts x images per rollout (default: config's)")
     parser.add_argument("--group_size", type=int)
+    parser.add_argument("--objects_weight", type=float,
+                        help="the verifier reward's weight of objects found (default: the config's, 0: relations only; "
+                             "a weak start policy that draws no relation gets no signal without it)")
     parser.add_argument("--guard", type=lambda s: s.lower() == "true", default=False,
                         help="true: add RewardHackingGuard (val/relations, restore) to every run")
     parser.add_argument("--run_dir", default="runs/rl_algorithms")

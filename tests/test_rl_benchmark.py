@@ -19,7 +19,7 @@ SPEC.loader.exec_module(bench)
 def _args(tmp_path: Path, **kw) -> argparse.Namespace:
     base = dict(sft=str(tmp_path / "sft"), data=str(tmp_path / "data"), scorer=str(tmp_path / "scorer"), seeds=[0],
                 algorithms=list(bench.ALGORITHMS), rewards=["verifier"], count=64, bench_steps=8, max_steps=8,
-                val_check_interval=2, limit_val_batches=1, batch_size=None, group_size=None, guard=True,
+                val_check_interval=2, limit_val_batches=1, batch_size=None, group_size=None, guard=True, objects_weight=0.5,
                 run_dir=str(tmp_path / "runs"))
     return argparse.Namespace(**{**base, **kw})
 
@@ -34,6 +34,7 @@ def test_the_plan_fits_each_shipped_config_and_benches_each_policy(tmp_path):
         assert str(bench.CONFIGS / config.format(reward="verifier")) in fit.argv
         assert "--trainer.max_steps" in fit.argv and fit.argv[fit.argv.index("--trainer.max_steps") + 1] == "8"
         assert any(a.startswith("--trainer.callbacks+=") and "RewardHackingGuard" in a for a in fit.argv)
+        assert fit.argv[fit.argv.index("--model.init_args.reward.init_args.objects_weight") + 1] == "0.5"
         assert next(s for s in stages if s.name == f"bench_{name}").after == (f"fit_{name}",)
         assert meta[name]["algorithm"] == algorithm
 
