@@ -149,8 +149,12 @@ def nft_vs_grpo(per_run: dict[str, dict]) -> list[dict]:
         target, grpo_minutes = grpo["curve"]["best"][1], grpo["curve"]["best"][2]
         nft_minutes = time_to_reach(nft["curve"]["points"], target)
         ratio = nft_minutes / grpo_minutes if nft_minutes is not None and grpo_minutes > 0 else None
+        status = ("never reached" if nft_minutes is None else
+                  "undefined: Flow-GRPO's best held-out point is its start" if grpo_minutes <= 0 else
+                  f"{ratio:.2f} x Flow-GRPO's time")
         out.append({"reward": grpo["reward"], "seed": grpo["seed"], "grpo_best_val_relations": target,
-                    "grpo_minutes": grpo_minutes, "nft_minutes_to_it": nft_minutes, "ratio": ratio})
+                    "grpo_minutes": grpo_minutes, "nft_minutes_to_it": nft_minutes, "ratio": ratio,
+                    "status": status})
     return out
 
 
@@ -171,9 +175,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {row['algorithm']} | {row['reward']} | {row['seeds']} | {cell(row['relations'])} | "
                      f"{cell(row['right-shape objects'])} | {cell(row['clutter'])} | {cell(row['minutes_to_best'])} |")
     for c in result["nft_vs_grpo"]:
-        ratio = "never reached" if c["ratio"] is None else f"{c['ratio']:.2f} x Flow-GRPO's time"
         lines.append(f"\nDiffusionNFT to Flow-GRPO's best held-out relations ({c['grpo_best_val_relations']:.3f}), "
-                     f"{c['reward']}, seed {c['seed']}: {ratio}")
+                     f"{c['reward']}, seed {c['seed']}: {c['status']}")
     curves = [(name, row["curve"]) for name, row in result["runs"].items() if row.get("curve")]
     if curves:
         lines.append("\nHeld-out relations during training (validation prompts; optimizer step: relations @ minutes)")

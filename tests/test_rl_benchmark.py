@@ -64,3 +64,5 @@ def test_minutes_to_the_best_point_and_nft_against_grpo(tmp_path):
     per_run["n"]["curve"] = bench.curve(runs / "grpo") | {"points": [(0, 0.1, 0.0), (20, 0.19, 5.0)]}
     assert bench.nft_vs_grpo(per_run)[0]["ratio"] is None  # never reached
     assert "never reached" in bench.markdown({"table": [], "runs": per_run, "nft_vs_grpo": bench.nft_vs_grpo(per_run)})
+    per_run["g"]["curve"] = grpo | {"best": (0, 0.1, 0.0)}  # Flow-GRPO never beat its start: no ratio to report
+    assert bench.nft_vs_grpo(per_run)[0]["status"].startswith("undefined")
