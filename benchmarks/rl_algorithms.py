@@ -131,7 +131,7 @@ def summarise(meta: dict[str, dict], runs: Path) -> dict[str, Any]:
     groups: dict[tuple[str, str], list[dict]] = {}
     for row in per_run.values():
         groups.setdefault((row["algorithm"], row["reward"]), []).append(row)
-    table = [{"algorithm": a, "reward": r, "seeds": len(rows), **{c: _spread([x[c] for x in rows]) for c in
+    table = [{"algorithm": a, "reward": r, "seeds": len(rows), **{c: _spread([x.get(c) for x in rows]) for c in
                                                                   (*COLUMNS, "minutes_to_best")}}
              for (a, r), rows in groups.items()]
     return {"runs": per_run, "table": table, "nft_vs_grpo": nft_vs_grpo(per_run)}
@@ -208,6 +208,7 @@ def main() -> None:
                         help="true: add RewardHackingGuard (val/relations, restore) to every run")
     parser.add_argument("--run_dir", default="runs/rl_algorithms")
     parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument("--threads", type=int, help="torch threads per stage (default: cores / parallel)")
     parser.add_argument("--out", default="benchmarks/results/rl_algorithms.json",
                         help="the JSON; the table goes beside it as .md")
     parser.add_argument("--note", default="", help="a line for the top of the .md (e.g. how the run was reduced)")
@@ -215,7 +216,7 @@ def main() -> None:
     if "spatialscore" in args.rewards and not args.scorer:
         parser.error("--scorer is needed for the spatialscore reward (or --rewards verifier)")
     stages, meta = plan(args)
-    records = run_stages(stages, Path(args.run_dir), args.parallel)
+    records = run_stages(stages, Path(args.run_dir), args.parallel, args.threads)
     result = summarise(meta, Path(args.run_dir))
     result["settings"] = {k: v for k, v in vars(args).items()}
     result["seconds"] = {name: r.get("seconds") for name, r in records.items()}

@@ -66,3 +66,19 @@ def test_minutes_to_the_best_point_and_nft_against_grpo(tmp_path):
     assert "never reached" in bench.markdown({"table": [], "runs": per_run, "nft_vs_grpo": bench.nft_vs_grpo(per_run)})
     per_run["g"]["curve"] = grpo | {"best": (0, 0.1, 0.0)}  # Flow-GRPO never beat its start: no ratio to report
     assert bench.nft_vs_grpo(per_run)[0]["status"].startswith("undefined")
+
+
+def test_the_summary_reads_bench_tables_of_trained_and_start_policies(tmp_path):
+    args = _args(tmp_path, algorithms=["Flow-GRPO"])
+    _, meta = bench.plan(args)
+    runs = Path(args.run_dir)
+    _run(runs / bench.run_name("Flow-GRPO", "verifier", 0), 60.0, {0: 0.10, 10: 0.20})
+    for name, overall in (("sft_seed0", 0.1), (bench.run_name("Flow-GRPO", "verifier", 0), 0.3)):
+        (runs / "bench" / name).mkdir(parents=True)
+        (runs / "bench" / name / "summary.json").write_text(json.dumps(
+            {"table": {"Overall": overall, "objects found": 0.5, "clutter": 0.01}}))
+    result = bench.summarise(meta, runs)
+    rows = {r["algorithm"]: r for r in result["table"]}
+    assert rows["SFT policy"]["relations"]["mean"] == 0.1 and rows["SFT policy"]["minutes_to_best"]["mean"] is None
+    assert rows["Flow-GRPO"]["relations"]["mean"] == 0.3 and rows["Flow-GRPO"]["minutes_to_best"]["mean"] == 5.0
+    assert "| Flow-GRPO | verifier | 1 | 0.300" in bench.markdown(result)
