@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import sys
 from pathlib import Path
@@ -224,7 +225,8 @@ def main() -> None:
     result["failed_stages"] = failed
     write_json_atomic(Path(args.out), result)
     text = markdown(result)
-    header = [f"# RL algorithms side by side (`python {' '.join(sys.argv)}`)", ""]
+    argv = [a for i, a in enumerate(sys.argv) if a != "--note" and (i == 0 or sys.argv[i - 1] != "--note")]
+    header = ["# RL algorithms side by side", "", f"`python {shlex.join(argv)}`", ""]
     header += [args.note, ""] if args.note else []
     Path(args.out).with_suffix(".md").write_text("\n".join(header) + text + "\n")
     print(text)
