@@ -228,7 +228,7 @@ def main() -> None:
     argv = [a for i, a in enumerate(sys.argv) if a != "--note" and (i == 0 or sys.argv[i - 1] != "--note")]
     header = ["# RL algorithms side by side", "", f"`python {shlex.join(argv)}`", ""]
     header += [args.note, ""] if args.note else []
-    Path(args.out).with_suffix(".md").write_text("\n".join(header) + text + "\n")
+    Path(args.out).with_suffix(".md").write_text("\n".join(header) + "\n" + text + "\n")
     print(text)
     print(f"\nwritten: {args.out}" + (f"; failed stages: {failed}" if failed else ""))
 
