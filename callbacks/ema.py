@@ -8,11 +8,7 @@ from typing import Any, Iterator
 import lightning as L
 import torch
 
-
-def _is_dtensor(t: torch.Tensor) -> bool:
-    from torch.distributed.tensor import DTensor
-
-    return isinstance(t, DTensor)
+from modules.weights import ShadowWeights, trainable
 
 
 class EMACallback(L.Callback):
@@ -33,25 +29,25 @@ class EMACallback(L.Callback):
         if not 0 <= decay < 1:
             raise ValueError(f"EMA decay must be in [0, 1), got {decay}")
         self.decay, self.every, self.warmup = decay, max(1, every_n_steps), warmup
-        self.shadow: dict[str, torch.Tensor] = {}
+        self.weights: ShadowWeights | None = None
         self.updates = 0
         self._last_step = 0
         self._pending: dict[str, Any] | None = None
         self._module: L.LightningModule | None = None
 
-    # the averaged parameters ---------------------------------------------------------------------
-    @staticmethod
-    def _params(pl_module: L.LightningModule) -> dict[str, torch.nn.Parameter]:
-        return {n: p for n, p in pl_module.named_parameters() if p.requires_grad}
+    @property
+    def shadow(self) -> dict[str, torch.Tensor]:
+        """The averaged tensors by parameter name (empty before fitting starts)."""
+        return self.weights.tensors if self.weights is not None else {}
 
+    # the averaged parameters ---------------------------------------------------------------------
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        params = self._params(pl_module)
-        self.shadow = {n: p.detach().clone() for n, p in params.items()}
+        self.weights = ShadowWeights(trainable(pl_module))
         if hasattr(pl_module, "weight_scopes") and self._module is not pl_module:
             pl_module.weight_scopes.append(lambda: self.swapped_in(pl_module))
         self._module = pl_module
         if self._pending is not None:
-            self._load(self._pending)
+            self.weights.load_state_dict(self._pending["shadow"], "EMA weights")
             self._pending = None
         self._last_step = trainer.global_step
 
@@ -65,50 +61,26 @@ class EMACallback(L.Callback):
     def update(self, pl_module: L.LightningModule) -> None:
         """One EMA update from the current parameters."""
         decay = min((1 + self.updates) / (10 + self.updates), self.decay) if self.warmup else self.decay
-        params = self._params(pl_module)
-        for name, shadow in self.shadow.items():
-            shadow.lerp_(params[name].detach(), 1 - decay)
+        self.weights.lerp_(trainable(pl_module), 1 - decay)
         self.updates += 1
 
     @contextlib.contextmanager
     def swapped_in(self, pl_module: L.LightningModule) -> Iterator[None]:
         """The EMA weights in the module for a while; the trained ones restored after."""
-        if not self.shadow:
+        if self.weights is None:
             yield
             return
-        params = self._params(pl_module)
-        saved = {n: params[n].detach().clone() for n in self.shadow}
-        with torch.no_grad():
-            for n, shadow in self.shadow.items():
-                params[n].copy_(shadow)
-        try:
+        with self.weights.swapped_in(trainable(pl_module)):
             yield
-        finally:
-            with torch.no_grad():
-                for n, value in saved.items():
-                    params[n].copy_(value)
 
     # checkpoints ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        full = {n: (t.full_tensor() if _is_dtensor(t) else t).detach().cpu() for n, t in self.shadow.items()}
+        full = self.weights.state_dict() if self.weights is not None else {}
         return {"shadow": full, "updates": self.updates, "decay": self.decay, "every_n_steps": self.every}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.updates = int(state.get("updates", 0))
-        if self.shadow:  # restored after on_fit_start (ModelParallelStrategy): the shards exist already
-            self._load(state)
+        if self.weights is not None:  # restored after on_fit_start (ModelParallelStrategy): the shards exist already
+            self.weights.load_state_dict(state["shadow"], "EMA weights")
         else:  # restored before on_fit_start: the parameters (and their sharding) exist from there on
             self._pending = state
-
-    def _load(self, state: dict[str, Any]) -> None:
-        saved = state["shadow"]
-        missing = sorted(set(self.shadow) - set(saved))
-        if missing:
-            raise KeyError(f"EMA state in the checkpoint lacks {missing[:3]} ({len(missing)} parameters)")
-        for name, shadow in self.shadow.items():
-            value = saved[name].to(shadow.device if not _is_dtensor(shadow) else shadow.to_local().device)
-            if _is_dtensor(shadow):
-                from torch.distributed.tensor import distribute_tensor
-
-                value = distribute_tensor(value, shadow.device_mesh, shadow.placements, src_data_rank=None)
-            shadow.copy_(value)

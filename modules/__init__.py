@@ -1,10 +1,13 @@
 """LightningModules (Lightning glue only): reward training, caption and autoencoder pretraining, flow-matching SFT,
-GRPO."""
+and the online RL algorithms on one base (modules/rl.py): Flow-GRPO (with its Fast and DanceGRPO variants as
+options) and DiffusionNFT."""
 
 from modules.autoencoder import AutoencoderModule
 from modules.caption import CaptionModule
 from modules.flow_matching import FlowMatchingModule
 from modules.grpo import GRPOModule
+from modules.nft import DiffusionNFTModule
 from modules.reward import RewardModule
 
-__all__ = ["AutoencoderModule", "CaptionModule", "FlowMatchingModule", "GRPOModule", "RewardModule"]
+__all__ = ["AutoencoderModule", "CaptionModule", "DiffusionNFTModule", "FlowMatchingModule", "GRPOModule",
+           "RewardModule"]

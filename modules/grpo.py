@@ -2,65 +2,44 @@
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import logging
 import time
-from pathlib import Path
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable
 
-import lightning as L
 import torch
-from lightning.pytorch.strategies import ModelParallelStrategy
-from lightning.pytorch.utilities import rank_zero_info
 
-from modules.flow_matching import drain, verified
-from modules.optim import adamw_with_warmup
-from modules.weights import WeightScopes
+from modules.rl import OnlineRLModule, TooManyRewardFailures
 from zoo.policy.base import FlowPolicy
-from zoo.policy.evaluate import load_weights
-from zoo.policy.sampler import Trajectory, sde_steps
-from zoo.rl.grpo import Advantages, clipped_ratio_loss, group_advantages, kl_to_reference, step_log_prob
-from zoo.rl.rewards import Reward, RewardMix
-from zoo.reward.sharding import (checkpoint_blocks, fsdp_mesh, full_state_dict, has_meta, materialize, mixed_precision,
-                                 shard_backbone, shard_blocks, shard_module)
+from zoo.policy.sampler import Trajectory, branch_steps, sde_steps
+from zoo.rl.grpo import KL_CONVENTIONS, clipped_ratio_loss, masked_mean, step_kl, step_log_prob
+from zoo.rl.rewards import Reward
 
-log = logging.getLogger(__name__)
+__all__ = ["GRPOModule", "TooManyRewardFailures"]
 
 
-def _blocks(transformer: torch.nn.Module) -> list[torch.nn.Module]:
-    """The transformer blocks of a Flux or SD3 transformer (units for FSDP2 and checkpointing)."""
-    return [b for name in ("transformer_blocks", "single_transformer_blocks") for b in getattr(transformer, name, [])]
-
-
-class TooManyRewardFailures(RuntimeError):
-    """More samples of a step lost their reward than `max_failed_fraction` allows."""
-
-
-class GRPOModule(WeightScopes, L.LightningModule):
+class GRPOModule(OnlineRLModule):
     """Flow-GRPO: per step, roll out groups with the SDE sampler, score them, group-normalise the rewards,
     then `inner_epochs` x `minibatches` optimizer steps of the clipped ratio loss (+ beta KL to the reference).
 
-    Args:
-        policy: a FlowPolicy (Flux, SD3), LoRA or full.
-        reward: a Reward or a RewardMix (SpatialScore folder, verifier, ...); frozen.
-        init_from: a folder from `FlowPolicy.save` to start from (e.g. the SFT policy).
-        steps: sampler steps per rollout; noise_level, kind: the SDE ("sde"/"cps") of the rollouts.
-        train_fraction / sde_window: which steps are SDE and trained (give one; see zoo.policy.sampler.sde_steps).
+    Args (see OnlineRLModule for the shared ones):
+        steps: sampler steps per rollout; noise_level, kind: the SDE of the rollouts ("sde": Flow-GRPO's,
+            "cps": coefficient-preserving, "dance": DanceGRPO's constant-eta noise).
+        first_std: the noise at sigma = 1 ("next_sigma", or "flow_grpo" to reproduce Flow-GRPO's samples exactly;
+            see zoo.policy.sampler.sde_std).
+        train_fraction / sde_window / sde_branch: which steps are SDE and trained. train_fraction: the first
+            floor(T * fraction); sde_window: w consecutive steps from a random start shared by the rollout;
+            sde_branch: Flow-GRPO-Fast, 1 or 2 steps from each trajectory's own random branch point in
+            `branch_range` (default the first half), ODE elsewhere (one forward per trained step in the update).
+        untrained_steps: "ode" (Euler steps outside the trained ones) or "sde" (every rollout step stochastic,
+            as Flow-GRPO samples with fraction 0.99).
         minibatches: optimizer steps per pass over a rollout; the rollout runs in the same chunks, so that
             the first update sees exactly the rollout's log-probs (ratio 1).
         inner_epochs: passes over each rollout.
         clip_range: PPO's epsilon on the ratio.
-        beta: KL penalty to the reference (the adapter-free base with LoRA; a frozen copy of the start otherwise).
-        adv_std, adv_clip, top_k: see zoo.rl.grpo.group_advantages.
-        max_failed_fraction: the step fails when more samples than this lost their reward (NaN or raised).
-        lr, weight_decay, warmup_steps, betas, grad_clip: AdamW and gradient-norm clipping.
-        eval_steps: ODE steps for validation images; seed: base of the rollout noise seeds.
-        export_dir: where the trained policy goes when fitting ends (EMA weights when an EMA callback is on).
-        activation_checkpointing: recompute the policy transformer's blocks in the backward pass.
-        hybrid_shard: FSDP2 on a 2-D (replicate, shard) mesh: shard within each node, replicate across nodes.
-        param_dtype: FSDP2 mixed precision ("bfloat16": weights gathered and computed in it, fp32 LoRA masters
-            and fp32 gradient reduction); None keeps each parameter's dtype.
+        beta: KL penalty to the reference, in the convention `kl` ("exact": the step's Gaussian KL; "flow_grpo":
+            Flow-GRPO's, the exact KL times |dt|, in which its beta = 0.04 was tuned; docs/rl.md). Both are logged.
+        zero_advantage: samples with A = 0 (flat groups, failed rewards, outside top_k): "keep" them in the
+            minibatch mean (the loss scale follows the kept fraction) or "drop" them (Flow-GRPO: the mean over
+            the kept samples).
     """
 
     def __init__(self, policy: FlowPolicy, reward: Reward, init_from: str | None = None, steps: int = 8,
@@ -71,73 +50,33 @@ class GRPOModule(WeightScopes, L.LightningModule):
                  warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), grad_clip: float = 1.0,
                  eval_steps: int = 8, seed: int = 0, export_dir: str | None = None,
                  activation_checkpointing: bool = False, hybrid_shard: bool = False,
-                 param_dtype: str | None = None) -> None:
-        super().__init__()
-        self.save_hyperparameters(ignore=["policy", "reward"])
-        self.automatic_optimization = False
-        if init_from:
-            load_weights(policy, init_from)
-        self.policy = policy
-        self.reward = reward if isinstance(reward, RewardMix) else RewardMix({"reward": reward})
-        self.reward.requires_grad_(False)
-        self.reference = None  # full fine-tuning with a KL penalty: a frozen copy of the starting transformer
-        if beta > 0 and policy.lora is None:
-            self.reference = copy.deepcopy(policy.transformer).requires_grad_(False).eval()
-        self.weight_scopes: list[Callable[[], ContextManager]] = []  # e.g. the EMA callback's swap-in
-        self.rl_stats: dict[str, float] = {}  # the last step's statistics (the tracking callback logs them)
-        self.last_rollout: dict[str, Any] = {}  # the last rollout's images, prompts and rewards
-        self._val: list[tuple[torch.Tensor, list[dict]]] = []
-        self.val_stats: dict[str, float] | None = None  # the last validation's verified scores
-        self._sharded = False
-
-    # distributed ---------------------------------------------------------------------------------
-    def configure_model(self) -> None:
-        """Activation checkpointing on the policy's blocks; FSDP2 (on one mesh dimension, or hybrid: replicated
-        across nodes, sharded within) of the policy transformer's blocks and root, the reference copy and a reward
-        backbone; then meta-built weights are allocated and filled, each rank only its own shards."""
-        hp = self.hparams
-        if hp.activation_checkpointing:
-            checkpoint_blocks(_blocks(self.policy.transformer))
-        if isinstance(self.trainer.strategy, ModelParallelStrategy) and not self._sharded:
-            mesh = fsdp_mesh(self.device_mesh, self.trainer.num_nodes if hp.hybrid_shard else 1)
-            rank_zero_info(f"FSDP2 mesh: {dict(zip(mesh.mesh_dim_names, mesh.shape))}")
-            mp = mixed_precision(hp.param_dtype)
-            for transformer in filter(None, (self.policy.transformer, self.reference)):
-                shard_blocks(_blocks(transformer), [transformer], mesh, mp_policy=mp)
-            for model in self._reward_models():
-                shard_backbone(model.backbone, mesh, mp_policy=mp)
-                shard_module(model.head, mesh)
-            self._sharded = True
-        device = self.trainer.strategy.root_device
-        self.policy.materialize(device)
-        if self.reference is not None and has_meta(self.reference):
-            materialize(self.reference, device, 0.02, getattr(self.policy, "weights", None))
-        for model in self._reward_models():
-            if hasattr(model.backbone, "materialize"):
-                model.backbone.materialize(device)
-
-    def _reward_models(self) -> list[torch.nn.Module]:
-        """The reward models (backbone + head) among the rewards, e.g. SpatialScore's."""
-        models = [getattr(reward, "model", None) for reward in self.reward.rewards.values()]
-        return [m for m in models if m is not None and hasattr(m, "backbone")]
-
-    def _gather(self, values: torch.Tensor) -> torch.Tensor:
-        """(B,) per rank -> (world * B,) in rank order (the group ids follow the same order)."""
-        if self.trainer.world_size == 1:
-            return values
-        return self.all_gather(values.to(self.device)).reshape(-1).cpu()
+                 param_dtype: str | None = None, kl: str = "exact", first_std: str = "next_sigma",
+                 untrained_steps: str = "ode", zero_advantage: str = "keep", sde_branch: int | None = None,
+                 branch_range: tuple[int, int] | None = None) -> None:
+        for name, value, allowed in (("kl", kl, KL_CONVENTIONS), ("untrained_steps", untrained_steps, ("ode", "sde")),
+                                     ("zero_advantage", zero_advantage, ("keep", "drop"))):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        super().__init__(policy, reward, init_from, reference=beta > 0)
 
     # rollout -------------------------------------------------------------------------------------
-    def _seeds(self, n: int) -> list[int]:
-        """Distinct noise seeds for every sample of this step on every rank (never shared within a group)."""
-        base = (self.hparams.seed * 1_000_003 + self.global_step) * 65_537 + self.global_rank * n
-        return [(base + i) % (2**31 - 1) for i in range(n)]
-
-    def _step_masks(self) -> tuple[list[bool], list[bool]]:
-        """Which steps are SDE and trained; the window is drawn from the step number (the same on all ranks)."""
+    def _step_masks(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(n, T) masks of the SDE steps and the trained ones for this rank's rows. A window is drawn from the step
+        number (the same on all ranks); branch points from the step and the rank (each trajectory its own)."""
         hp = self.hparams
         gen = torch.Generator().manual_seed(hp.seed * 7919 + self.global_step)
-        return sde_steps(hp.steps, None if hp.sde_window else hp.train_fraction, hp.sde_window, gen)
+        if hp.sde_branch:
+            gen.manual_seed((hp.seed * 7919 + self.global_step) * 1009 + self.global_rank)
+            trained = branch_steps(hp.steps, n, hp.sde_branch, hp.branch_range, gen)
+            sde = trained.clone()
+        else:
+            sde_list, trained_list = sde_steps(hp.steps, None if hp.sde_window else hp.train_fraction, hp.sde_window,
+                                               gen)
+            sde = torch.tensor(sde_list).expand(n, -1).clone()
+            trained = torch.tensor(trained_list).expand(n, -1).clone()
+        if hp.untrained_steps == "sde":
+            sde[:] = True
+        return sde, trained
 
     def _chunk(self, n: int) -> int:
         if n % self.hparams.minibatches:
@@ -145,160 +84,96 @@ class GRPOModule(WeightScopes, L.LightningModule):
         return n // self.hparams.minibatches
 
     @torch.no_grad()
-    def rollout(self, prompts: list[str], sde_mask: list[bool]) -> tuple[torch.Tensor, list[Trajectory]]:
+    def rollout(self, prompts: list[str], sde_mask: torch.Tensor) -> tuple[torch.Tensor, list[Trajectory]]:
         """Images and trajectories (with log-probs), sampled in the chunks the update will use."""
         hp = self.hparams
         return self.policy.generate(prompts, self._seeds(len(prompts)), steps=hp.steps, noise_level=hp.noise_level,
-                                    kind=hp.kind, sde_mask=sde_mask, keep=True, batch_size=self._chunk(len(prompts)))
-
-    def advantages(self, parts: dict[str, torch.Tensor], groups: torch.Tensor) -> Advantages:
-        """Group advantages of the gathered rewards: of their weighted sum, or (mode "advantage") per reward
-        and summed with the weights."""
-        hp = self.hparams
-        adv = lambda r: group_advantages(r, groups, hp.adv_std, hp.adv_clip, top_k=hp.top_k)  # noqa: E731
-        if self.reward.mode == "sum":
-            return adv(self.reward.combine(parts))
-        each = {name: adv(r) for name, r in parts.items()}
-        keep = torch.stack([a.keep for a in each.values()]).any(0)
-        failed = torch.stack([~torch.isfinite(r) for r in parts.values()]).any(0)
-        keep &= ~failed
-        values = sum(self.reward.weights[n] * a.values for n, a in each.items()) * keep
-        first = next(iter(each.values()))
-        return Advantages(values, keep, first.groups, min(a.zero_variance_groups for a in each.values()),
-                          int(failed.sum()))
+                                    kind=hp.kind, sde_mask=sde_mask, keep=True, batch_size=self._chunk(len(prompts)),
+                                    first_std=hp.first_std)
 
     # the step ------------------------------------------------------------------------------------
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        prompts, metas = list(batch["prompt"]), list(batch["meta"])
-        sde_mask, trained = self._step_masks()
+        prompts = list(batch["prompt"])
+        sde_mask, trained = self._step_masks(len(prompts))
         t0 = time.perf_counter()
         images, trajectories = self.rollout(prompts, sde_mask)
         t1 = time.perf_counter()
-        parts = self.reward.components(prompts, images, metas)
+        adv, local, reward_stats = self.score(batch, images)
         t2 = time.perf_counter()
-        gathered = {name: self._gather(r) for name, r in parts.items()}
-        groups = self._gather(batch["group"].cpu())
-        adv = self.advantages(gathered, groups)
-        total = self.reward.combine(gathered)
-        self._check_failures(adv, total.numel())
-        n, rank = len(prompts), self.global_rank
-        local = slice(rank * n, (rank + 1) * n)
         update = self.update(trajectories, adv.values[local], adv.keep[local], trained, prompts)
         t3 = time.perf_counter()
-        finite = total[torch.isfinite(total)]
-        self.rl_stats = {
-            "reward_mean": float(finite.mean()) if finite.numel() else float("nan"),
-            "reward_std": float(finite.std(unbiased=False)) if finite.numel() else float("nan"),
-            **{f"reward_{k}": float(v[torch.isfinite(v)].mean()) for k, v in gathered.items() if len(gathered) > 1},
-            "zero_variance_groups": adv.zero_variance_groups / max(adv.groups, 1),
-            "failed_samples": float(adv.dropped_samples), "kept_fraction": float(adv.keep.float().mean()),
-            **update, "time_rollout": t1 - t0, "time_reward": t2 - t1, "time_update": t3 - t2,
-        }
-        self.last_rollout = {"images": images.cpu(), "prompts": prompts, "rewards": total[local]}
-        self.log("train/reward", self.rl_stats["reward_mean"], prog_bar=True, batch_size=len(finite) or 1)
-
-    def _check_failures(self, adv: Advantages, n: int) -> None:
-        if adv.dropped_samples:
-            log.warning("%d of %d samples lost their reward this step (dropped from their groups)",
-                        adv.dropped_samples, n)
-        if adv.dropped_samples > self.hparams.max_failed_fraction * n:
-            raise TooManyRewardFailures(f"{adv.dropped_samples} of {n} samples have no reward (NaN or the reward "
-                                        f"raised), more than max_failed_fraction={self.hparams.max_failed_fraction}")
-
-    def _velocity(self, prompts: list[str]) -> Callable:
-        text = self.policy.encode_text(prompts)
-        return lambda x, sigma: self.policy.velocity(x, sigma, text)
-
-    @contextlib.contextmanager
-    def _reference_scope(self):
-        """The reference model in place of the policy for a while (LoRA off, or the frozen copy swapped in)."""
-        if self.reference is None:
-            with self.policy.adapters_disabled():
-                yield
-            return
-        trained = self.policy.transformer
-        self.policy.transformer = self.reference
-        try:
-            yield
-        finally:
-            self.policy.transformer = trained
+        self.rl_stats = {**reward_stats, **update, "time_rollout": t1 - t0, "time_reward": t2 - t1,
+                         "time_update": t3 - t2}
 
     def update(self, trajectories: list[Trajectory], advantages: torch.Tensor, keep: torch.Tensor,
-               trained: list[bool], prompts: list[str]) -> dict[str, float]:
+               trained: torch.Tensor, prompts: list[str]) -> dict[str, float]:
         """The inner optimizer steps over one rollout; returns ratio, clip and KL statistics (first update's
-        ratio separately: it must be exactly 1)."""
+        ratio separately: it must be exactly 1). trained: (n, T) mask, the same number of steps in every row."""
         hp = self.hparams
-        opt, sched = self.optimizers(), self.lr_schedulers()
-        steps = [i for i, t in enumerate(trained) if t]
         chunk = self._chunk(len(prompts))
         stats: list[dict[str, torch.Tensor]] = []
         first_ratio: list[torch.Tensor] = []
         for epoch in range(hp.inner_epochs):
             for m, traj in enumerate(trajectories):
                 rows = slice(m * chunk, (m + 1) * chunk)
-                adv, mask = advantages[rows].to(self.device), keep[rows].to(self.device).float()
+                plan = trained_indices(trained[rows])  # (chunk, K): each row's trained steps
+                adv, mask = advantages[rows].to(self.device), keep[rows].to(self.device)
                 velocity = self._velocity(prompts[rows])
-                opt.zero_grad(set_to_none=True)
-                for i in steps:
-                    logp, mean, std = step_log_prob(velocity, traj, i, hp.noise_level, hp.kind)
-                    loss, s = clipped_ratio_loss(logp, traj.log_probs[:, i].to(logp.device), adv * mask, hp.clip_range)
-                    if hp.beta > 0:
-                        with torch.no_grad(), self._reference_scope():
-                            _, ref_mean, _ = step_log_prob(velocity, traj, i, hp.noise_level, hp.kind)
-                        kl = (kl_to_reference(mean, ref_mean, std) * mask).mean()
-                        loss = loss + hp.beta * kl
-                        s["kl_ref"] = kl.detach()
-                    self.manual_backward(loss / len(steps))
+                for k in range(plan.shape[1]):
+                    s = self._step_loss(velocity, traj, _one_or_per_row(plan[:, k]), adv, mask, plan.shape[1])
                     stats.append(s)
                     if epoch == 0 and m == 0:
                         first_ratio += [s["ratio_min"], s["ratio_max"]]
-                if hp.grad_clip:  # torch's own clipping: it handles FSDP2's DTensor gradients too
-                    torch.nn.utils.clip_grad_norm_([p for p in self.policy.parameters() if p.requires_grad],
-                                                   hp.grad_clip)
-                opt.step()
-                sched.step()
-        out = {k: float(torch.stack([s[k] for s in stats]).mean()) for k in stats[0]} if stats else {}
-        if stats:
-            out["ratio_min"] = float(torch.stack([s["ratio_min"] for s in stats]).min())
-            out["ratio_max"] = float(torch.stack([s["ratio_max"] for s in stats]).max())
-            out["first_ratio_min"] = float(torch.stack(first_ratio).min())  # on-policy: exactly 1
-            out["first_ratio_max"] = float(torch.stack(first_ratio).max())
-        out["lr"] = float(sched.get_last_lr()[0])
-        return out
+                self.optimizer_step()
+        return _summary(stats, first_ratio, float(self.lr_schedulers().get_last_lr()[0]))
 
-    # validation ----------------------------------------------------------------------------------
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        seeds = [int(i) for i in batch["group"].tolist()]  # prompt indices: the same images at every validation
-        with self.ema_scope():
-            images, _ = self.policy.generate(list(batch["prompt"]), seeds, steps=self.hparams.eval_steps)
-        self._val.append((images.cpu(), list(batch["meta"])))
-
-    def on_validation_epoch_end(self) -> None:
-        if not self._val:
-            return
-        images, metas = drain(self._val)
-        if all("objects" in m for m in metas):
-            self.val_stats = verified(images, metas)  # this rank's share; RLStatsTracker records it per step
-            self.log_dict({f"val/{k}": v for k, v in self.val_stats.items()}, prog_bar=True,
-                          sync_dist=True, batch_size=len(metas))
-
-    # optimisation and export ----------------------------------------------------------------------
-    def configure_optimizers(self):
+    def _step_loss(self, velocity: Callable, traj: Trajectory, index: int | torch.Tensor, adv: torch.Tensor,
+                   keep: torch.Tensor, slots: int) -> dict[str, torch.Tensor]:
+        """Backward of one trained step's share of the loss: the clipped ratio loss (+ beta KL); its statistics."""
         hp = self.hparams
-        return adamw_with_warmup(self.policy.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps, hp.betas)
+        current = step_log_prob(velocity, traj, index, hp.noise_level, hp.kind, hp.first_std)
+        old = _at(traj.log_probs, index).to(current.log_prob.device)
+        drop = hp.zero_advantage == "drop"
+        loss, s = clipped_ratio_loss(current.log_prob, old, adv * keep, hp.clip_range, keep if drop else None)
+        if hp.beta > 0:
+            with torch.no_grad(), self._reference_scope():
+                reference = step_log_prob(velocity, traj, index, hp.noise_level, hp.kind, hp.first_std)
+            reduce = (lambda v: masked_mean(v, keep)) if drop else (lambda v: (v * keep).mean())  # noqa: E731
+            kls = {name: reduce(value) for name, value in step_kl(current, reference, hp.kind).items()}
+            loss = loss + hp.beta * kls[hp.kl]
+            s.update({"kl_ref": kls[hp.kl].detach(), "kl_exact": kls["exact"].detach(),
+                      "kl_flow_grpo": kls["flow_grpo"].detach()})
+        self.manual_backward(loss / slots)
+        return s
 
-    def export(self, folder: str | Path) -> Path | None:
-        """Write the policy (EMA weights when on; FSDP2 shards gathered first); rank 0 writes."""
-        with self.ema_scope():
-            state = full_state_dict(self.policy.transformer)
-            if self.trainer is None or self.trainer.is_global_zero:
-                return self.policy.save(Path(folder), state)
-        return None
 
-    def on_fit_end(self) -> None:
-        if self.hparams.export_dir:
-            path = self.export(self.hparams.export_dir)
-            if path is not None:
-                log.info("policy exported to %s", path)
+def trained_indices(trained: torch.Tensor) -> torch.Tensor:
+    """(B, T) bool mask with the same count K in every row -> (B, K) step indices, ascending."""
+    counts = trained.sum(1)
+    if len(counts) and bool((counts != counts[0]).any()):
+        raise ValueError(f"every trajectory must train the same number of steps, got {counts.tolist()}")
+    k = int(counts[0]) if len(counts) else 0
+    return trained.float().argsort(dim=1, descending=True, stable=True)[:, :k].sort(dim=1).values
 
 
+def _one_or_per_row(index: torch.Tensor) -> int | torch.Tensor:
+    """A step shared by every row as an int (one batched step, as at rollout); else the per-row indices."""
+    return int(index[0]) if bool((index == index[0]).all()) else index
+
+
+def _at(values: torch.Tensor, index: int | torch.Tensor) -> torch.Tensor:
+    """values[:, index], or values[b, index[b]] per row."""
+    if isinstance(index, int):
+        return values[:, index]
+    return values.gather(1, index.to(values.device)[:, None]).squeeze(1)
+
+
+def _summary(stats: list[dict[str, torch.Tensor]], first_ratio: list[torch.Tensor], lr: float) -> dict[str, float]:
+    out = {k: float(torch.stack([s[k] for s in stats]).mean()) for k in stats[0]} if stats else {}
+    if stats:
+        out["ratio_min"] = float(torch.stack([s["ratio_min"] for s in stats]).min())
+        out["ratio_max"] = float(torch.stack([s["ratio_max"] for s in stats]).max())
+        out["first_ratio_min"] = float(torch.stack(first_ratio).min())  # on-policy: exactly 1
+        out["first_ratio_max"] = float(torch.stack(first_ratio).max())
+    out["lr"] = lr
+    return out

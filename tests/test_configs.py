@@ -9,7 +9,9 @@ import pytest
 from zoo.cli import ZooCLI, main
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPERIMENTS = sorted(p for group in ("reward", "pretrain", "sft", "grpo") for p in (ROOT / "configs" / group).glob("*.yaml"))
+EXPERIMENTS = sorted(p for group in ("reward", "pretrain", "sft", "grpo", "nft")
+                     for p in (ROOT / "configs" / group).glob("*.yaml"))
+RL_GROUPS = ("grpo", "nft")
 
 
 @pytest.mark.parametrize("config", EXPERIMENTS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -34,11 +36,11 @@ def tiny_scorer(tmp_path_factory) -> Path:
                          ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_tiny_config_builds_its_model_and_data(config, tiny_scorer):
     group = config.parent.name
-    no_init = ["--model.init_args.init_from", "null"] if group in ("reward", "grpo") else []
+    no_init = ["--model.init_args.init_from", "null"] if group in ("reward", *RL_GROUPS) else []
     if "spatialscore" in config.name:
         no_init += ["--model.init_args.reward.init_args.folder", str(tiny_scorer)]
     cli = ZooCLI(args=["-c", str(config), *no_init, "--trainer.logger", "false"], run=False)
     trainable = sum(p.numel() for p in cli.model.parameters() if p.requires_grad)
-    data = "PromptDataModule" if group == "grpo" else "PreferencePairDataModule"
+    data = "PromptDataModule" if group in RL_GROUPS else "PreferencePairDataModule"
     assert trainable > 100_000 and type(cli.datamodule).__name__ == data, trainable
     assert cli.model.hparams.export_dir.startswith("runs/")

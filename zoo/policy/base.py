@@ -281,17 +281,20 @@ class FlowPolicy(nn.Module):
 
     @torch.no_grad()
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], steps: int = 28, noise_level: float = 0.0,
-                 kind: str = "sde", sde_mask: Sequence[bool] | None = None, keep: bool = False,
-                 batch_size: int | None = None) -> tuple[torch.Tensor, list[Trajectory]]:
-        """Images in [0, 1] and their trajectories, in batches; the same seed gives the same image at any batch size."""
+                 kind: str = "sde", sde_mask: Sequence[bool] | torch.Tensor | None = None, keep: bool = False,
+                 batch_size: int | None = None, first_std: str = "next_sigma") -> tuple[torch.Tensor, list[Trajectory]]:
+        """Images in [0, 1] and their trajectories, in batches; the same seed gives the same image at any batch size.
+        sde_mask: which steps are SDE steps, (steps,) for every image or (len(prompts), steps) per image."""
         sigmas = self.sigmas(steps)
         size = batch_size or len(prompts)
+        per_row = isinstance(sde_mask, torch.Tensor) and sde_mask.ndim == 2
         images, trajectories = [], []
         for start in range(0, len(prompts), size):
             p, s = prompts[start:start + size], seeds[start:start + size]
+            mask = sde_mask[start:start + size] if per_row else sde_mask
             text = self.encode_text(p)
             traj = sample(lambda x, sigma: self.velocity(x, sigma, text), self.noise(s), sigmas, s, noise_level,
-                          kind, sde_mask, keep)
+                          kind, mask, keep, first_std)
             images.append(self.tokens_to_images(traj.final))
             trajectories.append(traj)
         return torch.cat(images), trajectories

@@ -8,7 +8,7 @@ Flow-GRPO), so every sampling step runs the conditional and the empty prompt in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 import transformers
@@ -17,8 +17,9 @@ from diffusers.pipelines.flux.pipeline_flux import calculate_shift
 
 from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
 from zoo.policy.flux import CLIP_END, clip_end_ids, tiny_tokenizer, tiny_vae
+from zoo.reward.sharding import build_on_meta
 
-__all__ = ["SD3Policy", "TinySD3", "build_tiny_sd3"]
+__all__ = ["SD3_5_MEDIUM", "SD3Policy", "TinySD3", "build_tiny_sd3"]
 
 
 @dataclass
@@ -31,6 +32,7 @@ class TinySD3:
     heads: int = 2
     head_dim: int = 16
     text_dim: int = 32  # each CLIP's width; T5 is twice as wide (SD3 pads the CLIP features to T5's width)
+    t5_dim: int | None = None  # T5's width when not 2 * text_dim (the real architectures: 4096)
     text_layers: int = 2
     max_sequence_length: int = 64
     frozen_seed: int = 0  # seed of the frozen random text encoders (and tiny VAE); the transformer uses the global one
@@ -40,6 +42,25 @@ class TinySD3:
     vae_from: str | None = None
 
 
+# the SD3.5-Medium transformer's own config (2.2 B parameters); with `architecture: sd3_5_medium` a policy builds it
+# with random weights beside tiny text encoders of its widths (CLIPs 2 x 1024 pooled, T5 4096) and a 16-channel VAE
+SD3_5_MEDIUM = dict(sample_size=128, patch_size=2, in_channels=16, num_layers=24, attention_head_dim=64,
+                    num_attention_heads=24, joint_attention_dim=4096, caption_projection_dim=1536,
+                    pooled_projection_dim=2048, out_channels=16, pos_embed_max_size=384,
+                    dual_attention_layers=tuple(range(13)), qk_norm="rms_norm")
+ARCHITECTURES = {"sd3_5_medium": SD3_5_MEDIUM}
+
+
+def architecture_tiny(name: str, tiny: TinySD3 | None = None) -> TinySD3:
+    """The tiny parts around a real-size transformer: text encoders of its widths (one layer) and a latent VAE."""
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown SD3 architecture {name!r}; choose one of {sorted(ARCHITECTURES)}")
+    config = ARCHITECTURES[name]
+    base = asdict(tiny or TinySD3(image_size=512, max_sequence_length=256, text_layers=1))
+    base.update(pixel_factor=0, text_dim=config["pooled_projection_dim"] // 2, t5_dim=config["joint_attention_dim"])
+    return TinySD3(**base)
+
+
 def _tiny_clip(tokenizer, tiny: TinySD3) -> transformers.CLIPTextModelWithProjection:
     return transformers.CLIPTextModelWithProjection(transformers.CLIPTextConfig(
         vocab_size=len(tokenizer), hidden_size=tiny.text_dim, intermediate_size=2 * tiny.text_dim,
@@ -47,21 +68,26 @@ def _tiny_clip(tokenizer, tiny: TinySD3) -> transformers.CLIPTextModelWithProjec
         max_position_embeddings=77, **clip_end_ids(tokenizer)))
 
 
-def build_tiny_sd3(tiny: TinySD3) -> StableDiffusion3Pipeline:
-    """A real StableDiffusion3Pipeline with tiny random components (offline tokenizers)."""
+def build_tiny_sd3(tiny: TinySD3, architecture: str | None = None,
+                   init_device: str | None = None) -> StableDiffusion3Pipeline:
+    """A real StableDiffusion3Pipeline with tiny random components (offline tokenizers); `architecture` names a
+    real-size transformer config instead of the tiny one, built on the meta device with `init_device: meta`."""
     clip_tok, t5_tok = tiny_tokenizer(77, CLIP_END), tiny_tokenizer(tiny.max_sequence_length)
     with frozen_init(tiny.frozen_seed):  # never trained, never saved: the same for any global seed
+        t5_dim = tiny.t5_dim or 2 * tiny.text_dim
         t5 = transformers.T5EncoderModel(transformers.T5Config(
-            vocab_size=len(t5_tok), d_model=2 * tiny.text_dim, d_ff=4 * tiny.text_dim, num_layers=tiny.text_layers,
-            num_heads=2, d_kv=tiny.text_dim, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
+            vocab_size=len(t5_tok), d_model=t5_dim, d_ff=2 * t5_dim, num_layers=tiny.text_layers,
+            num_heads=2, d_kv=t5_dim // 2, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
         vae, channels = tiny_vae(tiny)
         clip, clip_2 = _tiny_clip(clip_tok, tiny), _tiny_clip(clip_tok, tiny)
     grid = tiny.image_size // (tiny.pixel_factor or 2 ** (len(tiny.vae_channels) - 1))
-    transformer = SD3Transformer2DModel(
+    config = ARCHITECTURES[architecture] if architecture else dict(
         sample_size=grid, patch_size=2, in_channels=channels, out_channels=channels, num_layers=tiny.layers,
-        attention_head_dim=tiny.head_dim, num_attention_heads=tiny.heads, joint_attention_dim=2 * tiny.text_dim,
+        attention_head_dim=tiny.head_dim, num_attention_heads=tiny.heads, joint_attention_dim=t5_dim,
         caption_projection_dim=tiny.heads * tiny.head_dim, pooled_projection_dim=2 * tiny.text_dim,
         pos_embed_max_size=max(grid // 2, 8))
+    transformer = (build_on_meta(lambda: SD3Transformer2DModel(**config)) if init_device == "meta"
+                   else SD3Transformer2DModel(**config))
     return StableDiffusion3Pipeline(
         transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0), vae=vae,
         text_encoder=clip, tokenizer=clip_tok, text_encoder_2=clip_2,
@@ -81,15 +107,23 @@ class SD3Policy(FlowPolicy):
         dtype: weights dtype ("bfloat16" on GPUs); LoRA weights stay fp32.
         train_text_encoders: train the text encoders with the transformer (tiny policies: learned text
             conditioning); they are saved with the policy and loaded with it.
+        architecture: without `pretrained`, a real-size transformer config ("sd3_5_medium") with random weights.
+        init_device: "meta" builds that transformer as shapes only; `materialize` (after FSDP2 sharding) fills it.
     """
 
     def __init__(self, pretrained: str | None = None, tiny: TinySD3 | None = None, resolution: int | None = None,
                  guidance: float = 4.5, max_sequence_length: int | None = None, lora: LoraSpec | None = None,
-                 dtype: str = "float32", train_text_encoders: bool = False) -> None:
+                 dtype: str = "float32", train_text_encoders: bool = False, architecture: str | None = None,
+                 init_device: str | None = None) -> None:
         super().__init__()
         if pretrained is None:
-            tiny = tiny or TinySD3()
-            pipe = build_tiny_sd3(tiny)
+            tiny = architecture_tiny(architecture, tiny) if architecture else (tiny or TinySD3())
+            pipe = build_tiny_sd3(tiny, architecture, init_device)
+            if dtype != "float32":
+                pipe.transformer.to(getattr(torch, dtype))
+        elif init_device is not None:
+            raise ValueError("init_device is for random real-size weights (architecture, no pretrained); a pretrained "
+                             "SD3 loads whole: leave init_device unset")
         else:
             pipe = StableDiffusion3Pipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
         self.guidance = self.cfg_scale = guidance

@@ -1,5 +1,6 @@
-"""Flow-GRPO's arithmetic as pure tensor functions: group advantages, the clipped ratio loss, the KL penalty,
-and the per-step log-probability of a stored rollout under the current policy (algorithms.md section 2)."""
+"""Flow-GRPO's arithmetic as pure tensor functions: group advantages, the clipped ratio loss, the KL penalty (in
+both published conventions), and the per-step log-probability of a stored rollout under the current policy
+(algorithms.md section 2; docs/rl.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Callable
 
 import torch
 
-from zoo.policy.sampler import Trajectory, step
+from zoo.policy.sampler import Step, Trajectory, step
+
+KL_CONVENTIONS = ("exact", "flow_grpo")
 
 
 @dataclass
@@ -20,6 +23,7 @@ class Advantages:
     groups: int
     zero_variance_groups: int
     dropped_samples: int  # non-finite rewards
+    finite: torch.Tensor | None = None  # (N,) bool: the samples whose reward is known
 
 
 def group_advantages(rewards: torch.Tensor, groups: torch.Tensor, std: str = "batch", clip: float = 5.0,
@@ -57,37 +61,63 @@ def group_advantages(rewards: torch.Tensor, groups: torch.Tensor, std: str = "ba
             chosen[index[order[-top_k:]]] = True
         keep |= chosen
     values = torch.where(keep, values, torch.zeros_like(values))
-    return Advantages(values, keep, len(ids), zero, int((~finite).sum()))
+    return Advantages(values, keep, len(ids), zero, int((~finite).sum()), finite)
 
 
-def clipped_ratio_loss(log_prob: torch.Tensor, old_log_prob: torch.Tensor, advantages: torch.Tensor,
-                       clip_range: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """PPO's clipped objective: mean(max(-A r, -A clip(r, 1 - eps, 1 + eps))), r = exp(logp - logp_old);
-    with the ratio statistics (mean, min, max, clip fraction, approx KL = mean (logp - logp_old)^2 / 2)."""
+def clipped_ratio_loss(log_prob: torch.Tensor, old_log_prob: torch.Tensor, advantages: torch.Tensor, clip_range: float,
+                       keep: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """PPO's clipped objective: mean(max(-A r, -A clip(r, 1 - eps, 1 + eps))), r = exp(logp - logp_old); with the ratio
+    statistics (mean, min, max, clip fraction, approx KL = mean (logp - logp_old)^2 / 2).
+
+    keep: when given, only these rows count: the loss is their sum over their number (Flow-GRPO removes samples with
+    zero advantage before the update, so the loss scale does not follow the kept fraction), 0 when none is kept;
+    without it every row counts in the mean (rows with A = 0 add 0 to the sum but count in the denominator).
+    """
     diff = log_prob - old_log_prob
     ratio = torch.exp(diff)
     unclipped = -advantages * ratio
     clipped = -advantages * ratio.clamp(1 - clip_range, 1 + clip_range)
-    loss = torch.maximum(unclipped, clipped).mean()
+    per_row = torch.maximum(unclipped, clipped)
+    rows = torch.ones_like(per_row, dtype=torch.bool) if keep is None else keep.bool()
+    loss = masked_mean(per_row, rows)
     with torch.no_grad():
-        stats = {"ratio_mean": ratio.mean(), "ratio_min": ratio.min(), "ratio_max": ratio.max(),
-                 "clip_fraction": ((ratio - 1).abs() > clip_range).float().mean(),
-                 "approx_kl": 0.5 * (diff**2).mean()}
+        seen = ratio[rows] if bool(rows.any()) else ratio
+        stats = {"ratio_mean": seen.mean(), "ratio_min": seen.min(), "ratio_max": seen.max(),
+                 "clip_fraction": ((seen - 1).abs() > clip_range).float().mean(),
+                 "approx_kl": 0.5 * (diff[rows] ** 2).mean() if bool(rows.any()) else diff.new_zeros(())}
     return loss, stats
 
 
+def masked_mean(values: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Mean of the kept rows (0, still attached to the graph, when none is kept)."""
+    keep = keep.to(values.dtype)
+    return (values * keep).sum() / keep.sum().clamp(min=1)
+
+
 def kl_to_reference(mean: torch.Tensor, ref_mean: torch.Tensor, std: torch.Tensor | float) -> torch.Tensor:
-    """Per-sample KL between two Gaussians with the same std: mean over dims of (mu - mu_ref)^2 / (2 std^2)."""
-    std = torch.as_tensor(std, dtype=torch.float32)
+    """Per-sample KL between two Gaussians with the same std (a scalar or one per sample): mean over dims of
+    (mu - mu_ref)^2 / (2 std^2)."""
+    std = torch.as_tensor(std, dtype=torch.float32, device=mean.device)
     d = (mean.float() - ref_mean.float()) ** 2
     return d.reshape(d.shape[0], -1).mean(1) / (2 * std.clamp(min=1e-8) ** 2)
 
 
-def step_log_prob(velocity: Callable[[torch.Tensor, float], torch.Tensor], trajectory: Trajectory, index: int,
-                  noise_level: float, kind: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(log p, mean, std) of the stored transition x_i -> x_{i+1} of a trajectory under `velocity`
-    (the current policy; with gradients when enabled)."""
-    x, nxt = trajectory.samples[index], trajectory.samples[index + 1]
-    sigma, sigma_next = trajectory.sigmas[index], trajectory.sigmas[index + 1]
-    out = step(x, velocity(x, sigma), sigma, sigma_next, noise_level, kind, sample=nxt)
-    return out.log_prob, out.mean, out.std
+def step_kl(current: Step, reference: Step, kind: str) -> dict[str, torch.Tensor]:
+    """Per-sample KL of one step's Gaussian to the reference's, in both conventions (docs/rl.md):
+
+    "exact": the Gaussian KL per dimension, ||mu - mu_ref||^2 / (2 std^2) with the step's noise std
+    (std = std_t sqrt(|dt|) for "sde"/"dance"); "flow_grpo": Flow-GRPO's training code, ||mu - mu_ref||^2 / (2 std_t^2)
+    without the sqrt(|dt|), i.e. the exact KL times |dt| ("cps" has no |dt| in its std: the two agree).
+    A beta tuned in one convention: beta_exact = beta_flow_grpo |dt| per step.
+    """
+    exact = kl_to_reference(current.mean, reference.mean, current.std)
+    scale = current.dt.abs().to(exact.device) if kind in ("sde", "dance") else torch.ones_like(exact)
+    return {"exact": exact, "flow_grpo": exact * scale}
+
+
+def step_log_prob(velocity: Callable[[torch.Tensor, float | torch.Tensor], torch.Tensor], trajectory: Trajectory,
+                  index: int | torch.Tensor, noise_level: float, kind: str, first_std: str = "next_sigma") -> Step:
+    """The stored transition x_i -> x_{i+1} of a trajectory under `velocity` (the current policy; with gradients when
+    enabled): log p, mean, std, dt. index: one step for all rows, or one step per row (B,)."""
+    x, nxt, sigma, sigma_next = trajectory.at(index)
+    return step(x, velocity(x, sigma), sigma, sigma_next, noise_level, kind, sample=nxt, first_std=first_std)
