@@ -127,6 +127,20 @@ def test_pipeline_reruns_a_stage_whose_config_or_its_include_changed(tmp_path):
     assert len({first, second, config_digest(argv)}) == 3
 
 
+def test_a_stage_that_runs_again_makes_its_dependents_run_again(tmp_path, capsys):
+    from zoo.pipeline import Stage, run_stages
+
+    stages = [Stage("first", ["--version"], "a quick stage"), Stage("second", ["--version"], "after it", ("first",))]
+    run_stages(stages, tmp_path)
+    run_stages(stages, tmp_path)
+    assert capsys.readouterr().out.count("skipped, finished earlier") == 2
+    (tmp_path / "stages" / "first.json").unlink()  # e.g. deleted to redo it, or its config changed
+    records = run_stages(stages, tmp_path)
+    out = capsys.readouterr().out
+    assert "skipped" not in out and "second: done" in out  # not the stale result of the old first run
+    assert records["second"]["inputs"] == {"first": records["first"]["run_id"]}
+
+
 def test_data_construct_from_the_command_line_reports_an_empty_prompt_file_and_refuses_an_unknown_rule(tmp_path,
                                                                                                         capsys):
     empty = tmp_path / "prompts.jsonl"

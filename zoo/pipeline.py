@@ -131,21 +131,29 @@ def config_digest(argv: list[str]) -> str:
     return digest.hexdigest()
 
 
-def _finished(stage: Stage, run_dir: Path) -> dict[str, Any] | None:
+def _finished(stage: Stage, run_dir: Path, inputs: dict[str, Any]) -> dict[str, Any] | None:
+    """The stage's record when it finished earlier with the same command, configs and inputs: the runs of the stages
+    it needs (`inputs`, their run ids) must be the ones it was run after, else it is stale and runs again."""
     marker = run_dir / "stages" / f"{stage.name}.json"
     if marker.exists():
         record = json.loads(marker.read_text())
         if (record.get("status") == "done" and record.get("argv") == stage.argv
-                and record.get("configs", config_digest(stage.argv)) == config_digest(stage.argv)):
+                and record.get("configs", config_digest(stage.argv)) == config_digest(stage.argv)
+                and record.get("inputs", inputs) == inputs):  # records from before inputs were kept: as they are
             return record
     return None
+
+
+def _inputs(stage: Stage, records: dict[str, dict]) -> dict[str, Any]:
+    """The run ids of the stages `stage` needs (None for a record that has none)."""
+    return {name: records[name].get("run_id") for name in stage.after}
 
 
 class _Running:
     """A stage's process, its log and its start time."""
 
-    def __init__(self, stage: Stage, run_dir: Path, threads: int) -> None:
-        self.stage, self.run_dir = stage, run_dir
+    def __init__(self, stage: Stage, run_dir: Path, threads: int, inputs: dict[str, Any]) -> None:
+        self.stage, self.run_dir, self.inputs = stage, run_dir, inputs
         self.log_path = run_dir / "logs" / f"{stage.name}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "w")
@@ -159,7 +167,7 @@ class _Running:
         self.log.close()
         seconds, code = time.perf_counter() - self.started, self.proc.returncode
         record = {"stage": self.stage.name, "argv": self.stage.argv, "configs": config_digest(self.stage.argv),
-                  "seconds": round(seconds, 2),
+                  "run_id": time.time_ns(), "inputs": self.inputs, "seconds": round(seconds, 2),
                   "log": str(self.log_path), "status": "done" if code == 0 else "failed", "exit_code": code}
         write_json_atomic(self.run_dir / "stages" / f"{self.stage.name}.json", record)
         if code != 0:
@@ -172,7 +180,9 @@ class _Running:
 def run_stages(stages: list[Stage], run_dir: Path, parallel: int = 1, threads: int | None = None) -> dict[str, dict]:
     """Run the stages in order of their needs, up to `parallel` at a time; returns each stage's record.
 
-    A stage starts when every stage it needs is done; one that failed blocks its dependents only.
+    A stage starts when every stage it needs is done; one that failed blocks its dependents only. A finished stage
+    is skipped unless its command, its configs or the runs of the stages it needs changed (a stage that ran again
+    makes its dependents run again, so a report never shows outputs older than its inputs).
     """
     threads = threads or max(1, (os.cpu_count() or 1) // max(parallel, 1))
     records: dict[str, dict] = {}
@@ -186,7 +196,7 @@ def run_stages(stages: list[Stage], run_dir: Path, parallel: int = 1, threads: i
                 records[stage.name] = {"stage": stage.name, "status": "blocked", "by": blocked}
                 print(f"[{len(records)}/{total}] {stage.name}: not run, needs {', '.join(blocked)}", flush=True)
             elif all(records.get(n, {}).get("status") == "done" for n in stage.after):
-                done = _finished(stage, run_dir)
+                done = _finished(stage, run_dir, _inputs(stage, records))
                 if done is not None:
                     pending.remove(stage)
                     records[stage.name] = done
@@ -195,7 +205,7 @@ def run_stages(stages: list[Stage], run_dir: Path, parallel: int = 1, threads: i
                 elif len(running) < parallel:
                     pending.remove(stage)
                     print(f"[start] {stage.name}: {stage.summary}\n    zoo {shlex.join(stage.argv)}", flush=True)
-                    running.append(_Running(stage, run_dir, threads))
+                    running.append(_Running(stage, run_dir, threads, _inputs(stage, records)))
         for job in [j for j in running if j.proc.poll() is not None]:
             running.remove(job)
             try:
