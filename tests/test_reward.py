@@ -234,3 +234,19 @@ def test_reward_table_rows_match_a_direct_evaluation(spatial_set, tmp_path, caps
     assert rows["mine"]["2-3 Pert."] == pytest.approx(np.mean(right[2]))
     assert rows["mine"]["n Overall"] == len(pairs) == 40
     assert "| mine |" in capsys.readouterr().out and (tmp_path / "t.md").exists()
+
+
+def test_table_cells_carry_the_wilson_interval_of_their_pair_count():
+    import math
+
+    from zoo.reward.metrics import format_table, wilson_interval
+
+    low, high = wilson_interval(0.974, 1000)
+    p, n, z = 0.974, 1000, 1.96  # the formula, written out
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    assert (low, high) == pytest.approx((centre - half, centre + half)) and low < 0.974 < high
+    assert wilson_interval(1.0, 10)[1] == 1.0 and wilson_interval(0.0, 10)[0] == 0.0 < wilson_interval(0.0, 10)[1]
+    table = format_table({"m": {"1 Pert.": 0.5, "2-3 Pert.": 1.0, "Overall": 0.75, "n 1 Pert.": 2, "n 2-3 Pert.": 2,
+                                "n Overall": 4}})
+    assert "| m | 0.500 [0.095, 0.905] |" in table and "Pairs per bucket: 1 Pert. 2, 2-3 Pert. 2, Overall 4" in table

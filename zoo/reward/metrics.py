@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torchmetrics import Metric
 
@@ -31,9 +33,31 @@ class PairwiseAccuracy(Metric):
         return {name: acc[i] for i, name in enumerate(BUCKETS)} | {f"n {name}": self.total[i] for i, name in enumerate(BUCKETS)}
 
 
+def wilson_interval(accuracy: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (95 % for z = 1.96): sensible at 0, 1 and small n."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    centre = (accuracy + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _cell(values: dict[str, float], bucket: str) -> str:
+    accuracy, n = float(values[bucket]), values.get(f"n {bucket}")
+    if n is None or math.isnan(accuracy):
+        return f"{accuracy:.3f}"
+    low, high = wilson_interval(accuracy, float(n))
+    return f"{accuracy:.3f} [{low:.3f}, {high:.3f}]"
+
+
 def format_table(rows: dict[str, dict[str, float]]) -> str:
-    """A Markdown table in the layout of the paper's Table 1: one row per model, bucket columns."""
+    """A Markdown table in the layout of the paper's Table 1: one row per model, bucket columns; with the pair counts
+    (`n <bucket>`) each cell carries its 95 % Wilson interval and a line under the table gives n per bucket."""
     lines = ["| model | " + " | ".join(BUCKETS) + " |", "|---|" + "---|" * len(BUCKETS)]
     for name, values in rows.items():
-        lines.append(f"| {name} | " + " | ".join(f"{float(values[b]):.3f}" for b in BUCKETS) + " |")
+        lines.append(f"| {name} | " + " | ".join(_cell(values, b) for b in BUCKETS) + " |")
+    first = next(iter(rows.values()), {})
+    if all(f"n {b}" in first for b in BUCKETS):
+        counts = ", ".join(f"{b} {int(first[f'n {b}'])}" for b in BUCKETS)
+        lines += ["", f"Pairs per bucket: {counts}; in brackets, the 95 % Wilson interval."]
     return "\n".join(lines)
