@@ -95,16 +95,6 @@ class RolloutImages(L.Callback):
             if hasattr(experiment, "add_text"):
                 experiment.add_text("rollout/prompts", text, trainer.global_step)
 
-    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        stats = getattr(pl_module, "val_stats", None)
-        if not stats or not trainer.is_global_zero:
-            return
-        path = _log_dir(trainer) / "val_stats.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a") as f:
-            f.write(json.dumps({"step": trainer.global_step, "rollout": self.rollouts, **stats}) + "\n")
-        pl_module.val_stats = None
-
     def state_dict(self) -> dict[str, Any]:
         return {"rollouts": self.rollouts}
 

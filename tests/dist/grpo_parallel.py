@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 
-import lightning as L
 import torch
 import torch.distributed as dist
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -15,28 +14,10 @@ from lightning.pytorch.strategies import ModelParallelStrategy
 from torch.distributed.tensor import DTensor
 
 from callbacks import EMACallback
-from datamodules import PromptDataModule
 from modules.grpo import GRPOModule
-from zoo.policy.flux import FluxPolicy, LoraSpec, TinyFlux
+from rl_common import TINY, fit, full
+from zoo.policy.flux import FluxPolicy, LoraSpec
 from zoo.rl.rewards import RewardMix, SpatialScoreReward, VerifierReward
-
-TINY = TinyFlux(image_size=16, pixel_factor=2, layers=1, single_layers=1, heads=2, head_dim=16,
-                axes_dims_rope=(4, 6, 6), text_dim=32, max_sequence_length=40)
-
-
-def _full(t: torch.Tensor) -> torch.Tensor:
-    return (t.full_tensor() if isinstance(t, DTensor) else t).detach().cpu()
-
-
-def fit(strategy, module: GRPOModule, steps: int, callbacks=(), ckpt_path=None) -> L.Trainer:
-    data = PromptDataModule(train=sys.argv[1], batch_size=4, group_size=4, steps_per_epoch=20, seed=2)
-    trainer = L.Trainer(accelerator="cpu", devices=2, strategy=strategy, max_steps=steps, logger=False,
-                        enable_progress_bar=False, enable_model_summary=False, callbacks=list(callbacks),
-                        enable_checkpointing=any(isinstance(c, ModelCheckpoint) for c in callbacks),
-                        limit_val_batches=0, default_root_dir=sys.argv[4])
-    trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
-    return trainer
-
 
 def ddp(scorer: str) -> dict:
     torch.manual_seed(0)
@@ -64,10 +45,10 @@ def fsdp2(scorer: str, ckpt_dir: str) -> dict:
     resumed, ema_c = fsdp2_module(scorer), EMACallback(decay=0.9, every_n_steps=2)
     path = f"{ckpt_dir}/epoch=0-step=2.ckpt"
     fit(strategy(), resumed, 4, [ema_c], ckpt_path=path)
-    lora = lambda m: {n: _full(p) for n, p in m.policy.named_parameters() if p.requires_grad}  # noqa: E731
+    lora = lambda m: {n: full(p) for n, p in m.policy.named_parameters() if p.requires_grad}  # noqa: E731
     a, c = lora(straight), lora(resumed)
-    shadow_a = {n: _full(t) for n, t in ema_a.shadow.items()}
-    shadow_c = {n: _full(t) for n, t in ema_c.shadow.items()}
+    shadow_a = {n: full(t) for n, t in ema_a.shadow.items()}
+    shadow_c = {n: full(t) for n, t in ema_c.shadow.items()}
     return {"step": trainer.global_step, "stats": straight.rl_stats,
             "policy_sharded": any(isinstance(p, DTensor) for p in straight.policy.transformer.parameters()),
             "reward_unsharded": [n for n, p in straight.reward.named_parameters() if not isinstance(p, DTensor)],
