@@ -223,6 +223,11 @@ class OnlineRLModule(WeightScopes, L.LightningModule):
                           sync_dist=True, batch_size=len(metas))
 
     # optimisation and export ----------------------------------------------------------------------
+    @property
+    def optimizer_steps_per_batch(self) -> int:
+        """Optimizer steps one rollout takes (inner epochs x minibatches): `max_steps` counts these."""
+        return int(self.hparams.get("inner_epochs", 1)) * int(self.hparams.get("minibatches", 1))
+
     def configure_optimizers(self):
         hp = self.hparams
         return adamw_with_warmup(self.policy.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps, hp.betas)

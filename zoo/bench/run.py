@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
+from zoo.progress import tqdm
 
 from zoo.bench.prompts import BenchItem
 from zoo.bench.spatialbench import to_uint8
