@@ -16,7 +16,7 @@ from zoo.bench.prompts import BenchItem
 from zoo.bench.run import image_seed
 from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verify_images
 from zoo.data.writing import write_json_atomic
-from zoo.policy.evaluate import image_grid
+from zoo.images import image_grid
 
 
 def rank_share(items: Sequence[Any], rank: int, world: int) -> list[tuple[int, Any]]:

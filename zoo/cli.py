@@ -84,12 +84,12 @@ class ZooCLI(LightningCLI):
         """Lightning's parser without prefix matching: `--trainer.max_step` is an error, not `max_steps`."""
         return super().init_parser(**{"allow_abbrev": False, **kwargs})
 
-    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Any:
+    def _instantiate_trainer(self, config: dict[str, Any], extra_callbacks: list[Callback]) -> Any:
         """The trainer, with a bar that counts rollouts for RL (unless a bar is configured or bars are off) and, under
         `zoo pipeline`, the progress file its stage reports through."""
         configured = config.get("callbacks") or []
         configured = configured if isinstance(configured, list) else [configured]
-        extra = list(callbacks)
+        extra = list(extra_callbacks)
         if config.get("enable_progress_bar") is not False and not any(
                 isinstance(c, ProgressBar) for c in configured + extra):
             extra.append(StepProgressBar())
