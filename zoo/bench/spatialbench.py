@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from zoo.bench.prompts import BenchItem
+from zoo.bench.suite import Suite, register_suite
 from zoo.data.records import decode_prompt
 from zoo.data.stream import ShardStream
 from zoo.data.urls import expand_urls
@@ -88,3 +89,22 @@ def spatialbench_counts(items: Sequence[BenchItem], rows: Sequence[dict]) -> dic
         counts[item.category] += 1
     extras = {column: len(rows) for column, key in TABLE_EXTRAS.items() if rows and key in rows[0]}
     return {**dict(sorted(counts.items())), "Overall": len(rows), **extras}
+
+
+@register_suite
+class SpatialBench(Suite):
+    """SpatialBench: world prompt shards, images judged from their pixels by the verifier."""
+
+    name = "spatialbench"
+
+    def load(self, prompts: str, count: int | None, variant: str, errors: list[str] | None) -> list[BenchItem]:
+        return load_spatialbench(prompts, count)  # shard keys are checked by the shard reader
+
+    def judge_image(self, item: BenchItem, image: np.ndarray, judge: Any) -> dict[str, Any]:
+        return verify_images([image], [item.data["scene"]])[0]
+
+    def table(self, items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, float]:
+        return spatialbench_table(items, rows)
+
+    def counts(self, items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, int]:
+        return spatialbench_counts(items, rows)
