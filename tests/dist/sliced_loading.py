@@ -1,6 +1,7 @@
 """Run under torchrun with 2 CPU processes (gloo): a meta-built policy transformer, FSDP2-sharded, reads its pretrained
 safetensors (each rank only its slices; bytes counted), then the same with activation checkpointing applied before
-`fully_shard`: full weights, gradients and the recomputation count go to one JSON report per rank."""
+`fully_shard`, and a module whose shapes split unevenly: full weights, gradients, bytes read and the recomputation
+count go to one report per rank."""
 
 from __future__ import annotations
 
@@ -45,7 +46,25 @@ def gradients(policy: FluxPolicy) -> tuple[dict[str, torch.Tensor], int]:
     return {n: full(p.grad) for n, p in policy.transformer.named_parameters()}, count[0]
 
 
-def main(folder: str, out: str) -> None:
+def odd_shapes() -> torch.nn.Module:
+    """Shapes that split unevenly over 2 ranks: 3 rows (2 + 1) and 1 row (1 + 0)."""
+    return torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.Embedding(1, 4))
+
+
+def uneven(folder: str, mesh) -> tuple[dict[str, torch.Tensor], int]:
+    """`odd_shapes` built on meta, sharded, read from `folder`: its full weights and the bytes this rank read."""
+    from torch.distributed.fsdp import fully_shard
+
+    with torch.device("meta"):
+        module = odd_shapes()
+    fully_shard(module, mesh=mesh)
+    module.to_empty(device="cpu")
+    weights = WeightFiles(folder)
+    weights.load_into(module)
+    return {n: full(p) for n, p in module.state_dict().items()}, weights.bytes_read
+
+
+def main(folder: str, out: str, odd_folder: str) -> None:
     dist.init_process_group("gloo")
     mesh = init_device_mesh("cpu", (dist.get_world_size(),))
     plain, weights = sharded_policy(folder, mesh, checkpointed=False)
@@ -53,18 +72,19 @@ def main(folder: str, out: str) -> None:
     grads, calls = gradients(plain)
     checkpointed, _ = sharded_policy(folder, mesh, checkpointed=True)
     grads_ckpt, calls_ckpt = gradients(checkpointed)
+    odd, odd_bytes = uneven(odd_folder, mesh)
     report = {
         "rank": dist.get_rank(), "bytes_read": weights.bytes_read,
         "all_sharded": all(isinstance(p, DTensor) for p in plain.transformer.parameters()),
         "max_grad_diff": max(float((grads[n] - grads_ckpt[n]).abs().max()) for n in grads),
         "grad_norm": float(sum(g.double().norm() ** 2 for g in grads.values()) ** 0.5),
-        "calls": calls, "calls_checkpointed": calls_ckpt,
+        "calls": calls, "calls_checkpointed": calls_ckpt, "odd_bytes_read": odd_bytes,
     }
-    torch.save(loaded, f"{out}.rank{dist.get_rank()}.pt")
+    torch.save({"policy": loaded, "odd": odd}, f"{out}.rank{dist.get_rank()}.pt")
     with open(f"{out}.rank{dist.get_rank()}", "w") as f:
         json.dump(report, f)
     dist.destroy_process_group()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3])
