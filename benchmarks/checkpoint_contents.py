@@ -56,17 +56,17 @@ def main() -> None:
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        random = {"pretrained": None, "architecture": "qwen2_5_vl_7b"}
-        rows["reward: Qwen2.5-VL-7B LoRA r64 (configs/reward/qwen2_5_vl_7b_lora_fsdp2.yaml)"] = contents(_cli(
-            "configs/reward/qwen2_5_vl_7b_lora_fsdp2.yaml", {"model": {"init_args": {"backbone": {"init_args": random}}}},
-            tmp))
+        config = "configs/reward/qwen2_5_vl_7b_lora_fsdp2.yaml"
+        backbone = {"pretrained": None, "architecture": "qwen2_5_vl_7b"}
+        overlay = {"model": {"init_args": {"backbone": {"init_args": backbone}}}}
+        rows[f"reward: Qwen2.5-VL-7B LoRA r64 ({config})"] = contents(_cli(config, overlay, tmp))
         tiny = TinyQwenVL(image_size=32, patch_size=8, hidden_size=32, layers=2, heads=2, kv_heads=1,
                           vision_hidden_size=32, vision_layers=1, vision_heads=2)
         scorer = export_scorer(RewardModel(QwenVLBackbone(tiny=tiny), "linear"), tmp / "scorer")
-        policy = {"pretrained": None, "architecture": "flux_dev"}
-        rows["GRPO: Flux.1-dev LoRA (configs/grpo/flux_dev_spatialscore_fsdp2.yaml; tiny reward)"] = contents(_cli(
-            "configs/grpo/flux_dev_spatialscore_fsdp2.yaml", {"model": {"init_args": {"policy": {"init_args": policy}}}},
-            tmp, "--model.init_args.reward.init_args.folder", str(scorer)))
+        config = "configs/grpo/flux_dev_spatialscore_fsdp2.yaml"
+        overlay = {"model": {"init_args": {"policy": {"init_args": {"pretrained": None, "architecture": "flux_dev"}}}}}
+        rows[f"GRPO: Flux.1-dev LoRA ({config}; tiny reward)"] = contents(
+            _cli(config, overlay, tmp, "--model.init_args.reward.init_args.folder", str(scorer)))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"command": "python benchmarks/checkpoint_contents.py", "rows": rows}, indent=2) + "\n")
@@ -74,10 +74,10 @@ def main() -> None:
     for name, r in rows.items():
         lines.append(f"| {name} | {r['full_tensors']} | {r['full_bytes'] / 1e9:.2f} GB | {r['saved_tensors']} | "
                      f"{r['saved_bytes'] / 1e6:.1f} MB |")
-    lines += ["", "Counted on the meta device from the module's state dict (bf16 frozen weights, fp32 trainable ones); "
-              "optimizer and EMA state come on top of the saved weights, as before. With the paper's 8B reward in place "
-              "of the tiny stand-in, the GRPO checkpoint would also have held that reward's frozen weights (about the "
-              "reward row's bytes before, less its LoRA); it now holds none of them."]
+    lines += ["", ("Counted on the meta device from the module's state dict (bf16 frozen weights, fp32 trainable "
+                   "ones); optimizer and EMA state come on top of the saved weights, as before. With the paper's 8B "
+                   "reward in place of the tiny stand-in, the GRPO checkpoint would also have held that reward's "
+                   "frozen weights (about the reward row's bytes before, less its LoRA); it now holds none of them.")]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

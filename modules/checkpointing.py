@@ -4,8 +4,10 @@ copy, the base under LoRA, text encoders, a VAE) are rebuilt from the config on 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -85,11 +87,12 @@ def check_fingerprint(saved: Mapping[str, list[float]], current: Mapping[str, li
     for part in sorted(set(saved) | set(current)):
         a, b = saved.get(part), current.get(part)
         same = a is not None and b is not None and len(a) == len(b) and round(a[-1]) == round(b[-1]) and all(
-            x != x or y != y or abs(x - y) <= rtol * max(abs(x), abs(y), 1.0) for x, y in zip(a[:-1], b[:-1]))
+            math.isnan(x) or math.isnan(y) or abs(x - y) <= rtol * max(abs(x), abs(y), 1.0) for x, y in zip(a[:-1], b[:-1]))
         if not same:
             raise ValueError(f"the frozen '{part}' weights differ from those the checkpoint was trained with (sum, "
                              f"sum of squares, index moment, count: {a} saved, {b} now); the checkpoint holds the "
-                             "trainable weights only, so resume with the same base, reference and reward as the run that saved it")
+                             "trainable weights only, so resume with the same base, reference and reward as the run "
+                             "that saved it")
 
 
 class TrainableCheckpoint:

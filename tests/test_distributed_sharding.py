@@ -43,7 +43,7 @@ def test_each_rank_reads_only_its_slices_and_checkpointed_fsdp2_gradients_match(
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29547",
            str(Path(__file__).parent / "dist" / "sliced_loading.py"), str(tmp_path / "weights"), str(out),
            str(tmp_path / "odd")]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     ranks = [json.loads(Path(f"{out}.rank{r}").read_text()) for r in (0, 1)]
     reads = [r["bytes_read"] for r in ranks]

@@ -201,7 +201,8 @@ def test_a_killed_run_resumes_with_the_same_step_ema_and_optimizer_from_trainabl
     ema_a = callbacks()
     _trainer(tmp_path / "a", 8, ema_a).fit(straight, datamodule=_data(spatial_set))
     ckpt = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=4, save_top_k=-1)
-    _trainer(tmp_path / "b", 4, callbacks() + [ckpt], enable_checkpointing=True).fit(module(), datamodule=_data(spatial_set))
+    _trainer(tmp_path / "b", 4, callbacks() + [ckpt], enable_checkpointing=True).fit(module(),
+                                                                                     datamodule=_data(spatial_set))
     path = next((tmp_path / "ckpt").glob("*step=4*.ckpt"))
     saved = torch.load(path, map_location="cpu", weights_only=False)
     trainable = {n for n, p in straight.named_parameters() if p.requires_grad}

@@ -10,10 +10,10 @@ import sys
 
 import torch
 import torch.distributed as dist
+from rl_common import TINY, full
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor import DTensor
 
-from rl_common import TINY, full
 from zoo.policy.flux import FluxPolicy
 from zoo.reward.sharding import WeightFiles, checkpoint_blocks, shard_blocks
 

@@ -184,9 +184,9 @@ QWEN_VL_RENAMES = ((r"^visual", "model.visual"), (r"^model(?!\.(language_model|v
 
 class WeightFiles:
     """The safetensors files of a checkpoint folder, loaded into a (sharded) module one tensor at a time: each rank
-    reads only its shard of each sharded tensor (`get_slice`), so no rank reads or holds the whole model. `renames` map checkpoint names to
-    module names (regex, replacement); LoRA `base_layer` wrappers are seen through; parameters the files lack must
-    match `allow_missing` (e.g. LoRA weights, an added token) and keep their initialisation."""
+    reads only its shard of each sharded tensor (`get_slice`), so no rank reads or holds the whole model. `renames`
+    map checkpoint names to module names (regex, replacement); LoRA `base_layer` wrappers are seen through; parameters
+    the files lack must match `allow_missing` (e.g. LoRA weights, an added token) and keep their initialisation."""
 
     def __init__(self, folder: str | Path, renames: tuple[tuple[str, str], ...] = (),
                  allow_missing: str = r"lora_|reward_token|^head\.") -> None:
