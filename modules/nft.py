@@ -65,10 +65,12 @@ class DiffusionNFTModule(OnlineRLModule):
             self._pending_sampling = None
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)  # the frozen parts' fingerprint
         if self.sampling is not None:
             checkpoint["nft_sampling_policy"] = self.sampling.state_dict()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
         saved = checkpoint.get("nft_sampling_policy")
         if saved is None:
             return

@@ -12,6 +12,7 @@ from lightning.pytorch.strategies import ModelParallelStrategy
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
+from modules.checkpointing import TrainableCheckpoint
 from modules.optim import adamw_with_warmup
 from zoo.reward.heads import mean_score
 from zoo.reward.losses import BradleyTerry
@@ -24,6 +25,7 @@ from zoo.reward.sharding import (QWEN_VL_RENAMES, WeightFiles, checkpoint_blocks
                                  load_backbone_weights, mixed_precision, shard_backbone, shard_module)
 
 log = logging.getLogger(__name__)
+torch.serialization.add_safe_globals([TrainableParts])  # in the hyperparameters: checkpoints load with weights_only
 
 
 class PairCollator:
@@ -47,9 +49,10 @@ class PairCollator:
                 "data_errors": stamp_errors(samples)}
 
 
-class RewardModule(L.LightningModule):
+class RewardModule(TrainableCheckpoint, L.LightningModule):
     """SpatialScore training: backbone + head scored on chosen and rejected, a preference loss, and
-    pairwise accuracy by perturbation bucket.
+    pairwise accuracy by perturbation bucket. Checkpoints hold the trainable weights only (with LoRA, the frozen
+    backbone is rebuilt from the config on resume).
 
     Args:
         backbone: a reward backbone (QwenVLBackbone, CLIPBackbone, ...), chosen in YAML by class_path.

@@ -16,6 +16,7 @@ import torch
 from lightning.pytorch.strategies import ModelParallelStrategy
 from lightning.pytorch.utilities import rank_zero_info
 
+from modules.checkpointing import TrainableCheckpoint
 from modules.flow_matching import drain, verified
 from modules.optim import adamw_with_warmup
 from modules.weights import WeightScopes
@@ -47,8 +48,10 @@ class TooManyRewardFailures(RuntimeError):
     """More samples of a step lost their reward than `max_failed_fraction` allows."""
 
 
-class OnlineRLModule(WeightScopes, L.LightningModule):
+class OnlineRLModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
     """Base of the online RL modules: per training step a subclass rolls out, scores (`score`), and updates.
+    Checkpoints hold the trainable weights only (modules.checkpointing): the frozen reward, reference and base are
+    rebuilt from the config on resume.
 
     Args (shared by every algorithm):
         policy: a FlowPolicy (Flux, SD3), LoRA or full.

@@ -109,6 +109,8 @@ def test_grpo_trains_with_ddp_and_fsdp2_on_two_processes_and_resumes_sharded(spa
         f = r["fsdp2"]
         assert f["step"] == 4 and f["policy_sharded"] and f["reward_unsharded"] == [] and f["ema_sharded"]
         assert f["resumed_equal"] and f["ema_resumed_equal"] and f["lora_params"] > 0
+        assert f["ckpt_trainable_only"] and f["ckpt_frozen_parts"] == ["policy", "reward"]
+        assert f["fingerprint_mismatch"] is None  # the same whether the frozen parts are sharded or not
         assert f["stats"]["kl_ref"] > 0 and f["stats"]["first_ratio_min"] == 1.0
 
 

@@ -28,6 +28,17 @@ class Brightness(Reward):
         return images.float().mean(dim=(1, 2, 3))
 
 
+class ChannelBrightness(Reward):
+    """A weighted mean of the colour channels with the weights in a parameter: a reward model with weights (frozen)."""
+
+    def __init__(self, weights: tuple[float, float, float] = (0.5, 0.3, 0.2)) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.tensor(weights))
+
+    def forward(self, prompts, images, metas):
+        return images.float().mean(dim=(2, 3)) @ self.weight
+
+
 class FailsOn(Reward):
     """The verifier, except that it raises for prompts mentioning `word` (a reward that breaks on some images)."""
 
@@ -178,10 +189,10 @@ def test_an_empty_prompt_shard_is_a_clear_error(tmp_path):
         data.setup("fit")
 
 
-def test_a_killed_run_resumes_with_the_same_step_ema_and_optimizer(spatial_set, tmp_path):
-    def module():
-        return GRPOModule(_policy(), VerifierReward(objects_weight=0.5), steps=4, minibatches=2, lr=3e-3,
-                          clip_range=0.2)
+def test_a_killed_run_resumes_with_the_same_step_ema_and_optimizer_from_trainable_weights_only(spatial_set, tmp_path):
+    def module(weights=(0.5, 0.3, 0.2)):  # full fine-tuning: a frozen reference copy and a reward with weights
+        reward = RewardMix({"verifier": VerifierReward(objects_weight=0.5), "bright": ChannelBrightness(weights)})
+        return GRPOModule(_policy(), reward, steps=4, minibatches=2, lr=3e-3, clip_range=0.2, beta=0.01)
 
     def callbacks():
         return [EMACallback(decay=0.9, every_n_steps=2), RLStatsTracker(), RolloutImages(every_n_steps=2)]
@@ -190,18 +201,39 @@ def test_a_killed_run_resumes_with_the_same_step_ema_and_optimizer(spatial_set, 
     ema_a = callbacks()
     _trainer(tmp_path / "a", 8, ema_a).fit(straight, datamodule=_data(spatial_set))
     ckpt = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=4, save_top_k=-1)
-    _trainer(tmp_path / "b", 4, callbacks() + [ckpt], enable_checkpointing=True).fit(module(), datamodule=_data(spatial_set))
+    _trainer(tmp_path / "b", 4, callbacks() + [ckpt], enable_checkpointing=True).fit(module(),
+                                                                                     datamodule=_data(spatial_set))
     path = next((tmp_path / "ckpt").glob("*step=4*.ckpt"))
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    trainable = {n for n, p in straight.named_parameters() if p.requires_grad}
+    assert set(saved["state_dict"]) == trainable and any(k.startswith("policy.transformer.") for k in trainable)
+    everything = torch.nn.Module.state_dict(straight)
+    assert any(k.startswith("reward.") for k in everything) and any(k.startswith("reference.") for k in everything)
+    assert saved["optimizer_states"] and saved["callbacks"] and saved["loops"]  # optimizer, EMA, data position
     resumed, ema_c = module(), callbacks()
     trainer = _trainer(tmp_path / "c", 8, ema_c)
     trainer.fit(resumed, datamodule=_data(spatial_set), ckpt_path=str(path))
     assert trainer.global_step == 8
-    for (name, a), b in zip(straight.policy.named_parameters(), resumed.policy.parameters()):
+    for (name, a), b in zip(straight.named_parameters(), resumed.parameters()):
         assert torch.equal(a, b), name
     assert ema_a[0].updates == ema_c[0].updates == 4
     assert all(torch.equal(ema_a[0].shadow[n], ema_c[0].shadow[n]) for n in ema_a[0].shadow)
     opt_a, opt_c = straight.optimizers().optimizer.state_dict(), resumed.optimizers().optimizer.state_dict()
     assert all(torch.equal(opt_a["state"][k]["exp_avg"], opt_c["state"][k]["exp_avg"]) for k in opt_a["state"])
+    with pytest.raises(ValueError, match="frozen 'reward' weights differ"):  # rebuilt otherwise than saved
+        _trainer(tmp_path / "d", 8).fit(module((0.2, 0.3, 0.5)), datamodule=_data(spatial_set), ckpt_path=str(path))
+
+
+def test_loading_needs_every_trainable_weight_and_nothing_unknown_but_not_the_frozen_parts():
+    module = GRPOModule(_policy(LoraSpec(r=4, alpha=8)), ChannelBrightness(), steps=4)
+    state = module.state_dict()
+    assert state and all("lora_" in k for k in state)  # the frozen base and the reward stay out
+    module.load_state_dict(state)
+    with pytest.raises(RuntimeError, match="trainable weights missing.*lora_"):
+        module.load_state_dict(dict(list(state.items())[1:]))
+    with pytest.raises(RuntimeError, match=r"unknown weights \['policy.extra'\]"):
+        module.load_state_dict({**state, "policy.extra": torch.zeros(1)})
+    module.load_state_dict(dict(list(state.items())[1:]), strict=False)
 
 
 def test_ema_is_swapped_in_for_export_only(spatial_set, tmp_path):

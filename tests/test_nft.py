@@ -14,7 +14,7 @@ from callbacks import EMACallback, RLStatsTracker
 from datamodules import PromptDataModule
 from modules.nft import DiffusionNFTModule
 from modules.weights import trainable
-from zoo.policy.flux import FluxPolicy, TinyFlux
+from zoo.policy.flux import FluxPolicy, LoraSpec, TinyFlux
 from zoo.rl.nft import implicit_policies, nft_loss, optimality_weight, sampling_decay, training_times
 from zoo.rl.rewards import Reward, VerifierReward
 
@@ -29,9 +29,9 @@ class Brightness(Reward):
         return images.float().mean(dim=(1, 2, 3))
 
 
-def _policy() -> FluxPolicy:
+def _policy(lora: LoraSpec | None = None) -> FluxPolicy:
     torch.manual_seed(0)
-    return FluxPolicy(tiny=TINY, guidance=1.0)
+    return FluxPolicy(tiny=TINY, guidance=1.0, lora=lora)
 
 
 def _data(spatial_set, batch_size=4, group_size=2):
@@ -131,18 +131,23 @@ def test_the_sampling_policy_follows_by_a_soft_update(spatial_set, tmp_path):
 
 
 def test_a_killed_nft_run_resumes_with_the_same_sampling_policy_ema_and_weights(spatial_set, tmp_path):
-    def module():
-        return DiffusionNFTModule(_policy(), VerifierReward(objects_weight=0.5), steps=3, minibatches=2, lr=3e-3,
-                                  sampling_decay_rate=0.1)
+    def module():  # LoRA with a KL to the adapter-free base: the checkpoint holds the adapters only
+        return DiffusionNFTModule(_policy(LoraSpec(r=4, alpha=8)), VerifierReward(objects_weight=0.5), steps=3,
+                                  minibatches=2, lr=3e-3, sampling_decay_rate=0.1, kl_weight=0.01)
 
     straight, ema_a = module(), EMACallback(decay=0.9, every_n_steps=2)
     _trainer(tmp_path / "a", 8, [ema_a, RLStatsTracker()]).fit(straight, datamodule=_data(spatial_set))
     ckpt = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=4, save_top_k=-1)
     _trainer(tmp_path / "b", 4, [EMACallback(decay=0.9, every_n_steps=2), ckpt], enable_checkpointing=True).fit(
         module(), datamodule=_data(spatial_set))
+    path = next((tmp_path / "ckpt").glob("*step=4*"))
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    lora = {n for n, p in straight.named_parameters() if p.requires_grad}
+    assert set(saved["state_dict"]) == lora and all("lora_" in k for k in lora)  # no frozen base weights
+    assert set(saved["nft_sampling_policy"]) == {n.removeprefix("policy.") for n in lora}
     resumed, ema_c = module(), EMACallback(decay=0.9, every_n_steps=2)
     trainer = _trainer(tmp_path / "c", 8, [ema_c, RLStatsTracker()])
-    trainer.fit(resumed, datamodule=_data(spatial_set), ckpt_path=str(next((tmp_path / "ckpt").glob("*step=4*"))))
+    trainer.fit(resumed, datamodule=_data(spatial_set), ckpt_path=str(path))
     assert trainer.global_step == 8
     for (name, a), b in zip(straight.policy.named_parameters(), resumed.policy.parameters()):
         assert torch.equal(a, b), name

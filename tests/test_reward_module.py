@@ -60,21 +60,30 @@ def test_fit_exports_a_scorer_and_test_and_validate_print_the_table(spatial_set,
     assert scorer.meta["weights"] == "full"
 
 
-@pytest.mark.parametrize("workers,stop", [(2, 3), (0, 10)])  # 10 batches per epoch: 10 = its end
-def test_resumed_run_continues_with_the_same_step_and_data(spatial_set, tmp_path, workers, stop):
-    straight = KeyLog()
+@pytest.mark.parametrize("workers,stop,mode", [(2, 3, "full"), (0, 10, "lora")])  # 10 batches per epoch: its end
+def test_resumed_run_continues_with_the_same_step_data_and_weights(spatial_set, tmp_path, workers, stop, mode):
+    parts = TrainableParts(mode=mode, lora_r=4, lora_alpha=8)
+    straight, straight_module = KeyLog(), _module(parts=parts)
     _trainer(tmp_path / "a", 14, [straight], enable_checkpointing=False, limit_val_batches=0).fit(
-        _module(), datamodule=_data(spatial_set, workers))
+        straight_module, datamodule=_data(spatial_set, workers))
     from lightning.pytorch.callbacks import ModelCheckpoint
     ckpt = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=stop, save_top_k=-1)
     first = KeyLog()
-    _trainer(tmp_path / "b", stop, [first, ckpt], limit_val_batches=0).fit(_module(), datamodule=_data(spatial_set, workers))
+    _trainer(tmp_path / "b", stop, [first, ckpt], limit_val_batches=0).fit(_module(parts=parts),
+                                                                           datamodule=_data(spatial_set, workers))
     path = next((tmp_path / "ckpt").glob(f"*step={stop}*.ckpt"))
-    second = KeyLog()
+    saved = torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+    trainable = {n for n, p in straight_module.named_parameters() if p.requires_grad}
+    assert set(saved) == trainable  # LoRA: the frozen backbone stays out of the checkpoint
+    assert mode == "full" or (all("lora_" in k or "head" in k or "reward_token" in k for k in saved)
+                              and len(trainable) < len(torch.nn.Module.state_dict(straight_module)))
+    second, resumed = KeyLog(), _module(parts=parts)
     trainer = _trainer(tmp_path / "c", 14, [second], limit_val_batches=0, enable_checkpointing=False)
-    trainer.fit(_module(), datamodule=_data(spatial_set, workers), ckpt_path=str(path))
+    trainer.fit(resumed, datamodule=_data(spatial_set, workers), ckpt_path=str(path))
     assert trainer.global_step == 14
     assert first.keys + second.keys == straight.keys
+    for (name, a), b in zip(straight_module.named_parameters(), resumed.parameters()):
+        assert torch.allclose(a, b, atol=1e-6), name
 
 
 def test_hard_negatives_erase_one_object_or_add_clutter_in_training_pairs_only(spatial_set, tmp_path):

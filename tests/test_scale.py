@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from PIL import Image
@@ -92,21 +94,39 @@ def test_weight_files_name_what_the_checkpoint_lacks(tmp_path):
         other.materialize("cpu")
 
 
-def test_activation_checkpointing_gives_the_same_gradients():
-    grads = []
+def test_activation_checkpointing_recomputes_blocks_and_gives_the_same_gradients():
+    import copy
+
+    grads, calls = [], []
     for checkpointed in (False, True):
         torch.manual_seed(0)
         policy = FluxPolicy(tiny=TINY_FLUX, guidance=1.0)
+        blocks = list(policy.transformer.transformer_blocks) + list(policy.transformer.single_transformer_blocks)
         if checkpointed:
-            blocks = list(policy.transformer.transformer_blocks) + list(policy.transformer.single_transformer_blocks)
             checkpoint_blocks(blocks)
             checkpoint_blocks(blocks)  # once only
             assert all(b._zoo_checkpointed for b in blocks)
+            copied = copy.deepcopy(blocks[0])  # a copy (the frozen reference) is checkpointed on its own weights
+            assert copied.forward.__self__ is copied
+        count = [0]
+        inner = next(m for m in blocks[0].modules() if isinstance(m, torch.nn.Linear))
+        inner.register_forward_hook(lambda *_, count=count: count.__setitem__(0, count[0] + 1))
         images = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
         loss = policy.flow_matching_loss(images, ["a red circle", "a blue square"], torch.Generator().manual_seed(2))
         loss.backward()
         grads.append([p.grad.clone() for p in policy.transformer.parameters()])
+        calls.append(count[0])
+    assert calls[1] == 2 * calls[0]  # the block ran again in the backward pass
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(*grads))
+
+
+def test_library_code_uses_no_private_torch_distributed_module():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [p for folder in ("zoo", "modules", "callbacks") for p in (root / folder).rglob("*.py")]
+    used = [str(p.relative_to(root)) for p in files if re.search(r"torch\.distributed\.(\w+\.)*_[a-z]", p.read_text())]
+    assert used == []
 
 
 def _cli(config: str, overlay: dict, tmp_path, *overrides: str):

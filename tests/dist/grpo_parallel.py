@@ -14,6 +14,7 @@ from lightning.pytorch.strategies import ModelParallelStrategy
 from torch.distributed.tensor import DTensor
 
 from callbacks import EMACallback
+from modules.checkpointing import FINGERPRINT_KEY, check_fingerprint, frozen_fingerprint
 from modules.grpo import GRPOModule
 from rl_common import TINY, fit, full
 from zoo.policy.flux import FluxPolicy, LoraSpec
@@ -45,6 +46,7 @@ def fsdp2(scorer: str, ckpt_dir: str) -> dict:
     resumed, ema_c = fsdp2_module(scorer), EMACallback(decay=0.9, every_n_steps=2)
     path = f"{ckpt_dir}/epoch=0-step=2.ckpt"
     fit(strategy(), resumed, 4, [ema_c], ckpt_path=path)
+    saved = checkpoint_contents(path, first)
     lora = lambda m: {n: full(p) for n, p in m.policy.named_parameters() if p.requires_grad}  # noqa: E731
     a, c = lora(straight), lora(resumed)
     shadow_a = {n: full(t) for n, t in ema_a.shadow.items()}
@@ -56,7 +58,26 @@ def fsdp2(scorer: str, ckpt_dir: str) -> dict:
             "resumed_equal": all(torch.equal(a[n], c[n]) for n in a),
             "ema_resumed_equal": ema_a.updates == ema_c.updates and all(torch.equal(shadow_a[n], shadow_c[n])
                                                                         for n in shadow_a),
-            "lora_params": len(a)}
+            "lora_params": len(a), **saved}
+
+
+def checkpoint_contents(path: str, module: GRPOModule) -> dict:
+    """What the sharded checkpoint holds: exactly the trainable weights (no reward, no frozen base), and a fingerprint
+    of the frozen parts equal to that of an unsharded copy of them."""
+    from torch.distributed.checkpoint import FileSystemReader
+
+    keys = FileSystemReader(path).read_metadata().state_dict_metadata.keys()
+    weights = {k.removeprefix("state_dict.") for k in keys if k.startswith("state_dict.")}
+    trainable = {n for n, p in module.named_parameters() if p.requires_grad}
+    meta = torch.load(f"{path}/meta.pt", weights_only=False)
+    unsharded = frozen_fingerprint(fsdp2_module(sys.argv[2]))
+    try:
+        check_fingerprint(meta[FINGERPRINT_KEY], unsharded)
+        mismatch = None
+    except ValueError as e:
+        mismatch = str(e)
+    return {"ckpt_trainable_only": weights == trainable and all("lora_" in k for k in weights),
+            "ckpt_frozen_parts": sorted(meta[FINGERPRINT_KEY]), "fingerprint_mismatch": mismatch}
 
 
 def main(scorer: str, out: str, root: str) -> None:

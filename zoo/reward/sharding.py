@@ -53,14 +53,23 @@ def shard_module(module: nn.Module, mesh, mp_policy=None) -> None:
     fully_shard(module, mesh=_data_mesh(mesh), **kwargs)
 
 
+def _checkpointed_forward(self: nn.Module, *args, **kwargs):
+    """The block's own forward under `torch.utils.checkpoint` (non-reentrant): activations recomputed in backward."""
+    from torch.utils.checkpoint import checkpoint
+
+    return checkpoint(type(self).forward, self, *args, use_reentrant=False, **kwargs)
+
+
 def checkpoint_blocks(blocks: Iterable[nn.Module]) -> None:
-    """Activation checkpointing (non-reentrant, composable) on each block, once: its activations are recomputed
-    in the backward pass instead of kept. Apply before `fully_shard`."""
-    from torch.distributed._composable import checkpoint
+    """Activation checkpointing on each block, once, through the public `torch.utils.checkpoint` (non-reentrant):
+    the block's forward is wrapped in place (a bound method, so a deep copy of the model stays checkpointed on its own
+    weights; parameter names unchanged), its activations recomputed in the backward pass instead of kept. Apply before
+    `fully_shard`: FSDP2's pre-backward hook gathers the block's weights before the recomputation runs."""
+    import types
 
     for block in blocks:
         if not getattr(block, "_zoo_checkpointed", False):
-            checkpoint(block)
+            block.forward = types.MethodType(_checkpointed_forward, block)
             block._zoo_checkpointed = True
 
 
@@ -143,14 +152,41 @@ def copy_full_(target: torch.Tensor, full: torch.Tensor) -> None:
     target.copy_(full)
 
 
+def local_region(target: torch.Tensor) -> tuple[slice, ...] | None:
+    """Where this rank's shard of a DTensor lies in the full tensor (one slice per dimension), for placements made of
+    `Shard(d)` (torch.chunk's split: chunks of ceil(n / ranks), the last ones shorter or empty) and `Replicate`;
+    None when the tensor is not a DTensor, is replicated everywhere, or has another placement (read it whole)."""
+    from torch.distributed.tensor import DTensor, Replicate, Shard
+
+    if not isinstance(target, DTensor):
+        return None
+    mesh, coordinate = target.device_mesh, target.device_mesh.get_coordinate()
+    start, length = [0] * target.ndim, list(target.shape)
+    sharded = False
+    for mesh_dim, placement in enumerate(target.placements):
+        if isinstance(placement, Replicate):
+            continue
+        if type(placement) is not Shard or coordinate is None:  # Partial, _StridedShard, ...: not sliced here
+            return None
+        d, ranks = placement.dim % target.ndim, mesh.size(mesh_dim)
+        chunk = -(-length[d] // ranks)
+        begin = min(coordinate[mesh_dim] * chunk, length[d])
+        start[d], length[d] = start[d] + begin, min(chunk, length[d] - begin)
+        sharded = True
+    region = tuple(slice(b, b + n) for b, n in zip(start, length))
+    if not sharded or tuple(length) != tuple(target.to_local().shape):
+        return None
+    return region
+
+
 QWEN_VL_RENAMES = ((r"^visual", "model.visual"), (r"^model(?!\.(language_model|visual))", "model.language_model"))
 
 
 class WeightFiles:
     """The safetensors files of a checkpoint folder, loaded into a (sharded) module one tensor at a time: each rank
-    copies only its shard of each full tensor, so no rank holds the whole model. `renames` map checkpoint names to
-    module names (regex, replacement); LoRA `base_layer` wrappers are seen through; parameters the files lack must
-    match `allow_missing` (e.g. LoRA weights, an added token) and keep their initialisation."""
+    reads only its shard of each sharded tensor (`get_slice`), so no rank reads or holds the whole model. `renames`
+    map checkpoint names to module names (regex, replacement); LoRA `base_layer` wrappers are seen through; parameters
+    the files lack must match `allow_missing` (e.g. LoRA weights, an added token) and keep their initialisation."""
 
     def __init__(self, folder: str | Path, renames: tuple[tuple[str, str], ...] = (),
                  allow_missing: str = r"lora_|reward_token|^head\.") -> None:
@@ -159,6 +195,7 @@ class WeightFiles:
         if not self.files:
             raise FileNotFoundError(f"no .safetensors files in {self.folder}")
         self.renames, self.allow_missing = renames, allow_missing
+        self.bytes_read = 0  # tensor bytes read by `load_into` so far (a rank reads only its shards)
 
     def _name(self, key: str) -> str:
         for pattern, repl in self.renames:
@@ -207,7 +244,28 @@ class WeightFiles:
         with ExitStack() as stack:
             files = {path: stack.enter_context(safe_open(str(path), framework="pt")) for path in self.files}
             for target, path, file_key in plan:
-                copy_full_(target, files[path].get_tensor(file_key))
+                self._read_into(target, files[path], file_key, path)
+
+    @torch.no_grad()
+    def _read_into(self, target: torch.Tensor, file, key: str, path: Path) -> None:
+        """One tensor into `target`: only this rank's shard of it is read when the target is a sharded DTensor
+        (`get_slice`), the whole tensor otherwise; `bytes_read` counts what came off the file."""
+        tensors = file.get_slice(key)
+        if list(tensors.get_shape()) != list(target.shape):
+            raise ValueError(f"{path}: {key} has shape {list(tensors.get_shape())}, the model expects "
+                             f"{list(target.shape)}")
+        region = local_region(target)
+        if region is None:
+            full = file.get_tensor(key)
+            self.bytes_read += full.numel() * full.element_size()
+            copy_full_(target, full)
+            return
+        local = target.to_local()
+        if local.numel() == 0:
+            return
+        part = tensors[region]
+        self.bytes_read += part.numel() * part.element_size()
+        local.copy_(part.to(dtype=local.dtype, device=local.device))
 
 
 def full_state_dict(model: nn.Module) -> dict[str, torch.Tensor] | None:
