@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from modules.checkpointing import TrainableCheckpoint
 from modules.image_logging import log_image
 from modules.optim import adamw_with_warmup
 from modules.weights import WeightScopes
@@ -57,7 +58,7 @@ def verified(images: torch.Tensor, metas: list[dict[str, Any]]) -> dict[str, flo
     return verdict_means(verify_images(images, metas))
 
 
-class FlowMatchingModule(WeightScopes, L.LightningModule):
+class FlowMatchingModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
     """Flow-matching SFT of a text-to-image policy; validation generates, verifies (world v1.1) and logs images.
     With an EMA callback on, validation and the export use the averaged weights.
 

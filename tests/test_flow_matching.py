@@ -7,12 +7,13 @@ import json
 import lightning as L
 import pytest
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from datamodules import PreferencePairDataModule
 from modules.flow_matching import FlowMatchingModule, image_grid, verified
 from zoo.data.images import read_image
-from zoo.policy.flux import FluxPolicy, TinyFlux
+from zoo.policy.flux import FluxPolicy, LoraSpec, TinyFlux
 from zoo.world import PairSpec, make_pair
 
 
@@ -161,3 +162,28 @@ def test_validation_images_reach_every_logger_not_only_tensorboard(spatial_set, 
     assert saved and read_image(saved[0]).size[0] > 32  # a grid, in the CSV logger's own folder
     assert list((tmp_path / "tb").rglob("events.out.tfevents.*"))
     assert log_image([tb], "x", torch.zeros(3, 4, 4), 0) == ["TensorBoardLogger: add_image"]
+
+
+def test_an_sft_checkpoint_holds_the_trainable_weights_only_and_resumes_exactly(spatial_set, tmp_path):
+    def module():
+        torch.manual_seed(0)
+        return FlowMatchingModule(FluxPolicy(tiny=TinyFlux(image_size=16, pixel_factor=2, layers=1, single_layers=1),
+                                             lora=LoraSpec(r=4, alpha=8)), lr=1e-2)
+
+    def fit(root, steps, model, ckpt_path=None, callbacks=()):
+        data = PreferencePairDataModule(train=str(spatial_set / "pairs" / "train-*.tar"), batch_size=4,
+                                        train_samples_per_epoch=40)
+        L.Trainer(max_steps=steps, accelerator="cpu", logger=False, enable_progress_bar=False,
+                  enable_model_summary=False, enable_checkpointing=bool(callbacks), limit_val_batches=0,
+                  default_root_dir=root, callbacks=list(callbacks)).fit(model, datamodule=data, ckpt_path=ckpt_path)
+
+    straight = module()
+    fit(tmp_path / "a", 4, straight)
+    fit(tmp_path / "b", 2, module(), callbacks=[ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=2)])
+    path = next((tmp_path / "ckpt").glob("*.ckpt"))
+    saved = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    assert saved and all("lora_" in k for k in saved)  # not the frozen base, text encoders or VAE
+    resumed = module()
+    fit(tmp_path / "c", 4, resumed, ckpt_path=str(path))
+    for (name, a), b in zip(straight.named_parameters(), resumed.parameters()):
+        assert torch.equal(a, b), name
