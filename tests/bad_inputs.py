@@ -7,6 +7,7 @@ before/after table). Items 7-11 are in `bad_inputs_more.py`; `CASES` lists every
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -16,7 +17,7 @@ import tarfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -47,6 +48,21 @@ def zoo(*argv: Any) -> Callable[[], Any]:
 
         return main([str(a) for a in argv])
     return call
+
+
+@contextlib.contextmanager
+def cli_error(capsys, pattern: str, code: int = 1) -> Iterator[None]:
+    """Expect the `zoo` command in the block to exit with `code` after exactly one stderr line `error: MESSAGE`, with
+    MESSAGE matching `pattern` (re.search), and no traceback."""
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_:
+        yield
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert exit_.value.code == code, err
+    assert len(lines) == 1 and re.search(pattern, lines[0].removeprefix("error: ")), err
+    assert "Traceback" not in err
 
 
 # ---- building blocks -------------------------------------------------------------------------------------------

@@ -104,7 +104,8 @@ def test_pipeline_runs_resumes_and_names_a_failed_stage(tmp_path, capsys):
     with pytest.raises(SystemExit):
         pipeline(tmp_path / "bad", data={**data, "image_size": 8}, stages=["data", "check"])
     captured = capsys.readouterr()
-    assert "stage 'data' failed" in captured.err and "canvas size 8" in captured.err
+    assert "stage 'data' failed with exit code 2" in captured.err
+    assert "error: --image_size must be in [32, 512] pixels, got 8" in captured.err and "Traceback" not in captured.err
     assert "check: not run, needs data" in captured.out  # its dependent is skipped, named
     assert json.loads((tmp_path / "bad" / "stages" / "data.json").read_text())["status"] == "failed"
 

@@ -26,6 +26,7 @@ from zoo.bench.suites import JUDGED, SUITES, judge_image, load_suite, suite_coun
 from zoo.data.images import read_image
 from zoo.data.paths import safe_join
 from zoo.data.writing import read_jsonl_rows, write_json_atomic
+from zoo.errors import UsageError, require_local_folder
 
 
 def _done(samples: Path) -> dict[tuple[str, int], dict[str, Any]]:
@@ -87,13 +88,15 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
     """
     for key, value in (("images_per_prompt", images_per_prompt), ("steps", steps), ("batch_size", batch_size)):
         if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be an integer >= 1, got {value!r}")
+            raise UsageError(f"{key} must be an integer >= 1, got {value!r}")
     if suite not in SUITES:
-        raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
+        raise UsageError(f"suite must be one of {SUITES}, got {suite!r}")
     if (experiment is None) == (images is None):
-        raise ValueError("give either experiment (a policy to generate with) or images (a folder), not both")
+        raise UsageError("give either experiment (a policy to generate with) or images (a folder), not both")
+    if scorer is not None:
+        require_local_folder(scorer, "scorer folder")
     if suite in JUDGED and judge is None:
-        raise ValueError(f"suite {suite!r} is judged by a model: give --judge (a checkpoint path or hub id)")
+        raise UsageError(f"suite {suite!r} is judged by a model: give --judge (a checkpoint path or hub id)")
     out_dir = Path(out)
     load_errors: list[str] = []
     items = load_suite(suite, prompts, count, variant, load_errors)

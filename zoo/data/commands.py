@@ -9,7 +9,9 @@ from typing import Any
 from zoo.data.inspect import format_summary, inspect_shards
 from zoo.data.pack import pack_pairs
 from zoo.data.spatial import SplitSizes, build_spatial
+from zoo.errors import UsageError
 from zoo.world.pairs import PairSpec
+from zoo.world.sampler import MAX_CANVAS, MIN_CANVAS
 
 
 def spatial(out: Path = Path("data/spatialshapes"), train: int = 20000, val: int = 1000, test: int = 1000,
@@ -39,6 +41,8 @@ def spatial(out: Path = Path("data/spatialshapes"), train: int = 20000, val: int
         workers: generator processes (0 = one per CPU core).
         overwrite: replace a shard set built with other arguments.
     """
+    if not MIN_CANVAS <= image_size <= MAX_CANVAS:
+        raise UsageError(f"--image_size must be in [{MIN_CANVAS}, {MAX_CANVAS}] pixels, got {image_size}")
     spec = PairSpec(size=image_size, multi_fraction=multi_fraction, object_counts=tuple(object_counts),
                     depth_prob=depth_prob)
     manifest = build_spatial(out, SplitSizes(train, val, test), SplitSizes(prompts_train, prompts_val, prompts_test),

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from zoo.data.images import ImageError, read_image
 from zoo.data.records import IMAGE_EXTS, check_text
 from zoo.data.writing import read_jsonl_rows, write_bytes_atomic
+from zoo.errors import UsageError, require_local_folder
 from zoo.reward.scorer import load, run_per_item
 from zoo.settings import parse_json
 
@@ -125,7 +126,8 @@ def score(scorer: Path, input: Path, output: Path, batch_size: int = 32, device:
         trust_remote_code: let transformers run code shipped in the scorer folder; only for folders you trust.
     """
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        raise UsageError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    require_local_folder(scorer, "scorer folder")
     output = Path(output)
     items = read_items(input)
     done = _previous(output, retry_errors)
