@@ -133,7 +133,7 @@ def test_score_input_lines_of_any_shape_become_error_rows(tmp_path):
              '{"id": "b", "prompt": "a \udcff", "image": "a.png"}',
              '{"id": "good", "prompt": "a repeated id", "image": "a.png"}', "{oops"]
     scorer, inp = corpus.tiny_scorer(tmp_path / "scorer"), corpus.score_input(tmp_path, lines)
-    counts = score(scorer, inp, tmp_path / "out.jsonl")
+    counts = score(inp, scorer=scorer, out=tmp_path / "out.jsonl")
     rows = corpus.rows_of(tmp_path / "out.jsonl")
     assert counts["scored"] == 2 and counts["errors"] == 5 and len({r["id"] for r in rows}) == 7
     errors = " | ".join(r["error"] for r in rows if "error" in r)

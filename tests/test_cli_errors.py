@@ -18,7 +18,7 @@ def _probes(tmp: Path) -> dict[str, tuple[list[str], int, str]]:
     (tmp / "in.jsonl").write_text('{"prompt": "a red circle", "image": "a.png"}\n')
     return {
         "glob": (["data", "inspect", str(tmp / "nothing-*.tar")], 1, f"no shards match '{tmp}/nothing-\\*.tar'"),
-        "scorer": (["score", str(tmp / "no_scorer"), str(tmp / "in.jsonl"), str(tmp / "o.jsonl")],
+        "scorer": (["score", str(tmp / "in.jsonl"), "--scorer", str(tmp / "no_scorer"), "--out", str(tmp / "o.jsonl")],
                    2, f"scorer folder {tmp}/no_scorer does not exist"),
         "report": (["report", str(tmp / "empty")], 1, f"{tmp}/empty/reward/table.json: No such file or directory"),
         "image_size": (["data", "spatial", "--out", str(tmp / "set"), "--image_size", "8"], 2,
