@@ -96,3 +96,19 @@ def test_a_zoo_logger_info_line_reaches_stderr_and_quiet_hides_it(tmp_path, caps
     assert exit_.value.code == 2 and "ZOO_LOG_LEVEL='LOUD' is not a logging level" in capsys.readouterr().err
     monkeypatch.delenv("ZOO_LOG_LEVEL")
     cli.main(["speak"])  # leave the loggers at INFO for the tests after this one
+
+
+def test_known_third_party_noise_is_silenced(capsys, monkeypatch):
+    import warnings
+
+    def noisy() -> None:
+        """Emit the upstream lines a user cannot act on."""
+        logging.getLogger("lightning.pytorch.utilities.rank_zero").info("💡 Tip: For seamless cloud logging, try X")
+        warnings.warn("Found 77 module(s) in eval mode at the start of training. This may lead to ...")
+        warnings.warn("`isinstance(treespec, LeafSpec)` is deprecated, use ...", FutureWarning)
+
+    monkeypatch.setitem(cli.PROJECT_COMMANDS, "noisy", noisy)
+    with warnings.catch_warnings(record=True) as caught:
+        cli.main(["noisy"])
+    err = capsys.readouterr().err
+    assert "Tip" not in err and not [w for w in caught if "eval mode" in str(w.message) or "LeafSpec" in str(w.message)]

@@ -171,6 +171,12 @@ def silence_noise() -> None:
         rank_zero.addFilter(_drop_tips)
     # torch 2.13 deprecates constructing LeafSpec, which Lightning 2.6.6 does in utilities/_pytree.py on every step
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning)
+    # Lightning 2.6 (loops/fit_loop.py) warns about submodules in eval mode: ours are the frozen parts (text encoders,
+    # VAE, reference, reward), kept in eval on purpose
+    warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode at the start of training")
+    # Lightning 2.6 (utilities/data.py) warns that an IterableDataset's __len__ may be wrong with several workers:
+    # zoo.data.stream splits each rank's quota among its workers (split_quota), so the length is exact
+    warnings.filterwarnings("ignore", message=r"Your `IterableDataset` has `__len__` defined")
 
 
 def _drop_tips(record: logging.LogRecord) -> bool:
