@@ -309,11 +309,19 @@ def pack_non_utf8(root: Path) -> Prepared:
 
 
 def names_key(key: str):
-    """A verdict on an error: does its message name the config key, and how long is it."""
+    """A verdict on an error: does its message (the exception, or the command's `error:` line) name the config key,
+    and how many lines is it."""
     def measure(result: Any, text: str) -> str:
-        if not isinstance(result, BaseException):
-            return "no error"
-        return f"{'names' if key in str(result) else 'does not name'} {key} ({len(str(result).splitlines())} lines)"
+        if isinstance(result, BaseException):
+            message = str(result)
+        else:
+            lines = text.splitlines()
+            start = next((i for i, line in enumerate(lines) if line.startswith("error:")), None)
+            if start is None:
+                return "no error"
+            end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("  ")), len(lines))
+            message = "\n".join(lines[start:end])
+        return f"{'names' if key in message else 'does not name'} {key} ({len(message.splitlines())} lines)"
     return measure
 
 
