@@ -4,6 +4,7 @@ traceback only with --debug or ZOO_DEBUG=1; and its logging (the project's INFO 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -72,10 +73,12 @@ def test_the_console_script_reads_sys_argv_without_the_global_flags(tmp_path, ca
     import bad_inputs as corpus
 
     monkeypatch.delenv("ZOO_DEBUG", raising=False)
+    monkeypatch.delenv("ZOO_LOG_LEVEL", raising=False)
     monkeypatch.setattr(sys, "argv", ["zoo", "data", "inspect", str(tmp_path / "none-*.tar"), "--quiet"])
     with corpus.cli_error(capsys, "no shards match"):
         cli.main()  # as the console script calls it
     assert sys.argv == ["zoo", "data", "inspect", str(tmp_path / "none-*.tar")]
+    assert os.environ["ZOO_LOG_LEVEL"] == "WARNING"  # what processes that Lightning starts from sys.argv see
     cli.configure_logging()  # back to INFO for the tests after this one
 
 

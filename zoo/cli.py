@@ -23,7 +23,7 @@ from zoo.bench.run import bench
 from zoo.data import commands as data_commands
 from zoo.data.construct import construct
 from zoo.data.relations_command import relations as data_relations
-from zoo.errors import UsageError, debug_requested, error_lines, unwrap
+from zoo.errors import DEBUG_ENV, UsageError, debug_requested, error_lines, unwrap
 from zoo.pipeline import pipeline
 from zoo.policy.evaluate import policy_eval
 from zoo.report import report
@@ -216,7 +216,11 @@ def main(args: list[str] | None = None) -> None:
     argv = [a for a in argv if a not in GLOBAL_FLAGS]
     verb = next((a for a in argv if not a.startswith("-")), None)
     if args is None:  # LightningCLI warns when given args while sys.argv holds some: hand it sys.argv without the flags
-        sys.argv[1:] = argv
+        sys.argv[1:] = argv  # (processes Lightning starts run sys.argv again: they get the flags from the environment)
+        if debug:
+            os.environ.setdefault(DEBUG_ENV, "1")
+        if quiet:
+            os.environ.setdefault(LOG_LEVEL_ENV, "WARNING")
     try:
         configure_logging(quiet)
         ZooCLI(args=None if args is None else argv)
