@@ -58,7 +58,7 @@ def test_the_shipped_modules_are_all_walked():
 @pytest.mark.parametrize("argv", [
     ["fit", "-c", "configs/grpo/tiny_verifier.yaml", "--model.init_args.adv_std", "bogus", "--print_config"],
     ["bench", "prompts.tar", "--out", "run", "--experiment", "x.yaml", "--judge", "bogus"],
-    ["data", "construct", "p.jsonl", "--out", "o", "--experiment", "x.yaml", "--suite", "bogus"],
+    ["data", "construct", "p.jsonl", "--out", "o", "--experiment", "x.yaml", "--rule", "bogus"],
 ])
 def test_a_choice_outside_its_literal_is_a_parse_error(argv, capsys):
     with pytest.raises(SystemExit) as exit_:

@@ -18,10 +18,10 @@ from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
+from zoo.progress import tqdm
 
 from zoo.bench.prompts import BenchItem
-from zoo.bench.spatialbench import to_uint8
+from zoo.images import to_uint8
 from zoo.bench.suites import JUDGED, SUITES, judge_image, load_suite, suite_counts, suite_table
 from zoo.data.images import read_image
 from zoo.data.paths import safe_join
@@ -59,13 +59,12 @@ def _generate(policy, todo: list[tuple[BenchItem, int]], steps: int, seed: int) 
     return [to_uint8(image) for image in images]
 
 
-JUDGES = {"spatialbench": "verifier", "geneval": "owl_vit"}  # the other suites: qwen_vl
+MODEL_JUDGES = {"geneval": "owl_vit"}  # the kind of judge of a judged suite (default: qwen_vl)
 
 
 def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str | None = None,
-          images: str | None = None, suite: Literal["spatialbench", "geneval", "tiif", "unigenbench", "dpg"] =
-          "spatialbench", count: int | None = None, images_per_prompt: int = 1, steps: int = 8, batch_size: int = 32,
-          seed: int = 0, judge: Literal["auto", "verifier", "qwen_vl", "owl_vit"] = "auto",
+          images: str | None = None, suite: str = "spatialbench", count: int | None = None,
+          images_per_prompt: int = 1, steps: int = 8, batch_size: int = 32, seed: int = 0, judge: Literal["auto", "verifier", "qwen_vl", "owl_vit"] = "auto",
           judge_model: str | None = None, judge_family: Literal["qwen2_5_vl", "qwen2_vl", "qwen3_vl"] = "qwen2_5_vl",
           variant: Literal["short", "long"] = "short", scorer: str | None = None,
           trust_remote_code: bool = False) -> dict[str, Any]:
@@ -102,7 +101,7 @@ def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str
         raise UsageError("give either experiment (a policy to generate with) or images (a folder), not both")
     if scorer is not None:
         require_local_folder(scorer, "scorer folder")
-    kind = JUDGES.get(suite, "qwen_vl")
+    kind = MODEL_JUDGES.get(suite, "qwen_vl") if suite in JUDGED else "verifier"
     if judge not in ("auto", kind):
         raise UsageError(f"suite {suite!r} is judged by --judge {kind}, not {judge}")
     if suite in JUDGED and judge_model is None:

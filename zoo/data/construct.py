@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from tqdm import tqdm
+from zoo.progress import tqdm
 
 from zoo.data.construct_rules import perturbed_chunk, ranked_chunk
 from zoo.data.paths import safe_join
@@ -34,7 +34,7 @@ from zoo.settings import SettingsError, integer, of_type, read_json, validate
 def construct(prompts: str, *, out: Path, experiment: str, weights: str | None = None,
               rule: Literal["perturbed", "ranked"] = "perturbed",
               judge: Literal["auto", "verifier", "qwen_vl"] = "auto", judge_model: str | None = None,
-              suite: Literal["geneval", "tiif", "unigenbench", "dpg"] | None = None,
+              suite: str | None = None,
               variant: Literal["short", "long"] = "short", spatial_only: bool = False, count: int | None = None,
               images_per_prompt: int = 8, multi_fraction: float = 0.5,
               threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter: str | None = None,

@@ -40,7 +40,7 @@ def _llm_check(prompts: list[str], finder, llm: str, device: str) -> dict[str, A
 
 def relations(file: str, gold: Path | None = None, finder: Literal["rules", "spacy", "auto"] = "rules",
               spacy_model: str = "en_core_web_sm", llm: str | None = None,
-              suite: Literal["geneval", "tiif", "unigenbench", "dpg"] | None = None,
+              suite: str | None = None,
               variant: Literal["short", "long"] = "short", spatial_only: bool = False, count: int | None = None,
               show: int = 20,
               seed: int = 0, device: str = "cpu", out: Path | None = None) -> dict[str, Any]:
