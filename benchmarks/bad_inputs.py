@@ -89,6 +89,7 @@ def run_case(builder, limit: float) -> tuple[str, float]:
     if watch["marker"] and Path(watch["marker"]).exists():
         words.append("ran code from the data folder")
     output = (root / "output.txt").read_text(errors="replace") if (root / "output.txt").exists() else ""
+    output = output.replace(str(root / "case"), "<tmp>")  # before any line is cut short
     if outcome is None:
         words.append(f"hang >{limit:.0f}s" if proc.exitcode in (None, -9) and seconds >= limit else
                      f"died (exit {proc.exitcode}): {_first_line(output.splitlines()[-1] if output else '')}")

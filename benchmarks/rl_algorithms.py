@@ -83,7 +83,7 @@ def plan(args: argparse.Namespace) -> tuple[list[Stage], dict[str, dict[str, Any
 
 def bench_stage(name: str, config: str, weights: Path, after: str | None, data: Path, runs: Path,
                 args: argparse.Namespace, seed: int) -> Stage:
-    argv = ["bench", str(runs / "bench" / name), str(data / "prompts/test-*.tar"), "--experiment",
+    argv = ["bench", str(data / "prompts/test-*.tar"), "--out", str(runs / "bench" / name), "--experiment",
             str(CONFIGS / config), "--weights", str(weights), "--count", str(args.count), "--seed", str(seed),
             "--steps", str(args.bench_steps)]
     return Stage(f"bench_{name}", argv, f"SpatialBench of {name} on held-out prompts", (after,) if after else ())

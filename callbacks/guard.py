@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -38,8 +38,10 @@ class RewardHackingGuard(L.Callback):
         action: "stop" or "restore".
     """
 
-    def __init__(self, metric: str = "val/relations", mode: str = "max", patience: int = 2, min_drop: float = 0.02,
-                 min_rise: float = 0.0, action: str = "restore") -> None:
+    def __init__(self, metric: str = "val/relations", mode: Literal["max", "min"] = "max", patience: int = 2,
+                 min_drop: float = 0.02,
+                 min_rise: float = 0.0,
+                 action: Literal["stop", "restore"] = "restore") -> None:
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {ACTIONS}, got {action!r}")
         if mode not in ("max", "min") or patience < 1:

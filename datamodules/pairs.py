@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import lightning as L
 import torch
@@ -102,7 +102,8 @@ class PreferencePairDataModule(L.LightningDataModule):
 
     def __init__(self, train: Urls = None, val: Urls = None, test: Urls = None, batch_size: int = 8,
                  eval_batch_size: int | None = None, num_workers: int = 0, train_samples_per_epoch: int = 10000,
-                 shuffle_buffer: int = 1000, seed: int = 0, on_error: str = "skip", allow_shell_urls: bool = False,
+                 shuffle_buffer: int = 1000, seed: int = 0, on_error: Literal["skip", "raise"] = "skip",
+                 allow_shell_urls: bool = False,
                  image_transform: Callable | None = None, collate_fn: Callable | None = None,
                  train_collate_fn: Callable | None = None, max_corrupt_fraction: float | None = None) -> None:
         super().__init__()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 import lightning as L
 import torch
@@ -109,7 +109,7 @@ class PromptDataModule(L.LightningDataModule):
 
     def __init__(self, train: Urls = None, val: Urls = None, test: Urls = None, batch_size: int = 8,
                  group_size: int = 4, steps_per_epoch: int = 100, eval_batch_size: int = 16, seed: int = 0,
-                 on_error: str = "skip", allow_shell_urls: bool = False,
+                 on_error: Literal["skip", "raise"] = "skip", allow_shell_urls: bool = False,
                  max_corrupt_fraction: float | None = None) -> None:
         super().__init__()
         check_counts(batch_size=batch_size, group_size=group_size, steps_per_epoch=steps_per_epoch,

@@ -26,7 +26,8 @@ class AutoencoderModule(L.LightningModule):
         channels: block widths (scale 2^(n - 1): four blocks = 8 pixels per latent cell).
         latent_channels: latent channels (Flux: 16).
         kl_weight: weight of the KL to the unit Gaussian.
-        lr, warmup_steps: AdamW with linear warm-up.
+        lr: AdamW learning rate (after warm-up).
+        warmup_steps: optimizer steps of linear learning-rate warm-up.
         image_size: images are resized (box filter) to this size.
         both_sides: also train on the rejected image of each pair.
         val_images: held-out images reconstructed per validation.

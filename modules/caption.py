@@ -41,7 +41,9 @@ class CaptionModule(L.LightningModule):
         backbone: QwenVLBackbone (LM loss) or CLIPBackbone (contrastive loss).
         captions: caption kind -> the step it starts at (a curriculum), e.g. {relations_colour: 0, verify: 300};
             each batch's examples are shared among the kinds active at that step.
-        lr, weight_decay, warmup_steps: AdamW with linear warm-up.
+        lr: AdamW learning rate (after warm-up).
+        weight_decay: AdamW weight decay.
+        warmup_steps: optimizer steps of linear learning-rate warm-up.
         export_dir: where to write the pretrained backbone when fitting ends.
         seed: seeds the caption sampling (object order, pair order, true/false clauses).
     """

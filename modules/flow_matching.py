@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import numpy as np
@@ -64,10 +64,14 @@ class FlowMatchingModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
 
     Args:
         policy: a policy (FluxPolicy, ...), LoRA or full as configured there.
-        lr, weight_decay, warmup_steps: AdamW with linear warm-up, then constant, or with `cosine` a cosine
-            decay to `min_lr_ratio * lr` at the trainer's max_steps.
+        lr: AdamW learning rate (after warm-up).
+        weight_decay: AdamW weight decay.
+        warmup_steps: optimizer steps of linear learning-rate warm-up; then constant, or a cosine decay with `cosine`.
+        cosine: decay the learning rate on a cosine to `min_lr_ratio * lr` at the trainer's max_steps.
+        min_lr_ratio: the cosine decay's final learning rate, as a fraction of lr.
         both_sides: also learn the rejected image of each pair with its perturbed prompt.
-        val_steps, val_images: sampling steps and how many validation images to generate per epoch.
+        val_steps: sampling steps of the validation images.
+        val_images: how many validation images to generate per epoch.
         export_dir: where to write the trained transformer (or LoRA) when fitting ends.
         timesteps: training noise levels, "logit_normal" (SD3/Flux) or "uniform".
         logit_mean: the logit-normal's mean (0 for SD3/Flux; > 0 trains more at high noise levels).
@@ -78,8 +82,9 @@ class FlowMatchingModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
 
     def __init__(self, policy: nn.Module, lr: float = 1e-3, weight_decay: float = 0.0, warmup_steps: int = 50,
                  both_sides: bool = True, val_steps: int = 8, val_images: int = 64, export_dir: str | None = None,
-                 timesteps: str = "logit_normal", prompt_dropout: float = 0.0, cosine: bool = False,
-                 logit_mean: float = 0.0, weighting: str = "velocity", contrastive: float = 0.0,
+                 timesteps: Literal["logit_normal", "uniform"] = "logit_normal", prompt_dropout: float = 0.0,
+                 cosine: bool = False,
+                 logit_mean: float = 0.0, weighting: Literal["velocity", "x0"] = "velocity", contrastive: float = 0.0,
                  min_lr_ratio: float = 0.1) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])

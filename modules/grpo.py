@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import torch
 
@@ -20,15 +20,22 @@ class GRPOModule(OnlineRLModule):
     """Flow-GRPO: per step, roll out groups with the SDE sampler, score them, group-normalise the rewards,
     then `inner_epochs` x `minibatches` optimizer steps of the clipped ratio loss (+ beta KL to the reference).
 
-    Args (see OnlineRLModule for the shared ones):
-        steps: sampler steps per rollout; noise_level, kind: the SDE of the rollouts ("sde": Flow-GRPO's,
-            "cps": coefficient-preserving, "dance": DanceGRPO's constant-eta noise).
+    Args:
+        policy: a FlowPolicy (Flux, SD3), LoRA or full.
+        reward: a Reward or a RewardMix (SpatialScore folder, verifier, ...); frozen.
+        init_from: a folder from `FlowPolicy.save` to start from (e.g. the SFT policy).
+        steps: sampler steps per rollout.
+        noise_level: the SDE's noise level in the rollouts.
+        kind: the SDE of the rollouts: "sde" (Flow-GRPO's), "cps" (coefficient-preserving) or "dance" (DanceGRPO's
+            constant-eta noise).
         first_std: the noise at sigma = 1 ("next_sigma", or "flow_grpo" to reproduce Flow-GRPO's samples exactly;
             see zoo.policy.sampler.sde_std).
-        train_fraction / sde_window / sde_branch: which steps are SDE and trained. train_fraction: the first
-            floor(T * fraction); sde_window: w consecutive steps from a random start shared by the rollout;
-            sde_branch: Flow-GRPO-Fast, 1 or 2 steps from each trajectory's own random branch point in
-            `branch_range` (default the first half), ODE elsewhere (one forward per trained step in the update).
+        train_fraction: the SDE and trained steps are the first floor(T * fraction) (unless sde_window or
+            sde_branch is set).
+        sde_window: w consecutive SDE and trained steps from a random start shared by the rollout.
+        sde_branch: Flow-GRPO-Fast: 1 or 2 SDE and trained steps from each trajectory's own random branch point in
+            `branch_range`, ODE elsewhere (one forward per trained step in the update).
+        branch_range: the (first, last) step a branch point is drawn from (default: the first half).
         untrained_steps: "ode" (Euler steps outside the trained ones) or "sde" (every rollout step stochastic,
             as Flow-GRPO samples with fraction 0.99).
         minibatches: optimizer steps per pass over a rollout; the rollout runs in the same chunks, so that
@@ -37,22 +44,43 @@ class GRPOModule(OnlineRLModule):
         clip_range: PPO's epsilon on the ratio.
         beta: KL penalty to the reference, in the convention `kl` ("exact": the step's Gaussian KL; "flow_grpo":
             Flow-GRPO's, the exact KL times |dt|, in which its beta = 0.04 was tuned; docs/rl.md). Both are logged.
+        kl: the KL convention of beta: "exact" or "flow_grpo".
         zero_advantage: samples with A = 0 (flat groups, failed rewards, outside top_k): "keep" them in the
             minibatch mean (the loss scale follows the kept fraction) or "drop" them (Flow-GRPO: the mean over
             the kept samples).
+        adv_std: the std that normalises advantages: "group" (each group's own) or "batch" (all finite rewards;
+            Flow-GRPO's default); see zoo.rl.grpo.group_advantages.
+        adv_clip: advantages are clipped to +-adv_clip.
+        top_k: keep only the k highest and k lowest rewards of each group (None: all).
+        max_failed_fraction: the step fails when more samples than this lost their reward (NaN or raised).
+        lr: AdamW learning rate.
+        weight_decay: AdamW weight decay.
+        warmup_steps: optimizer steps of linear learning-rate warm-up.
+        betas: AdamW betas.
+        grad_clip: gradient-norm clipping.
+        eval_steps: ODE steps for validation images.
+        seed: base of the rollout noise seeds.
+        export_dir: where the trained policy goes when fitting ends (EMA weights when an EMA callback is on).
+        activation_checkpointing: recompute the policy transformer's blocks in the backward pass.
+        hybrid_shard: FSDP2 on a 2-D (replicate, shard) mesh: shard within each node, replicate across nodes.
+        param_dtype: FSDP2 mixed precision ("bfloat16": weights gathered and computed in it, fp32 LoRA masters
+            and fp32 gradient reduction); None keeps each parameter's dtype.
     """
 
     def __init__(self, policy: FlowPolicy, reward: Reward, init_from: str | None = None, steps: int = 8,
-                 noise_level: float = 0.7, kind: str = "sde", train_fraction: float | None = 0.99,
-                 sde_window: int | None = None, minibatches: int = 1, inner_epochs: int = 1, clip_range: float = 1e-4,
-                 beta: float = 0.0, adv_std: str = "batch", adv_clip: float = 5.0, top_k: int | None = None,
+                 noise_level: float = 0.7, kind: Literal["sde", "cps", "dance"] = "sde",
+                 train_fraction: float | None = 0.99, sde_window: int | None = None, minibatches: int = 1,
+                 inner_epochs: int = 1, clip_range: float = 1e-4, beta: float = 0.0,
+                 adv_std: Literal["group", "batch"] = "batch", adv_clip: float = 5.0, top_k: int | None = None,
                  max_failed_fraction: float = 0.5, lr: float = 3e-4, weight_decay: float = 1e-4,
                  warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), grad_clip: float = 1.0,
                  eval_steps: int = 8, seed: int = 0, export_dir: str | None = None,
                  activation_checkpointing: bool = False, hybrid_shard: bool = False,
-                 param_dtype: str | None = None, kl: str = "exact", first_std: str = "next_sigma",
-                 untrained_steps: str = "ode", zero_advantage: str = "keep", sde_branch: int | None = None,
-                 branch_range: tuple[int, int] | None = None) -> None:
+                 param_dtype: Literal["bfloat16", "float16", "float32"] | None = None,
+                 kl: Literal["exact", "flow_grpo"] = "exact",
+                 first_std: Literal["next_sigma", "flow_grpo"] = "next_sigma",
+                 untrained_steps: Literal["ode", "sde"] = "ode", zero_advantage: Literal["keep", "drop"] = "keep",
+                 sde_branch: int | None = None, branch_range: tuple[int, int] | None = None) -> None:
         for name, value, allowed in (("kl", kl, KL_CONVENTIONS), ("untrained_steps", untrained_steps, ("ode", "sde")),
                                      ("zero_advantage", zero_advantage, ("keep", "drop"))):
             if value not in allowed:

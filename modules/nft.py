@@ -4,7 +4,7 @@ arithmetic is zoo.rl.nft)."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -24,29 +24,54 @@ class DiffusionNFTModule(OnlineRLModule):
     sampling velocity. No log-probabilities, no trajectories: only the clean samples are kept. After each step the
     sampling policy follows the trained one by a soft update.
 
-    Args (see OnlineRLModule for the shared ones; adv_clip is the advantage clip that sets r):
-        steps: sampler steps per rollout; noise_level, kind: the sampler (noise_level 0: the Euler ODE).
+    Args:
+        policy: a FlowPolicy (Flux, SD3), LoRA or full.
+        reward: a Reward or a RewardMix (SpatialScore folder, verifier, ...); frozen.
+        init_from: a folder from `FlowPolicy.save` to start from (e.g. the SFT policy).
+        steps: sampler steps per rollout.
+        noise_level: the sampler's noise level (0: the Euler ODE).
+        kind: the sampler when noise_level > 0: "sde", "cps" or "dance" (as in GRPOModule).
         nft_beta: the paper's beta, the strength of the implicit policies (1.0; 0.1 for their OCR setting).
         train_fraction: the noise levels trained per sample, floor(steps * fraction) of the sampler's own schedule.
         weighting: "adaptive" (the clean-sample error over its own mean absolute value, the paper's) or "velocity".
         kl_weight: weight of mean (v_theta - v_ref)^2 to the reference (the adapter-free base; 1e-4 in the paper).
-        sampling_decay_rate, sampling_decay_max, sampling_decay_flat: the soft update of the sampling policy after
-            each step, old <- d old + (1 - d) current with d = min(rate (optimizer step - flat), max) (0 before flat).
+        sampling_decay_rate: the soft update of the sampling policy after each step is old <- d old + (1 - d) current
+            with d = min(rate (optimizer step - flat), max) (0 before flat); this is the rate.
+        sampling_decay_max: the most d reaches.
+        sampling_decay_flat: optimizer steps before d starts to grow.
         zero_advantage: samples at r = 1/2 (no better than their group) "keep" training (they pull the policy
             towards the sampling one, as in the paper) or "drop"; samples without a reward never train.
         minibatches: optimizer steps per rollout (the rollout runs in the same chunks).
+        adv_std: the std that normalises advantages: "group" (each group's own) or "batch" (all finite rewards;
+            Flow-GRPO's default); see zoo.rl.grpo.group_advantages.
+        adv_clip: advantages are clipped to +-adv_clip, which also sets the optimality weights r.
+        top_k: keep only the k highest and k lowest rewards of each group (None: all).
+        max_failed_fraction: the step fails when more samples than this lost their reward (NaN or raised).
+        lr: AdamW learning rate.
+        weight_decay: AdamW weight decay.
+        warmup_steps: optimizer steps of linear learning-rate warm-up.
+        betas: AdamW betas.
+        grad_clip: gradient-norm clipping.
+        eval_steps: ODE steps for validation images.
+        seed: base of the rollout noise seeds.
+        export_dir: where the trained policy goes when fitting ends (EMA weights when an EMA callback is on).
+        activation_checkpointing: recompute the policy transformer's blocks in the backward pass.
+        hybrid_shard: FSDP2 on a 2-D (replicate, shard) mesh: shard within each node, replicate across nodes.
+        param_dtype: FSDP2 mixed precision ("bfloat16": weights gathered and computed in it, fp32 LoRA masters
+            and fp32 gradient reduction); None keeps each parameter's dtype.
     """
 
     def __init__(self, policy: FlowPolicy, reward: Reward, init_from: str | None = None, steps: int = 10,
-                 noise_level: float = 0.0, kind: str = "sde", nft_beta: float = 1.0, train_fraction: float = 0.99,
-                 weighting: str = "adaptive", kl_weight: float = 0.0, sampling_decay_rate: float = 0.001,
-                 sampling_decay_max: float = 0.5, sampling_decay_flat: int = 0, zero_advantage: str = "keep",
-                 minibatches: int = 1, adv_std: str = "batch", adv_clip: float = 5.0, top_k: int | None = None,
-                 max_failed_fraction: float = 0.5, lr: float = 3e-4, weight_decay: float = 1e-4,
-                 warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), grad_clip: float = 1.0,
-                 eval_steps: int = 8, seed: int = 0, export_dir: str | None = None,
+                 noise_level: float = 0.0, kind: Literal["sde", "cps", "dance"] = "sde", nft_beta: float = 1.0,
+                 train_fraction: float = 0.99, weighting: Literal["adaptive", "velocity"] = "adaptive",
+                 kl_weight: float = 0.0, sampling_decay_rate: float = 0.001, sampling_decay_max: float = 0.5,
+                 sampling_decay_flat: int = 0, zero_advantage: Literal["keep", "drop"] = "keep",
+                 minibatches: int = 1, adv_std: Literal["group", "batch"] = "batch", adv_clip: float = 5.0,
+                 top_k: int | None = None, max_failed_fraction: float = 0.5, lr: float = 3e-4,
+                 weight_decay: float = 1e-4, warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999),
+                 grad_clip: float = 1.0, eval_steps: int = 8, seed: int = 0, export_dir: str | None = None,
                  activation_checkpointing: bool = False, hybrid_shard: bool = False,
-                 param_dtype: str | None = None) -> None:
+                 param_dtype: Literal["bfloat16", "float16", "float32"] | None = None) -> None:
         if weighting not in WEIGHTINGS:
             raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
         if zero_advantage not in ("keep", "drop"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import lightning as L
 import torch
@@ -59,12 +59,18 @@ class RewardModule(TrainableCheckpoint, L.LightningModule):
         head: "linear" (one score) or "mlp" ((mu, log sigma) for UncertaintyLoss).
         loss: BradleyTerry (default), BradleyTerryTies or UncertaintyLoss.
         parts: what trains (full, LoRA, head; vision tower; reward-token row).
-        lr, weight_decay, warmup_steps, betas: AdamW with linear warm-up, then constant, or with `cosine`
-            a cosine decay to `min_lr_ratio * lr` at the trainer's max_steps.
-        missing_object_negatives, clutter_negatives, wrong_shape_negatives: fractions of training pairs whose
-            rejected image becomes the chosen one with an object erased, with colour specks over it, or with an object
-            redrawn as another shape (world pairs; zoo.reward.negatives), so that a policy cannot raise the reward
-            by drawing fewer objects, splattering colours or drawing blobs.
+        lr: AdamW learning rate (after warm-up).
+        weight_decay: AdamW weight decay.
+        warmup_steps: optimizer steps of linear learning-rate warm-up; then constant, or a cosine decay with `cosine`.
+        betas: AdamW betas.
+        cosine: decay the learning rate on a cosine to `min_lr_ratio * lr` at the trainer's max_steps.
+        min_lr_ratio: the cosine decay's final learning rate, as a fraction of lr.
+        missing_object_negatives: fraction of training pairs whose rejected image becomes the chosen one with an
+            object erased (world pairs; zoo.reward.negatives), so a policy cannot gain by drawing fewer objects.
+        clutter_negatives: fraction of training pairs whose rejected image becomes the chosen one with colour specks
+            over it, so a policy cannot gain by splattering colours.
+        wrong_shape_negatives: fraction of training pairs whose rejected image becomes the chosen one with an object
+            redrawn as another shape, so a policy cannot gain by drawing blobs.
         init_from: a folder with `model/` weights (a caption-pretraining export or a scorer) to start from.
         export_dir: where to write the scorer folder when fitting ends.
         activation_checkpointing: recompute transformer blocks in the backward pass.
@@ -73,14 +79,14 @@ class RewardModule(TrainableCheckpoint, L.LightningModule):
             and fp32 gradient reduction); None keeps each parameter's dtype.
     """
 
-    def __init__(self, backbone: nn.Module, head: str = "linear", loss: nn.Module | None = None,
+    def __init__(self, backbone: nn.Module, head: Literal["linear", "mlp"] = "linear", loss: nn.Module | None = None,
                  parts: TrainableParts | None = None, lr: float = 1e-4, weight_decay: float = 0.0,
                  warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), cosine: bool = False,
                  min_lr_ratio: float = 0.05, missing_object_negatives: float = 0.0, clutter_negatives: float = 0.0,
                  wrong_shape_negatives: float = 0.0,
                  init_from: str | None = None, export_dir: str | None = None,
                  activation_checkpointing: bool = False, hybrid_shard: bool = False,
-                 param_dtype: str | None = None) -> None:
+                 param_dtype: Literal["bfloat16", "float16", "float32"] | None = None) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["backbone", "loss"])
         if init_from and has_meta(backbone):  # a meta-built backbone reads its shards when it materialises

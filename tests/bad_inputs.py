@@ -7,6 +7,7 @@ before/after table). Items 7-11 are in `bad_inputs_more.py`; `CASES` lists every
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -16,7 +17,7 @@ import tarfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -47,6 +48,21 @@ def zoo(*argv: Any) -> Callable[[], Any]:
 
         return main([str(a) for a in argv])
     return call
+
+
+@contextlib.contextmanager
+def cli_error(capsys, pattern: str, code: int = 1) -> Iterator[None]:
+    """Expect the `zoo` command in the block to exit with `code` after exactly one stderr line `error: MESSAGE`, with
+    MESSAGE matching `pattern` (re.search), and no traceback."""
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_:
+        yield
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert exit_.value.code == code, err
+    assert len(lines) == 1 and re.search(pattern, lines[0].removeprefix("error: ")), err
+    assert "Traceback" not in err
 
 
 # ---- building blocks -------------------------------------------------------------------------------------------
@@ -205,7 +221,7 @@ def bench_key_dotdot(root: Path) -> Prepared:
     (root / "sft.yaml").write_text(TINY_SFT)
     shard = prompt_shard(root / "prompts.tar", ["good", "../../../x/p"])
     out = root / "a" / "b" / "run"
-    return Prepared(zoo("bench", out, shard, "--experiment", root / "sft.yaml", "--steps", "1"), out,
+    return Prepared(zoo("bench", shard, "--out", out, "--experiment", root / "sft.yaml", "--steps", "1"), out,
                     [root / "a" / "x"], measure=judged(out))
 
 
@@ -214,7 +230,8 @@ def bench_key_absolute(root: Path) -> Prepared:
     (root / "sft.yaml").write_text(TINY_SFT)
     shard = prompt_shard(root / "prompts.tar", ["good", str(root / "abs" / "q")])
     out = root / "run"
-    return Prepared(zoo("bench", out, shard, "--experiment", root / "sft.yaml", "--steps", "1"), out, [root / "abs"],
+    return Prepared(zoo("bench", shard, "--out", out, "--experiment", root / "sft.yaml", "--steps", "1"), out,
+                    [root / "abs"],
                     measure=judged(out))
 
 
@@ -223,7 +240,8 @@ def construct_key_dotdot(root: Path) -> Prepared:
     (root / "policy.yaml").write_text(TINY_SFT)
     shard = prompt_shard(root / "prompts.tar", ["../../../elsewhere/r"])
     out = root / "out"
-    return Prepared(zoo("data", "construct", out, shard, "--experiment", root / "policy.yaml", "--rule", "ranked",
+    return Prepared(zoo("data", "construct", shard, "--out", out, "--experiment", root / "policy.yaml", "--rule",
+                        "ranked",
                         "--images_per_prompt", "2", "--steps", "1", "--margin", "-1"), out, [root / "elsewhere"],
                     measure=lambda r, t: "unsafe key counted corrupt" if "refused as a path" in t else "")
 
@@ -233,7 +251,8 @@ def pack_split_dotdot(root: Path) -> Prepared:
     (root / "c.png").write_bytes(grey_png())
     (root / "in.jsonl").write_text(json.dumps({"prompt": "a cat", "chosen": "c.png", "rejected": "c.png"}) + "\n")
     out = root / "a" / "out"
-    return Prepared(zoo("data", "pack", root / "in.jsonl", out, "--split", "../../x"), out, [root / "x-000000.tar"])
+    return Prepared(zoo("data", "pack", root / "in.jsonl", "--out", out, "--split", "../../x"), out,
+                    [root / "x-000000.tar"])
 
 
 def shard_key_backslash_drive(root: Path) -> Prepared:
@@ -259,7 +278,8 @@ def scorer_remote_code(root: Path) -> Prepared:
         "from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration\n"
         "class EvilConfig(Qwen2_5_VLConfig):\n    pass\n"
         "class EvilModel(Qwen2_5_VLForConditionalGeneration):\n    config_class = EvilConfig\n")
-    return Prepared(zoo("score", folder, score_input(root), root / "out" / "scores.jsonl"), root / "out",
+    return Prepared(zoo("score", score_input(root), "--scorer", folder, "--out", root / "out" / "scores.jsonl"),
+                    root / "out",
                     marker=marker)
 
 
@@ -274,7 +294,7 @@ def scorer_bad_setting(root: Path) -> Prepared:
     def measure(result: Any, text: str) -> str:
         scores = {round(r["score"], 4) for r in rows_of(out) if "score" in r} if out.exists() else set()
         return f"scores: {sorted(scores)}"
-    return Prepared(zoo("score", folder, score_input(root), out), root / "out", measure=measure)
+    return Prepared(zoo("score", score_input(root), "--scorer", folder, "--out", out), root / "out", measure=measure)
 
 
 def policy_export_config(root: Path) -> Prepared:
@@ -289,7 +309,8 @@ def policy_export_config(root: Path) -> Prepared:
     config.update(num_layers=3, auto_map={"AutoModel": "evil.Model"})
     config_path.write_text(json.dumps(config))
     shard = prompt_shard(root / "prompts.tar", ["p0"])
-    return Prepared(zoo("bench", root / "run", shard, "--experiment", root / "sft.yaml", "--weights", root / "weights",
+    return Prepared(zoo("bench", shard, "--out", root / "run", "--experiment", root / "sft.yaml", "--weights",
+                        root / "weights",
                         "--steps", "1"), root / "run")
 
 
@@ -302,7 +323,8 @@ def construct_stats_bad(root: Path) -> Prepared:
     (out / "stats").mkdir(parents=True)
     stats = {"prompts": 1, "pairs": "many", "reasons": {}, "failures": [], "no_pair": []}
     (out / "stats" / "train-000000.json").write_text(json.dumps(stats))
-    return Prepared(zoo("data", "construct", out, shard, "--experiment", root / "policy.yaml", "--rule", "ranked"), out)
+    return Prepared(zoo("data", "construct", shard, "--out", out, "--experiment", root / "policy.yaml", "--rule",
+                        "ranked"), out)
 
 
 # ---- 3. unbounded reads --------------------------------------------------------------------------------------------
@@ -426,7 +448,8 @@ def score_sliver(root: Path) -> Prepared:
     sliver = Image.fromarray(np.full((1, 300, 3), 255, np.uint8))
     extra = [json.dumps({"id": "sliver", "prompt": "a red circle", "image": "s.png"})]
     out = root / "out" / "scores.jsonl"
-    return Prepared(zoo("score", tiny_scorer(root / "scorer"), score_input(root, extra, {"s.png": sliver}), out),
+    return Prepared(zoo("score", score_input(root, extra, {"s.png": sliver}), "--scorer",
+                        tiny_scorer(root / "scorer"), "--out", out),
                     root / "out", measure=score_rows(out))
 
 
@@ -434,7 +457,8 @@ def score_surrogate(root: Path) -> Prepared:
     """5: `zoo score` with one prompt holding a lone surrogate."""
     extra = ['{"id": "sur", "prompt": "a cat \\ud800 left of a dog", "image": "a.png"}']
     out = root / "out" / "scores.jsonl"
-    return Prepared(zoo("score", tiny_scorer(root / "scorer"), score_input(root, extra), out), root / "out",
+    return Prepared(zoo("score", score_input(root, extra), "--scorer", tiny_scorer(root / "scorer"), "--out", out),
+                    root / "out",
                     measure=score_rows(out))
 
 

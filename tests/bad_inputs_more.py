@@ -68,7 +68,8 @@ def jpeg_exif_orientation(root: Path) -> Prepared:
         top_red = image[: image.shape[0] // 4].mean(axis=(0, 1))[0] > 150
         where = "red on top (upright)" if top_red else "red on the left (as stored)"
         return f"{image.shape[1]}x{image.shape[0]}, {where}"
-    return Prepared(zoo("data", "pack", _packed_image(root, "rot.jpg", exif_rotated_jpeg()), out), out, measure=measure)
+    return Prepared(zoo("data", "pack", _packed_image(root, "rot.jpg", exif_rotated_jpeg()), "--out", out), out,
+                    measure=measure)
 
 
 def gradient_16bit() -> bytes:
@@ -86,7 +87,8 @@ def png_16bit(root: Path) -> Prepared:
     def measure(result: Any, text: str) -> str:
         white = float((_decoded_chosen(out)[..., 0] == 255).mean())
         return f"{100 * white:.0f} % of the gradient white"
-    return Prepared(zoo("data", "pack", _packed_image(root, "g16.png", gradient_16bit()), out), out, measure=measure)
+    return Prepared(zoo("data", "pack", _packed_image(root, "g16.png", gradient_16bit()), "--out", out), out,
+                    measure=measure)
 
 
 def hidden_colour_rgba() -> bytes:
@@ -106,7 +108,8 @@ def png_alpha(root: Path) -> Prepared:
     def measure(result: Any, text: str) -> str:
         corner = tuple(int(v) for v in _decoded_chosen(out)[0, 0])
         return f"transparent pixel decodes as {corner}"
-    return Prepared(zoo("data", "pack", _packed_image(root, "a.png", hidden_colour_rgba()), out), out, measure=measure)
+    return Prepared(zoo("data", "pack", _packed_image(root, "a.png", hidden_colour_rgba()), "--out", out), out,
+                    measure=measure)
 
 
 # ---- 8-9. writes that lose or hide data ---------------------------------------------------------------------------
@@ -129,7 +132,8 @@ def pack_overwrite_broken(root: Path) -> Prepared:
         report = json.loads((out / "pack_report.json").read_text())
         kept = "old shard kept" if (out / "train-000000.tar").exists() else "old shard deleted"
         return f"{kept}, report names {Path(report['input']).name}"
-    return Prepared(zoo("data", "pack", root / "broken.json", out, "--overwrite", "true"), out, measure=measure)
+    return Prepared(zoo("data", "pack", root / "broken.json", "--out", out, "--overwrite", "true"), out,
+                    measure=measure)
 
 
 def pack_shard_size_zero(root: Path) -> Prepared:
@@ -137,7 +141,7 @@ def pack_shard_size_zero(root: Path) -> Prepared:
     (root / "c.png").write_bytes(grey_png())
     (root / "in.jsonl").write_text(json.dumps({"prompt": "a cat", "chosen": "c.png", "rejected": "c.png"}) + "\n")
     out = root / "out"
-    return Prepared(zoo("data", "pack", root / "in.jsonl", out, "--shard_size", "0"), out,
+    return Prepared(zoo("data", "pack", root / "in.jsonl", "--out", out, "--shard_size", "0"), out,
                     measure=lambda r, t: f"{len(list(out.glob('*.tar')))} shards")
 
 
@@ -224,7 +228,7 @@ def score_cut_off_output(root: Path) -> Prepared:
     scorer, inp, out = _score(root)
     out.parent.mkdir(parents=True)
     out.write_text(json.dumps({"id": "good", "score": 0.5}) + "\n" + '{"id": "good2", "sco')
-    return Prepared(zoo("score", scorer, inp, out), out.parent, measure=score_rows(out))
+    return Prepared(zoo("score", inp, "--scorer", scorer, "--out", out), out.parent, measure=score_rows(out))
 
 
 def score_retry_errors(root: Path) -> Prepared:
@@ -232,16 +236,18 @@ def score_retry_errors(root: Path) -> Prepared:
     scorer, inp, out = _score(root, [json.dumps({"id": "late", "prompt": "a red circle", "image": "late.png"})])
     from zoo.reward.score_files import score
 
-    score(scorer, inp, out)
+    score(inp, scorer=scorer, out=out)
     Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(root / "late.png")
-    return Prepared(zoo("score", scorer, inp, out, "--retry_errors", "true"), out.parent, measure=score_rows(out))
+    return Prepared(zoo("score", inp, "--scorer", scorer, "--out", out, "--retry_errors", "true"), out.parent,
+                    measure=score_rows(out))
 
 
 def score_batch_size(value: int):
     def build(root: Path) -> Prepared:
         """10: `--batch_size` 0 or negative."""
         scorer, inp, out = _score(root)
-        return Prepared(zoo("score", scorer, inp, out, "--batch_size", value), out.parent, measure=score_rows(out))
+        return Prepared(zoo("score", inp, "--scorer", scorer, "--out", out, "--batch_size", value), out.parent,
+                        measure=score_rows(out))
     return build
 
 
@@ -249,7 +255,7 @@ def score_bad_line(line: str):
     def build(root: Path) -> Prepared:
         """10: one input line that is a JSON list, has `"image": 5`, or holds a byte that is not UTF-8."""
         scorer, inp, out = _score(root, [line])
-        return Prepared(zoo("score", scorer, inp, out), out.parent, measure=score_rows(out))
+        return Prepared(zoo("score", inp, "--scorer", scorer, "--out", out), out.parent, measure=score_rows(out))
     return build
 
 
@@ -261,7 +267,7 @@ def score_same_stem(root: Path) -> Prepared:
     Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(folder / "a.jpg")
     (folder / "a.txt").write_text("a red circle to the left of a blue square")
     out = root / "out" / "scores.jsonl"
-    return Prepared(zoo("score", tiny_scorer(root / "scorer"), folder, out), out.parent,
+    return Prepared(zoo("score", folder, "--scorer", tiny_scorer(root / "scorer"), "--out", out), out.parent,
                     measure=lambda r, t: "ids " + ", ".join(sorted(x["id"] for x in rows_of(out))))
 
 
@@ -277,7 +283,7 @@ def pack_hpsv3_missing_path2(root: Path) -> Prepared:
     (root / "c.png").write_bytes(grey_png())
     (root / "in.json").write_text(json.dumps([{"prompt": "a cat", "path1": "c.png"}]))
     out = root / "out"
-    return Prepared(zoo("data", "pack", root / "in.json", out), out,
+    return Prepared(zoo("data", "pack", root / "in.json", "--out", out), out,
                     measure=lambda r, t: json.loads((out / "pack_report.json").read_text())["errors"][0]["reason"])
 
 
@@ -299,15 +305,23 @@ def pack_non_utf8(root: Path) -> Prepared:
     def measure(result: Any, text: str) -> str:
         errors = json.loads((out / "pack_report.json").read_text())["errors"]
         return "; ".join(e["record"].rsplit("/", 1)[-1] + " " + e["reason"][:40] for e in errors)
-    return Prepared(zoo("data", "pack", root / "in.jsonl", out), out, measure=measure)
+    return Prepared(zoo("data", "pack", root / "in.jsonl", "--out", out), out, measure=measure)
 
 
 def names_key(key: str):
-    """A verdict on an error: does its message name the config key, and how long is it."""
+    """A verdict on an error: does its message (the exception, or the command's `error:` line) name the config key,
+    and how many lines is it."""
     def measure(result: Any, text: str) -> str:
-        if not isinstance(result, BaseException):
-            return "no error"
-        return f"{'names' if key in str(result) else 'does not name'} {key} ({len(str(result).splitlines())} lines)"
+        if isinstance(result, BaseException):
+            message = str(result)
+        else:
+            lines = text.splitlines()
+            start = next((i for i, line in enumerate(lines) if line.startswith("error:")), None)
+            if start is None:
+                return "no error"
+            end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("  ")), len(lines))
+            message = "\n".join(lines[start:end])
+        return f"{'names' if key in message else 'does not name'} {key} ({len(message.splitlines())} lines)"
     return measure
 
 
@@ -352,7 +366,7 @@ def key_too_long(root: Path) -> Prepared:
     (root / "sft.yaml").write_text(TINY_SFT)
     shard = prompt_shard(root / "prompts.tar", ["good", "k" * 300])
     out = root / "run"
-    return Prepared(zoo("bench", out, shard, "--experiment", root / "sft.yaml", "--steps", "1"), out,
+    return Prepared(zoo("bench", shard, "--out", out, "--experiment", root / "sft.yaml", "--steps", "1"), out,
                     measure=judged(out))
 
 
@@ -364,7 +378,8 @@ def scorer_processor_size(root: Path) -> Prepared:
     config["size"] = {"shortest_edge": 10**12, "longest_edge": 10**12}
     config_path.write_text(json.dumps(config))
     out = root / "out" / "scores.jsonl"
-    return Prepared(zoo("score", folder, score_input(root), out), out.parent, measure=score_rows(out))
+    return Prepared(zoo("score", score_input(root), "--scorer", folder, "--out", out), out.parent,
+                    measure=score_rows(out))
 
 
 MORE = {

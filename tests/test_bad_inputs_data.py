@@ -56,10 +56,10 @@ def test_only_the_image_module_opens_images():
 
 
 # ---- 8-9. writes ---------------------------------------------------------------------------------------------------
-def test_pack_checks_everything_before_it_touches_the_old_shards(tmp_path):
+def test_pack_checks_everything_before_it_touches_the_old_shards(tmp_path, capsys):
     prepared = more.pack_overwrite_broken(tmp_path)
     before = {p.name: p.read_bytes() for p in prepared.out.iterdir()}
-    with pytest.raises(ValueError, match="not valid JSON"):
+    with corpus.cli_error(capsys, "not valid JSON"):
         prepared.call()
     assert {p.name: p.read_bytes() for p in prepared.out.iterdir()} == before  # shards and report as they were
     from zoo.data.pack import pack_pairs
@@ -79,13 +79,16 @@ def test_a_killed_spatial_build_leaves_no_worker_writing(tmp_path):
 def test_inspect_warns_without_a_manifest_and_exits_non_zero_on_corruption(tmp_path, capsys):
     more.inspect_no_manifest(_sub(tmp_path, "a")).call()
     assert "warning: no manifest" in capsys.readouterr().out
-    with pytest.raises(SystemExit, match="1 corrupt samples"):
+    with corpus.cli_error(capsys, "1 corrupt samples"):
         more.inspect_corrupt_exit(_sub(tmp_path, "b")).call()
     out = more.small_spatial(_sub(tmp_path, "c"))
     (out / "pairs" / "train-000001.tar").unlink()
-    with pytest.raises(SystemExit, match="1 missing shards"):
+    with pytest.raises(SystemExit) as exit_:
         corpus.zoo("data", "inspect", str(out / "pairs" / "train-*.tar"))()
-    assert "train-000001.tar: missing" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert exit_.value.code == 1 and "train-000001.tar: missing" in printed.out
+    assert [line for line in printed.err.splitlines() if line.startswith("error:")] == [
+        "error: inspect: 0 corrupt samples, 1 missing shards (listed above)"]
 
 
 def test_spatial_rebuilds_a_set_whose_shard_is_gone_or_changed(tmp_path, capsys):
@@ -116,9 +119,9 @@ def test_score_repairs_a_cut_off_last_line_and_retries_error_rows(tmp_path):
 
 
 @pytest.mark.parametrize("value", [0, -1])
-def test_score_refuses_a_batch_size_below_one(value, tmp_path):
+def test_score_refuses_a_batch_size_below_one(value, tmp_path, capsys):
     prepared = more.score_batch_size(value)(tmp_path)
-    with pytest.raises(ValueError, match=f"batch_size must be an integer >= 1, got {value}"):
+    with corpus.cli_error(capsys, f"batch_size must be an integer >= 1, got {value}", code=2):
         prepared.call()
     assert not (prepared.out / "scores.jsonl").exists()
 
@@ -130,7 +133,7 @@ def test_score_input_lines_of_any_shape_become_error_rows(tmp_path):
              '{"id": "b", "prompt": "a \udcff", "image": "a.png"}',
              '{"id": "good", "prompt": "a repeated id", "image": "a.png"}', "{oops"]
     scorer, inp = corpus.tiny_scorer(tmp_path / "scorer"), corpus.score_input(tmp_path, lines)
-    counts = score(scorer, inp, tmp_path / "out.jsonl")
+    counts = score(inp, scorer=scorer, out=tmp_path / "out.jsonl")
     rows = corpus.rows_of(tmp_path / "out.jsonl")
     assert counts["scored"] == 2 and counts["errors"] == 5 and len({r["id"] for r in rows}) == 7
     errors = " | ".join(r["error"] for r in rows if "error" in r)
@@ -170,7 +173,7 @@ def test_reward_table_shows_the_pair_and_skipped_counts(tmp_path, capsys):
     assert re.search(r"scorer: 2 pairs, 1 skipped", capsys.readouterr().out)
 
 
-def test_config_mistakes_fail_early_naming_their_key(tmp_path):
+def test_config_mistakes_fail_early_naming_their_key(tmp_path, capsys):
     from datamodules import PreferencePairDataModule, PromptDataModule
     from zoo.reward.model import RewardModel
     from zoo.reward.parts import TrainableParts, apply_parts
@@ -183,10 +186,10 @@ def test_config_mistakes_fail_early_naming_their_key(tmp_path):
                         (PromptDataModule, "steps_per_epoch")):
         with pytest.raises(ValueError, match=rf"data\.init_args\.{key} must be an integer"):
             module(**{key: -4})
-    with pytest.raises(ValueError, match="lora_targets"):
+    with corpus.cli_error(capsys, r"^model\.init_args\.parts\.lora_targets="):
         more.fit_lora_targets(tmp_path).call()
 
 
-def test_s3_without_s3fs_names_the_extra_to_install(tmp_path):
-    with pytest.raises(ImportError, match=r"pip install 'zoo\[s3\]'"):
+def test_s3_without_s3fs_names_the_extra_to_install(tmp_path, capsys):
+    with corpus.cli_error(capsys, r"pip install 'zoo\[s3\]'"):
         more.s3_without_s3fs(tmp_path).call()

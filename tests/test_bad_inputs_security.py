@@ -42,9 +42,9 @@ def test_construct_writes_only_inside_out(tmp_path):
     assert summary["prompts"] == 0 and summary["pairs"] == 0  # its only prompt had a key that climbs out
 
 
-def test_pack_refuses_a_split_that_is_a_path_before_writing_anything(tmp_path):
+def test_pack_refuses_a_split_that_is_a_path_before_writing_anything(tmp_path, capsys):
     prepared = corpus.pack_split_dotdot(tmp_path)
-    with pytest.raises(ValueError, match=r"split '\.\./\.\./x'"):
+    with corpus.cli_error(capsys, r"split '\.\./\.\./x'"):
         prepared.call()
     assert not any(p.exists() for p in prepared.outside) and not prepared.out.exists()
 
@@ -88,9 +88,9 @@ def modules_cache(tmp_path, monkeypatch):
     return tmp_path / "hf_modules"
 
 
-def test_a_scorer_folder_cannot_switch_on_remote_code(tmp_path, modules_cache):
+def test_a_scorer_folder_cannot_switch_on_remote_code(tmp_path, modules_cache, capsys):
     prepared = corpus.scorer_remote_code(tmp_path)
-    with pytest.raises(ValueError, match=r"scorer\.json.*unknown key 'trust_remote_code'"):
+    with corpus.cli_error(capsys, r"scorer\.json.*unknown key 'trust_remote_code'"):
         prepared.call()
     assert not prepared.marker.exists()
     meta = json.loads((tmp_path / "scorer" / "scorer.json").read_text())  # without the key: the auto_map stays unused
@@ -102,9 +102,9 @@ def test_a_scorer_folder_cannot_switch_on_remote_code(tmp_path, modules_cache):
     assert [r["id"] for r in rows] == ["good", "good2"] and all("score" in r for r in rows)
 
 
-def test_scorer_settings_are_checked_for_type_and_range(tmp_path):
+def test_scorer_settings_are_checked_for_type_and_range(tmp_path, capsys):
     prepared = corpus.scorer_bad_setting(tmp_path)
-    with pytest.raises(ValueError, match=r"scorer\.json.*'max_prompt_tokens' must be an integer in \[1"):
+    with corpus.cli_error(capsys, r"scorer\.json.*'max_prompt_tokens' must be an integer in \[1"):
         prepared.call()
     from zoo.reward.scorer import load
 
@@ -115,15 +115,15 @@ def test_scorer_settings_are_checked_for_type_and_range(tmp_path):
             load(tmp_path / "scorer")
 
 
-def test_a_policy_export_must_be_the_architecture_the_experiment_builds(tmp_path):
+def test_a_policy_export_must_be_the_architecture_the_experiment_builds(tmp_path, capsys):
     prepared = corpus.policy_export_config(tmp_path)
-    with pytest.raises(ValueError, match=r"transformer/config\.json: 'num_layers' is 3"):
+    with corpus.cli_error(capsys, r"transformer/config\.json: 'num_layers' is 3"):
         prepared.call()
     config_path = tmp_path / "weights" / "transformer" / "config.json"
     config = json.loads(config_path.read_text())
     config["num_layers"] = 1
     config_path.write_text(json.dumps(config))
-    with pytest.raises(ValueError, match="unknown key 'auto_map'"):
+    with corpus.cli_error(capsys, "unknown key 'auto_map'"):
         prepared.call()
     from zoo.policy.evaluate import build_policy, load_weights
 
@@ -134,9 +134,9 @@ def test_a_policy_export_must_be_the_architecture_the_experiment_builds(tmp_path
         load_weights(build_policy(tmp_path / "sft.yaml"), tmp_path / "lora_only_bin")
 
 
-def test_construct_stats_read_back_are_validated(tmp_path):
+def test_construct_stats_read_back_are_validated(tmp_path, capsys):
     prepared = corpus.construct_stats_bad(tmp_path)
-    with pytest.raises(ValueError, match=r"train-000000\.json: 'pairs' must be an integer"):
+    with corpus.cli_error(capsys, r"train-000000\.json: 'pairs' must be an integer"):
         prepared.call()
 
 
@@ -226,9 +226,9 @@ def test_a_key_too_long_for_a_file_name_is_a_corrupt_sample(tmp_path):
     assert [json.loads(x)["item"] for x in (prepared.out / "samples.jsonl").read_text().splitlines()] == ["good"]
 
 
-def test_a_scorer_folder_cannot_blow_images_up_through_its_processor(tmp_path):
+def test_a_scorer_folder_cannot_blow_images_up_through_its_processor(tmp_path, capsys):
     import bad_inputs_more as more
 
     prepared = more.scorer_processor_size(tmp_path)
-    with pytest.raises(ValueError, match=r"image_processor: 'size\.(shortest|longest)_edge' must be a number in \[1"):
+    with corpus.cli_error(capsys, r"image_processor: 'size\.(shortest|longest)_edge' must be a number in \[1"):
         prepared.call()

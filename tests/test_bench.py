@@ -159,8 +159,8 @@ def test_zoo_bench_generates_scores_resumes_and_reads_image_folders(spatial_set,
     config.write_text(TINY_SFT)
     prompts = str(spatial_set / "prompts" / "test-*.tar")
     run = tmp_path / "policy_run"
-    args = ["bench", str(run), prompts, "--experiment", str(config), "--images_per_prompt", "2", "--steps", "2",
-            "--batch_size", "3"]
+    args = ["bench", prompts, "--out", str(run), "--experiment", str(config), "--images_per_prompt", "2",
+            "--steps", "2", "--batch_size", "3"]
     main(args + ["--count", "3"])
     first = (run / "samples.jsonl").read_text().splitlines()
     assert len(first) == 6 and len(list((run / "images").rglob("*.png"))) == 6
@@ -170,14 +170,15 @@ def test_zoo_bench_generates_scores_resumes_and_reads_image_folders(spatial_set,
     assert len(lines) == 10 and lines[:6] == first
     assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())
     again = tmp_path / "again"  # deterministic for a fixed seed, whatever the batch size
-    main(["bench", str(again), prompts, "--experiment", str(config), "--images_per_prompt", "2", "--steps", "2",
-          "--batch_size", "4", "--count", "3"])
+    main(["bench", prompts, "--out", str(again), "--experiment", str(config), "--images_per_prompt", "2",
+          "--steps", "2", "--batch_size", "4", "--count", "3"])
     assert [json.loads(x)["score"] for x in (again / "samples.jsonl").read_text().splitlines()] == \
         [json.loads(x)["score"] for x in first]
     # a folder of images: one missing image is reported, the rest is judged
     (run / "images" / json.loads(first[0])["item"] / "0.png").unlink()
     folder = tmp_path / "folder_run"
-    main(["bench", str(folder), prompts, "--images", str(run / "images"), "--images_per_prompt", "2", "--count", "5"])
+    main(["bench", prompts, "--out", str(folder), "--images", str(run / "images"), "--images_per_prompt", "2",
+          "--count", "5"])
     rows = [json.loads(x) for x in (folder / "samples.jsonl").read_text().splitlines()]
     assert len(rows) == 10 and sum("error" in r for r in rows) == 1 and "missing image" in rows[0]["error"]
     summary = json.loads((folder / "summary.json").read_text())
@@ -195,8 +196,8 @@ def test_zoo_bench_judged_suites_run_a_vlm_judge_and_tabulate_their_columns(tmp_
     config.write_text(TINY_SFT)
     _write_dpg(tmp_path / "dpg_bench.csv")
     run = tmp_path / "dpg_run"
-    main(["bench", str(run), str(tmp_path / "dpg_bench.csv"), "--suite", "dpg", "--experiment", str(config),
-          "--judge", "tiny", "--steps", "2"])
+    main(["bench", str(tmp_path / "dpg_bench.csv"), "--out", str(run), "--suite", "dpg", "--experiment", str(config),
+          "--judge_model", "tiny", "--steps", "2"])
     rows = [json.loads(x) for x in (run / "samples.jsonl").read_text().splitlines()]
     assert [len(r["p_yes"]) for r in rows] == [3, 2] and all(len(r["scores"]) == len(r["p_yes"]) for r in rows)
     for r in rows:  # the dependency rule holds in what was written
@@ -207,7 +208,7 @@ def test_zoo_bench_judged_suites_run_a_vlm_judge_and_tabulate_their_columns(tmp_
     with pytest.raises(ValueError, match="judged by a model"):
         from zoo.bench.run import bench
 
-        bench(str(tmp_path / "x"), str(tmp_path / "dpg_bench.csv"), experiment=str(config), suite="dpg")
+        bench(str(tmp_path / "dpg_bench.csv"), out=str(tmp_path / "x"), experiment=str(config), suite="dpg")
 
 
 @needs_shared
@@ -218,8 +219,8 @@ def test_zoo_bench_tiif_reads_the_real_files_and_reports_the_groups(tmp_path):
 
     config = tmp_path / "sft.yaml"
     config.write_text(TINY_SFT)
-    main(["bench", str(tmp_path / "tiif"), str(SHARED / "tiif"), "--suite", "tiif", "--experiment", str(config),
-          "--judge", "tiny", "--steps", "2", "--count", "3"])
+    main(["bench", str(SHARED / "tiif"), "--out", str(tmp_path / "tiif"), "--suite", "tiif", "--experiment",
+          str(config), "--judge_model", "tiny", "--steps", "2", "--count", "3"])
     summary = json.loads((tmp_path / "tiif" / "summary.json").read_text())
     assert summary["images"] == 3 and summary["errors"] == 0 and set(summary["table"]) == {"BR", "AR", "RR"}
 
@@ -288,8 +289,8 @@ def test_zoo_bench_geneval_runs_a_detector_on_the_real_prompts(tmp_path):
 
     config = tmp_path / "sft.yaml"
     config.write_text(TINY_SFT)
-    main(["bench", str(tmp_path / "geneval"), str(SHARED / "geneval" / "evaluation_metadata.jsonl"), "--suite",
-          "geneval", "--experiment", str(config), "--judge", "tiny", "--steps", "2", "--count", "4"])
+    main(["bench", str(SHARED / "geneval" / "evaluation_metadata.jsonl"), "--out", str(tmp_path / "geneval"), "--suite",
+          "geneval", "--experiment", str(config), "--judge_model", "tiny", "--steps", "2", "--count", "4"])
     rows = [json.loads(x) for x in (tmp_path / "geneval" / "samples.jsonl").read_text().splitlines()]
     assert len(rows) == 4 and all("correct" in r for r in rows)
     summary = json.loads((tmp_path / "geneval" / "summary.json").read_text())
@@ -322,8 +323,8 @@ def test_unreadable_prompt_lines_are_reported_and_the_run_completes(tmp_path):
     assert len(load_tiif(tmp_path / "p", tmp_path / "e", errors=tiif_errors)) == 1 and len(tiif_errors) == 1
     config = tmp_path / "sft.yaml"
     config.write_text(TINY_SFT)
-    main(["bench", str(tmp_path / "run"), str(tmp_path / "meta.jsonl"), "--suite", "geneval", "--experiment",
-          str(config), "--judge", "tiny", "--steps", "2"])
+    main(["bench", str(tmp_path / "meta.jsonl"), "--out", str(tmp_path / "run"), "--suite", "geneval", "--experiment",
+          str(config), "--judge_model", "tiny", "--steps", "2"])
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["images"] == 2 and len(summary["prompts_left_out"]) == 2
 
@@ -346,7 +347,7 @@ def test_zoo_bench_adds_the_spatialscore_column_and_survives_a_cut_off_last_line
     config = tmp_path / "sft.yaml"
     config.write_text(TINY_SFT)
     run = tmp_path / "run"
-    args = ["bench", str(run), str(spatial_set / "prompts" / "test-*.tar"), "--experiment", str(config),
+    args = ["bench", str(spatial_set / "prompts" / "test-*.tar"), "--out", str(run), "--experiment", str(config),
             "--steps", "2", "--count", "3", "--scorer", str(tmp_path / "scorer")]
     main(args)
     rows = [json.loads(x) for x in (run / "samples.jsonl").read_text().splitlines()]

@@ -37,7 +37,7 @@ def test_version_and_a_description_of_its_own(capsys):
 
 
 @pytest.mark.parametrize("argv", [["fit", "-c", "configs/sft/tiny_flux.yaml", "--trainer.max_step", "3"],
-                                  ["bench", "out", "prompts.tar", "--cou", "5"]])
+                                  ["bench", "prompts.tar", "--out", "out", "--cou", "5"]])
 def test_abbreviated_options_are_errors_not_prefix_matches(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([argv[0], *[str(ROOT / a) if a.startswith("configs/") else a for a in argv[1:]]])
@@ -52,7 +52,7 @@ def test_data_spatial_then_inspect_from_the_command_line(tmp_path, capsys):
     assert "pairs    train 12  val 6  test 0  (5 shards)" in printed
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["prompts"] == {"train": 5, "val": 0, "test": 3}
-    main(["data", "inspect", str(out / "pairs" / "*.tar"), "--verify", "true", "--json_out", str(tmp_path / "s.json")])
+    main(["data", "inspect", str(out / "pairs" / "*.tar"), "--verify", "true", "--out", str(tmp_path / "s.json")])
     assert "18 samples in 5 shards, 0 corrupt (world pair rules verified from pixels)" in capsys.readouterr().out
     assert json.loads((tmp_path / "s.json").read_text())["samples"] == 18
 
@@ -62,7 +62,7 @@ def test_data_pack_from_the_command_line_reports_bad_records(tmp_path, capsys):
     Image.new("RGB", (8, 8), (255, 0, 0)).save(tmp_path / "a.png")
     (tmp_path / "p.jsonl").write_text(json.dumps({"prompt": "x", "chosen": "a.png", "rejected": "a.png"}) + "\n"
                                       + json.dumps({"prompt": "y", "chosen": "a.png"}) + "\n")
-    main(["data", "pack", str(tmp_path / "p.jsonl"), str(tmp_path / "out")])
+    main(["data", "pack", str(tmp_path / "p.jsonl"), "--out", str(tmp_path / "out")])
     printed = capsys.readouterr().out
     assert "packed 1 of 2 records" in printed and "1 bad" in printed and "p.jsonl:2" in printed
 
@@ -104,7 +104,8 @@ def test_pipeline_runs_resumes_and_names_a_failed_stage(tmp_path, capsys):
     with pytest.raises(SystemExit):
         pipeline(tmp_path / "bad", data={**data, "image_size": 8}, stages=["data", "check"])
     captured = capsys.readouterr()
-    assert "stage 'data' failed" in captured.err and "canvas size 8" in captured.err
+    assert "stage 'data' failed with exit code 2" in captured.err
+    assert "error: --image_size must be in [32, 512] pixels, got 8" in captured.err and "Traceback" not in captured.err
     assert "check: not run, needs data" in captured.out  # its dependent is skipped, named
     assert json.loads((tmp_path / "bad" / "stages" / "data.json").read_text())["status"] == "failed"
 
@@ -145,10 +146,12 @@ def test_data_construct_from_the_command_line_reports_an_empty_prompt_file_and_r
                                                                                                         capsys):
     empty = tmp_path / "prompts.jsonl"
     empty.write_text("")
-    main(["data", "construct", str(tmp_path / "out"), str(empty), "--judge", "qwen_vl", "--spatial_only", "true"])
+    main(["data", "construct", str(empty), "--out", str(tmp_path / "out"), "--experiment", "not_read.yaml", "--judge",
+          "qwen_vl", "--spatial_only", "true"])
     assert "skipped: " in capsys.readouterr().out
     assert json.loads((tmp_path / "out" / "construct_summary.json").read_text())["input_problems"] == [
         f"{empty}: no prompts"]
     with pytest.raises(SystemExit):
-        main(["data", "construct", str(tmp_path / "out"), str(empty), "--rule", "best"])
+        main(["data", "construct", str(empty), "--out", str(tmp_path / "out"), "--experiment", "x.yaml", "--rule",
+              "best"])
     assert "best" in capsys.readouterr().err

@@ -22,7 +22,8 @@ def test_construct_keeps_judged_best_over_worst_pairs_and_resumes(spatial_set, t
     experiment.write_text(yaml.safe_dump({"model": {"init_args": {"policy": POLICY}}}))
     out = tmp_path / "generated"
     prompts = str(spatial_set / "prompts" / "train-*.tar")
-    summary = construct(out, prompts, str(experiment), rule="ranked", count=6, images_per_prompt=4, steps=2,
+    summary = construct(prompts, out=out, experiment=str(experiment), rule="ranked", count=6, images_per_prompt=4,
+                        steps=2,
                         margin=0.0, objects_weight=1.0, prompts_per_shard=3)
     shards = sorted(out.glob("train-*.tar"))
     assert len(shards) == 2 and summary["pairs"] == 6 and summary["flat_prompts"] == 0
@@ -36,11 +37,13 @@ def test_construct_keeps_judged_best_over_worst_pairs_and_resumes(spatial_set, t
         assert chosen["score"] + chosen["found"] >= rejected["score"] + rejected["found"]
         assert pair["meta"]["prompt"] == pair["prompt"] and pair["chosen"].size == (32, 32)
     shards[1].unlink()  # an interrupted run: the finished shard is kept, the missing one is made again
-    again = construct(out, prompts, str(experiment), rule="ranked", count=6, images_per_prompt=4, steps=2,
+    again = construct(prompts, out=out, experiment=str(experiment), rule="ranked", count=6, images_per_prompt=4,
+                      steps=2,
                       margin=0.0, objects_weight=1.0, prompts_per_shard=3)
     assert again["shards_reused"] == 1 and again["pairs"] == summary["pairs"]
     assert json.loads((out / "construct_summary.json").read_text())["pairs"] == summary["pairs"]
     # a margin no pair of these (untrained, near-blank) images reaches: every prompt is counted as flat
-    strict = construct(tmp_path / "strict", prompts, str(experiment), rule="ranked", count=6, images_per_prompt=4,
+    strict = construct(prompts, out=tmp_path / "strict", experiment=str(experiment), rule="ranked", count=6,
+                       images_per_prompt=4,
                        steps=2, margin=10.0, prompts_per_shard=3)
     assert strict["pairs"] == 0 and strict["flat_prompts"] == 6

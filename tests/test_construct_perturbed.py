@@ -137,7 +137,7 @@ def test_construct_on_free_text_with_a_qwen_vl_judge_writes_pairs_counts_and_rev
     out = tmp_path / "constructed"
     kwargs = dict(judge="qwen_vl", count=None, images_per_prompt=2, steps=2, threshold=0.5, pairs_per_prompt=2,
                   prompts_per_shard=2, batch_size=8)
-    summary = construct(out, str(prompts), str(experiment), **kwargs)
+    summary = construct(str(prompts), out=out, experiment=str(experiment), **kwargs)
     assert summary["prompts"] == 4 and summary["complete"] and summary["shards_done"] == 2
     assert sum(summary["reasons"].values()) == 4 and summary["reasons"]["no_relation"] == 1
     assert any("not UTF-8" in p for p in summary["input_problems"])
@@ -150,7 +150,7 @@ def test_construct_on_free_text_with_a_qwen_vl_judge_writes_pairs_counts_and_rev
         assert min(judged["chosen"]) >= 0.5 > min(judged["rejected"])
         assert pair["meta"]["perturbed_prompt"] != pair["prompt"]
     # a second run reuses every finished chunk and changes nothing
-    again = construct(out, str(prompts), str(experiment), **kwargs)
+    again = construct(str(prompts), out=out, experiment=str(experiment), **kwargs)
     assert again["shards_reused"] == 2 and again["pairs"] == summary["pairs"]
     # one review row per pair, with its images and sheet (pack honouring edits: the renderer test above)
     rows = [json.loads(line) for line in (out / "review" / "review.jsonl").read_text().splitlines()]
@@ -161,7 +161,7 @@ def test_construct_on_free_text_with_a_qwen_vl_judge_writes_pairs_counts_and_rev
 def test_construct_with_an_empty_prompt_file_reports_and_completes(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    summary = construct(tmp_path / "out", str(empty), "no-config-needed.yaml")
+    summary = construct(str(empty), out=tmp_path / "out", experiment="no-config-needed.yaml")
     assert summary["prompts"] == 0 and summary["pairs"] == 0 and summary["input_problems"] == [f"{empty}: no prompts"]
     assert json.loads((tmp_path / "out" / "construct_summary.json").read_text())["prompts"] == 0
 
@@ -171,11 +171,11 @@ def test_ranks_split_the_chunks_and_together_equal_one_process(spatial_set, tmp_
     experiment.write_text(yaml.safe_dump({"model": {"init_args": {"policy": POLICY}}}))
     prompts = str(spatial_set / "prompts" / "train-*.tar")
     kwargs = dict(count=8, images_per_prompt=2, steps=2, prompts_per_shard=2, noise_level=0.0)
-    single = construct(tmp_path / "single", prompts, str(experiment), **kwargs)
-    first = construct(tmp_path / "ranks", prompts, str(experiment), rank=0, world_size=2, **kwargs)
+    single = construct(prompts, out=tmp_path / "single", experiment=str(experiment), **kwargs)
+    first = construct(prompts, out=tmp_path / "ranks", experiment=str(experiment), rank=0, world_size=2, **kwargs)
     assert not first["complete"] and first["shards_done"] == 2
     assert sorted(p.name for p in (tmp_path / "ranks").glob("*.tar")) == ["train-000000.tar", "train-000002.tar"]
-    both = construct(tmp_path / "ranks", prompts, str(experiment), rank=1, world_size=2, **kwargs)
+    both = construct(prompts, out=tmp_path / "ranks", experiment=str(experiment), rank=1, world_size=2, **kwargs)
     assert both["complete"] and both["reasons"] == single["reasons"] and both["pairs"] == single["pairs"]
     assert sum(single["reasons"].values()) == 8
 

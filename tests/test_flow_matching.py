@@ -90,7 +90,7 @@ def test_zoo_policy_eval_builds_the_config_policy_loads_weights_and_writes_resul
     assert loaded.guidance == 1.0 and loaded.resolution == 32
     prompt = ["a red circle to the left of a blue square"]  # frozen random text encoders: the same in both
     assert torch.equal(trained.encode_text(prompt).prompt_embeds, loaded.encode_text(prompt).prompt_embeds)
-    main(["policy", "eval", str(config), str(spatial_set / "prompts" / "test-*.tar"), "--weights",
+    main(["policy", "eval", str(spatial_set / "prompts" / "test-*.tar"), "--experiment", str(config), "--weights",
           str(tmp_path / "policy"), "--count", "5", "--steps", "2", "--out", str(tmp_path / "eval")])
     summary = json.loads((tmp_path / "eval" / "summary.json").read_text())
     assert summary["prompts"] == 5 and 0.0 <= summary["objects_found"] <= 1.0

@@ -71,7 +71,7 @@ def test_zoo_data_relations_prints_what_it_finds_and_scores_a_gold_file(tmp_path
             _row("A lamp on side of a bed.", ("A lamp", "on side of", "a bed"), kind="templated")]
     gold = _write(tmp_path / "gold.jsonl", rows)
     out = tmp_path / "found.json"
-    main(["data", "relations", str(gold), "--gold", str(gold), "--json_out", str(out)])
+    main(["data", "relations", str(gold), "--gold", str(gold), "--out", str(out)])
     printed = capsys.readouterr().out
     assert "a dog | right of | a teddy bear  (right_of)" in printed and "perturbed: " in printed
     assert "| photo_of | 1 | 1 | 1.000 | 1.000 | 1.000 | 1.000 |" in printed

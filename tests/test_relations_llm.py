@@ -92,7 +92,7 @@ def test_zoo_data_relations_loads_a_chat_model_by_path_and_counts_every_rejectio
     tiny.tokenizer.save_pretrained(tmp_path / "llm")
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("\n".join(PROMPTS[:2]) + "\n")
-    out = relations(str(prompts), llm=str(tmp_path / "llm"), json_out=tmp_path / "found.json")
+    out = relations(str(prompts), llm=str(tmp_path / "llm"), out=tmp_path / "found.json")
     counts = out["llm"]["counts"]
     assert sum(counts.values()) == 2 and not any(key.endswith(":accepted") for key in counts)
     assert [row["prompt"] for row in out["llm"]["rejected"]] == PROMPTS[:2]

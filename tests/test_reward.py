@@ -176,9 +176,9 @@ def test_zoo_score_reports_bad_images_and_resumes(pairs, tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not an image")
     lines += [{"id": "bad", "prompt": prompts[0], "image": "bad.png"}, {"id": "empty", "prompt": "", "image": "0.png"}]
     (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(x) for x in lines[:2]) + "\n")
-    first = score_files(tmp_path / "scorer", tmp_path / "in.jsonl", tmp_path / "out.jsonl", batch_size=2)
+    first = score_files(tmp_path / "in.jsonl", scorer=tmp_path / "scorer", out=tmp_path / "out.jsonl", batch_size=2)
     (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
-    second = score_files(tmp_path / "scorer", tmp_path / "in.jsonl", tmp_path / "out.jsonl", batch_size=2)
+    second = score_files(tmp_path / "in.jsonl", scorer=tmp_path / "scorer", out=tmp_path / "out.jsonl", batch_size=2)
     assert first["scored"] == 2 and second["skipped_done"] == 2 and second["scored"] == 1 and second["errors"] == 2
     rows = {r["id"]: r for r in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
     assert set(rows) == {"s0", "s1", "s2", "bad", "empty"}

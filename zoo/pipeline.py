@@ -74,7 +74,7 @@ def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256, construct_
     mixture = [str(d / "pairs/train-*.tar")] + [str(d / "generated/train-*.tar")] * 13
 
     def bench(name: str, config: str, weights: Path, after: str) -> Stage:
-        return Stage(f"bench_{name}", ["bench", str(r / "bench" / name), str(d / "prompts/test-*.tar"),
+        return Stage(f"bench_{name}", ["bench", str(d / "prompts/test-*.tar"), "--out", str(r / "bench" / name),
                                        "--experiment", str(CONFIGS / config), "--weights", str(weights),
                                        "--count", str(bench_count), "--scorer", str(spatialscore)],
                      f"SpatialBench (held-out prompts, verified from pixels) of {name}", (after, "reward"))
@@ -82,13 +82,13 @@ def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256, construct_
     return [
         Stage("data", ["data", "spatial", "--out", str(d), *_flags(data)], "SpatialShapes pair and prompt shards"),
         Stage("check", ["data", "inspect", str(d / "pairs/val-*.tar"), "--verify", "true", "--show", "4",
-                        "--sheet", str(d / "val_pairs.png"), "--json_out", str(r / "stages/check_summary.json")],
+                        "--sheet", str(d / "val_pairs.png"), "--out", str(r / "stages/check_summary.json")],
               "validation pairs re-read and checked against world.md from their pixels", ("data",)),
         Stage("reward_pretrain", _fit("pretrain/tiny_qwen2_5_vl.yaml", r / "reward/pretrain", "backbone", **pretrain),
               "caption pretraining of the tiny Qwen2.5-VL backbone", ("data",)),
         Stage("sft", _fit("sft/tiny_flux.yaml", r / "sft", "policy", **pairs),
               "flow-matching SFT of the tiny Flux policy (the GRPO starting point)", ("data",)),
-        Stage("construct", ["data", "construct", str(d / "generated"), str(d / "prompts/train-*.tar"),
+        Stage("construct", ["data", "construct", str(d / "prompts/train-*.tar"), "--out", str(d / "generated"),
                             "--experiment", str(CONFIGS / "sft/tiny_flux.yaml"), "--weights", str(r / "sft/policy"),
                             "--rule", "ranked", "--noise_level", "0.7", "--count", str(construct_prompts)],
               "preference pairs from the SFT policy's own images, judged by the verifier", ("sft",)),

@@ -14,7 +14,7 @@ import json
 import os
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
@@ -26,6 +26,7 @@ from zoo.bench.suites import JUDGED, SUITES, judge_image, load_suite, suite_coun
 from zoo.data.images import read_image
 from zoo.data.paths import safe_join
 from zoo.data.writing import read_jsonl_rows, write_json_atomic
+from zoo.errors import UsageError, require_local_folder
 
 
 def _done(samples: Path) -> dict[tuple[str, int], dict[str, Any]]:
@@ -58,17 +59,21 @@ def _generate(policy, todo: list[tuple[BenchItem, int]], steps: int, seed: int) 
     return [to_uint8(image) for image in images]
 
 
-def bench(out: str, prompts: str, experiment: str | None = None, weights: str | None = None,
+MODEL_JUDGES = {"geneval": "owl_vit"}  # the kind of judge of a judged suite (default: qwen_vl)
+
+
+def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str | None = None,
           images: str | None = None, suite: str = "spatialbench", count: int | None = None,
-          images_per_prompt: int = 1, steps: int = 8, batch_size: int = 32, seed: int = 0,
-          judge: str | None = None, judge_family: str = "qwen2_5_vl", variant: str = "short",
-          scorer: str | None = None, trust_remote_code: bool = False) -> dict[str, Any]:
+          images_per_prompt: int = 1, steps: int = 8, batch_size: int = 32, seed: int = 0, judge: Literal["auto", "verifier", "qwen_vl", "owl_vit"] = "auto",
+          judge_model: str | None = None, judge_family: Literal["qwen2_5_vl", "qwen2_vl", "qwen3_vl"] = "qwen2_5_vl",
+          variant: Literal["short", "long"] = "short", scorer: str | None = None,
+          trust_remote_code: bool = False) -> dict[str, Any]:
     """Evaluate a policy, or a folder of generated images, on a benchmark suite; resumable.
 
     Args:
-        out: the run folder (images/, samples.jsonl, summary.json, table.md).
         prompts: the suite's prompts: SpatialBench world prompt shards (data/spatialshapes/prompts/test-*.tar), the
             TIIF-Bench folder (with testmini_prompts/ and testmini_eval_prompts/), the UniGenBench CSV, dpg_bench.csv.
+        out: the run folder (images/, samples.jsonl, summary.json, table.md).
         experiment: an experiment YAML whose model.init_args.policy generates the images.
         weights: a folder exported by training (transformer/ or lora/) for that policy.
         images: instead of a policy, a folder laid out as images/<item id>/<k>.png.
@@ -78,8 +83,10 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
         steps: sampling steps.
         batch_size: images per generation batch (and per write of samples.jsonl).
         seed: base seed (image seeds come from it, the item id and k: see image_seed).
-        judge: for the judged suites, a Qwen-VL checkpoint (path or hub id), for GenEval an OWL-ViT/OWLv2 one;
-            "tiny" builds a random one (tests).
+        judge: the kind of judge: "auto" (the suite's own), "verifier" (SpatialBench, from pixels), "owl_vit"
+            (GenEval's detector) or "qwen_vl" (TIIF-Bench, UniGenBench, DPG-Bench).
+        judge_model: the judge's checkpoint (path or hub id) for owl_vit (OWL-ViT/OWLv2) and qwen_vl; "tiny" builds a
+            random one (tests).
         judge_family: "qwen2_5_vl", "qwen2_vl" or "qwen3_vl".
         variant: "short" or "long" prompts (TIIF-Bench).
         scorer: a SpatialScore scorer folder: adds each image's reward and the mean "SpatialScore" column.
@@ -87,13 +94,18 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
     """
     for key, value in (("images_per_prompt", images_per_prompt), ("steps", steps), ("batch_size", batch_size)):
         if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be an integer >= 1, got {value!r}")
+            raise UsageError(f"{key} must be an integer >= 1, got {value!r}")
     if suite not in SUITES:
-        raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
+        raise UsageError(f"suite must be one of {SUITES}, got {suite!r}")
     if (experiment is None) == (images is None):
-        raise ValueError("give either experiment (a policy to generate with) or images (a folder), not both")
-    if suite in JUDGED and judge is None:
-        raise ValueError(f"suite {suite!r} is judged by a model: give --judge (a checkpoint path or hub id)")
+        raise UsageError("give either experiment (a policy to generate with) or images (a folder), not both")
+    if scorer is not None:
+        require_local_folder(scorer, "scorer folder")
+    kind = MODEL_JUDGES.get(suite, "qwen_vl") if suite in JUDGED else "verifier"
+    if judge not in ("auto", kind):
+        raise UsageError(f"suite {suite!r} is judged by --judge {kind}, not {judge}")
+    if suite in JUDGED and judge_model is None:
+        raise UsageError(f"suite {suite!r} is judged by a model: give --judge_model (a checkpoint path or hub id)")
     out_dir = Path(out)
     load_errors: list[str] = []
     items = load_suite(suite, prompts, count, variant, load_errors)
@@ -112,11 +124,11 @@ def bench(out: str, prompts: str, experiment: str | None = None, weights: str | 
         if suite == "geneval":
             from zoo.bench.geneval import OwlViTDetector
 
-            vlm = OwlViTDetector(None if judge == "tiny" else judge)
+            vlm = OwlViTDetector(None if judge_model == "tiny" else judge_model)
         else:
             from zoo.bench.judges import QwenVLJudge
 
-            vlm = QwenVLJudge(None if judge == "tiny" else judge, judge_family)
+            vlm = QwenVLJudge(None if judge_model == "tiny" else judge_model, judge_family)
     reward = None
     if scorer is not None and todo:
         from zoo.reward.scorer import load as load_scorer

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from zoo.data.inspect import format_summary, inspect_shards
 from zoo.data.pack import pack_pairs
 from zoo.data.spatial import SplitSizes, build_spatial
+from zoo.errors import UsageError
 from zoo.world.pairs import PairSpec
+from zoo.world.sampler import MAX_CANVAS, MIN_CANVAS
 
 
 def spatial(out: Path = Path("data/spatialshapes"), train: int = 20000, val: int = 1000, test: int = 1000,
@@ -39,6 +41,8 @@ def spatial(out: Path = Path("data/spatialshapes"), train: int = 20000, val: int
         workers: generator processes (0 = one per CPU core).
         overwrite: replace a shard set built with other arguments.
     """
+    if not MIN_CANVAS <= image_size <= MAX_CANVAS:
+        raise UsageError(f"--image_size must be in [{MIN_CANVAS}, {MAX_CANVAS}] pixels, got {image_size}")
     spec = PairSpec(size=image_size, multi_fraction=multi_fraction, object_counts=tuple(object_counts),
                     depth_prob=depth_prob)
     manifest = build_spatial(out, SplitSizes(train, val, test), SplitSizes(prompts_train, prompts_val, prompts_test),
@@ -57,7 +61,8 @@ def format_manifest(out: Path, manifest: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def pack(input: Path, out: Path, split: str = "train", shard_size: int = 1000, overwrite: bool = False) -> dict[str, Any]:
+def pack(input: Path, *, out: Path, split: str = "train", shard_size: int = 1000,
+         overwrite: bool = False) -> dict[str, Any]:
     """Pack preference pairs with image paths into pair shards.
 
     INPUT is a JSON-lines file of {prompt, chosen, rejected, ...metadata} or an HPSv3-style JSON list
@@ -80,8 +85,9 @@ def pack(input: Path, out: Path, split: str = "train", shard_size: int = 1000, o
     return summary
 
 
-def inspect(urls: str | list[str], kind: str = "auto", show: int = 3, verify: bool = False, sheet: Path | None = None,
-            json_out: Path | None = None, allow_shell_urls: bool = False) -> dict[str, Any]:
+def inspect(urls: str | list[str], kind: Literal["auto", "pairs", "prompts"] = "auto", show: int = 3,
+            verify: bool = False, sheet: Path | None = None, out: Path | None = None,
+            allow_shell_urls: bool = False) -> dict[str, Any]:
     """Count, validate and show samples of a shard set (pairs or prompts); exits with status 1 when a sample is
     corrupt or a shard its manifest lists is missing, and warns when the set has no manifest.
 
@@ -91,14 +97,14 @@ def inspect(urls: str | list[str], kind: str = "auto", show: int = 3, verify: bo
         show: how many example records to print.
         verify: check world-v1 pairs against the pair rules from their pixels.
         sheet: save the shown pairs as a PNG (chosen | rejected per row).
-        json_out: also write the full summary as JSON.
+        out: also write the full summary as JSON to this file.
         allow_shell_urls: accept `pipe:` URLs, which run shell commands.
     """
     summary = inspect_shards(urls, kind=kind, show=show, verify_world=verify, sheet=sheet,
                              allow_shell_urls=allow_shell_urls)
     print(format_summary(summary))
-    if json_out:
-        Path(json_out).write_text(json.dumps(summary, indent=2))
+    if out:
+        Path(out).write_text(json.dumps(summary, indent=2))
     if summary["corrupt"] or summary["missing_shards"]:
         raise SystemExit(f"inspect: {summary['corrupt']} corrupt samples, {len(summary['missing_shards'])} missing "
                          "shards (listed above)")

@@ -31,11 +31,12 @@ from zoo.data.writing import encode_json, encode_png, shard_name, write_json_ato
 from zoo.settings import SettingsError, integer, of_type, read_json, validate
 
 
-def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.yaml", weights: str | None = None,
+def construct(prompts: str, *, out: Path, experiment: str, weights: str | None = None,
               rule: Literal["perturbed", "ranked"] = "perturbed",
               judge: Literal["auto", "verifier", "qwen_vl"] = "auto", judge_model: str | None = None,
-              suite: str | None = None, variant: str = "short", spatial_only: bool = False,
-              count: int | None = 1000, images_per_prompt: int = 8, multi_fraction: float = 0.5,
+              suite: str | None = None,
+              variant: Literal["short", "long"] = "short", spatial_only: bool = False, count: int | None = None,
+              images_per_prompt: int = 8, multi_fraction: float = 0.5,
               threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter: str | None = None,
               llm: str | None = None, steps: int = 8,
               noise_level: float = 0.0, margin: float = 0.25, objects_weight: float = 0.25,
@@ -44,10 +45,10 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
     """Build preference pairs from a policy's own images and write pair shards, review sheets and a summary.
 
     Args:
-        out: output folder: OUT/{split}-NNNNNN.tar pair shards, OUT/review/ (review.jsonl, sheets/, images/),
-            OUT/stats/ (per chunk) and OUT/construct_summary.json.
         prompts: world prompt shards (e.g. data/spatialshapes/prompts/train-*.tar), a UniGenBench CSV, or a
             JSON-lines / text file (prompt, short_description (TIIF), prompt_en or text per line).
+        out: output folder: OUT/{split}-NNNNNN.tar pair shards, OUT/review/ (review.jsonl, sheets/, images/),
+            OUT/stats/ (per chunk) and OUT/construct_summary.json.
         experiment: an experiment YAML whose model.init_args.policy is the generator (e.g. configs/sft/tiny_flux.yaml).
         weights: the generator's trained weights (a folder from FlowPolicy.save).
         rule: "perturbed" (original vs perturbed prompt, the paper's rule) or "ranked" (best vs worst, world only).
@@ -57,7 +58,7 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
             testmini_prompts/ and testmini_eval_prompts/), unigenbench (the CSV) or dpg (dpg_bench.csv).
         variant: TIIF-Bench prompt length, short or long.
         spatial_only: keep only spatial items (TIIF 2d/3d, UniGenBench layout, DPG relation-spatial, GenEval position).
-        count: prompts to use (the first ones; None for all).
+        count: prompts to use (the first ones); None = all.
         images_per_prompt: K images per prompt (per side for the perturbed rule).
         multi_fraction: share of prompts perturbed in 2-3 relations (where they have that many).
         threshold: a relation passes when the judge's confidence is at least this.
@@ -66,14 +67,17 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
         llm: local path or hub id of a causal chat model that extracts each prompt's relations and proposes its
             perturbation (the paper's LLM step); kept only when the rule finder agrees with both, else counted
             (summary "llm"), listed in OUT/review/llm_review.jsonl and replaced by the rule-based perturbation.
-        steps, noise_level: the sampler: noise_level 0 is the ODE sampler (measured: more kept pairs than SDE
-            0.7 from the embedded SFT policy), > 0 the SDE sampler GRPO rolls out with.
-        margin, objects_weight: ranked rule: least score difference; score = relations + objects_weight * found.
+        steps: sampler steps per image.
+        noise_level: 0 is the ODE sampler (measured: more kept pairs than SDE 0.7 from the embedded SFT policy),
+            > 0 the SDE sampler GRPO rolls out with.
+        margin: ranked rule: the least score difference between the best and the worst image of a prompt.
+        objects_weight: ranked rule: an image's score is relations + objects_weight * objects found.
         prompts_per_shard: prompts per chunk (the unit of resuming and of splitting across ranks).
         batch_size: images per generation batch.
         seed: base of the noise seeds (image k of prompt i: seed, i, k) and of the perturbation draws.
         split: shard name prefix.
-        rank, world_size: this process's share of the chunks (default: RANK and WORLD_SIZE, else 0 of 1).
+        rank: this process's index among the processes sharing the chunks (default: RANK, else 0).
+        world_size: how many processes share the chunks (default: WORLD_SIZE, else 1).
         device: where the generator and the judge run ("cuda" under torchrun: this process's LOCAL_RANK GPU).
     """
     from zoo.policy.evaluate import build_policy

@@ -39,9 +39,11 @@ def _llm_check(prompts: list[str], finder, llm: str, device: str) -> dict[str, A
 
 
 def relations(file: str, gold: Path | None = None, finder: Literal["rules", "spacy", "auto"] = "rules",
-              spacy_model: str = "en_core_web_sm", llm: str | None = None, suite: str | None = None,
-              variant: str = "short", spatial_only: bool = False, count: int | None = None, show: int = 20,
-              seed: int = 0, device: str = "cpu", json_out: Path | None = None) -> dict[str, Any]:
+              spacy_model: str = "en_core_web_sm", llm: str | None = None,
+              suite: str | None = None,
+              variant: Literal["short", "long"] = "short", spatial_only: bool = False, count: int | None = None,
+              show: int = 20,
+              seed: int = 0, device: str = "cpu", out: Path | None = None) -> dict[str, Any]:
     """Print the spatial relations found in each prompt of FILE (subject | phrase | object, and a one-relation
     perturbation) for review; with --gold, score them: precision, recall, strict prompts (found relations exactly the
     gold ones, both entities whole) and broken perturbations, by kind of prompt.
@@ -55,11 +57,14 @@ def relations(file: str, gold: Path | None = None, finder: Literal["rules", "spa
         spacy_model: spaCy pipeline name or folder.
         llm: local path or hub id of a causal chat model: its relations and one-relation perturbation of each
             prompt are checked against the finder, and the accepted and rejected counts are printed.
-        suite, variant, spatial_only, count: how FILE is read (as `zoo data construct` reads prompts).
+        suite: read FILE with a benchmark's loader (geneval, tiif, unigenbench or dpg), as `zoo data construct` does.
+        variant: TIIF-Bench prompt length, "short" or "long".
+        spatial_only: keep only the spatial items of a benchmark.
+        count: prompts to read (the first ones); None = all.
         show: prompts printed (the scores cover all).
         seed: seed of the perturbation draws.
         device: where the LLM runs.
-        json_out: also write everything (relations per prompt, scores, LLM counts) as JSON.
+        out: also write everything (relations per prompt, scores, LLM counts) as JSON to this file.
     """
     from zoo.data.perturb_text import perturb_prompt
 
@@ -78,7 +83,7 @@ def relations(file: str, gold: Path | None = None, finder: Literal["rules", "spa
         print(f"skipped: {problem}")
     for row in rows[:show]:
         print(_line(row["prompt"], find(row["prompt"]), row["perturbed"]))
-    out: dict[str, Any] = {"finder": used, "prompts": rows, "predicates": dict(Counter(
+    found_all: dict[str, Any] = {"finder": used, "prompts": rows, "predicates": dict(Counter(
         r["predicate"] for row in rows for r in row["relations"]))}
     if gold is not None:
         wanted = {item.prompt for item in items}
@@ -87,10 +92,10 @@ def relations(file: str, gold: Path | None = None, finder: Literal["rules", "spa
             raise SystemExit(f"relations: no prompt of {gold} is in {file}")
         result = evaluate(scored, finder=find, seed=seed)
         print(f"\nscores against {gold} ({len(scored)} prompts)\n" + format_scores(result["by_kind"]))
-        out["scores"], out["gold_details"] = result["by_kind"], result["details"]
+        found_all["scores"], found_all["gold_details"] = result["by_kind"], result["details"]
     if llm is not None:
-        out["llm"] = _llm_check([item.prompt for item in items], find, llm, device)
-        print(f"\nLLM path ({llm}): " + json.dumps(out["llm"]["counts"]))
-    if json_out is not None:
-        Path(json_out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-    return out
+        found_all["llm"] = _llm_check([item.prompt for item in items], find, llm, device)
+        print(f"\nLLM path ({llm}): " + json.dumps(found_all["llm"]["counts"]))
+    if out is not None:
+        Path(out).write_text(json.dumps(found_all, indent=1) + "\n", encoding="utf-8")
+    return found_all

@@ -16,7 +16,7 @@ from zoo.reward.sharding import WeightFiles, has_meta
 from zoo.settings import SettingsError, integer, number, of_type, parse_json, same_as_built, validate
 
 
-def evaluate_policy(policy, prompts: str | list[str], count: int = 200, steps: int = 8, batch_size: int = 32,
+def evaluate_policy(policy, prompts: str | list[str], count: int | None = None, steps: int = 8, batch_size: int = 32,
                     seed: int = 0, out: Path | None = None) -> dict[str, float]:
     """Verified spatial accuracy of a policy on the first `count` prompts of a prompt shard set."""
     from zoo.bench.run import image_seed  # the seeds `zoo bench` uses, so both commands give the same images
@@ -115,15 +115,15 @@ def load_weights(policy: FlowPolicy, weights: str | Path) -> None:
         policy.load_transformer(weights)
 
 
-def policy_eval(experiment: str, prompts: str, weights: str | None = None, count: int = 200, steps: int = 8,
-                batch_size: int = 32, seed: int = 0, out: str | None = None) -> dict[str, float]:
+def policy_eval(prompts: str, *, experiment: str, weights: str | None = None, count: int | None = None,
+                steps: int = 8, batch_size: int = 32, seed: int = 0, out: str | None = None) -> dict[str, float]:
     """Generate images for held-out SpatialShapes prompts with a policy and judge them with the world verifier.
 
     Args:
-        experiment: an experiment YAML (e.g. configs/sft/tiny_flux.yaml); its model.init_args.policy is built.
         prompts: prompt shards (path, glob, brace pattern), e.g. data/spatialshapes/prompts/test-*.tar.
+        experiment: an experiment YAML (e.g. configs/sft/tiny_flux.yaml); its model.init_args.policy is built.
         weights: a folder written by the module's export (transformer/ or lora/); None = the config's weights.
-        count: how many prompts (the first ones, in shard order).
+        count: how many prompts (the first ones, in shard order); None = all.
         steps: sampling steps (ODE).
         batch_size: images per forward pass.
         seed: base seed; each prompt's image seed comes from it and the prompt's id, as in `zoo bench`.

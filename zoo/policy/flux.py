@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -43,8 +44,10 @@ class TinyFlux:
     identity_init: bool = False  # start as the identity velocity map (see identity_init below)
     frozen_seed: int = 0  # seed of the frozen random text encoders (and tiny VAE); the transformer uses the global one
     pooled_dim: int | None = None  # width of the CLIP encoder (pooled projection); None: text_dim
-    prediction: str = "velocity"  # what the transformer outputs: "velocity" (Flux) or "x0" (the clean image, JiT)
-    pooling: str = "end"  # the pooled text vector: CLIP's end token ("end", as Flux) or the mean of its token states
+    # what the transformer outputs: "velocity" (Flux) or "x0" (the clean image, JiT)
+    prediction: Literal["velocity", "x0"] = "velocity"
+    # the pooled text vector: CLIP's end token ("end", as Flux) or the mean of its token states
+    pooling: Literal["end", "mean"] = "end"
     clip_layers: int | None = None  # layers of the CLIP text encoder; None: text_layers
     clip_heads: int = 2  # attention heads of the CLIP text encoder
     clip_from: str | None = None  # a saved CLIP (e.g. the caption-pretrained CLIP baseline's backbone/model) whose

@@ -9,6 +9,7 @@ Flow-GRPO), so every sampling step runs the conditional and the empty prompt in 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 import torch
 import transformers
@@ -36,7 +37,8 @@ class TinySD3:
     text_layers: int = 2
     max_sequence_length: int = 64
     frozen_seed: int = 0  # seed of the frozen random text encoders (and tiny VAE); the transformer uses the global one
-    prediction: str = "velocity"  # what the transformer outputs: "velocity" (SD3) or "x0" (the clean image, JiT)
+    # what the transformer outputs: "velocity" (SD3) or "x0" (the clean image, JiT)
+    prediction: Literal["velocity", "x0"] = "velocity"
     vae_channels: tuple[int, ...] = (8, 8, 8, 8)  # with pixel_factor 0: as TinyFlux's
     vae_latent_channels: int = 16
     vae_from: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 from torch import nn
@@ -62,7 +63,8 @@ class UncertaintyLoss(nn.Module):
     Pairs labelled as ties are left out, as in BradleyTerry.
     """
 
-    def __init__(self, method: str = "probit", samples: int = 1000) -> None:
+    def __init__(self, method: Literal["probit", "mc_likelihood", "mc_bound", "mc"] = "probit",
+                 samples: int = 1000) -> None:
         super().__init__()
         method = "mc_likelihood" if method == "mc" else method
         if method not in UNCERTAINTY_METHODS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from peft import LoraConfig, inject_adapter_in_model
 from torch import nn
@@ -25,7 +26,7 @@ class TrainableParts:
         train_reward_token: train the added reward token's embedding (a parameter of its own).
     """
 
-    mode: str = "full"
+    mode: Literal["full", "lora", "head"] = "full"
     lora_r: int = 64
     lora_alpha: int = 128
     lora_dropout: float = 0.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import torch
 import transformers
@@ -154,7 +154,7 @@ class QwenVLInputs:
     tokenizer: Any
     image_processor: Any
     template: str = TINY_TEMPLATE
-    pooling: str = "special"
+    pooling: Literal["special", "last", "mean"] = "special"
     reward_token: str = "<|Reward|>"
     max_prompt_tokens: int = 256
     coord_channels: bool = False
@@ -273,8 +273,10 @@ class QwenVLBackbone(nn.Module):
 
     unused_by_reward = ("model.lm_head.",)
 
-    def __init__(self, family: str = "qwen2_5_vl", pretrained: str | None = None, tiny: TinyQwenVL | None = None,
-                 template: str | None = None, pooling: str = "special", reward_token: str = "<|Reward|>",
+    def __init__(self, family: Literal["qwen2_5_vl", "qwen2_vl", "qwen3_vl"] = "qwen2_5_vl",
+                 pretrained: str | None = None, tiny: TinyQwenVL | None = None,
+                 template: str | None = None,
+                 pooling: Literal["special", "last", "mean"] = "special", reward_token: str = "<|Reward|>",
                  max_prompt_tokens: int = 256, min_pixels: int = 64 * 28 * 28, max_pixels: int = 256 * 28 * 28,
                  dtype: str = "float32", trust_remote_code: bool = False, tokenizer_path: str | None = None,
                  image_processor_path: str | None = None, architecture: str | None = None,

@@ -16,6 +16,7 @@ from zoo.progress import tqdm
 from zoo.data.images import ImageError, read_image
 from zoo.data.records import IMAGE_EXTS, check_text
 from zoo.data.writing import read_jsonl_rows, write_bytes_atomic
+from zoo.errors import UsageError, require_local_folder
 from zoo.reward.scorer import load, run_per_item
 from zoo.settings import parse_json
 
@@ -107,37 +108,38 @@ def _previous(output: Path, retry_errors: bool) -> set[str]:
     return {str(r["id"]) for r in rows}
 
 
-def score(scorer: Path, input: Path, output: Path, batch_size: int = 32, device: str = "cpu",
+def score(input: Path, *, scorer: Path, out: Path, batch_size: int = 32, device: str = "cpu",
           retry_errors: bool = False, trust_remote_code: bool = False) -> dict[str, int]:
-    """Score prompt/image pairs with a scorer folder, writing one JSON line per item to OUTPUT.
+    """Score prompt/image pairs with a scorer folder, writing one JSON line per item to OUT.
 
     INPUT is a JSON-lines file of {prompt, image[, id]} (image paths relative to the file) or a folder
-    of images with same-named .txt prompts. Items already in OUTPUT are skipped (resume); an item
+    of images with same-named .txt prompts. Items already in OUT are skipped (resume); an item
     that cannot be scored (bad line, bad image, empty prompt, a model error) gets an "error" field instead.
 
     Args:
-        scorer: a scorer folder (exported by `zoo fit` with a RewardModule).
         input: JSON-lines file or folder.
-        output: JSON-lines file to write (appended to when resuming).
+        scorer: a scorer folder (exported by `zoo fit` with a RewardModule).
+        out: JSON-lines file to write (appended to when resuming).
         batch_size: images per forward pass (>= 1).
         device: "cpu", "cuda", "cuda:1", ...
         retry_errors: score the items of earlier error rows again (their error rows are replaced).
         trust_remote_code: let transformers run code shipped in the scorer folder; only for folders you trust.
     """
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    output = Path(output)
+        raise UsageError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    require_local_folder(scorer, "scorer folder")
+    output = Path(out)
     items = read_items(input)
     done = _previous(output, retry_errors)
     todo = [it for it in items if it["id"] not in done]
     model = load(scorer, device, batch_size, trust_remote_code)
     counts = {"items": len(items), "skipped_done": len(items) - len(todo), "scored": 0, "errors": 0}
     output.parent.mkdir(parents=True, exist_ok=True)
-    with open(output, "a") as out, tqdm(total=len(todo), desc="score", unit="img") as bar:
+    with open(output, "a") as sink, tqdm(total=len(todo), desc="score", unit="img") as bar:
         for chunk in _batches(todo, batch_size):
             rows = _score_chunk(model, chunk)
-            out.write("".join(json.dumps(row) + "\n" for row in rows))
-            out.flush()
+            sink.write("".join(json.dumps(row) + "\n" for row in rows))
+            sink.flush()
             counts["scored"] += sum("score" in r for r in rows)
             counts["errors"] += sum("error" in r for r in rows)
             bar.update(len(chunk))

@@ -12,6 +12,7 @@ from zoo.data.records import decode_pair
 from zoo.data.stream import ShardStream
 from zoo.data.urls import expand_urls
 from zoo.reward.metrics import PairwiseAccuracy, format_table
+from zoo.errors import UsageError, require_local_folder
 from zoo.reward.model import RewardModel
 from zoo.reward.qwen_vl import QwenVLBackbone
 from zoo.reward.scorer import Scorer, run_per_item
@@ -65,7 +66,9 @@ def table(pairs: str | list[str], scorers: list[str] = [], untrained: list[str] 
         trust_remote_code: let transformers run code shipped in the scorer folders; only for folders you trust.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        raise UsageError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    for entry in scorers:
+        require_local_folder(entry.rpartition("=")[2], "scorer folder")
     urls = expand_urls(pairs)
     rows: dict[str, dict[str, float]] = {}
     for family in untrained:

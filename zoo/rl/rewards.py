@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import torch
 from torch import nn
@@ -55,7 +55,7 @@ class VerifierReward(Reward):
 class SpatialScoreReward(Reward):
     """A SpatialScore scorer folder (`zoo fit` on a reward config exports one) as a frozen reward."""
 
-    def __init__(self, folder: str, batch_size: int = 32, preprocess: str = "pil") -> None:
+    def __init__(self, folder: str, batch_size: int = 32, preprocess: Literal["pil", "tensor"] = "pil") -> None:
         """Args: folder: the scorer folder; batch_size: images per scoring pass; preprocess: "pil" (the image
         processor on the CPU, as in training) or "tensor" (the same steps on the images' device, as one batch;
         Qwen-VL scorers only; equal without a resize, within one grey level with one)."""
@@ -102,7 +102,8 @@ class RewardMix(Reward):
     """Named rewards with weights. mode "sum": one reward, the weighted sum; mode "advantage": each reward is
     group-normalised separately and the advantages are summed with the weights (see GRPOModule)."""
 
-    def __init__(self, rewards: dict[str, Reward], weights: dict[str, float] | None = None, mode: str = "sum") -> None:
+    def __init__(self, rewards: dict[str, Reward], weights: dict[str, float] | None = None,
+                 mode: Literal["sum", "advantage"] = "sum") -> None:
         super().__init__()
         if not rewards:
             raise ValueError("RewardMix needs at least one reward")
