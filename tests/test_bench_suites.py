@@ -10,12 +10,14 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from callbacks import BenchmarkCallback
 from zoo.bench.prompts import BenchItem
-from zoo.bench.run import image_seed
+from zoo.bench.run import bench, image_seed
 from zoo.bench.suite import SUITE_REGISTRY, Suite, get_suite
 from zoo.bench.suites import JUDGED, SUITES, load_suite, suite_table
+from zoo.errors import UsageError
 from zoo.images import to_uint8
 from zoo.policy.flux import FluxPolicy, TinyFlux
 
@@ -69,3 +71,14 @@ def test_the_benchmark_callback_runs_any_suite(tmp_path):
     assert json.loads((tmp_path / "step_0.json").read_text())["images"] == 3
     with pytest.raises(ValueError, match="judge_model"):
         BenchmarkCallback("x", suite="geneval")
+
+
+def test_zoo_bench_runs_a_suite_from_its_own_file(tmp_path):
+    for i, value in enumerate((51, 102, 153)):
+        (tmp_path / "images" / f"p{i}").mkdir(parents=True)
+        Image.fromarray(np.full((8, 8, 3), value, np.uint8)).save(tmp_path / "images" / f"p{i}" / "0.png")
+    summary = bench("red,blue,green", out=str(tmp_path / "run"), images=str(tmp_path / "images"),
+                    suite="tests.test_bench_suites.Brightness")
+    assert summary["suite"] == "brightness" and summary["table"] == {"brightness": pytest.approx(0.4)}
+    with pytest.raises(UsageError, match="one of"):
+        bench("x", out=str(tmp_path / "other"), images=str(tmp_path / "images"), suite="nope")

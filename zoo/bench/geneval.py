@@ -133,6 +133,7 @@ class GenEval(Suite):
 
     name = "geneval"
     judged = True
+    judge_kind = "owl_vit"
 
     def load(self, prompts: str, count: int | None, variant: str, errors: list[str] | None) -> list[BenchItem]:
         return load_geneval(prompts, errors)

@@ -22,6 +22,7 @@ class QuestionSuite(Suite):
     the answers score."""
 
     judged = True
+    judge_kind = "qwen_vl"
 
     def build_judge(self, model: str | None, family: str) -> YesNoJudge:
         return QwenVLJudge(model, family)

@@ -22,7 +22,8 @@ from zoo.progress import tqdm
 
 from zoo.bench.prompts import BenchItem
 from zoo.images import to_uint8
-from zoo.bench.suites import JUDGED, SUITES, judge_image, load_suite, suite_counts, suite_table
+from zoo.bench.suite import Suite, get_suite
+from zoo.bench.suites import judge_image, load_suite, suite_counts, suite_table
 from zoo.data.images import read_image
 from zoo.data.paths import safe_join
 from zoo.data.writing import read_jsonl_rows, write_json_atomic
@@ -59,9 +60,6 @@ def _generate(policy, todo: list[tuple[BenchItem, int]], steps: int, seed: int) 
     return [to_uint8(image) for image in images]
 
 
-MODEL_JUDGES = {"geneval": "owl_vit"}  # the kind of judge of a judged suite (default: qwen_vl)
-
-
 def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str | None = None,
           images: str | None = None, suite: str = "spatialbench", count: int | None = None,
           images_per_prompt: int = 1, steps: int = 8, batch_size: int = 32, seed: int = 0, judge: Literal["auto", "verifier", "qwen_vl", "owl_vit"] = "auto",
@@ -95,20 +93,21 @@ def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str
     for key, value in (("images_per_prompt", images_per_prompt), ("steps", steps), ("batch_size", batch_size)):
         if not isinstance(value, int) or value < 1:
             raise UsageError(f"{key} must be an integer >= 1, got {value!r}")
-    if suite not in SUITES:
-        raise UsageError(f"suite must be one of {SUITES}, got {suite!r}")
+    try:
+        chosen = get_suite(suite)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     if (experiment is None) == (images is None):
         raise UsageError("give either experiment (a policy to generate with) or images (a folder), not both")
     if scorer is not None:
         require_local_folder(scorer, "scorer folder")
-    kind = MODEL_JUDGES.get(suite, "qwen_vl") if suite in JUDGED else "verifier"
-    if judge not in ("auto", kind):
-        raise UsageError(f"suite {suite!r} is judged by --judge {kind}, not {judge}")
-    if suite in JUDGED and judge_model is None:
+    if judge not in ("auto", chosen.judge_kind):
+        raise UsageError(f"suite {suite!r} is judged by --judge {chosen.judge_kind}, not {judge}")
+    if chosen.judged and judge_model is None:
         raise UsageError(f"suite {suite!r} is judged by a model: give --judge_model (a checkpoint path or hub id)")
     out_dir = Path(out)
     load_errors: list[str] = []
-    items = load_suite(suite, prompts, count, variant, load_errors)
+    items = load_suite(chosen, prompts, count, variant, load_errors)
     for error in load_errors:
         print(f"left out: {error}")
     samples = out_dir / "samples.jsonl"
@@ -120,15 +119,8 @@ def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str
 
         policy = build_policy(experiment, weights)
     vlm = None
-    if suite in JUDGED and todo:
-        if suite == "geneval":
-            from zoo.bench.geneval import OwlViTDetector
-
-            vlm = OwlViTDetector(None if judge_model == "tiny" else judge_model)
-        else:
-            from zoo.bench.judges import QwenVLJudge
-
-            vlm = QwenVLJudge(None if judge_model == "tiny" else judge_model, judge_family)
+    if chosen.judged and todo:
+        vlm = chosen.build_judge(None if judge_model == "tiny" else judge_model, judge_family)
     reward = None
     if scorer is not None and todo:
         from zoo.reward.scorer import load as load_scorer
@@ -138,7 +130,7 @@ def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str
     with open(samples, "a") as log, tqdm(total=len(todo), desc=f"{suite} {out_dir.name}", unit="img") as bar:
         for start in range(0, len(todo), batch_size):
             chunk = todo[start:start + batch_size]
-            rows, arrays = _score_chunk(suite, chunk, policy, vlm, Path(images) if images else None, out_dir, steps,
+            rows, arrays = _score_chunk(chosen, chunk, policy, vlm, Path(images) if images else None, out_dir, steps,
                                         seed)
             if reward is not None:
                 _add_rewards(reward, chunk, rows, arrays)
@@ -147,10 +139,10 @@ def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str
                 done[(row["item"], row["k"])] = row
             log.flush()
             bar.update(len(chunk))
-    return _summarise(suite, items, images_per_prompt, done, out_dir, load_errors)
+    return _summarise(chosen, items, images_per_prompt, done, out_dir, load_errors)
 
 
-def _score_chunk(suite: str, chunk, policy, judge, image_dir: Path | None, out_dir: Path, steps: int,
+def _score_chunk(suite: Suite, chunk, policy, judge, image_dir: Path | None, out_dir: Path, steps: int,
                  seed: int) -> tuple[list[dict], list[np.ndarray | None]]:
     """Verdicts of one batch and its images; an image that cannot be read or judged gets an error row, the rest go
     on."""
@@ -197,7 +189,7 @@ def _add_rewards(reward, chunk, rows: list[dict], arrays: list[np.ndarray | None
             rows[i]["reward"] = float(value)
 
 
-def _summarise(suite: str, items: list[BenchItem], per_prompt: int, done: dict, out_dir: Path,
+def _summarise(suite: Suite, items: list[BenchItem], per_prompt: int, done: dict, out_dir: Path,
                load_errors: list[str]) -> dict[str, Any]:
     rows = [done[(item.id, k)] for item in items for k in range(per_prompt) if (item.id, k) in done]
     good = [r for r in rows if "error" not in r]
@@ -206,7 +198,7 @@ def _summarise(suite: str, items: list[BenchItem], per_prompt: int, done: dict, 
     rewards = [r["reward"] for r in good if "reward" in r]
     if rewards:
         table["SpatialScore"] = float(np.mean(rewards))
-    summary = {"suite": suite, "images": len(rows), "errors": len(rows) - len(good), "table": table,
+    summary = {"suite": suite.name, "images": len(rows), "errors": len(rows) - len(good), "table": table,
                "n": suite_counts(suite, [by_id[r["item"]] for r in good], good), "prompts_left_out": load_errors}
     write_json_atomic(out_dir / "summary.json", summary)
     (out_dir / "table.md").write_text(side_by_side({out_dir.name: summary}) + "\n")

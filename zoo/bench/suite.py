@@ -20,6 +20,7 @@ class Suite:
 
     name: str = ""
     judged: bool = False  # judged by a model (a detector or a VLM) rather than from pixels by the world verifier
+    judge_kind: str = "verifier"  # what judges it (`zoo bench --judge`): "verifier", "owl_vit", "qwen_vl", ...
 
     def load(self, prompts: str, count: int | None, variant: str, errors: list[str] | None) -> list[BenchItem]:
         """The suite's items from its prompt files, at least the first `count` (None: all); `errors`: a list to
