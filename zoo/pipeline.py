@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zoo.config_files import configs_root
 from zoo.data.writing import write_json_atomic
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = configs_root()  # the repository's configs/, or the copy installed with the package
 
 
 @dataclass(frozen=True)

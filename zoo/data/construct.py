@@ -76,6 +76,7 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
         rank, world_size: this process's share of the chunks (default: RANK and WORLD_SIZE, else 0 of 1).
         device: where the generator and the judge run ("cuda" under torchrun: this process's LOCAL_RANK GPU).
     """
+    from zoo.config_files import resolve_config
     from zoo.policy.evaluate import build_policy
 
     out, started = Path(out), time.perf_counter()
@@ -97,7 +98,7 @@ def construct(out: Path, prompts: str, experiment: str = "configs/sft/tiny_flux.
     for problem in problems[:20]:
         print(f"skipped: {problem}")
     if todo:
-        policy = build_policy(experiment, weights, device)
+        policy = build_policy(str(resolve_config(experiment)), weights, device)
         run = _chunk_runner(policy, items, rule=rule, judge=judge, judge_model=judge_model,
                             per_prompt=images_per_prompt, steps=steps, noise_level=noise_level, batch_size=batch_size,
                             seed=seed, multi_fraction=multi_fraction, threshold=threshold,

@@ -116,7 +116,7 @@ def score(scorer: Path, input: Path, output: Path, batch_size: int = 32, device:
     that cannot be scored (bad line, bad image, empty prompt, a model error) gets an "error" field instead.
 
     Args:
-        scorer: a scorer folder (exported by `zoo fit` with a RewardModule).
+        scorer: a scorer folder (exported by `zoo fit` with a RewardModule), or a Hugging Face Hub id owner/name.
         input: JSON-lines file or folder.
         output: JSON-lines file to write (appended to when resuming).
         batch_size: images per forward pass (>= 1).

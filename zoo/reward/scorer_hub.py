@@ -13,11 +13,11 @@ class ScorerFolderError(FileNotFoundError):
 
 
 def resolve_scorer(id_or_path: str | Path, revision: str | None = None) -> Path:
-    """A local scorer folder: `id_or_path` when it exists, else the Hub repo `owner/name` downloaded (or found in the
-    cache; HF_HUB_OFFLINE=1 reads the cache only) with huggingface_hub's snapshot_download."""
+    """A local scorer folder: `id_or_path` when it exists, else (when it reads `owner/name`) that Hub repo downloaded,
+    or found in the cache (HF_HUB_OFFLINE=1: the cache only), with huggingface_hub's snapshot_download."""
     path = Path(id_or_path).expanduser()
     text = str(id_or_path)
-    if path.exists() or isinstance(id_or_path, Path) or not HUB_ID.match(text) or text.startswith(("./", "../")):
+    if path.exists() or not HUB_ID.match(text):
         if path.exists() and not path.is_dir():
             raise ScorerFolderError(f"scorer {path} is a file; a scorer is a folder (or a Hub id owner/name)")
         return path
