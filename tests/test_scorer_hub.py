@@ -113,7 +113,7 @@ def test_old_layout_loads_and_save_pretrained_converts_it(lora_scorer, items, tm
         Scorer.from_pretrained(old)
 
 
-def test_adapter_config_with_an_unsupported_lora_variant_names_the_key(lora_scorer, tmp_path):
+def test_adapter_with_an_unsupported_lora_variant_or_missing_tensors_fails_naming_it(lora_scorer, tmp_path):
     from zoo.settings import SettingsError
 
     folder = shutil.copytree(lora_scorer[1], tmp_path / "s")
@@ -125,7 +125,13 @@ def test_adapter_config_with_an_unsupported_lora_variant_names_the_key(lora_scor
     path.write_text(json.dumps({**config, "run_this": "x"}))
     with pytest.raises(SettingsError, match="unknown key 'run_this'"):
         Scorer.from_pretrained(folder)
-    (folder / "adapter" / "adapter_model.safetensors").unlink()
+    path.write_text(json.dumps(config))
+    weights = folder / "adapter" / "adapter_model.safetensors"
+    tensors = load_file(weights)
+    save_file(dict(list(tensors.items())[1:]), weights)
+    with pytest.raises(ValueError, match="adapter does not fit its LoRA settings"):
+        Scorer.from_pretrained(folder)
+    weights.unlink()
     with pytest.raises(ScorerFolderError, match="adapter/adapter_model.safetensors"):
         Scorer.from_pretrained(folder)
 

@@ -151,7 +151,12 @@ def _load(folder: Path, device: str | torch.device,
         where = f"{folder / 'scorer.json'} lora.targets" if meta["format"] == FORMAT_V1 else \
             f"{folder / ADAPTER_DIR / 'adapter_config.json'} target_modules"
         inject_lora(parts, backbone, where)
-        set_peft_model_state_dict(backbone.model, adapter)
+        result = set_peft_model_state_dict(backbone.model, adapter)
+        odd = [k for k in result.missing_keys if "lora_" in k] + list(result.unexpected_keys)
+        if odd:
+            source = folder / "adapter.safetensors" if meta["format"] == FORMAT_V1 else folder / ADAPTER_DIR
+            raise ValueError(f"{source}: the adapter does not fit its LoRA settings (missing or unexpected "
+                             f"tensors, e.g. {odd[0]!r})")
     if getattr(backbone, "reward_token", None) is not None:
         token_file = folder / "reward_token.safetensors"
         if not token_file.exists():
