@@ -24,8 +24,8 @@ from zoo.reward.clip import CLIPBackbone
 from zoo.reward.model import RewardModel
 from zoo.reward.parts import TrainableParts
 from zoo.reward.qwen_vl import QwenVLBackbone
-from zoo.reward.scorer_hub import ScorerFolderError, resolve_scorer, upload_scorer
 from zoo.reward.scorer_adapter import ADAPTER_DIR, load_adapter_tensors, read_adapter_parts, save_adapter
+from zoo.reward.scorer_hub import ScorerFolderError, resolve_scorer, upload_scorer
 from zoo.reward.scorer_settings import FORMAT, FORMAT_V1, check_processor, read_scorer_settings
 
 T, R = TypeVar("T"), TypeVar("R")
@@ -192,7 +192,7 @@ class Scorer:
 
     @classmethod
     def from_pretrained(cls, id_or_path: str | Path, device: str | torch.device = "cpu", batch_size: int = 32,
-                        trust_remote_code: bool = False, revision: str | None = None) -> "Scorer":
+                        trust_remote_code: bool = False, revision: str | None = None) -> Scorer:
         """Load a local scorer folder, or a Hub repo `owner/name` (at `revision`) through the Hugging Face cache."""
         return cls(id_or_path, device, batch_size, trust_remote_code, revision)
 

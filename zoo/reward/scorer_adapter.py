@@ -84,4 +84,4 @@ def read_adapter_parts(folder: Path) -> TrainableParts:
 def load_adapter_tensors(folder: Path) -> dict[str, torch.Tensor]:
     """The adapter's tensors named as `peft.set_peft_model_state_dict` takes them on an injected (non-Peft) model."""
     tensors = load_file(folder / WEIGHTS_FILE)
-    return {k[len(PEFT_PREFIX):] if k.startswith(PEFT_PREFIX) else k: v for k, v in tensors.items()}
+    return {k.removeprefix(PEFT_PREFIX): v for k, v in tensors.items()}
