@@ -16,7 +16,7 @@ py=${1:-$repo/.venv/bin/python}
 case $py in /*) ;; *) py="$PWD/$py" ;; esac  # absolute, not resolved: a venv's python is a symlink
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1 HF_HOME="$work/hf"
+export PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1 HF_HOME="$work/hf" TQDM_DISABLE=1
 step() { echo "== $*"; }
 quiet() { grep -v "^WARNING: Location" || true; }  # this machine's pip.conf names index folders it lacks
 
@@ -90,9 +90,9 @@ score() {
   fi
 }
 step "zoo score (scorer folder)"
-score scorer by_folder.jsonl 2>&1 | grep -v "^score:" || true
+score scorer by_folder.jsonl 2>&1 | grep -v "it/s\]" || true
 step "zoo score (Hub id someone/tiny-scorer, HF_HUB_OFFLINE=1)"
-score someone/tiny-scorer by_hub_id.jsonl 2>&1 | grep -v "^score:" || true
+score someone/tiny-scorer by_hub_id.jsonl 2>&1 | grep -v "it/s\]" || true
 "$vpy" - <<'EOF'
 import json
 rows = [[json.loads(line) for line in open(name)] for name in ("by_folder.jsonl", "by_hub_id.jsonl")]
