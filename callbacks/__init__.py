@@ -5,7 +5,8 @@ from callbacks.benchmark import BenchmarkCallback
 from callbacks.data_errors import CorruptSampleLogger
 from callbacks.ema import EMACallback
 from callbacks.guard import RewardHackingGuard
+from callbacks.progress import ProgressFileCallback, StepProgressBar
 from callbacks.rl_tracking import RLStatsTracker, RolloutImages
 
-__all__ = ["BenchmarkCallback", "CorruptSampleLogger", "EMACallback", "RLStatsTracker", "RewardHackingGuard",
-           "RolloutImages"]
+__all__ = ["BenchmarkCallback", "CorruptSampleLogger", "EMACallback", "ProgressFileCallback", "RLStatsTracker",
+           "RewardHackingGuard", "RolloutImages", "StepProgressBar"]

@@ -1,4 +1,5 @@
-"""BenchmarkCallback: SpatialBench every N steps and at the end of training, on a fixed prompt subset."""
+"""BenchmarkCallback: a benchmark suite (SpatialBench by default) every N steps and at the end of training, on a fixed
+prompt subset."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import torch.distributed as dist
 from modules.image_logging import log_image
 from zoo.bench.prompts import BenchItem
 from zoo.bench.run import image_seed
-from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verify_images
+from zoo.bench.suite import Suite, get_suite
+from zoo.bench.suites import load_suite
 from zoo.data.writing import write_json_atomic
-from zoo.policy.evaluate import image_grid
+from zoo.images import image_grid, to_uint8
 
 
 def rank_share(items: Sequence[Any], rank: int, world: int) -> list[tuple[int, Any]]:
@@ -33,14 +35,15 @@ def _gather(rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
 
 
 class BenchmarkCallback(L.Callback):
-    """Generate with the module's `policy` on a fixed SpatialBench subset every `every_n_steps` and when training
-    ends; judge from pixels; log the table and an image grid to the logger and write `<out_dir>/step_N.json`.
+    """Generate with the module's `policy` on a fixed subset of a benchmark suite every `every_n_steps` and when
+    training ends; judge (SpatialBench: from pixels); log the table and an image grid to the logger and write
+    `<out_dir>/step_N.json`.
 
     Prompts are split over the ranks and the verdicts gathered on rank 0. When the module has an
     `ema_scope()` context manager (the EMA callback's weights), generation runs inside it.
 
     Args:
-        prompts: world prompt shards (e.g. data/spatialshapes/prompts/val-*.tar).
+        prompts: the suite's prompts (SpatialBench: world prompt shards, e.g. data/spatialshapes/prompts/val-*.tar).
         count: prompts in the fixed subset (the first ones).
         every_n_steps: optimizer steps between evaluations (0 = only at the end).
         steps: sampling steps.
@@ -48,18 +51,33 @@ class BenchmarkCallback(L.Callback):
         seed: base seed of the images (the same images at every evaluation for a fixed policy).
         out_dir: where step_N.json goes; default: the trainer's log dir / "bench".
         grid: images in the logged grid (rank 0's first ones).
+        suite: a registered suite name ("spatialbench", "geneval", "tiif", "unigenbench", "dpg") or a dotted path to
+            a zoo.bench.suite.Suite subclass.
+        variant: the suite's prompt variant ("short" or "long" for TIIF-Bench).
+        judge_model: the judge checkpoint of a model-judged suite (path or hub id; "tiny": random, for tests).
+        judge_family: the Qwen-VL family of a VLM judge.
     """
 
     def __init__(self, prompts: str, count: int = 64, every_n_steps: int = 500, steps: int = 8,
-                 batch_size: int = 32, seed: int = 0, out_dir: str | None = None, grid: int = 16) -> None:
+                 batch_size: int = 32, seed: int = 0, out_dir: str | None = None, grid: int = 16,
+                 suite: str = "spatialbench", variant: str = "short", judge_model: str | None = None,
+                 judge_family: str = "qwen2_5_vl") -> None:
         self.prompts, self.count, self.every, self.steps = prompts, count, every_n_steps, steps
         self.batch_size, self.seed, self.out_dir, self.grid = batch_size, seed, out_dir, grid
+        self.suite: Suite = get_suite(suite)
+        if self.suite.judged and judge_model is None:
+            raise ValueError(f"suite {suite!r} is judged by a model: give judge_model (a checkpoint path or hub id)")
+        self.variant, self.judge_model, self.judge_family = variant, judge_model, judge_family
+        self.judge = None
         self.items: list[BenchItem] = []
         self.last_step = -1
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         if not self.items:
-            self.items = load_spatialbench(self.prompts, self.count)
+            self.items = load_suite(self.suite, self.prompts, self.count, self.variant)
+        if self.suite.judged and self.judge is None:
+            self.judge = self.suite.build_judge(None if self.judge_model == "tiny" else self.judge_model,
+                                                self.judge_family)
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         step = trainer.global_step
@@ -88,11 +106,11 @@ class BenchmarkCallback(L.Callback):
                 images.append(generated.cpu())
         policy.train(was_training)
         images = torch.cat(images) if images else torch.empty(0)
-        verdicts = verify_images(images, [item.data["scene"] for _, item in mine])
+        verdicts = [self.suite.judge_image(item, to_uint8(image), self.judge) for (_, item), image in zip(mine, images)]
         rows = _gather([(i, v) for (i, _), v in zip(mine, verdicts)])
         if trainer.global_rank != 0:
             return None
-        table = spatialbench_table([self.items[i] for i, _ in rows], [v for _, v in rows])
+        table = self.suite.table([self.items[i] for i, _ in rows], [v for _, v in rows])
         self._report(trainer, step, table, images[: self.grid], len(rows))
         return table
 
@@ -103,4 +121,4 @@ class BenchmarkCallback(L.Callback):
             log_image(trainer.loggers, "bench/samples", image_grid(images), step)
         out = Path(self.out_dir) if self.out_dir else Path(trainer.log_dir or trainer.default_root_dir) / "bench"
         write_json_atomic(out / f"step_{step}.json", {"step": step, "images": n, "table": table})
-        print(f"SpatialBench at step {step} ({n} prompts): " + json.dumps({k: round(v, 3) for k, v in table.items()}))
+        print(f"{self.suite.name} at step {step} ({n} prompts): " + json.dumps({k: round(v, 3) for k, v in table.items()}))

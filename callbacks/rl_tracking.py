@@ -10,7 +10,7 @@ from typing import Any
 import lightning as L
 
 from modules.image_logging import log_image
-from zoo.policy.evaluate import image_grid
+from zoo.images import image_grid
 
 
 def _log_dir(trainer: L.Trainer) -> Path:

@@ -11,7 +11,7 @@ import torch
 from modules.flow_matching import ImageCaptionCollator, drain, verified
 from modules.image_logging import log_image
 from modules.optim import adamw_with_warmup
-from zoo.policy.evaluate import image_grid
+from zoo.images import image_grid
 from zoo.policy.vae import autoencoder_loss, build_tiny_vae
 
 

@@ -17,7 +17,7 @@ from modules.optim import adamw_with_warmup
 from modules.weights import WeightScopes
 from zoo.bench.spatialbench import verdict_means, verify_images
 from zoo.data.stream import stamp_errors
-from zoo.policy.evaluate import image_grid
+from zoo.images import image_grid
 
 
 class ImageCaptionCollator:

@@ -113,6 +113,7 @@ class GRPOModule(OnlineRLModule):
         chunk = self._chunk(len(prompts))
         stats: list[dict[str, torch.Tensor]] = []
         first_ratio: list[torch.Tensor] = []
+        skipped = 0  # minibatches without signal (every advantage 0, no KL term): the weights are left as they are
         for epoch in range(hp.inner_epochs):
             for m, traj in enumerate(trajectories):
                 rows = slice(m * chunk, (m + 1) * chunk)
@@ -124,8 +125,11 @@ class GRPOModule(OnlineRLModule):
                     stats.append(s)
                     if epoch == 0 and m == 0:
                         first_ratio += [s["ratio_min"], s["ratio_max"]]
-                self.optimizer_step()
-        return _summary(stats, first_ratio, float(self.lr_schedulers().get_last_lr()[0]))
+                signal = self._any_rank(bool(((adv * mask) != 0).any()) or hp.beta > 0)
+                skipped += 0 if signal else 1
+                self.optimizer_step(signal)
+        return {**_summary(stats, first_ratio, float(self.lr_schedulers().get_last_lr()[0])),
+                "skipped_updates": skipped / max(1, hp.inner_epochs * len(trajectories))}
 
     def _step_loss(self, velocity: Callable, traj: Trajectory, index: int | torch.Tensor, adv: torch.Tensor,
                    keep: torch.Tensor, slots: int) -> dict[str, torch.Tensor]:

@@ -6,13 +6,10 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-import numpy as np
 import torch
 from PIL import Image
 
-
-def _hwc_uint8(grid: torch.Tensor) -> np.ndarray:
-    return (grid.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
+from zoo.images import to_uint8
 
 
 def _folder(logger) -> Path:
@@ -34,14 +31,14 @@ def log_image(loggers: Iterable, tag: str, grid: torch.Tensor, step: int) -> lis
             experiment.add_image(tag, grid.detach().float().clamp(0, 1).cpu(), step)
             where.append(f"{type(logger).__name__}: add_image")
         elif callable(getattr(logger, "log_image", None)):  # W&B (WandbLogger.log_image), Neptune-style
-            logger.log_image(key=tag, images=[_hwc_uint8(grid)], step=step)
+            logger.log_image(key=tag, images=[to_uint8(grid)], step=step)
             where.append(f"{type(logger).__name__}: log_image")
         elif hasattr(experiment, "log_image") and getattr(logger, "run_id", None):  # MLflow
-            experiment.log_image(logger.run_id, _hwc_uint8(grid), f"{tag}/step_{step}.png")
+            experiment.log_image(logger.run_id, to_uint8(grid), f"{tag}/step_{step}.png")
             where.append(f"{type(logger).__name__}: mlflow log_image")
         else:
             path = _folder(logger) / "images" / re.sub(r"[^A-Za-z0-9_.-]", "_", tag) / f"step_{step}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(_hwc_uint8(grid)).save(path)
+            Image.fromarray(to_uint8(grid)).save(path)
             where.append(str(path))
     return where

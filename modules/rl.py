@@ -196,9 +196,19 @@ class OnlineRLModule(WeightScopes, L.LightningModule):
         finally:
             self.policy.transformer = trained
 
-    def optimizer_step(self) -> None:
-        """Clip the gradient norm, step the optimizer and the schedule, zero the gradients."""
+    def _any_rank(self, flag: bool) -> bool:
+        """Whether `flag` holds on any rank (the same answer on every rank)."""
+        if self.trainer.world_size == 1:
+            return flag
+        return bool(self.trainer.strategy.reduce(torch.tensor(float(flag), device=self.device), reduce_op="sum") > 0)
+
+    def optimizer_step(self, signal: bool = True) -> None:
+        """Clip the gradient norm, step the optimizer and the schedule, zero the gradients. Without `signal` (a
+        minibatch whose loss is 0 on every rank) the gradients are dropped first, so AdamW leaves every weight as it
+        is (no momentum or weight-decay drift), while the step still counts towards max_steps and the schedule."""
         opt, sched = self.optimizers(), self.lr_schedulers()
+        if not signal:
+            opt.zero_grad(set_to_none=True)
         if self.hparams.grad_clip:  # torch's own clipping: it handles FSDP2's DTensor gradients too
             torch.nn.utils.clip_grad_norm_([p for p in self.policy.parameters() if p.requires_grad],
                                            self.hparams.grad_clip)
@@ -223,6 +233,11 @@ class OnlineRLModule(WeightScopes, L.LightningModule):
                           sync_dist=True, batch_size=len(metas))
 
     # optimisation and export ----------------------------------------------------------------------
+    @property
+    def optimizer_steps_per_batch(self) -> int:
+        """Optimizer steps one rollout takes (inner epochs x minibatches): `max_steps` counts these."""
+        return int(self.hparams.get("inner_epochs", 1)) * int(self.hparams.get("minibatches", 1))
+
     def configure_optimizers(self):
         hp = self.hparams
         return adamw_with_warmup(self.policy.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps, hp.betas)

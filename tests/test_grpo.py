@@ -238,3 +238,21 @@ def test_tracker_writes_statistics_and_rollout_grids_to_tensorboard(spatial_set,
     events.Reload()
     assert [e.step for e in events.Images("rollout/images")] == [1, 3]  # rollouts 1 and 3 (every 2)
     assert "rl/approx_kl" in events.Tags()["scalars"] and "rollout/prompts/text_summary" in events.Tags()["tensors"]
+
+
+class Constant(Reward):
+    """The same reward for every image: every group is flat, so no rollout carries a signal."""
+
+    def forward(self, prompts, images, metas):
+        return torch.ones(len(prompts))
+
+
+def test_a_minibatch_without_signal_leaves_every_weight_and_the_optimizer_state_untouched(spatial_set, tmp_path):
+    module = GRPOModule(_policy(), Constant(), steps=2, noise_level=0.7, minibatches=2, lr=1e-2,
+                        weight_decay=0.1)  # before: AdamW's weight decay (and any momentum) moved every weight
+    start = {k: v.clone() for k, v in module.policy.state_dict().items()}
+    trainer = _trainer(tmp_path, 4)
+    trainer.fit(module, datamodule=_data(spatial_set, 4, 2))
+    assert trainer.global_step == 4 and module.rl_stats["skipped_updates"] == 1.0  # the steps still count
+    assert all(torch.equal(v, start[k]) for k, v in module.policy.state_dict().items())
+    assert not module.optimizers().optimizer.state

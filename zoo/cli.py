@@ -6,13 +6,16 @@ can be named by short name in configs.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 from jsonargparse import ActionConfigFile, ArgumentParser
+from lightning.pytorch.callbacks import Callback, ProgressBar
 from lightning.pytorch.cli import LightningCLI
 
 import callbacks  # noqa: F401  (registers classes for short names in configs)
 import zoo
+from callbacks.progress import ProgressFileCallback, StepProgressBar
 import datamodules  # noqa: F401
 import modules  # noqa: F401
 from zoo.bench.run import bench
@@ -21,6 +24,7 @@ from zoo.data.construct import construct
 from zoo.data.relations_command import relations as data_relations
 from zoo.pipeline import pipeline
 from zoo.policy.evaluate import policy_eval
+from zoo.progress import ENV as PROGRESS_ENV
 from zoo.report import report
 from zoo.reward.score_files import score
 from zoo.reward.table import table as reward_table
@@ -79,6 +83,19 @@ class ZooCLI(LightningCLI):
     def init_parser(self, **kwargs: Any):
         """Lightning's parser without prefix matching: `--trainer.max_step` is an error, not `max_steps`."""
         return super().init_parser(**{"allow_abbrev": False, **kwargs})
+
+    def _instantiate_trainer(self, config: dict[str, Any], extra_callbacks: list[Callback]) -> Any:
+        """The trainer, with a bar that counts rollouts for RL (unless a bar is configured or bars are off) and, under
+        `zoo pipeline`, the progress file its stage reports through."""
+        configured = config.get("callbacks") or []
+        configured = configured if isinstance(configured, list) else [configured]
+        extra = list(extra_callbacks)
+        if config.get("enable_progress_bar") is not False and not any(
+                isinstance(c, ProgressBar) for c in configured + extra):
+            extra.append(StepProgressBar())
+        if os.environ.get(PROGRESS_ENV):
+            extra.append(ProgressFileCallback())
+        return super()._instantiate_trainer(config, extra)
 
     def _add_subcommands(self, parser, **kwargs: Any) -> None:
         parser.add_argument("--version", action="version", version=f"zoo {zoo.__version__}")

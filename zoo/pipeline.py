@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import zoo
 from zoo.config_files import configs_root
 from zoo.data.writing import write_json_atomic
+from zoo.progress import ENV as PROGRESS_ENV
+from zoo.progress import eta_seconds, read_progress
 
 CONFIGS = configs_root()  # the repository's configs/, or the copy installed with the package
 
@@ -132,6 +135,23 @@ def config_digest(argv: list[str]) -> str:
     return digest.hexdigest()
 
 
+def code_version() -> dict[str, Any]:
+    """The zoo version and, when it runs from a git checkout, the commit and whether files differ from it."""
+    out: dict[str, Any] = {"version": zoo.__version__}
+    root = Path(zoo.__file__).resolve().parents[1]
+    if (root / ".git").exists():
+        try:
+            git = ["git", "-C", str(root)]
+            out["commit"] = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True,
+                                           timeout=10, check=True).stdout.strip()
+            changed = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                                     text=True, timeout=10, check=True).stdout
+            out["dirty"] = bool(changed.strip())
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return out
+
+
 def _finished(stage: Stage, run_dir: Path, inputs: dict[str, Any]) -> dict[str, Any] | None:
     """The stage's record when it finished earlier with the same command, configs and inputs: the runs of the stages
     it needs (`inputs`, their run ids) must be the ones it was run after, else it is stale and runs again."""
@@ -150,6 +170,19 @@ def _inputs(stage: Stage, records: dict[str, dict]) -> dict[str, Any]:
     return {name: records[name].get("run_id") for name in stage.after}
 
 
+def stage_status(name: str, elapsed: float, progress: dict[str, Any] | None,
+                 first: tuple[float, float] | None) -> str:
+    """`name 95 s 120/400 rollout ETA 3.5 min`: elapsed seconds, the progress the stage last reported (if any) and
+    the time left at the rate since its `first` (time, done) report."""
+    text = f"{name} {elapsed:.0f} s"
+    if not progress or not progress.get("done"):
+        return text
+    total, unit = progress.get("total"), progress.get("unit") or ""
+    text += f" {progress['done']:g}" + (f"/{total:g}" if total else "") + (f" {unit}" if unit else "")
+    eta = eta_seconds(first, (progress["time"], float(progress["done"])), total) if first else None
+    return text + (f" ETA {eta / 60:.1f} min" if eta is not None else "")
+
+
 class _Running:
     """A stage's process, its log and its start time."""
 
@@ -158,17 +191,29 @@ class _Running:
         self.log_path = run_dir / "logs" / f"{stage.name}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "w")
-        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        self.progress_path = run_dir / "stages" / f"{stage.name}.progress.json"
+        self.progress_path.unlink(missing_ok=True)
+        self.first_progress: tuple[float, float] | None = None
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+               PROGRESS_ENV: str(self.progress_path)}
         self.started = time.perf_counter()
         self.proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", *stage.argv], stdout=self.log,
                                      stderr=subprocess.STDOUT, env=env)
 
+    def status(self, now: float) -> str:
+        """`name elapsed N/M unit ETA` from the stage's progress file."""
+        progress = read_progress(self.progress_path)
+        if progress and progress.get("done") and self.first_progress is None:
+            self.first_progress = (progress["time"], float(progress["done"]))
+        return stage_status(self.stage.name, now - self.started, progress, self.first_progress)
+
     def finish(self) -> dict[str, Any]:
         """Write the stage's marker; raise StageFailed if it exited with an error."""
         self.log.close()
+        self.progress_path.unlink(missing_ok=True)
         seconds, code = time.perf_counter() - self.started, self.proc.returncode
         record = {"stage": self.stage.name, "argv": self.stage.argv, "configs": config_digest(self.stage.argv),
-                  "run_id": time.time_ns(), "inputs": self.inputs, "seconds": round(seconds, 2),
+                  "run_id": time.time_ns(), "inputs": self.inputs, "code": code_version(), "seconds": round(seconds, 2),
                   "log": str(self.log_path), "status": "done" if code == 0 else "failed", "exit_code": code}
         write_json_atomic(self.run_dir / "stages" / f"{self.stage.name}.json", record)
         if code != 0:
@@ -226,7 +271,7 @@ def run_stages(stages: list[Stage], run_dir: Path, parallel: int = 1, threads: i
 def _ticker(running: list[_Running], elapsed: float, minute: int) -> int:
     """One status line, rewritten in place on a terminal (once a minute otherwise); returns the minute shown."""
     now = time.perf_counter()
-    line = f"  {elapsed / 60:5.1f} min | " + " | ".join(f"{j.stage.name} {now - j.started:.0f} s" for j in running)
+    line = f"  {elapsed / 60:5.1f} min | " + " | ".join(j.status(now) for j in running)
     if sys.stdout.isatty():
         print("\r" + line[:150].ljust(150), end="", flush=True)
     elif int(elapsed // 60) != minute:

@@ -24,9 +24,25 @@ COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189)]
 DELTA_COLUMNS = ("Overall", "objects found", "colour found", "clutter", "Overall (v1)", "SpatialScore")
 
 
-def line_plot(series: dict[str, Sequence[tuple[float, float]]], title: str, path: Path,
-              size: tuple[int, int] = (640, 360)) -> Path:
-    """A PNG line plot of named (x, y) series with axes, the value range and a legend (PIL only)."""
+def smoothed(values: Sequence[float], window: int) -> list[float]:
+    """Trailing moving average over up to `window` values (the first points average what there is)."""
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def _faint(colour: tuple[int, int, int]) -> tuple[int, int, int]:
+    return tuple(int(c + (255 - c) * 0.65) for c in colour)
+
+
+def line_plot(series: dict[str, Sequence[tuple[float, float]]], title: str, path: Path, ylabel: str = "value",
+              xlabel: str = "step", smooth: int = 1, size: tuple[int, int] = (640, 360)) -> Path:
+    """A PNG line plot of named (x, y) series with labelled axes, the value range and a legend (PIL only); with
+    `smooth` > 1 each series is drawn faint as measured and solid as a trailing `smooth`-point moving average."""
     w, h = size
     left, right, top, bottom = 70, 20, 30, 40
     image = Image.new("RGB", size, "white")
@@ -47,12 +63,18 @@ def line_plot(series: dict[str, Sequence[tuple[float, float]]], title: str, path
     draw.text((4, h - bottom - 10), f"{y0:.3g}", fill=(0, 0, 0))
     draw.text((left, h - bottom + 6), f"{x0:g}", fill=(0, 0, 0))
     draw.text((w - right - 40, h - bottom + 6), f"{x1:g}", fill=(0, 0, 0))
-    draw.text(((w - 20) // 2, h - bottom + 18), "step", fill=(0, 0, 0))
+    draw.text(((w - 20) // 2, h - bottom + 18), xlabel, fill=(0, 0, 0))
+    draw.text((4, (top + h - bottom) // 2), ylabel[:10], fill=(0, 0, 0))
     for i, (name, pts) in enumerate(series.items()):
-        colour = COLOURS[i % len(COLOURS)]
-        coords = [xy(x, y) for x, y in sorted(pts)]
-        if len(coords) > 1:
-            draw.line(coords, fill=colour, width=2)
+        colour, pts = COLOURS[i % len(COLOURS)], sorted(pts)
+        lines = [(pts, colour, 2)]
+        if smooth > 1 and len(pts) > smooth:
+            mean = smoothed([y for _, y in pts], smooth)
+            lines = [(pts, _faint(colour), 1), ([(x, m) for (x, _), m in zip(pts, mean)], colour, 2)]
+            name += f" ({smooth}-point moving average; faint: as measured)"
+        for line, fill, width in lines:
+            if len(line) > 1:
+                draw.line([xy(x, y) for x, y in line], fill=fill, width=width)
         draw.text((left + 10, top + 8 + 14 * i), name, fill=colour)
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
@@ -99,6 +121,27 @@ def deltas(benches: dict[str, dict]) -> list[str]:
     return lines
 
 
+def _code(record: dict) -> str:
+    code = record.get("code") or {}
+    commit = code.get("commit")
+    text = f"{commit[:12]}{' (modified)' if code.get('dirty') else ''}" if commit else "not a git checkout"
+    return f"zoo {code['version']}, {text}" if "version" in code else "not recorded"
+
+
+def provenance(stages: list[dict]) -> list[str]:
+    """The stages table: wall seconds, the SHA-256 of the configs each stage read and the code that ran it."""
+    if not stages:
+        return []
+    lines = ["", "## Stages (wall seconds; stages ran side by side) and provenance", "",
+             "| stage | seconds | configs (SHA-256, first 12) | code |", "|---|---|---|---|"]
+    lines += [f"| {r['stage']} | {r['seconds']} | {str(r.get('configs', ''))[:12] or '-'} | {_code(r)} |"
+              for r in sorted(stages, key=lambda r: r["stage"])]
+    commits = {(r.get("code") or {}).get("commit") for r in stages}
+    if len(commits) > 1:
+        lines += ["", f"Note: the stages ran on {len(commits)} different code versions (see the code column)."]
+    return lines
+
+
 def report(run_dir: Path) -> Path:
     """Write `run_dir/report.md` (and `report.json`, plots under `run_dir/plots/`) from the stages' outputs.
 
@@ -119,18 +162,21 @@ def report(run_dir: Path) -> Path:
         if label in curves:
             points = [(r["step"], r["reward_mean"]) for r in curves[label]]
             plots[f"reward_{name}"] = line_plot({label: points}, f"rollout reward, mean over the step's images: {label}",
-                                                run_dir / "plots" / f"reward_{name}.png")
+                                                run_dir / "plots" / f"reward_{name}.png", ylabel="reward",
+                                                xlabel="optimizer step", smooth=5)
     grids = {name: sample_grid(run_dir / "bench" / name, run_dir / "plots" / f"samples_{name}.png")
              for name in POLICIES if (run_dir / "bench" / name).is_dir()}
     if held_out:
         plots["held_out_relations"] = line_plot(held_out, "held-out prompts: relations satisfied (world v1.1) over GRPO steps",
-                                                run_dir / "plots" / "held_out_relations.png")
+                                                run_dir / "plots" / "held_out_relations.png", ylabel="relations",
+                                                xlabel="optimizer step")
     for key, title in (("approx_kl", "approx KL to the rollout policy"),
                        ("kl_ref", "KL to the reference (beta > 0 only)")):
         series = {label: [(r["step"], r[key]) for r in rows if key in r] for label, rows in curves.items()}
         series = {label: pts for label, pts in series.items() if pts}
         if series:
-            plots[key] = line_plot(series, title, run_dir / "plots" / f"{key}.png")
+            plots[key] = line_plot(series, title, run_dir / "plots" / f"{key}.png", ylabel="KL",
+                                   xlabel="optimizer step", smooth=5)
     records = (json.loads(p.read_text()) for p in sorted((run_dir / "stages").glob("*.json")))
     stages = [r for r in records if "stage" in r and "seconds" in r]  # check_summary.json lives there too
     lines = ["# SpatialShapes run report", "",
@@ -150,9 +196,7 @@ def report(run_dir: Path) -> Path:
         last = rows[-1]
         lines.append(f"- {label}: {len(rows)} rollouts to step {last['step']}, last reward "
                      f"{last['reward_mean']:.3f}, approx KL {last.get('approx_kl', float('nan')):.2e}")
-    if stages:
-        lines += ["", "## Stages (wall seconds; stages ran side by side)", "", "| stage | seconds |", "|---|---|"]
-        lines += [f"| {r['stage']} | {r['seconds']} |" for r in sorted(stages, key=lambda r: r["stage"])]
+    lines += provenance(stages)
     out = run_dir / "report.md"
     tmp = out.with_suffix(".md.tmp")
     tmp.write_text("\n".join(lines) + "\n")

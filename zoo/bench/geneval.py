@@ -8,14 +8,15 @@ centre offsets, threshold 0.5), not a second implementation. `OwlViTDetector` is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 import torch
 import transformers
 from PIL import Image
 
-from zoo.bench.prompts import BenchItem
+from zoo.bench.prompts import BenchItem, load_geneval
+from zoo.bench.suite import Suite, register_suite
 from zoo.world.geometry import planar_relation_holds
 from zoo.world.spec import ABOVE, BELOW, LEFT, RIGHT
 
@@ -124,3 +125,24 @@ def geneval_table(items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str,
     table.update({tag: float(np.mean(v)) for tag, v in sorted(per_tag.items())})
     table["overall"] = float(np.mean([np.mean(v) for v in per_tag.values()])) if per_tag else float("nan")
     return table
+
+
+@register_suite
+class GenEval(Suite):
+    """GenEval: its evaluation_metadata.jsonl, images judged by an open-vocabulary detector."""
+
+    name = "geneval"
+    judged = True
+
+    def load(self, prompts: str, count: int | None, variant: str, errors: list[str] | None) -> list[BenchItem]:
+        return load_geneval(prompts, errors)
+
+    def build_judge(self, model: str | None, family: str) -> Detector:
+        return OwlViTDetector(model)
+
+    def judge_image(self, item: BenchItem, image: np.ndarray, judge: Detector) -> dict[str, Any]:
+        detections = judge.detect([Image.fromarray(image)], [[c["class"] for c in item.data["include"]]])[0]
+        return geneval_verdict(item, detections)
+
+    def table(self, items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, float]:
+        return geneval_table(items, rows)

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
+from zoo.progress import tqdm
 
 from zoo.bench.prompts import BenchItem
-from zoo.bench.spatialbench import to_uint8
+from zoo.images import to_uint8
 from zoo.bench.suites import JUDGED, SUITES, judge_image, load_suite, suite_counts, suite_table
 from zoo.data.images import read_image
 from zoo.data.paths import safe_join

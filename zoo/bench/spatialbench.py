@@ -11,10 +11,12 @@ import numpy as np
 import torch
 
 from zoo.bench.prompts import BenchItem
+from zoo.bench.suite import Suite, register_suite
 from zoo.data.records import decode_prompt
 from zoo.data.stream import ShardStream
 from zoo.data.urls import expand_urls
-from zoo.world import Scene, Verdict, verify
+from zoo.images import to_uint8
+from zoo.world import Scene, Verdict, verify_batch
 from zoo.world.spec import SCORE_VERSION
 
 
@@ -31,11 +33,6 @@ def load_spatialbench(prompts: str | list[str], count: int | None = None) -> lis
     return items
 
 
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """A [0, 1] (3, H, W) tensor as an HxWx3 uint8 array (rounded, as a PNG stores it)."""
-    return (image.detach().permute(1, 2, 0).clamp(0, 1).float().cpu().numpy() * 255).round().astype(np.uint8)
-
-
 def verdict_row(verdict: Verdict, v1: Verdict | None = None) -> dict[str, Any]:
     """One image's SpatialBench row: relation score, all relations right, objects found (with the right shape, the
     v1.1 rule), objects whose colour was found whatever the shape, clutter, and the v1 relation score when given."""
@@ -50,13 +47,11 @@ def verify_images(images: torch.Tensor | Sequence[np.ndarray], scenes: Sequence[
                   version: str = SCORE_VERSION) -> list[dict]:
     """Per-image verdict rows (see verdict_row) of [0, 1] (B, 3, H, W) tensors or uint8 HWC arrays against their
     scenes, under the verifier's scoring `version` (v1.1 rows also carry the v1 relation score)."""
-    rows = []
-    for image, scene in zip(images, scenes):
-        array = to_uint8(image) if isinstance(image, torch.Tensor) else image
-        world = Scene.from_json(scene)
-        verdict = verify(array, world, version)
-        rows.append(verdict_row(verdict, verify(array, world, "v1") if version != "v1" else None))
-    return rows
+    arrays = [to_uint8(image) if isinstance(image, torch.Tensor) else image for image in images]
+    worlds = [Scene.from_json(scene) for scene in scenes]
+    verdicts = verify_batch(arrays, worlds, version)
+    v1 = verify_batch(arrays, worlds, "v1") if version != "v1" else [None] * len(verdicts)
+    return [verdict_row(verdict, old) for verdict, old in zip(verdicts, v1)]
 
 
 MEANS = {"relations": "score", "all_relations": "all", "objects_found": "found", "colour_found": "colour_found",
@@ -94,3 +89,22 @@ def spatialbench_counts(items: Sequence[BenchItem], rows: Sequence[dict]) -> dic
         counts[item.category] += 1
     extras = {column: len(rows) for column, key in TABLE_EXTRAS.items() if rows and key in rows[0]}
     return {**dict(sorted(counts.items())), "Overall": len(rows), **extras}
+
+
+@register_suite
+class SpatialBench(Suite):
+    """SpatialBench: world prompt shards, images judged from their pixels by the verifier."""
+
+    name = "spatialbench"
+
+    def load(self, prompts: str, count: int | None, variant: str, errors: list[str] | None) -> list[BenchItem]:
+        return load_spatialbench(prompts, count)  # shard keys are checked by the shard reader
+
+    def judge_image(self, item: BenchItem, image: np.ndarray, judge: Any) -> dict[str, Any]:
+        return verify_images([image], [item.data["scene"]])[0]
+
+    def table(self, items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, float]:
+        return spatialbench_table(items, rows)
+
+    def counts(self, items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, int]:
+        return spatialbench_counts(items, rows)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from tqdm import tqdm
+from zoo.progress import tqdm
 
 from zoo.data.construct_rules import perturbed_chunk, ranked_chunk
 from zoo.data.paths import safe_join

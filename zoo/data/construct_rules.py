@@ -21,12 +21,9 @@ from zoo.bench.prompts import BenchItem
 from zoo.data.perturb_text import TextPerturbation, perturb_prompt, rewrite_checked
 from zoo.data.relation_judges import RelationJudge, world_relations
 from zoo.data.relations import find_relations
+from zoo.images import to_uint8
 
 Generate = Callable[[list[str], list[int]], torch.Tensor]
-
-
-def _arrays(images: torch.Tensor) -> np.ndarray:
-    return (images.permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy() * 255).round().astype(np.uint8)
 
 
 def item_rng(seed: int, item_id: str) -> np.random.Generator:
@@ -61,13 +58,13 @@ def generate_safely(generate: Generate, texts: list[str], seeds: list[int], per_
                     failures: list[str], ids: list[str]) -> list[np.ndarray | None]:
     """Images for consecutive groups of `per_item` texts; a failing batch is retried per group, failures noted."""
     try:
-        images = _arrays(generate(texts, seeds))
+        images = to_uint8(generate(texts, seeds))
         return [images[i:i + per_item] for i in range(0, len(texts), per_item)]
     except Exception:  # noqa: BLE001 - retried per prompt below, so one bad prompt costs only itself
         out: list[np.ndarray | None] = []
         for g, start in enumerate(range(0, len(texts), per_item)):
             try:
-                out.append(_arrays(generate(texts[start:start + per_item], seeds[start:start + per_item])))
+                out.append(to_uint8(generate(texts[start:start + per_item], seeds[start:start + per_item])))
             except Exception as err:  # noqa: BLE001
                 failures.append(f"{ids[g]}: generator: {type(err).__name__}: {err}")
                 out.append(None)
@@ -173,7 +170,7 @@ def ranked_chunk(items: Sequence[BenchItem], generate: Generate, per_prompt: int
     texts = [item.prompt for item in items for _ in range(per_prompt)]
     images = generate(texts, [seeds(first + i // per_prompt, i % per_prompt) for i in range(len(texts))])
     rows = verify_images(images, [item.data["scene"] for item in items for _ in range(per_prompt)])
-    arrays = _arrays(images)
+    arrays = to_uint8(images)
     pairs, reasons = [], Counter()
     for g, item in enumerate(items):
         idx = list(range(g * per_prompt, (g + 1) * per_prompt))

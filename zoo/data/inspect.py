@@ -10,7 +10,7 @@ from typing import Any
 import braceexpand
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
+from zoo.progress import tqdm
 
 from zoo.data.records import RecordError, decode_pair, decode_prompt, validate_world_pair
 from zoo.data.spatial import missing_shards

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from tqdm import tqdm
+from zoo.progress import tqdm
 
 from zoo.data.images import ImageError, read_image
 from zoo.data.paths import safe_join

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from tqdm import tqdm
+from zoo.progress import tqdm
 
 from zoo.data.paths import safe_join
 from zoo.data.writing import encode_json, encode_png, shard_name, write_json_atomic, write_shard

@@ -5,34 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
 import yaml
 from jsonargparse import ArgumentParser
-from PIL import Image
 
 from zoo.bench.spatialbench import load_spatialbench, verdict_means, verify_images
+from zoo.images import save_grid
 from zoo.policy.base import FlowPolicy
 from zoo.reward.sharding import WeightFiles, has_meta
 from zoo.settings import SettingsError, integer, number, of_type, parse_json, same_as_built, validate
-
-
-def image_grid(images: torch.Tensor, columns: int = 8, gap: float = 0.0) -> torch.Tensor:
-    """(B, 3, H, W) -> one (3, rows*H, columns*W) grid with 2-pixel gaps of value `gap`."""
-    b, c, h, w = images.shape
-    rows = -(-b // columns)
-    grid = torch.full((c, rows * (h + 2), columns * (w + 2)), gap)
-    for i, img in enumerate(images.cpu()):
-        r, k = divmod(i, columns)
-        grid[:, r * (h + 2): r * (h + 2) + h, k * (w + 2): k * (w + 2) + w] = img
-    return grid
-
-
-def save_grid(images: torch.Tensor, path: Path, columns: int = 8) -> None:
-    """Save (B, 3, H, W) [0, 1] images as one PNG grid (2-pixel white gaps)."""
-    grid = image_grid(images.clamp(0, 1), columns, gap=1.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray((grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)).save(path)
 
 
 def evaluate_policy(policy, prompts: str | list[str], count: int = 200, steps: int = 8, batch_size: int = 32,

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from tqdm import tqdm
+from zoo.progress import tqdm
 
 from zoo.data.images import ImageError, read_image
 from zoo.data.records import IMAGE_EXTS, check_text

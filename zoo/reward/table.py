@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
+from zoo.progress import tqdm
 
 from zoo.data.records import decode_pair
 from zoo.data.stream import ShardStream

@@ -10,21 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Sequence
 
-import numpy as np
 import torch
-from PIL import Image
 from torch import nn
 
 from zoo.bench.spatialbench import verify_images
+from zoo.images import to_pil
 from zoo.world.spec import SCORE_VERSION, SCORE_VERSIONS
 
 log = logging.getLogger(__name__)
-
-
-def to_pil(images: torch.Tensor) -> list[Image.Image]:
-    """[0, 1] (B, 3, H, W) tensors -> RGB PIL images."""
-    arrays = (images.detach().float().clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy() * 255).round().astype(np.uint8)
-    return [Image.fromarray(a) for a in arrays]
 
 
 class Reward(nn.Module):
