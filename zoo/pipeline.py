@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import zoo
+from zoo.config_files import configs_root
 from zoo.data.writing import write_json_atomic
 from zoo.progress import ENV as PROGRESS_ENV
 from zoo.progress import eta_seconds, read_progress
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = configs_root()  # the repository's configs/, or the copy installed with the package
 
 
 @dataclass(frozen=True)

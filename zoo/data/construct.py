@@ -80,6 +80,7 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
         world_size: how many processes share the chunks (default: WORLD_SIZE, else 1).
         device: where the generator and the judge run ("cuda" under torchrun: this process's LOCAL_RANK GPU).
     """
+    from zoo.config_files import resolve_config
     from zoo.policy.evaluate import build_policy
 
     out, started = Path(out), time.perf_counter()
@@ -101,7 +102,7 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
     for problem in problems[:20]:
         print(f"skipped: {problem}")
     if todo:
-        policy = build_policy(experiment, weights, device)
+        policy = build_policy(str(resolve_config(experiment)), weights, device)
         run = _chunk_runner(policy, items, rule=rule, judge=judge, judge_model=judge_model,
                             per_prompt=images_per_prompt, steps=steps, noise_level=noise_level, batch_size=batch_size,
                             seed=seed, multi_fraction=multi_fraction, threshold=threshold,

@@ -118,7 +118,7 @@ def score(input: Path, *, scorer: Path, out: Path, batch_size: int = 32, device:
 
     Args:
         input: JSON-lines file or folder.
-        scorer: a scorer folder (exported by `zoo fit` with a RewardModule).
+        scorer: a scorer folder (exported by `zoo fit` with a RewardModule), or a Hugging Face Hub id owner/name.
         out: JSON-lines file to write (appended to when resuming).
         batch_size: images per forward pass (>= 1).
         device: "cpu", "cuda", "cuda:1", ...

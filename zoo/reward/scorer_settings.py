@@ -11,7 +11,8 @@ from zoo.reward.model import HEADS
 from zoo.reward.qwen_vl import FAMILIES, POOLINGS
 from zoo.settings import Field, SettingsError, integer, number, of_type, one_of, read_json, text, validate
 
-FORMAT = "zoo-scorer/1"
+FORMAT = "zoo-scorer/2"  # LoRA adapter in peft's format under adapter/ (zoo.reward.scorer_adapter)
+FORMAT_V1 = "zoo-scorer/1"  # still read: LoRA adapter in adapter.safetensors, its config in scorer.json 'lora'
 
 
 def _template(value: Any) -> bool:
@@ -23,8 +24,8 @@ def _targets(value: Any) -> bool:
         (isinstance(value, list) and all(isinstance(t, str) for t in value))
 
 
-TOP = {"format": one_of(FORMAT), "backbone": of_type(dict, "an object"), "head": one_of(*sorted(HEADS)),
-       "weights": one_of("full", "adapter"), "lora": of_type((dict, type(None)), "an object or null"),
+TOP = {"format": one_of(FORMAT, FORMAT_V1), "backbone": of_type(dict, "an object"), "head": one_of(*sorted(HEADS)),
+       "weights": one_of("full", "adapter"), "lora": of_type((dict, type(None)), "an object or null", required=False),
        "extra": of_type(dict, "an object", required=False)}
 BACKBONES = {
     "QwenVLBackbone": {"class": one_of("QwenVLBackbone"), "family": one_of(*FAMILIES), "pooling": one_of(*POOLINGS),
@@ -65,8 +66,11 @@ def read_scorer_settings(path: Path) -> dict[str, Any]:
     if kind not in BACKBONES:
         raise SettingsError(f"{path}: backbone 'class' must be one of {sorted(BACKBONES)}, got {kind!r}")
     validate(meta["backbone"], BACKBONES[kind], f"{path} (backbone)")
-    if meta["weights"] == "adapter":
-        validate(meta["lora"], LORA, f"{path} (lora)")
+    if meta["weights"] == "adapter" and meta["format"] == FORMAT_V1:
+        validate(meta.get("lora"), LORA, f"{path} (lora)")
+    elif meta.get("lora") is not None:
+        raise SettingsError(f"{path}: 'lora' must be null in {meta['format']} (the adapter's own "
+                            "adapter/adapter_config.json holds its settings)")
         if meta["backbone"]["pretrained"] is None:
             raise SettingsError(f"{path}: an adapter scorer must name its base checkpoint in backbone 'pretrained'")
     return meta

@@ -8,7 +8,6 @@ image costs its own sample, not the step.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import torch
@@ -56,14 +55,17 @@ class SpatialScoreReward(Reward):
     """A SpatialScore scorer folder (`zoo fit` on a reward config exports one) as a frozen reward."""
 
     def __init__(self, folder: str, batch_size: int = 32, preprocess: Literal["pil", "tensor"] = "pil") -> None:
-        """Args: folder: the scorer folder; batch_size: images per scoring pass; preprocess: "pil" (the image
-        processor on the CPU, as in training) or "tensor" (the same steps on the images' device, as one batch;
-        Qwen-VL scorers only; equal without a resize, within one grey level with one)."""
+        """
+        Args:
+            folder: the scorer folder, or a Hugging Face Hub id owner/name.
+            batch_size: images per scoring pass.
+            preprocess: "pil" (the image processor on the CPU, as in training) or "tensor" (the same steps on the images' device, as one batch; Qwen-VL scorers only; equal without a resize, within one grey level with one).
+        """
         super().__init__()
         from zoo.reward.qwen_vl import QwenVLInputs
-        from zoo.reward.scorer import load_reward_model
+        from zoo.reward.scorer import load_reward_model, resolve_scorer
 
-        path = Path(folder)
+        path = resolve_scorer(folder)  # a folder, or a Hugging Face Hub id owner/name
         if not path.is_dir():
             raise FileNotFoundError(f"SpatialScore scorer folder not found: {path} (train one with "
                                     "`zoo fit -c configs/reward/tiny_qwen2_5_vl.yaml`)")
