@@ -14,11 +14,11 @@ import torch.distributed as dist
 
 from modules.image_logging import log_image
 from zoo.bench.prompts import BenchItem
-from zoo.bench.run import image_seed
+from zoo.bench.runner import policy_images
 from zoo.bench.suite import Suite, get_suite
 from zoo.bench.suites import load_suite
 from zoo.data.writing import write_json_atomic
-from zoo.images import image_grid, to_uint8
+from zoo.images import from_uint8, image_grid
 
 
 def rank_share(items: Sequence[Any], rank: int, world: int) -> list[tuple[int, Any]]:
@@ -97,16 +97,11 @@ class BenchmarkCallback(L.Callback):
         scope = pl_module.ema_scope() if hasattr(pl_module, "ema_scope") else contextlib.nullcontext()
         was_training = policy.training
         policy.eval()
-        images = []
         with scope:
-            for start in range(0, len(mine), self.batch_size):
-                chunk = [item for _, item in mine[start:start + self.batch_size]]
-                generated, _ = policy.generate([i.prompt for i in chunk],
-                                               [image_seed(self.seed, i.id, 0) for i in chunk], steps=self.steps)
-                images.append(generated.cpu())
+            arrays = policy_images(policy, [(item, 0) for _, item in mine], self.steps, self.seed, self.batch_size)
         policy.train(was_training)
-        images = torch.cat(images) if images else torch.empty(0)
-        verdicts = [self.suite.judge_image(item, to_uint8(image), self.judge) for (_, item), image in zip(mine, images)]
+        verdicts = [self.suite.judge_image(item, array, self.judge) for (_, item), array in zip(mine, arrays)]
+        images = from_uint8(arrays[: self.grid]) if arrays else torch.empty(0)
         rows = _gather([(i, v) for (i, _), v in zip(mine, verdicts)])
         if trainer.global_rank != 0:
             return None

@@ -14,7 +14,8 @@ from PIL import Image
 
 from callbacks import BenchmarkCallback
 from zoo.bench.prompts import BenchItem
-from zoo.bench.run import bench, image_seed
+from zoo.bench.run import bench
+from zoo.bench.runner import image_seed
 from zoo.bench.suite import SUITE_REGISTRY, Suite, get_suite
 from zoo.bench.suites import JUDGED, SUITES, load_suite, suite_table
 from zoo.errors import UsageError

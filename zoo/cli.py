@@ -27,7 +27,7 @@ from zoo.data.construct import construct
 from zoo.data.relations_command import relations as data_relations
 from zoo.errors import DEBUG_ENV, UsageError, debug_requested, error_lines, unwrap
 from zoo.pipeline import pipeline
-from zoo.policy.evaluate import policy_eval
+from zoo.bench.policy_eval import policy_eval
 from zoo.progress import ENV as PROGRESS_ENV
 from zoo.report import report
 from zoo.reward.score_files import score

@@ -39,3 +39,8 @@ def save_grid(images: torch.Tensor, path: Path, columns: int = 8) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(to_uint8(image_grid(images.clamp(0, 1), columns, gap=1.0))).save(path)
+
+
+def from_uint8(arrays: list[np.ndarray] | np.ndarray) -> torch.Tensor:
+    """HxWx3 uint8 arrays -> [0, 1] (B, 3, H, W) float tensors (the inverse of to_uint8)."""
+    return torch.stack([torch.from_numpy(np.asarray(a)).permute(2, 0, 1).float() / 255 for a in arrays])

@@ -12,7 +12,7 @@ import torch
 from callbacks import BenchmarkCallback
 from datamodules import PreferencePairDataModule
 from modules.flow_matching import FlowMatchingModule
-from zoo.bench.run import image_seed
+from zoo.bench.runner import image_seed
 from zoo.bench.spatialbench import spatialbench_table, verify_images
 from zoo.policy.flux import FluxPolicy, TinyFlux
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +20,8 @@ from PIL import Image
 from zoo.progress import tqdm
 
 from zoo.bench.prompts import BenchItem
-from zoo.images import to_uint8
+from zoo.bench.runner import policy_images
+from zoo.policy.evaluate import build_policy
 from zoo.bench.suite import Suite, get_suite
 from zoo.bench.suites import judge_image, load_suite, suite_counts, suite_table
 from zoo.data.images import read_image
@@ -47,17 +47,6 @@ def _read_image(folder: Path, item: BenchItem, k: int) -> np.ndarray:
     if not path.is_file():
         raise FileNotFoundError(f"missing image {path}")
     return np.asarray(read_image(path))
-
-
-def image_seed(seed: int, item_id: str, k: int) -> int:
-    """The seed of image k of a prompt: a function of the run seed, the item and k only (not of batching)."""
-    return (seed * 1_000_003 + zlib.crc32(f"{item_id}/{k}".encode())) % 2**31
-
-
-def _generate(policy, todo: list[tuple[BenchItem, int]], steps: int, seed: int) -> list[np.ndarray]:
-    seeds = [image_seed(seed, item.id, k) for item, k in todo]
-    images, _ = policy.generate([item.prompt for item, _ in todo], seeds, steps=steps)
-    return [to_uint8(image) for image in images]
 
 
 def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str | None = None,
@@ -115,8 +104,6 @@ def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str
     todo = [(item, k) for item in items for k in range(images_per_prompt) if (item.id, k) not in done]
     policy = None
     if experiment is not None and todo:
-        from zoo.policy.evaluate import build_policy  # the policy stack only when generating
-
         policy = build_policy(experiment, weights)
     vlm = None
     if chosen.judged and todo:
@@ -149,7 +136,7 @@ def _score_chunk(suite: Suite, chunk, policy, judge, image_dir: Path | None, out
     arrays: list[np.ndarray | None] = []
     errors: list[str | None] = []
     if policy is not None:
-        arrays = _generate(policy, chunk, steps, seed)
+        arrays = policy_images(policy, chunk, steps, seed, len(chunk))
         for (item, k), array in zip(chunk, arrays):
             _save_png(array, safe_join(out_dir, "images", item.id, f"{k}.png"))
         errors = [None] * len(chunk)

@@ -1,4 +1,5 @@
-"""`zoo policy eval`: generate images for held-out SpatialShapes prompts and judge them with the world verifier."""
+"""A policy from an experiment YAML and saved weights: `build_policy` (what `zoo bench` and `zoo policy eval` generate
+with), `load_weights` and the checks of an export folder."""
 
 from __future__ import annotations
 
@@ -9,32 +10,9 @@ import torch
 import yaml
 from jsonargparse import ArgumentParser
 
-from zoo.bench.spatialbench import load_spatialbench, verdict_means, verify_images
-from zoo.images import save_grid
 from zoo.policy.base import FlowPolicy
 from zoo.reward.sharding import WeightFiles, has_meta
 from zoo.settings import SettingsError, integer, number, of_type, parse_json, same_as_built, validate
-
-
-def evaluate_policy(policy, prompts: str | list[str], count: int | None = None, steps: int = 8, batch_size: int = 32,
-                    seed: int = 0, out: Path | None = None) -> dict[str, float]:
-    """Verified spatial accuracy of a policy on the first `count` prompts of a prompt shard set."""
-    from zoo.bench.run import image_seed  # the seeds `zoo bench` uses, so both commands give the same images
-
-    items = load_spatialbench(prompts, count)
-    texts = [item.prompt for item in items]
-    seeds = [image_seed(seed, item.id, 0) for item in items]
-    images, _ = policy.generate(texts, seeds, steps=steps, batch_size=batch_size)
-    rows = verify_images(images, [item.data["scene"] for item in items])
-    summary = {"prompts": len(rows), **verdict_means(rows)}
-    if out is not None:
-        out = Path(out)
-        save_grid(images[:64], out / "samples.png")
-        (out / "summary.json").write_text(json.dumps(summary, indent=2))
-        with open(out / "samples.jsonl", "w") as f:
-            for item, row in zip(items, rows):
-                f.write(json.dumps({"item": item.id, "prompt": item.prompt, **row}) + "\n")
-    return summary
 
 
 def build_policy(config: str | Path, weights: str | Path | None = None, device: str | torch.device = "cpu"):
@@ -113,24 +91,3 @@ def load_weights(policy: FlowPolicy, weights: str | Path) -> None:
         policy.pipe.load_lora_weights(str(lora), weight_name=LORA_FILE)
     else:
         policy.load_transformer(weights)
-
-
-def policy_eval(prompts: str, *, experiment: str, weights: str | None = None, count: int | None = None,
-                steps: int = 8, batch_size: int = 32, seed: int = 0, out: str | None = None) -> dict[str, float]:
-    """Generate images for held-out SpatialShapes prompts with a policy and judge them with the world verifier.
-
-    Args:
-        prompts: prompt shards (path, glob, brace pattern), e.g. data/spatialshapes/prompts/test-*.tar.
-        experiment: an experiment YAML (e.g. configs/sft/tiny_flux.yaml); its model.init_args.policy is built.
-        weights: a folder written by the module's export (transformer/ or lora/); None = the config's weights.
-        count: how many prompts (the first ones, in shard order); None = all.
-        steps: sampling steps (ODE).
-        batch_size: images per forward pass.
-        seed: base seed; each prompt's image seed comes from it and the prompt's id, as in `zoo bench`.
-        out: folder for summary.json, samples.jsonl and samples.png (a grid of the first 64).
-    """
-    policy = build_policy(experiment, weights)
-    with torch.no_grad():
-        summary = evaluate_policy(policy, prompts, count, steps, batch_size, seed, Path(out) if out else None)
-    print(json.dumps(summary, indent=2))
-    return summary
