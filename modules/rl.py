@@ -33,7 +33,7 @@ from zoo.reward.sharding import (
     shard_blocks,
     shard_module,
 )
-from zoo.rl.grpo import Advantages, group_advantages
+from zoo.rl.grpo import Advantages, mixed_advantages
 from zoo.rl.rewards import Reward, RewardMix
 
 log = logging.getLogger(__name__)
@@ -137,17 +137,8 @@ class OnlineRLModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
         """Group advantages of the gathered rewards: of their weighted sum, or (mode "advantage") per reward
         and summed with the weights."""
         hp = self.hparams
-        adv = lambda r: group_advantages(r, groups, hp.adv_std, hp.adv_clip, top_k=hp.top_k)  # noqa: E731
-        if self.reward.mode == "sum":
-            return adv(self.reward.combine(parts))
-        each = {name: adv(r) for name, r in parts.items()}
-        keep = torch.stack([a.keep for a in each.values()]).any(0)
-        failed = torch.stack([~torch.isfinite(r) for r in parts.values()]).any(0)
-        keep &= ~failed
-        values = sum(self.reward.weights[n] * a.values for n, a in each.items()) * keep
-        first = next(iter(each.values()))
-        return Advantages(values, keep, first.groups, min(a.zero_variance_groups for a in each.values()),
-                          int(failed.sum()), ~failed)
+        return mixed_advantages(parts, self.reward.weights, self.reward.mode, groups, hp.adv_std, hp.adv_clip,
+                                hp.top_k)
 
     def score(self, batch: dict[str, Any], images: torch.Tensor) -> tuple[Advantages, slice, dict[str, float]]:
         """Rewards of this rank's images, gathered over the ranks; the group advantages of all of them, this rank's

@@ -288,3 +288,19 @@ def test_a_minibatch_without_signal_leaves_every_weight_and_the_optimizer_state_
     assert trainer.global_step == 4 and module.rl_stats["skipped_updates"] == 1.0  # the steps still count
     assert all(torch.equal(v, start[k]) for k, v in module.policy.state_dict().items())
     assert not module.optimizers().optimizer.state
+
+
+def test_mixed_advantages_normalise_the_weighted_sum_or_each_reward_apart():
+    from zoo.rl.grpo import mixed_advantages
+
+    groups = torch.tensor([0, 0, 1, 1])
+    parts = {"a": torch.tensor([1.0, 3.0, 2.0, 2.0]), "b": torch.tensor([0.0, 10.0, 5.0, 1.0])}
+    weights = {"a": 1.0, "b": 0.5}
+    summed = mixed_advantages(parts, weights, "sum", groups, "group")
+    assert torch.equal(summed.values, group_advantages(parts["a"] + 0.5 * parts["b"], groups, "group").values)
+    apart = mixed_advantages(parts, weights, "advantage", groups, "group")
+    each = {n: group_advantages(r, groups, "group") for n, r in parts.items()}
+    assert torch.allclose(apart.values, each["a"].values + 0.5 * each["b"].values)
+    assert apart.keep.tolist() == [True, True, True, True]  # group 1 is flat for "a" but has signal from "b"
+    with pytest.raises(ValueError, match="mode"):
+        mixed_advantages(parts, weights, "max", groups)

@@ -64,6 +64,24 @@ def group_advantages(rewards: torch.Tensor, groups: torch.Tensor, std: str = "ba
     return Advantages(values, keep, len(ids), zero, int((~finite).sum()), finite)
 
 
+
+def mixed_advantages(parts: dict[str, torch.Tensor], weights: dict[str, float], mode: str, groups: torch.Tensor,
+                     std: str = "batch", clip: float = 5.0, top_k: int | None = None) -> Advantages:
+    """Group advantages of named rewards: mode "sum", of their weighted sum; mode "advantage", of each reward
+    separately, summed with the weights (a sample trains when any reward's group has signal and no reward failed)."""
+    adv = lambda r: group_advantages(r, groups, std, clip, top_k=top_k)  # noqa: E731
+    if mode == "sum":
+        return adv(sum(weights[name] * parts[name] for name in weights))
+    if mode != "advantage":
+        raise ValueError(f"mode must be 'sum' or 'advantage', got {mode!r}")
+    each = {name: adv(r) for name, r in parts.items()}
+    failed = torch.stack([~torch.isfinite(r) for r in parts.values()]).any(0)
+    keep = torch.stack([a.keep for a in each.values()]).any(0) & ~failed
+    values = sum(weights[n] * a.values for n, a in each.items()) * keep
+    first = next(iter(each.values()))
+    return Advantages(values, keep, first.groups, min(a.zero_variance_groups for a in each.values()),
+                      int(failed.sum()), ~failed)
+
 def clipped_ratio_loss(log_prob: torch.Tensor, old_log_prob: torch.Tensor, advantages: torch.Tensor, clip_range: float,
                        keep: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """PPO's clipped objective: mean(max(-A r, -A clip(r, 1 - eps, 1 + eps))), r = exp(logp - logp_old); with the ratio
