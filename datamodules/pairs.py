@@ -124,6 +124,13 @@ class PreferencePairDataModule(L.LightningDataModule):
         self._train_epoch = 0
         self._train_loader: EpochLoader | None = None
 
+    def connect(self, collate_fn: Callable | None = None, train_collate_fn: Callable | None = None) -> None:
+        """Take a module's batch collation (called once from the module's setup): `collate_fn` for every batch,
+        `train_collate_fn` for training batches only (None: `collate_fn`)."""
+        if collate_fn is not None:
+            self.collate_fn = collate_fn
+        self.train_collate_fn = train_collate_fn
+
     def setup(self, stage: str | None = None) -> None:
         """Expand and check the shard specs (a missing shard fails here, naming it)."""
         for split, spec in self.specs.items():

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import lightning as L
 import torch
 
+from modules.batches import connect_batches
 from modules.flow_matching import ImageCaptionCollator, drain, verified
 from modules.image_logging import log_image
 from modules.optim import adamw_with_warmup
@@ -44,9 +45,7 @@ class AutoencoderModule(L.LightningModule):
         self.register_buffer("latent_moments", torch.zeros(3, dtype=torch.float64))  # count, sum, sum of squares
 
     def setup(self, stage: str) -> None:
-        datamodule = getattr(self.trainer, "datamodule", None)
-        if datamodule is not None and hasattr(datamodule, "collate_fn"):
-            datamodule.collate_fn = ImageCaptionCollator(self.hparams.both_sides, self.hparams.image_size)
+        connect_batches(self.trainer, ImageCaptionCollator(self.hparams.both_sides, self.hparams.image_size))
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         gen = torch.Generator().manual_seed(int(self.global_step) * 7919 + batch_idx)

@@ -17,6 +17,7 @@ import torch
 from lightning.pytorch.strategies import ModelParallelStrategy
 from torch import nn
 
+from modules.batches import connect_batches
 from modules.optim import adamw_with_warmup
 from zoo.reward.captions import ANSWERS, caption
 from zoo.reward.scorer import export_backbone
@@ -66,9 +67,7 @@ class CaptionModule(L.LightningModule):
                          for k, w in ANSWERS.items() if w is not None and tokenizer is not None}
 
     def setup(self, stage: str) -> None:
-        datamodule = getattr(self.trainer, "datamodule", None)
-        if datamodule is not None and hasattr(datamodule, "collate_fn"):
-            datamodule.collate_fn = list  # raw samples: captions depend on the step (curriculum)
+        connect_batches(self.trainer, list)  # raw samples: captions depend on the step (curriculum)
 
     def configure_model(self) -> None:
         """FSDP2 on the backbone's blocks when the strategy has a mesh; then a meta-built backbone materialises."""

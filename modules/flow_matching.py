@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from modules.batches import connect_batches
 from modules.checkpointing import TrainableCheckpoint
 from modules.image_logging import log_image
 from modules.optim import adamw_with_warmup
@@ -93,9 +94,8 @@ class FlowMatchingModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
         self._val: list[tuple[torch.Tensor, list[dict]]] = []
 
     def setup(self, stage: str) -> None:
-        datamodule = getattr(self.trainer, "datamodule", None)
-        if datamodule is not None and hasattr(datamodule, "collate_fn"):
-            datamodule.collate_fn = ImageCaptionCollator(self.hparams.both_sides, getattr(self.policy, "resolution", None))
+        resolution = getattr(self.policy, "resolution", None)
+        connect_batches(self.trainer, ImageCaptionCollator(self.hparams.both_sides, resolution))
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         gen = torch.Generator().manual_seed(int(self.global_step) * 7919 + batch_idx)
