@@ -28,7 +28,7 @@ def test_resolve_config_finds_the_shipped_copy_from_any_folder(tmp_path, monkeyp
 
 def test_pipeline_and_construct_resolve_configs_through_the_shipped_copy(tmp_path, monkeypatch):
     from zoo import pipeline
-    from zoo.data.construct import construct
+    from zoo.construct.run import construct
 
     assert pipeline.CONFIGS == configs_root()
     monkeypatch.chdir(tmp_path)

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from zoo.bench.prompts import BenchItem
+from zoo.construct.judges import RelationJudge, world_relations
 from zoo.data.perturb_text import TextPerturbation, perturb_prompt, rewrite_checked
-from zoo.data.relation_judges import RelationJudge, world_relations
 from zoo.data.relations import find_relations
 from zoo.images import to_uint8
 

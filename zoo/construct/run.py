@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from zoo.progress import tqdm
 
-from zoo.data.construct_rules import perturbed_chunk, ranked_chunk
+from zoo.construct.review import merge_review, write_review
+from zoo.construct.rules import perturbed_chunk, ranked_chunk
 from zoo.data.paths import safe_join
-from zoo.data.prompt_files import read_prompts
-from zoo.data.review import merge_review, write_review
+from zoo.construct.prompts import read_prompts
 from zoo.data.writing import encode_json, encode_png, shard_name, write_json_atomic, write_shard
+from zoo.progress import tqdm
 from zoo.settings import SettingsError, integer, of_type, read_json, validate
 
 
@@ -149,7 +149,7 @@ def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps,
     from zoo.data.llm_chat import CausalLMChat
     from zoo.data.llm_relations import LLMRelations
     from zoo.data.perturb_text import CausalLMRewriter
-    from zoo.data.relation_judges import make_judge
+    from zoo.construct.judges import make_judge
 
     def generate(texts: list[str], seeds: list[int]) -> torch.Tensor:
         with torch.no_grad():

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from zoo.data.prompt_files import read_prompts
+from zoo.construct.prompts import read_prompts
 from zoo.data.relation_eval import evaluate, format_scores, read_gold
 from zoo.data.relations_nlp import get_finder
 
