@@ -79,6 +79,14 @@ def _flags(args: dict[str, Any]) -> list[str]:
     return flags
 
 
+def fit_argv(config: str, out: Path, export: str, overrides: dict[str, Any] | None = None) -> list[str]:
+    """`zoo fit -c CONFIG` with its outputs (logs, checkpoints, config as run, export) under `out`, then
+    `--key value` overrides (`{"trainer.max_steps": 2}`)."""
+    argv = ["fit", "-c", config, "--trainer.default_root_dir", str(out), "--trainer.logger.init_args.save_dir",
+            str(out), "--trainer.enable_progress_bar", "false", "--model.init_args.export_dir", str(out / export)]
+    return argv + _flags(overrides or {})
+
+
 def _text(value: Any) -> str:
     """A value as one command-line word: lists, mappings and booleans as JSON, None as `null`."""
     if value is None:
@@ -162,10 +170,8 @@ def _stage(spec: Any, index: int, refs: _Refs, run_dir: Path, known: list[str], 
     else:
         if not spec.get("out") or not spec.get("export") or "args" in spec:
             raise ValueError(f"{refs.where}: a `fit` stage needs `out` and `export` (and takes `set`, not `args`)")
-        out = run_dir / refs.text(spec["out"])
-        argv = ["fit", "-c", refs.config(spec["fit"]), "--trainer.default_root_dir", str(out),
-                "--trainer.logger.init_args.save_dir", str(out), "--trainer.enable_progress_bar", "false",
-                "--model.init_args.export_dir", str(out / refs.text(spec["export"])), *refs.args(spec.get("set") or {})]
+        argv = fit_argv(refs.config(spec["fit"]), run_dir / refs.text(spec["out"]), refs.text(spec["export"]))
+        argv += refs.args(spec.get("set") or {})
     return Stage(name, argv, str(spec.get("summary") or name), tuple(after))
 
 
