@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from zoo.data.writing import write_json_atomic  # noqa: E402
-from zoo.pipeline import CONFIGS, Stage, _fit, run_stages  # noqa: E402
+from zoo.pipeline import CONFIGS, Stage, fit_argv, run_stages  # noqa: E402
 
 ALGORITHMS = {"Flow-GRPO": "grpo/tiny_{reward}.yaml", "Flow-GRPO-Fast": "grpo/tiny_fast_{reward}.yaml",
               "DiffusionNFT": "nft/tiny_{reward}.yaml"}
@@ -72,7 +72,8 @@ def plan(args: argparse.Namespace) -> tuple[list[Stage], dict[str, dict[str, Any
                 for key in ("batch_size", "group_size"):
                     if getattr(args, key) is not None:
                         overrides[f"data__init_args__{key}"] = getattr(args, key)
-                argv = _fit(config, out, "policy", **overrides)
+                argv = fit_argv(str(CONFIGS / config), out, "policy",
+                                {k.replace("__", "."): v for k, v in overrides.items()})
                 if args.guard:
                     argv.append("--trainer.callbacks+=" + json.dumps(GUARD))
                 stages.append(Stage(f"fit_{name}", argv, f"{algorithm} with the {reward} reward, seed {seed}"))

@@ -8,7 +8,7 @@ import numpy as np
 import yaml
 
 from zoo.bench.spatialbench import verify_images
-from zoo.data.construct import construct
+from zoo.construct.run import construct
 from zoo.data.records import decode_pair
 from zoo.data.stream import ErrorLog, iter_tar_samples
 

@@ -13,13 +13,13 @@ import yaml
 
 from zoo.bench.prompts import BenchItem
 from zoo.bench.spatialbench import load_spatialbench
-from zoo.data.construct import construct
-from zoo.data.construct_rules import perturbed_chunk
+from zoo.construct.judges import VerifierJudge, world_relations
+from zoo.construct.review import merge_review, write_review
+from zoo.construct.rules import perturbed_chunk
+from zoo.construct.run import construct
 from zoo.data.pack import pack_pairs
-from zoo.data.prompt_files import read_prompts
+from zoo.construct.prompts import read_prompts
 from zoo.data.records import decode_pair
-from zoo.data.review import merge_review, write_review
-from zoo.data.relation_judges import VerifierJudge, world_relations
 from zoo.data.relations import find_relations
 from zoo.data.stream import ErrorLog, iter_tar_samples
 from zoo.world.render import render

@@ -28,13 +28,13 @@ def test_resolve_config_finds_the_shipped_copy_from_any_folder(tmp_path, monkeyp
 
 def test_pipeline_and_construct_resolve_configs_through_the_shipped_copy(tmp_path, monkeypatch):
     from zoo import pipeline
-    from zoo.data.construct import construct
+    from zoo.construct.run import construct
 
     assert pipeline.CONFIGS == configs_root()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "prompts.txt").write_text("a red circle left of a blue square\n")
     with pytest.raises(FileNotFoundError, match=f"config not found: sft/nothing.yaml .*shipped configs in {REPO}"):
-        construct(tmp_path / "out", str(tmp_path / "prompts.txt"), experiment="sft/nothing.yaml")
+        construct(str(tmp_path / "prompts.txt"), out=tmp_path / "out", experiment="sft/nothing.yaml")
 
 
 def _setuptools_ok() -> bool:

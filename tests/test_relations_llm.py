@@ -9,10 +9,10 @@ import torch
 from test_construct_perturbed import _renderer, _seeds
 
 from zoo.bench.spatialbench import load_spatialbench
-from zoo.data.construct_rules import perturbed_chunk
+from zoo.construct.judges import VerifierJudge
+from zoo.construct.rules import perturbed_chunk
 from zoo.data.llm_chat import CausalLMChat
 from zoo.data.llm_relations import LLMRelations, check_proposal, parse_json, relations_from_json
-from zoo.data.relation_judges import VerifierJudge
 from zoo.data.relations import TextRelation, find_relations
 
 TEXT = "A cat is to the left of a dog."
@@ -84,7 +84,7 @@ def test_extracted_relations_must_match_the_finder_span_for_span():
 
 
 def test_zoo_data_relations_loads_a_chat_model_by_path_and_counts_every_rejection(tmp_path):
-    from zoo.data.relations_command import relations
+    from zoo.construct.relations_command import relations
 
     torch.manual_seed(0)
     tiny = CausalLMChat(None, max_new_tokens=8)

@@ -22,9 +22,9 @@ from callbacks.progress import ProgressFileCallback, StepProgressBar
 import datamodules  # noqa: F401
 import modules  # noqa: F401
 from zoo.bench.run import bench
+from zoo.construct.run import construct
 from zoo.data import commands as data_commands
-from zoo.data.construct import construct
-from zoo.data.relations_command import relations as data_relations
+from zoo.construct.relations_command import relations as data_relations
 from zoo.errors import DEBUG_ENV, UsageError, debug_requested, error_lines, unwrap
 from zoo.pipeline import pipeline
 from zoo.bench.policy_eval import policy_eval

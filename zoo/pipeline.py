@@ -1,5 +1,8 @@
 """`zoo pipeline`: the main job, each stage a `zoo` subcommand run as a user would run it by hand.
 
+The stages are data: the `graph` of a pipeline file (configs/pipeline/spatialshapes.yaml), each a `zoo` command line
+or a `zoo fit` of an experiment config with overrides, with `{run_dir}`-style references filled in here.
+
 Every stage writes into one run folder; a finished stage is skipped on rerun (same command line, same
 config contents); a failed stage is named with its exit code and log, the stages that need it are
 skipped, and the others run to the end.
@@ -18,15 +21,23 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Union
+
+import yaml
+from jsonargparse.typing import path_type
 
 import zoo
-from zoo.config_files import configs_root
+from zoo.config_files import configs_root, resolve_config
 from zoo.data.writing import write_json_atomic
 from zoo.progress import ENV as PROGRESS_ENV
 from zoo.progress import eta_seconds, read_progress
 
 CONFIGS = configs_root()  # the repository's configs/, or the copy installed with the package
+DEFAULT_PIPELINE = CONFIGS / "pipeline" / "spatialshapes.yaml"
+CONFIG_FLAGS = ("-c", "--config", "--experiment")  # flags whose value is a config file (found, and digested)
+STAGE_KEYS = {"name", "summary", "after", "zoo", "args", "fit", "out", "export", "set"}
+ConfigDir = path_type("dr")  # a folder; given in a pipeline file, relative to that file
+_REF = re.compile(r"\{(\w+)\}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,23 @@ class Stage:
     after: tuple[str, ...] = ()
 
 
+Value = Union[str, bool, int, float, None, list, dict]  # str first: a string from YAML is kept as written
+
+
+class StageSpec(TypedDict, total=False):
+    """One stage of a pipeline file's `graph` (see configs/pipeline/spatialshapes.yaml)."""
+
+    name: str
+    summary: str
+    after: list[str]
+    zoo: list[str]
+    args: dict[str, Value]
+    fit: str
+    out: str
+    export: str
+    set: dict[str, Value]
+
+
 class StageFailed(RuntimeError):
     """A stage exited with an error."""
 
@@ -47,77 +75,122 @@ def _flags(args: dict[str, Any]) -> list[str]:
     flags = []
     for key, value in args.items():
         flags.append(f"--{key}")
-        flags.append(json.dumps(value) if isinstance(value, (list, dict, bool)) else str(value))
+        flags.append(_text(value))
     return flags
 
 
-def _fit(config: str, out: Path, export: str, **overrides: Any) -> list[str]:
-    """`zoo fit` of a shipped config with its outputs (logs, checkpoints, config as run, export) under `out`."""
-    argv = ["fit", "-c", str(CONFIGS / config), "--trainer.default_root_dir", str(out),
-            "--trainer.logger.init_args.save_dir", str(out), "--trainer.enable_progress_bar", "false",
-            "--model.init_args.export_dir", str(out / export)]
-    for key, value in overrides.items():
-        argv += [f"--{key.replace('__', '.')}", "null" if value is None else str(value)]
-    return argv
+def fit_argv(config: str, out: Path, export: str, overrides: dict[str, Any] | None = None) -> list[str]:
+    """`zoo fit -c CONFIG` with its outputs (logs, checkpoints, config as run, export) under `out`, then
+    `--key value` overrides (`{"trainer.max_steps": 2}`)."""
+    argv = ["fit", "-c", config, "--trainer.default_root_dir", str(out), "--trainer.logger.init_args.save_dir",
+            str(out), "--trainer.enable_progress_bar", "false", "--model.init_args.export_dir", str(out / export)]
+    return argv + _flags(overrides or {})
 
 
-def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256, construct_prompts: int = 1000) -> list[Stage]:
-    """The stages of the embedded-default pipeline for a run folder."""
-    d, r = run_dir / "data", run_dir
-    pairs = {"data__init_args__train": d / "pairs/train-*.tar", "data__init_args__val": d / "pairs/val-*.tar",
-             "data__init_args__test": None}
-    pretrain = {**pairs, "data__init_args__val": None}
-    prompts = {"data__init_args__train": d / "prompts/train-*.tar", "data__init_args__val": d / "prompts/val-*.tar"}
-    spatialscore = r / "reward/spatialscore/scorer"
-    grpo = {**prompts, "model__init_args__init_from": r / "sft/policy"}
-    # rendered pairs and the SFT policy's own (about a third of the samples): shards are drawn uniformly,
-    # so the 5 small generated shards are listed 13 times beside the 20 rendered ones
-    mixture = [str(d / "pairs/train-*.tar")] + [str(d / "generated/train-*.tar")] * 13
+def _text(value: Any) -> str:
+    """A value as one command-line word: lists, mappings and booleans as JSON, None as `null`."""
+    if value is None:
+        return "null"
+    return json.dumps(value) if isinstance(value, (list, dict, bool)) else str(value)
 
-    def bench(name: str, config: str, weights: Path, after: str) -> Stage:
-        return Stage(f"bench_{name}", ["bench", str(d / "prompts/test-*.tar"), "--out", str(r / "bench" / name),
-                                       "--experiment", str(CONFIGS / config), "--weights", str(weights),
-                                       "--count", str(bench_count), "--scorer", str(spatialscore)],
-                     f"SpatialBench (held-out prompts, verified from pixels) of {name}", (after, "reward"))
 
-    return [
-        Stage("data", ["data", "spatial", "--out", str(d), *_flags(data)], "SpatialShapes pair and prompt shards"),
-        Stage("check", ["data", "inspect", str(d / "pairs/val-*.tar"), "--verify", "true", "--show", "4",
-                        "--sheet", str(d / "val_pairs.png"), "--out", str(r / "stages/check_summary.json")],
-              "validation pairs re-read and checked against world.md from their pixels", ("data",)),
-        Stage("reward_pretrain", _fit("pretrain/tiny_qwen2_5_vl.yaml", r / "reward/pretrain", "backbone", **pretrain),
-              "caption pretraining of the tiny Qwen2.5-VL backbone", ("data",)),
-        Stage("sft", _fit("sft/tiny_flux.yaml", r / "sft", "policy", **pairs),
-              "flow-matching SFT of the tiny Flux policy (the GRPO starting point)", ("data",)),
-        Stage("construct", ["data", "construct", str(d / "prompts/train-*.tar"), "--out", str(d / "generated"),
-                            "--experiment", str(CONFIGS / "sft/tiny_flux.yaml"), "--weights", str(r / "sft/policy"),
-                            "--rule", "ranked", "--noise_level", "0.7", "--count", str(construct_prompts)],
-              "preference pairs from the SFT policy's own images, judged by the verifier", ("sft",)),
-        Stage("reward", _fit("reward/tiny_qwen2_5_vl.yaml", r / "reward/spatialscore", "scorer", **{
-            **pairs, "data__init_args__train": json.dumps(mixture)},
-            model__init_args__init_from=r / "reward/pretrain/backbone"),
-              "SpatialScore: Bradley-Terry on rendered and policy-image pairs", ("reward_pretrain", "construct")),
-        Stage("grpo_verifier", _fit("grpo/tiny_verifier.yaml", r / "grpo_verifier", "policy", **grpo),
-              "GRPO with the verifier as reward (Flow-GRPO* analogue)", ("sft",)),
-        Stage("grpo_spatialscore", _fit("grpo/tiny_spatialscore.yaml", r / "grpo_spatialscore", "policy", **grpo,
-                                        model__init_args__reward__init_args__folder=spatialscore),
-              "GRPO with SpatialScore as reward", ("sft", "reward")),
-        Stage("clip_pretrain", _fit("pretrain/tiny_clip.yaml", r / "reward/clip_pretrain", "backbone", **pretrain),
-              "contrastive pretraining of the CLIP-style baseline", ("data",)),
-        Stage("clip_reward", _fit("reward/tiny_clip.yaml", r / "reward/clip", "scorer", **pairs,
-                                  model__init_args__init_from=r / "reward/clip_pretrain/backbone"),
-              "the CLIP-style reward baseline: Bradley-Terry", ("clip_pretrain",)),
-        Stage("reward_table", ["reward", "table", str(d / "pairs/test-*.tar"), "--scorers",
-                               json.dumps([f"SpatialScore (tiny Qwen2.5-VL)={spatialscore}",
-                                           f"CLIP-style baseline={r / 'reward/clip/scorer'}"]),
-                               "--untrained", '["qwen2_5_vl"]', "--out", str(r / "reward/table.json")],
-              "reward accuracy on held-out pairs by perturbation bucket", ("reward", "clip_reward")),
-        bench("sft", "sft/tiny_flux.yaml", r / "sft/policy", "sft"),
-        bench("grpo_verifier", "grpo/tiny_verifier.yaml", r / "grpo_verifier/policy", "grpo_verifier"),
-        bench("grpo_spatialscore", "grpo/tiny_spatialscore.yaml", r / "grpo_spatialscore/policy", "grpo_spatialscore"),
-        Stage("report", ["report", str(r)], "report.md: the tables and the reward/KL plots",
-              ("reward_table", "bench_sft", "bench_grpo_verifier", "bench_grpo_spatialscore")),
-    ]
+def load_pipeline(path: str | Path) -> dict[str, Any]:
+    """A pipeline file's contents (its options and `graph`); ValueError names the file when it is not a mapping."""
+    path = resolve_config(path)
+    content = yaml.safe_load(Path(path).read_text())
+    if not isinstance(content, dict) or not isinstance(content.get("graph"), list):
+        raise ValueError(f"{path}: a pipeline file is a mapping with a `graph:` list of stages")
+    return content
+
+
+class _Refs:
+    """Resolves `{name}` references in a stage's strings (and `{data}`, the data options as flags)."""
+
+    def __init__(self, where: str, values: dict[str, Any], data: dict[str, Any], config_dir: Path | None) -> None:
+        self.where, self.values, self.data, self.config_dir = where, values, data, config_dir
+
+    def text(self, value: Any) -> Any:
+        """Strings with their references filled in (inside lists and mappings too); other values as they are."""
+        if isinstance(value, list):
+            return [self.text(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.text(v) for k, v in value.items()}
+        if not isinstance(value, str):
+            return value
+        return _REF.sub(self._one, value)
+
+    def _one(self, match: re.Match) -> str:
+        name = match.group(1)
+        if name not in self.values:
+            raise ValueError(f"{self.where}: unknown reference {{{name}}} (known: "
+                             f"{', '.join('{' + k + '}' for k in [*self.values, 'data'])})")
+        return str(self.values[name])
+
+    def words(self, items: list[Any]) -> list[str]:
+        """Command-line words of `zoo: [...]` items; `{data}` becomes the data options as flags."""
+        return [w for item in items for w in (_flags(self.data) if item == "{data}" else [_text(self.text(item))])]
+
+    def config(self, name: Any) -> str:
+        """A config named by a stage: next to the pipeline file first, else as given or among the shipped ones."""
+        name = self.text(name)
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{self.where}: a config is a file name, got {name!r}")
+        if self.config_dir is not None and (self.config_dir / name).is_file():
+            return str(self.config_dir / name)
+        return str(resolve_config(name))
+
+    def args(self, args: Any) -> list[str]:
+        """`--key value` words of a mapping; `experiment`/`config` values are configs (see `config`)."""
+        if not isinstance(args, dict):
+            raise ValueError(f"{self.where}: `args`/`set` is a mapping of flag names to values, got {args!r}")
+        words = []
+        for key, value in args.items():
+            words += [f"--{key}", self.config(value) if f"--{key}" in CONFIG_FLAGS else _text(self.text(value))]
+        return words
+
+
+def _stage(spec: Any, index: int, refs: _Refs, run_dir: Path, known: list[str], source: str) -> Stage:
+    """One stage of the graph as a `zoo` command line (see configs/pipeline/spatialshapes.yaml)."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise ValueError(f"{source}: graph[{index}] needs a `name` (a stage is a mapping), got {spec!r}")
+    name = spec["name"]
+    refs.where = f"{source}: stage {name!r}"
+    unknown = set(spec) - STAGE_KEYS
+    if unknown or ("zoo" in spec) == ("fit" in spec) or name in known:
+        problem = (f"unknown keys {sorted(unknown)} (a stage has {sorted(STAGE_KEYS)})" if unknown else
+                   "appears twice" if name in known else "needs exactly one of `zoo: [VERB, ...]` or `fit: CONFIG`")
+        raise ValueError(f"{refs.where}: {problem}")
+    after = spec.get("after") or []
+    if not isinstance(after, list) or any(a not in known for a in after):
+        raise ValueError(f"{refs.where}: `after` names stages listed above it, got {after!r} (above: {known})")
+    if "zoo" in spec:
+        if not isinstance(spec["zoo"], list) or not spec["zoo"] or set(spec) & {"out", "export", "set"}:
+            raise ValueError(f"{refs.where}: `zoo` is a list [VERB, ...] with `args` (not out/export/set)")
+        argv = refs.words(spec["zoo"]) + refs.args(spec.get("args") or {})
+    else:
+        if not spec.get("out") or not spec.get("export") or "args" in spec:
+            raise ValueError(f"{refs.where}: a `fit` stage needs `out` and `export` (and takes `set`, not `args`)")
+        argv = fit_argv(refs.config(spec["fit"]), run_dir / refs.text(spec["out"]), refs.text(spec["export"]))
+        argv += refs.args(spec.get("set") or {})
+    return Stage(name, argv, str(spec.get("summary") or name), tuple(after))
+
+
+def plan(run_dir: Path, data: dict[str, Any], bench_count: int = 256, construct_prompts: int = 1000,
+         graph: list[StageSpec] | None = None, config_dir: Path | None = None,
+         source: str = "graph") -> list[Stage]:
+    """The stages of a pipeline graph (by default the shipped configs/pipeline/spatialshapes.yaml) for a run folder."""
+    if graph is None:
+        source, config_dir = str(DEFAULT_PIPELINE), DEFAULT_PIPELINE.parent
+        graph = load_pipeline(DEFAULT_PIPELINE)["graph"]
+    if not isinstance(graph, list) or not graph:
+        raise ValueError(f"{source}: the pipeline graph is a non-empty list of stages, got {graph!r}")
+    values = {"run_dir": run_dir, "data_dir": run_dir / "data", "bench_count": bench_count,
+              "construct_prompts": construct_prompts}
+    refs = _Refs(source, values, data, None if config_dir is None else Path(config_dir))
+    stages: list[Stage] = []
+    for index, spec in enumerate(graph):
+        stages.append(_stage(spec, index, refs, run_dir, [s.name for s in stages], source))
+    return stages
 
 
 def config_digest(argv: list[str]) -> str:
@@ -126,7 +199,7 @@ def config_digest(argv: list[str]) -> str:
     digest = hashlib.sha256()
     for flag, value in zip(argv, argv[1:]):
         path = Path(value)
-        if flag in ("-c", "--config", "--experiment") and path.is_file():
+        if flag in CONFIG_FLAGS and path.is_file():
             text = path.read_text()
             digest.update(text.encode())
             for name in sorted(set(re.findall(r"[\w./-]+\.ya?ml", text))):
@@ -281,7 +354,8 @@ def _ticker(running: list[_Running], elapsed: float, minute: int) -> int:
 
 def pipeline(run_dir: Path = Path("runs/spatialshapes"), data: dict[str, Any] = {}, rerun: list[str] = [],
              parallel: int = 2, bench_count: int = 256, stages: list[str] | None = None,
-             overrides: dict[str, list[str]] = {}, construct_prompts: int = 1000) -> dict:
+             overrides: dict[str, list[str]] = {}, construct_prompts: int = 1000,
+             graph: list[StageSpec] | None = None, config_dir: ConfigDir | None = None) -> dict:
     """Run the whole method on the embedded default, stage by stage, into one run folder.
 
     Args:
@@ -293,9 +367,13 @@ def pipeline(run_dir: Path = Path("runs/spatialshapes"), data: dict[str, Any] = 
         stages: run only these stages (and skip the rest), e.g. ["data", "check"].
         overrides: extra arguments per stage, e.g. {"grpo_spatialscore": ["--trainer.max_steps", "100"]}.
         construct_prompts: training prompts the SFT policy draws for the reward's policy-image pairs.
+        graph: the stages (see configs/pipeline/spatialshapes.yaml, whose graph is the default).
+        config_dir: where configs named by the graph are looked up first (`.` in a pipeline file: its folder).
     """
     run_dir = Path(run_dir)
-    planned = plan(run_dir, dict(data), bench_count, construct_prompts)
+    folder = None if config_dir is None else Path(os.fspath(config_dir))  # a file's `.`: the absolute folder
+    planned = plan(run_dir, dict(data), bench_count, construct_prompts, graph, folder,
+                   "graph" if folder is None else f"graph (pipeline file in {folder})")
     names = [s.name for s in planned]
     planned = [Stage(s.name, s.argv + [str(a) for a in overrides.get(s.name, [])], s.summary, s.after)
                for s in planned]

@@ -21,13 +21,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from zoo.progress import tqdm
 
-from zoo.data.construct_rules import perturbed_chunk, ranked_chunk
+from zoo.config_files import resolve_config
+from zoo.construct.judges import make_judge
+from zoo.construct.prompts import read_prompts
+from zoo.construct.review import merge_review, write_review
+from zoo.construct.rules import perturbed_chunk, ranked_chunk
+from zoo.data.llm_chat import CausalLMChat
+from zoo.data.llm_relations import LLMRelations
 from zoo.data.paths import safe_join
-from zoo.data.prompt_files import read_prompts
-from zoo.data.review import merge_review, write_review
+from zoo.data.perturb_text import CausalLMRewriter
 from zoo.data.writing import encode_json, encode_png, shard_name, write_json_atomic, write_shard
+from zoo.policy.evaluate import build_policy
+from zoo.progress import tqdm
 from zoo.settings import SettingsError, integer, of_type, read_json, validate
 
 
@@ -80,9 +86,6 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
         world_size: how many processes share the chunks (default: WORLD_SIZE, else 1).
         device: where the generator and the judge run ("cuda" under torchrun: this process's LOCAL_RANK GPU).
     """
-    from zoo.config_files import resolve_config
-    from zoo.policy.evaluate import build_policy
-
     out, started = Path(out), time.perf_counter()
     rank = int(os.environ.get("RANK", 0)) if rank is None else rank
     world_size = int(os.environ.get("WORLD_SIZE", 1)) if world_size is None else world_size
@@ -146,11 +149,6 @@ def read_stats(path: Path) -> dict[str, Any]:
 def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps, noise_level, batch_size, seed,
                   multi_fraction, threshold, pairs_per_prompt, rewriter, llm, margin, objects_weight, device):
     """A function (chunk, first index) -> (pairs, stats) for the chosen rule."""
-    from zoo.data.llm_chat import CausalLMChat
-    from zoo.data.llm_relations import LLMRelations
-    from zoo.data.perturb_text import CausalLMRewriter
-    from zoo.data.relation_judges import make_judge
-
     def generate(texts: list[str], seeds: list[int]) -> torch.Tensor:
         with torch.no_grad():
             return policy.generate(texts, seeds, steps=steps, noise_level=noise_level, batch_size=batch_size)[0]

@@ -10,7 +10,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from zoo.data.prompt_files import read_prompts
+from zoo.construct.prompts import read_prompts
+from zoo.data.llm_chat import CausalLMChat
+from zoo.data.llm_relations import LLMRelations
+from zoo.data.perturb_text import perturb_prompt
 from zoo.data.relation_eval import evaluate, format_scores, read_gold
 from zoo.data.relations_nlp import get_finder
 
@@ -27,9 +30,6 @@ def _line(prompt: str, found: list, perturbed: str | None) -> str:
 
 
 def _llm_check(prompts: list[str], finder, llm: str, device: str) -> dict[str, Any]:
-    from zoo.data.llm_chat import CausalLMChat
-    from zoo.data.llm_relations import LLMRelations
-
     path = LLMRelations(CausalLMChat(llm, device=device).chat, finder=finder)
     for prompt in prompts:
         relations = finder(prompt)
@@ -66,8 +66,6 @@ def relations(file: str, gold: Path | None = None, finder: Literal["rules", "spa
         device: where the LLM runs.
         out: also write everything (relations per prompt, scores, LLM counts) as JSON to this file.
     """
-    from zoo.data.perturb_text import perturb_prompt
-
     find, used = get_finder(finder, spacy_model)
     items, problems = read_prompts(file, count, suite, variant, spatial_only)
     rng = np.random.default_rng(seed)

@@ -13,8 +13,11 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
+from zoo.bench.judges import QwenVLJudge, judge_all
 from zoo.bench.prompts import BenchItem
 from zoo.data.relations import TextRelation, entity_key
+from zoo.world.scene import Scene
+from zoo.world.verify import verify
 
 WORLD_PREDICATES = {"left_of": "to the left of", "right_of": "to the right of", "above": "above", "below": "below",
                     "in_front_of": "in front of", "behind": "behind"}
@@ -48,9 +51,6 @@ class VerifierJudge:
 
     def judge(self, images: Sequence[np.ndarray], item: BenchItem,
               relations: Sequence[TextRelation]) -> list[list[float | None]]:
-        from zoo.world.scene import Scene
-        from zoo.world.verify import verify
-
         scene = item.data.get("scene")
         if scene is None:
             raise ValueError(f"prompt {item.id} has no SpatialShapes scene: the verifier judges world prompts only")
@@ -80,15 +80,11 @@ class VLMJudge:
 
     def __init__(self, pretrained: str | None = None, family: str = "qwen2_5_vl", batch_size: int = 8,
                  device: str = "cpu") -> None:
-        from zoo.bench.judges import QwenVLJudge
-
         self.model = QwenVLJudge(pretrained, family, batch_size=batch_size, device=device)
         self.batch_size = batch_size
 
     def judge(self, images: Sequence[np.ndarray], item: BenchItem,
               relations: Sequence[TextRelation]) -> list[list[float | None]]:
-        from zoo.bench.judges import judge_all
-
         questions = [relation_question(r) for r in relations]
         pils = [Image.fromarray(im) for im in images]
         flat = judge_all(self.model, [im for im in pils for _ in questions], questions * len(pils), self.batch_size)

@@ -18,8 +18,9 @@ import numpy as np
 import torch
 
 from zoo.bench.prompts import BenchItem
+from zoo.bench.spatialbench import verify_images
+from zoo.construct.judges import RelationJudge, world_relations
 from zoo.data.perturb_text import TextPerturbation, perturb_prompt, rewrite_checked
-from zoo.data.relation_judges import RelationJudge, world_relations
 from zoo.data.relations import find_relations
 from zoo.images import to_uint8
 
@@ -162,8 +163,6 @@ def _select(item, plan: TextPerturbation, images: np.ndarray, conf: list, per_pr
 def ranked_chunk(items: Sequence[BenchItem], generate: Generate, per_prompt: int, seeds: Callable[[int, int], int],
                  first: int, *, margin: float = 0.25, objects_weight: float = 0.25) -> tuple[list[dict], dict]:
     """(best, worst) verifier-judged images of each world prompt whose scores differ by >= margin."""
-    from zoo.bench.spatialbench import verify_images
-
     missing = [i.id for i in items if "scene" not in i.data]
     if missing:
         raise ValueError(f"prompt {missing[0]} has no SpatialShapes scene: the ranked rule needs the verifier")

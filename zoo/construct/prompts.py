@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zoo.bench.prompts import BenchItem
+from zoo.bench.prompts import UNIGEN_LAYOUT, BenchItem, load_unigenbench
+from zoo.bench.spatialbench import load_spatialbench
+from zoo.bench.suites import load_suite
 from zoo.data.paths import safe_relpath
 from zoo.data.records import check_text
 from zoo.settings import parse_json
@@ -66,8 +68,6 @@ def _lines(path: Path, problems: list[str]) -> list[BenchItem]:
 def is_spatial(item: BenchItem) -> bool:
     """A benchmark item about spatial relations: TIIF 2d/3d, UniGenBench layout, DPG relation-spatial, GenEval
     position; prompts from other sources count as spatial."""
-    from zoo.bench.prompts import UNIGEN_LAYOUT
-
     data = item.data
     if "testpoints" in data:
         return bool(set(data["testpoints"]) & set(UNIGEN_LAYOUT.values()))
@@ -90,20 +90,14 @@ def read_prompts(source: str, count: int | None = None, suite: str | None = None
     """
     problems: list[str] = []
     if suite is not None:
-        from zoo.bench.suites import load_suite
-
         items = load_suite(suite, source, None, variant, problems)
     elif ".tar" in source:
-        from zoo.bench.spatialbench import load_spatialbench
-
         items = load_spatialbench(source, count)
     else:
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"prompt file {path} does not exist")
         if path.suffix == ".csv":
-            from zoo.bench.prompts import load_unigenbench
-
             try:
                 items = load_unigenbench(path, errors=problems)
             except UnicodeDecodeError as err:
