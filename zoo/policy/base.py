@@ -13,23 +13,20 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import torch
 from peft import LoraConfig
-from peft.utils import get_peft_model_state_dict
 from torch import nn
 
 from zoo.policy.build import pretrained_pipeline
 from zoo.policy.sampler import Trajectory, sample, seeded_noise
 from zoo.policy.text import TextEmbeds
-from zoo.policy.vae import KLLatents, PixelShuffleVAE, load_vae_weights
+from zoo.policy.vae import KLLatents, PixelShuffleVAE
+from zoo.policy.weights import SAVED_CONFIG_EXTRAS, PolicyWeights  # noqa: F401 (SAVED_CONFIG_EXTRAS: re-exported)
 from zoo.reward.sharding import has_meta, materialize
-from zoo.settings import same_as_built
 
 log = logging.getLogger(__name__)
-SAVED_CONFIG_EXTRAS = ("architectures", "transformers_version", "dtype", "torch_dtype")  # written by save_pretrained
 PREDICTIONS = ("velocity", "x0")
 X0_MIN_SIGMA = 0.05  # x0-prediction: the velocity (x_t - x0) / sigma divides by at least this (JiT's clamp)
 TEXT_ENCODERS = ("text_encoder", "text_encoder_2", "text_encoder_3")
@@ -66,7 +63,7 @@ def frozen_init(seed: int):
         yield
 
 
-class FlowPolicy(nn.Module):
+class FlowPolicy(PolicyWeights, nn.Module):
     """Base of the text-to-image policies: subclasses set `pipe`, `transformer`, `latents` and the hooks below.
 
     `cfg_scale` > 1 turns on true classifier-free guidance against the empty prompt (SD3 always uses it;
@@ -345,7 +342,7 @@ class FlowPolicy(nn.Module):
             loss = loss - contrastive * velocity_loss(v, target.roll(1, 0), t, weighting)
         return loss
 
-    # LoRA and saving -----------------------------------------------------------------------------
+    # LoRA (saving and loading: zoo.policy.weights) ---------------------------------------------
     def add_lora(self, spec: LoraSpec) -> None:
         """Add LoRA adapters to the transformer (diffusers' peft integration); everything else frozen."""
         names = {n.rsplit(".", 1)[-1] for n, _ in self.transformer.named_modules()}
@@ -362,59 +359,6 @@ class FlowPolicy(nn.Module):
             if "lora_" in name:
                 param.data = param.data.float()
 
-    def save(self, folder: str | Path, state_dict: dict[str, torch.Tensor] | None = None) -> Path:
-        """The trained part: LoRA weights (diffusers format) or the whole transformer (save_pretrained);
-        `state_dict`: the transformer's full state when it is sharded (FSDP2 gathers it first)."""
-        folder = Path(folder)
-        if self.text_weights:
-            self.save_text_encoders(folder)
-        if self.vae_weights:
-            self.pipe.vae.save_pretrained(folder / "vae", safe_serialization=True)
-        if self.lora is not None:
-            return self.save_lora(folder / "lora", state_dict)
-        if state_dict is None:
-            self.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
-            return folder
-        # gathered shards: written directly (save_pretrained also reads the sharded module's own storages)
-        from safetensors.torch import save_file
-
-        out = folder / "transformer"
-        out.mkdir(parents=True, exist_ok=True)
-        self.transformer.save_config(out)
-        save_file({k: v.contiguous() for k, v in state_dict.items()}, out / "diffusion_pytorch_model.safetensors")
-        return folder
-
-    def save_text_encoders(self, folder: str | Path) -> None:
-        """The text encoders (trained with `train_text`) in `folder/text_encoders/<name>/` (save_pretrained)."""
-        for name, encoder in zip(self.text_encoder_names, self.text_encoders):
-            encoder.save_pretrained(Path(folder) / "text_encoders" / name, safe_serialization=True)
-
-    def load_text_encoders(self, folder: str | Path) -> bool:
-        """Load text encoders saved by `save` (a policy whose encoders were trained); False when there are none."""
-        root = Path(folder) / "text_encoders"
-        if not root.is_dir():
-            return False
-        for name, encoder in zip(self.text_encoder_names, self.text_encoders):
-            if not (root / name).is_dir():
-                raise FileNotFoundError(f"{root} lacks the saved text encoder {name!r}")
-            # a saved folder is data: its config must be the one built here, its weights safetensors
-            same_as_built(root / name / "config.json", encoder.config.to_dict(), ignore=SAVED_CONFIG_EXTRAS)
-            saved = type(encoder).from_pretrained(root / name, use_safetensors=True)
-            encoder.load_state_dict(saved.state_dict())
-        self._text_cache.clear()
-        self.text_weights = True
-        return True
-
-    def load_vae(self, folder: str | Path) -> bool:
-        """Load the trained tiny VAE saved by `save` (`folder/vae/`, sizes checked); False when there is none."""
-        if not (Path(folder) / "vae").is_dir():
-            return False
-        if self.tiny is None:
-            raise ValueError(f"{folder}/vae: a saved tiny VAE cannot go into a pretrained pipeline's own VAE")
-        load_vae_weights(self.pipe.vae, Path(folder) / "vae")
-        self.vae_weights = True
-        return True
-
     @contextmanager
     def adapters_disabled(self):
         """The base model for a while: LoRA adapters off (GRPO's KL reference without a second copy)."""
@@ -425,24 +369,3 @@ class FlowPolicy(nn.Module):
             yield
         finally:
             self.transformer.enable_adapters()
-
-    def load_transformer(self, folder: str | Path) -> None:
-        """Load a transformer saved by `save` (e.g. the SFT policy GRPO starts from)."""
-        path = Path(folder) / "transformer"
-        if self.lora is not None:
-            raise ValueError(f"cannot load a whole transformer ({path}) into a policy with LoRA adapters: "
-                             "build the policy without `lora`, or start from a LoRA folder")
-        if not path.is_dir():
-            raise FileNotFoundError(f"no saved transformer in {path}")
-        saved = type(self.transformer).from_pretrained(path)
-        self.transformer.load_state_dict(saved.state_dict())
-
-    def save_lora(self, folder: str | Path, state_dict: dict[str, torch.Tensor] | None = None) -> Path:
-        """LoRA weights in diffusers' format: the pipeline's own `load_lora_weights(folder)` reads them back."""
-        if self.lora is None:
-            raise ValueError("this policy has no LoRA adapters to save")
-        layers = get_peft_model_state_dict(self.transformer, state_dict=state_dict)
-        config = self.transformer.peft_config["default"].to_dict()  # rank and alpha travel with the weights
-        type(self.pipe).save_lora_weights(str(folder), transformer_lora_layers=layers, safe_serialization=True,
-                                          transformer_lora_adapter_metadata=config)
-        return Path(folder)

@@ -17,8 +17,8 @@ from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, St
 from diffusers.pipelines.flux.pipeline_flux import calculate_shift
 
 from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
-from zoo.policy.flux import CLIP_END, clip_end_ids, tiny_tokenizer, tiny_vae
 from zoo.policy.build import build_transformer
+from zoo.policy.flux import CLIP_END, clip_end_ids, tiny_tokenizer, tiny_vae
 
 __all__ = ["SD3_5_MEDIUM", "SD3Policy", "TinySD3", "build_tiny_sd3"]
 
