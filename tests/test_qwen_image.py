@@ -112,3 +112,14 @@ def test_the_real_qwen_image_transformer_builds_on_meta_with_lora():
     assert all(p.is_meta for p in policy.transformer.parameters()) and {p.dtype for p in base} == {torch.bfloat16}
     assert sum(p.numel() for p in base) == 20_430_401_088 and len(policy.blocks()) == 60
     assert policy.image_seq_len == 1024 and policy.text_encoders[0].config.text_config.hidden_size == 3584
+
+
+def test_zoo_policy_eval_builds_the_tiny_qwen_image_config_by_its_class_path():
+    from pathlib import Path
+
+    from zoo.policy.evaluate import build_policy
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "grpo" / "tiny_qwen_image_verifier.yaml"
+    policy = build_policy(config)
+    assert isinstance(policy, QwenImagePolicy) and policy.cfg_scale == 1.0 and not policy.training
+    assert len(policy.blocks()) == 2 and policy.resolution == 32
