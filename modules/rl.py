@@ -39,11 +39,6 @@ from zoo.rl.rewards import Reward, RewardMix
 log = logging.getLogger(__name__)
 
 
-def _blocks(transformer: torch.nn.Module) -> list[torch.nn.Module]:
-    """The transformer blocks of a Flux or SD3 transformer (units for FSDP2 and checkpointing)."""
-    return [b for name in ("transformer_blocks", "single_transformer_blocks") for b in getattr(transformer, name, [])]
-
-
 class TooManyRewardFailures(RuntimeError):
     """More samples of a step lost their reward than `max_failed_fraction` allows."""
 
@@ -97,13 +92,13 @@ class OnlineRLModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
         backbone; then meta-built weights are allocated and filled, each rank only its own shards."""
         hp = self.hparams
         if hp.activation_checkpointing:
-            checkpoint_blocks(_blocks(self.policy.transformer))
+            checkpoint_blocks(self.policy.blocks())
         if isinstance(self.trainer.strategy, ModelParallelStrategy) and not self._sharded:
             mesh = fsdp_mesh(self.device_mesh, self.trainer.num_nodes if hp.hybrid_shard else 1)
             rank_zero_info(f"FSDP2 mesh: {dict(zip(mesh.mesh_dim_names, mesh.shape))}")
             mp = mixed_precision(hp.param_dtype)
             for transformer in filter(None, (self.policy.transformer, self.reference)):
-                shard_blocks(_blocks(transformer), [transformer], mesh, mp_policy=mp)
+                shard_blocks(self.policy.blocks(transformer), [transformer], mesh, mp_policy=mp)
             for model in self._reward_models():
                 shard_backbone(model.backbone, mesh, mp_policy=mp)
                 shard_module(model.head, mesh)

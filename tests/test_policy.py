@@ -129,9 +129,9 @@ def test_prompt_dropout_trains_the_unconditional_branch():
 def test_text_embeddings_carry_no_dropout_in_train_mode(policy):
     # T5 has dropout 0.1 by default: cached training embeddings must equal the eval-mode ones
     policy.train()
-    train_embeds, _ = policy._encode_prompts(["a red circle to the left of a blue square"])
+    train_embeds = policy._encode_prompts(["a red circle to the left of a blue square"]).prompt_embeds
     policy.eval()
-    eval_embeds, _ = policy._encode_prompts(["a red circle to the left of a blue square"])
+    eval_embeds = policy._encode_prompts(["a red circle to the left of a blue square"]).prompt_embeds
     policy.train()
     assert not policy.text_encoders.training and policy.transformer.training
     assert torch.equal(train_embeds, eval_embeds)
@@ -280,3 +280,26 @@ def test_tiny_clip_towers_pool_at_the_end_token_and_see_the_whole_prompt(family)
     end = int(tower.config.eos_token_id)
     assert end != 2 and all(end in row for row in ids.tolist())
     assert not torch.allclose(pooled[0], pooled[1])  # the last word reaches the pooled vector
+
+
+def test_blocks_are_the_policys_own_fsdp_and_checkpointing_units():
+    flux = FluxPolicy(tiny=TinyFlux(image_size=32, layers=1, single_layers=2))
+    t = flux.transformer
+    assert flux.blocks() == [*t.transformer_blocks, *t.single_transformer_blocks] and len(flux.blocks()) == 3
+    sd3 = SD3Policy(tiny=TinySD3(layers=2))
+    assert sd3.blocks() == list(sd3.transformer.transformer_blocks)
+    with pytest.raises(AttributeError, match="single_transformer_blocks"):
+        flux.blocks(sd3.transformer)  # a copy of another family's transformer: named clearly
+
+
+def test_a_pretrained_sd3_folder_builds_on_meta_and_fills_from_its_safetensors(tmp_path):
+    from zoo.reward.sharding import has_meta
+
+    torch.manual_seed(0)
+    SD3Policy(tiny=TinySD3(image_size=32, pixel_factor=0, vae_channels=(8, 8))).pipe.save_pretrained(tmp_path / "sd3")
+    whole = SD3Policy(pretrained=str(tmp_path / "sd3"))
+    meta = SD3Policy(pretrained=str(tmp_path / "sd3"), init_device="meta")
+    assert has_meta(meta.transformer) and meta.weights is not None and not has_meta(whole.transformer)
+    meta.materialize("cpu")
+    for (name, a), b in zip(whole.transformer.state_dict().items(), meta.transformer.state_dict().values()):
+        assert torch.equal(a, b), name

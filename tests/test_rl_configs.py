@@ -1,5 +1,6 @@
 """The real-size configs of the RL algorithms build their models on the meta device (random weights, no download):
-DiffusionNFT on Flux.1-dev and SD3.5-Medium, Flow-GRPO-Fast on Flux.1-dev; the paper configs keep Flow-GRPO's KL."""
+DiffusionNFT on Flux.1-dev and SD3.5-Medium, Flow-GRPO-Fast on Flux.1-dev, Flow-GRPO on Qwen-Image; the paper configs keep
+Flow-GRPO's KL."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ REAL = {
                                                  {"nft_beta": 1.0, "kl_weight": 1e-4, "noise_level": 0.0}),
     "grpo/flux_dev_fast_spatialscore_fsdp2.yaml": ("flux_dev", 11_901_408_320, 1024,
                                                    {"sde_branch": 2, "kl": "flow_grpo", "untrained_steps": "ode"}),
+    "grpo/qwen_image_spatialscore_fsdp2.yaml": ("qwen_image", 20_430_401_088, 1024, {"beta": 0.04, "kl": "flow_grpo"}),
 }
 
 
@@ -53,7 +55,8 @@ def test_real_size_rl_config_builds_on_meta(config, scorer, tmp_path):
 
 
 @pytest.mark.parametrize("config", ["grpo/flux_dev_spatialscore_fsdp2.yaml",
-                                    "grpo/sd3_5_medium_spatialscore_fsdp2.yaml"])
+                                    "grpo/sd3_5_medium_spatialscore_fsdp2.yaml",
+                                    "grpo/qwen_image_spatialscore_fsdp2.yaml"])
 def test_flow_grpo_paper_configs_use_flow_grpos_conventions(config):
     args = yaml.safe_load((ROOT / "configs" / config).read_text())["model"]["init_args"]
     assert args["beta"] == 0.04 and args["kl"] == "flow_grpo" and args["first_std"] == "flow_grpo"

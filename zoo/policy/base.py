@@ -1,7 +1,11 @@
 """What every flow-matching policy shares: the text cache, guidance, generation, the SFT loss, LoRA and saving.
 
-A subclass (Flux, SD3) holds a real diffusers pipeline and says how to encode prompts, how to call
-its transformer, how latents become tokens, and which sigma schedule its scheduler uses.
+The protocol of a policy family (Flux, SD3, Qwen-Image): a subclass holds a real diffusers pipeline and says, through
+the hooks below, how to encode prompts (`_encode_prompts`: embeddings, and a pooled vector or token mask if the family
+has one), which latent space it uses (`_latent_space`), how to call its transformer (`_predict`), how latents become
+tokens (`pack`/`unpack`), which sigma schedule its scheduler uses (`sigmas`) and which blocks are the units of FSDP2
+and activation checkpointing (`block_names`, read by `blocks`). It builds its transformer with `zoo.policy.build`
+(the meta-device path included). Nothing outside the family's own file names its internals.
 """
 
 from __future__ import annotations
@@ -9,21 +13,20 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import torch
 from peft import LoraConfig
-from peft.utils import get_peft_model_state_dict
 from torch import nn
 
+from zoo.policy.build import pretrained_pipeline
 from zoo.policy.sampler import Trajectory, sample, seeded_noise
-from zoo.policy.vae import KLLatents, PixelShuffleVAE, load_vae_weights
+from zoo.policy.text import TextEmbeds
+from zoo.policy.vae import KLLatents, PixelShuffleVAE
+from zoo.policy.weights import SAVED_CONFIG_EXTRAS, PolicyWeights  # noqa: F401 (SAVED_CONFIG_EXTRAS: re-exported)
 from zoo.reward.sharding import has_meta, materialize
-from zoo.settings import same_as_built
 
 log = logging.getLogger(__name__)
-SAVED_CONFIG_EXTRAS = ("architectures", "transformers_version", "dtype", "torch_dtype")  # written by save_pretrained
 PREDICTIONS = ("velocity", "x0")
 X0_MIN_SIGMA = 0.05  # x0-prediction: the velocity (x_t - x0) / sigma divides by at least this (JiT's clamp)
 TEXT_ENCODERS = ("text_encoder", "text_encoder_2", "text_encoder_3")
@@ -38,21 +41,6 @@ class LoraSpec:
     alpha: int = 64
     targets: list[str] = field(default_factory=lambda: list(ATTENTION_LORA_TARGETS))
     dropout: float = 0.0
-
-
-@dataclass
-class TextEmbeds:
-    """Per-prompt text conditioning of a batch (text_ids: Flux's text positions; None for SD3)."""
-
-    prompt_embeds: torch.Tensor
-    pooled: torch.Tensor
-    text_ids: torch.Tensor | None = None
-
-    def where(self, mask: torch.Tensor, other: "TextEmbeds") -> "TextEmbeds":
-        """Rows of `other` where mask is true (e.g. the unconditional prompt for caption dropout)."""
-        m = mask.to(self.prompt_embeds.device)
-        return TextEmbeds(torch.where(m[:, None, None], other.prompt_embeds, self.prompt_embeds),
-                          torch.where(m[:, None], other.pooled, self.pooled), self.text_ids)
 
 
 def velocity_loss(v: torch.Tensor, target: torch.Tensor, t: torch.Tensor, weighting: str = "velocity") -> torch.Tensor:
@@ -75,11 +63,7 @@ def frozen_init(seed: int):
         yield
 
 
-def _cat(a: TextEmbeds, b: TextEmbeds) -> TextEmbeds:
-    return TextEmbeds(torch.cat([a.prompt_embeds, b.prompt_embeds]), torch.cat([a.pooled, b.pooled]), a.text_ids)
-
-
-class FlowPolicy(nn.Module):
+class FlowPolicy(PolicyWeights, nn.Module):
     """Base of the text-to-image policies: subclasses set `pipe`, `transformer`, `latents` and the hooks below.
 
     `cfg_scale` > 1 turns on true classifier-free guidance against the empty prompt (SD3 always uses it;
@@ -92,6 +76,7 @@ class FlowPolicy(nn.Module):
     resolution: int
     max_sequence_length: int
     cfg_scale: float = 1.0
+    weights = None  # a checkpoint's WeightFiles that `materialize` fills a meta-built transformer from
 
     def _setup(self, pipe, pretrained: str | None, tiny, resolution: int | None, max_sequence_length: int | None,
                default_sequence_length: int, lora: LoraSpec | None, train_text: bool = False) -> None:
@@ -99,8 +84,7 @@ class FlowPolicy(nn.Module):
         `train_text`), defaults (tiny: its own size and sequence length; a checkpoint: 512 px and
         `default_sequence_length`), LoRA."""
         self.pipe, self.transformer = pipe, pipe.transformer
-        pixel_factor = tiny.pixel_factor if pretrained is None else 0
-        self.latents = PixelShuffleVAE(pixel_factor) if pixel_factor else KLLatents(pipe.vae)
+        self.latents = self._latent_space(pipe, tiny if pretrained is None else None)
         self.latents.requires_grad_(False)  # the VAE is fixed (trained apart: configs/pretrain/tiny_vae.yaml)
         self.text_encoder_names = [n for n in TEXT_ENCODERS if getattr(pipe, n, None) is not None]
         self.text_encoders = nn.ModuleList([getattr(pipe, n) for n in self.text_encoder_names]).requires_grad_(train_text)
@@ -115,7 +99,7 @@ class FlowPolicy(nn.Module):
         self.max_sequence_length = max_sequence_length or (
             tiny.max_sequence_length if pretrained is None else default_sequence_length)
         self.truncated = 0
-        self._text_cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._text_cache: dict[str, tuple[torch.Tensor | None, ...]] = {}  # prompt -> TextEmbeds.rows() row
         self._check_resolution(self.resolution)
         self.train(self.training)  # frozen encoders to eval mode
         self.lora: LoraSpec | None = None
@@ -123,9 +107,34 @@ class FlowPolicy(nn.Module):
             self.add_lora(lora)
 
     # hooks for subclasses ------------------------------------------------------------------------
-    def _encode_prompts(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(embeds (B, L, D), pooled (B, P)) from the pipeline's own text encoders."""
+    block_names: tuple[str, ...] = ("transformer_blocks",)  # the transformer's block lists, in order
+
+    def _encode_prompts(self, prompts: list[str]) -> TextEmbeds:
+        """The prompts' per-row conditioning from the pipeline's own text encoders: embeddings (B, L, D) of one fixed
+        length L, and the family's pooled vector (B, P) and/or token mask (B, L) if it has them (text_ids: see
+        `_text_ids`)."""
         raise NotImplementedError
+
+    def _latent_space(self, pipe, tiny) -> nn.Module:
+        """The fixed latent space (encode/decode, scale_factor, latent_channels): a tiny config's pixel space
+        (`pixel_factor` > 0), else the pipeline's own KL VAE; `tiny` is None for a pretrained checkpoint."""
+        factor = getattr(tiny, "pixel_factor", 0) if tiny is not None else 0
+        return PixelShuffleVAE(factor) if factor else KLLatents(pipe.vae)
+
+    def blocks(self, transformer: nn.Module | None = None) -> list[nn.Module]:
+        """The transformer's blocks (this policy's, or a copy of it such as the RL reference): the units of FSDP2
+        sharding and activation checkpointing."""
+        transformer = self.transformer if transformer is None else transformer
+        missing = [n for n in self.block_names if not hasattr(transformer, n)]
+        if missing:
+            raise AttributeError(f"{type(self).__name__}.block_names: {type(transformer).__name__} has no {missing}")
+        return [b for name in self.block_names for b in getattr(transformer, name)]
+
+    def _load_pretrained(self, pipeline_cls, transformer_cls, pretrained: str, dtype: str, init_device: str | None):
+        """The family's pipeline from a checkpoint (see `zoo.policy.build.pretrained_pipeline`); a transformer built
+        on meta is filled from the checkpoint's safetensors by `materialize`."""
+        pipe, self.weights = pretrained_pipeline(pipeline_cls, transformer_cls, pretrained, dtype, init_device)
+        return pipe
 
     def _predict(self, tokens: torch.Tensor, sigma: torch.Tensor, text: TextEmbeds) -> torch.Tensor:
         """The transformer's velocity for tokens at per-sample noise levels sigma (B,)."""
@@ -221,20 +230,20 @@ class FlowPolicy(nn.Module):
         return self.train_text and self.training
 
     def _encode_fresh(self, prompts: list[str]) -> TextEmbeds:
-        embeds, pooled = self._encode_prompts(prompts)
-        return TextEmbeds(embeds, pooled, self._text_ids(embeds.shape[1], embeds.device))
+        text = self._encode_prompts(prompts)
+        text.text_ids = self._text_ids(text.prompt_embeds.shape[1], text.prompt_embeds.device)
+        return text
 
     def _cache(self, prompts: list[str]) -> None:
         with torch.no_grad():
-            embeds, pooled = self._encode_prompts(prompts)
-        for p, e, q in zip(prompts, embeds, pooled):
-            self._text_cache[p] = (e.cpu(), q.cpu())
+            text = self._encode_prompts(prompts)
+        for p, row in zip(prompts, text.rows()):
+            self._text_cache[p] = row
 
     def _from_cache(self, prompts: list[str]) -> TextEmbeds:
         device = self._device()
-        embeds = torch.stack([self._text_cache[p][0] for p in prompts]).to(device)
-        pooled = torch.stack([self._text_cache[p][1] for p in prompts]).to(device)
-        return TextEmbeds(embeds, pooled, self._text_ids(embeds.shape[1], device))
+        rows = [self._text_cache[p] for p in prompts]
+        return TextEmbeds.stack(rows, device, self._text_ids(rows[0][0].shape[0], device))
 
     def _count_truncation(self, prompts: list[str]) -> None:
         for p in prompts:
@@ -252,8 +261,12 @@ class FlowPolicy(nn.Module):
         if self.cfg_scale == 1.0:
             return self._model_velocity(tokens, sigma, text)
         both = self._model_velocity(torch.cat([tokens, tokens]), torch.cat([sigma, sigma]),
-                                    _cat(text, self.unconditional(b)))
+                                    text.cat(self.unconditional(b)))
         cond, uncond = both.chunk(2)
+        return self._guide(cond, uncond)
+
+    def _guide(self, cond: torch.Tensor, uncond: torch.Tensor) -> torch.Tensor:
+        """Classifier-free guidance of the conditional and unconditional velocities (a family may rescale it)."""
         return uncond + self.cfg_scale * (cond - uncond)
 
     def _model_velocity(self, tokens: torch.Tensor, sigma: torch.Tensor, text: TextEmbeds) -> torch.Tensor:
@@ -329,7 +342,7 @@ class FlowPolicy(nn.Module):
             loss = loss - contrastive * velocity_loss(v, target.roll(1, 0), t, weighting)
         return loss
 
-    # LoRA and saving -----------------------------------------------------------------------------
+    # LoRA (saving and loading: zoo.policy.weights) ---------------------------------------------
     def add_lora(self, spec: LoraSpec) -> None:
         """Add LoRA adapters to the transformer (diffusers' peft integration); everything else frozen."""
         names = {n.rsplit(".", 1)[-1] for n, _ in self.transformer.named_modules()}
@@ -346,59 +359,6 @@ class FlowPolicy(nn.Module):
             if "lora_" in name:
                 param.data = param.data.float()
 
-    def save(self, folder: str | Path, state_dict: dict[str, torch.Tensor] | None = None) -> Path:
-        """The trained part: LoRA weights (diffusers format) or the whole transformer (save_pretrained);
-        `state_dict`: the transformer's full state when it is sharded (FSDP2 gathers it first)."""
-        folder = Path(folder)
-        if self.text_weights:
-            self.save_text_encoders(folder)
-        if self.vae_weights:
-            self.pipe.vae.save_pretrained(folder / "vae", safe_serialization=True)
-        if self.lora is not None:
-            return self.save_lora(folder / "lora", state_dict)
-        if state_dict is None:
-            self.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
-            return folder
-        # gathered shards: written directly (save_pretrained also reads the sharded module's own storages)
-        from safetensors.torch import save_file
-
-        out = folder / "transformer"
-        out.mkdir(parents=True, exist_ok=True)
-        self.transformer.save_config(out)
-        save_file({k: v.contiguous() for k, v in state_dict.items()}, out / "diffusion_pytorch_model.safetensors")
-        return folder
-
-    def save_text_encoders(self, folder: str | Path) -> None:
-        """The text encoders (trained with `train_text`) in `folder/text_encoders/<name>/` (save_pretrained)."""
-        for name, encoder in zip(self.text_encoder_names, self.text_encoders):
-            encoder.save_pretrained(Path(folder) / "text_encoders" / name, safe_serialization=True)
-
-    def load_text_encoders(self, folder: str | Path) -> bool:
-        """Load text encoders saved by `save` (a policy whose encoders were trained); False when there are none."""
-        root = Path(folder) / "text_encoders"
-        if not root.is_dir():
-            return False
-        for name, encoder in zip(self.text_encoder_names, self.text_encoders):
-            if not (root / name).is_dir():
-                raise FileNotFoundError(f"{root} lacks the saved text encoder {name!r}")
-            # a saved folder is data: its config must be the one built here, its weights safetensors
-            same_as_built(root / name / "config.json", encoder.config.to_dict(), ignore=SAVED_CONFIG_EXTRAS)
-            saved = type(encoder).from_pretrained(root / name, use_safetensors=True)
-            encoder.load_state_dict(saved.state_dict())
-        self._text_cache.clear()
-        self.text_weights = True
-        return True
-
-    def load_vae(self, folder: str | Path) -> bool:
-        """Load the trained tiny VAE saved by `save` (`folder/vae/`, sizes checked); False when there is none."""
-        if not (Path(folder) / "vae").is_dir():
-            return False
-        if self.tiny is None:
-            raise ValueError(f"{folder}/vae: a saved tiny VAE cannot go into a pretrained pipeline's own VAE")
-        load_vae_weights(self.pipe.vae, Path(folder) / "vae")
-        self.vae_weights = True
-        return True
-
     @contextmanager
     def adapters_disabled(self):
         """The base model for a while: LoRA adapters off (GRPO's KL reference without a second copy)."""
@@ -409,24 +369,3 @@ class FlowPolicy(nn.Module):
             yield
         finally:
             self.transformer.enable_adapters()
-
-    def load_transformer(self, folder: str | Path) -> None:
-        """Load a transformer saved by `save` (e.g. the SFT policy GRPO starts from)."""
-        path = Path(folder) / "transformer"
-        if self.lora is not None:
-            raise ValueError(f"cannot load a whole transformer ({path}) into a policy with LoRA adapters: "
-                             "build the policy without `lora`, or start from a LoRA folder")
-        if not path.is_dir():
-            raise FileNotFoundError(f"no saved transformer in {path}")
-        saved = type(self.transformer).from_pretrained(path)
-        self.transformer.load_state_dict(saved.state_dict())
-
-    def save_lora(self, folder: str | Path, state_dict: dict[str, torch.Tensor] | None = None) -> Path:
-        """LoRA weights in diffusers' format: the pipeline's own `load_lora_weights(folder)` reads them back."""
-        if self.lora is None:
-            raise ValueError("this policy has no LoRA adapters to save")
-        layers = get_peft_model_state_dict(self.transformer, state_dict=state_dict)
-        config = self.transformer.peft_config["default"].to_dict()  # rank and alpha travel with the weights
-        type(self.pipe).save_lora_weights(str(folder), transformer_lora_layers=layers, safe_serialization=True,
-                                          transformer_lora_adapter_metadata=config)
-        return Path(folder)

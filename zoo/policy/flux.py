@@ -11,17 +11,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import torch
 import transformers
 from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
-from diffusers.pipelines.flux.pipeline_flux import calculate_shift
 from torch import nn
 from tokenizers.processors import TemplateProcessing
 
 from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
+from zoo.policy.build import build_transformer as build_module
+from zoo.policy.schedule import shifted_sigmas
 from zoo.policy.vae import build_tiny_vae, load_vae_weights
-from zoo.reward.sharding import WeightFiles, build_on_meta, local_checkpoint
 from zoo.reward.tokenizer import CLIP_END, build_world_tokenizer
 
 __all__ = ["FLUX_DEV", "FluxPolicy", "LoraSpec", "TextEmbeds", "TinyFlux", "build_tiny_flux"]
@@ -78,9 +77,7 @@ def architecture_tiny(name: str, tiny: TinyFlux | None = None) -> TinyFlux:
 
 def build_transformer(config: dict, init_device: str | None = None) -> FluxTransformer2DModel:
     """A FluxTransformer2DModel from a config, on the meta device (shapes only) when `init_device` is "meta"."""
-    if init_device == "meta":
-        return build_on_meta(lambda: FluxTransformer2DModel(**config))
-    return FluxTransformer2DModel(**config)
+    return build_module(lambda: FluxTransformer2DModel(**config), init_device)
 
 
 def identity_init(transformer: FluxTransformer2DModel, generator: torch.Generator | None = None) -> None:
@@ -216,36 +213,31 @@ class FluxPolicy(FlowPolicy):
                  lora: LoraSpec | None = None, dtype: str = "float32", architecture: str | None = None,
                  init_device: str | None = None, train_text_encoders: bool = False) -> None:
         super().__init__()
-        self.weights = None
         if pretrained is None:
             tiny = architecture_tiny(architecture, tiny) if architecture else (tiny or TinyFlux())
             pipe = build_tiny_flux(tiny, architecture, init_device)
             if dtype != "float32":
                 pipe.transformer.to(getattr(torch, dtype))
-        elif init_device == "meta":  # the text encoders and VAE load whole; the transformer shard by shard later
-            folder = local_checkpoint(pretrained, ["transformer/*"]) / "transformer"
-            config = FluxTransformer2DModel.load_config(str(folder))
-            transformer = build_on_meta(lambda: FluxTransformer2DModel.from_config(config), getattr(torch, dtype))
-            pipe = FluxPipeline.from_pretrained(pretrained, transformer=transformer, torch_dtype=getattr(torch, dtype))
-            self.weights = WeightFiles(folder)
         else:
-            pipe = FluxPipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
+            pipe = self._load_pretrained(FluxPipeline, FluxTransformer2DModel, pretrained, dtype, init_device)
         self.guidance, self.cfg_scale = guidance, true_cfg_scale
         self._setup(pipe, pretrained, tiny, resolution, max_sequence_length, 512, lora, train_text_encoders)
         if pretrained is None and tiny.clip_from:
             load_clip_text(pipe.text_encoder, tiny.clip_from)
             self.text_weights = True  # not the frozen_seed's random tower: saved with the policy
 
+    block_names = ("transformer_blocks", "single_transformer_blocks")
+
     @property
     def long_tokenizer(self):
         return self.pipe.tokenizer_2
 
-    def _encode_prompts(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _encode_prompts(self, prompts: list[str]) -> TextEmbeds:
         embeds, pooled, _ = self.pipe.encode_prompt(prompts, prompts, device=self._device(),
                                                     max_sequence_length=self.max_sequence_length)
         if self.tiny is not None and self.tiny.get("pooling", "end") == "mean":
             pooled = self._mean_pooled(prompts)
-        return embeds, pooled
+        return TextEmbeds(embeds, pooled)
 
     def _mean_pooled(self, prompts: list[str]) -> torch.Tensor:
         """The mean of CLIP's token states over each prompt's tokens (tiny policies with `pooling: mean`: a small
@@ -282,9 +274,4 @@ class FluxPolicy(FlowPolicy):
 
     def sigmas(self, steps: int) -> list[float]:
         """The scheduler's own sigma schedule for `steps` steps, Flux's resolution-dependent shift included."""
-        scheduler = FlowMatchEulerDiscreteScheduler.from_config(self.pipe.scheduler.config)
-        cfg = scheduler.config
-        mu = calculate_shift(self.image_seq_len, cfg.get("base_image_seq_len", 256), cfg.get("max_image_seq_len", 4096),
-                             cfg.get("base_shift", 0.5), cfg.get("max_shift", 1.15))
-        scheduler.set_timesteps(sigmas=np.linspace(1.0, 1 / steps, steps), mu=mu)
-        return scheduler.sigmas.tolist()
+        return shifted_sigmas(self.pipe.scheduler.config, steps, self.image_seq_len)

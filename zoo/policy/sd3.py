@@ -17,8 +17,8 @@ from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, St
 from diffusers.pipelines.flux.pipeline_flux import calculate_shift
 
 from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
+from zoo.policy.build import build_transformer
 from zoo.policy.flux import CLIP_END, clip_end_ids, tiny_tokenizer, tiny_vae
-from zoo.reward.sharding import build_on_meta
 
 __all__ = ["SD3_5_MEDIUM", "SD3Policy", "TinySD3", "build_tiny_sd3"]
 
@@ -88,8 +88,7 @@ def build_tiny_sd3(tiny: TinySD3, architecture: str | None = None,
         attention_head_dim=tiny.head_dim, num_attention_heads=tiny.heads, joint_attention_dim=t5_dim,
         caption_projection_dim=tiny.heads * tiny.head_dim, pooled_projection_dim=2 * tiny.text_dim,
         pos_embed_max_size=max(grid // 2, 8))
-    transformer = (build_on_meta(lambda: SD3Transformer2DModel(**config)) if init_device == "meta"
-                   else SD3Transformer2DModel(**config))
+    transformer = build_transformer(lambda: SD3Transformer2DModel(**config), init_device)
     return StableDiffusion3Pipeline(
         transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0), vae=vae,
         text_encoder=clip, tokenizer=clip_tok, text_encoder_2=clip_2,
@@ -110,7 +109,8 @@ class SD3Policy(FlowPolicy):
         train_text_encoders: train the text encoders with the transformer (tiny policies: learned text
             conditioning); they are saved with the policy and loaded with it.
         architecture: without `pretrained`, a real-size transformer config ("sd3_5_medium") with random weights.
-        init_device: "meta" builds that transformer as shapes only; `materialize` (after FSDP2 sharding) fills it.
+        init_device: "meta" builds the transformer as shapes only; `materialize` (after FSDP2 sharding) allocates
+            each rank's shards and fills them from `pretrained`'s transformer safetensors, or randomly.
     """
 
     def __init__(self, pretrained: str | None = None, tiny: TinySD3 | None = None, resolution: int | None = None,
@@ -123,11 +123,9 @@ class SD3Policy(FlowPolicy):
             pipe = build_tiny_sd3(tiny, architecture, init_device)
             if dtype != "float32":
                 pipe.transformer.to(getattr(torch, dtype))
-        elif init_device is not None:
-            raise ValueError("init_device is for random real-size weights (architecture, no pretrained); a pretrained "
-                             "SD3 loads whole: leave init_device unset")
         else:
-            pipe = StableDiffusion3Pipeline.from_pretrained(pretrained, torch_dtype=getattr(torch, dtype))
+            pipe = self._load_pretrained(StableDiffusion3Pipeline, SD3Transformer2DModel, pretrained, dtype,
+                                         init_device)
         self.guidance = self.cfg_scale = guidance
         self._setup(pipe, pretrained, tiny, resolution, max_sequence_length, 256, lora, train_text_encoders)
 
@@ -135,11 +133,11 @@ class SD3Policy(FlowPolicy):
     def long_tokenizer(self):
         return self.pipe.tokenizer_3
 
-    def _encode_prompts(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _encode_prompts(self, prompts: list[str]) -> TextEmbeds:
         embeds, _, pooled, _ = self.pipe.encode_prompt(prompts, prompts, prompts, device=self._device(),
                                                        do_classifier_free_guidance=False,
                                                        max_sequence_length=self.max_sequence_length)
-        return embeds, pooled
+        return TextEmbeds(embeds, pooled)
 
     def _predict(self, tokens: torch.Tensor, sigma: torch.Tensor, text: TextEmbeds) -> torch.Tensor:
         dtype = self.transformer.dtype
