@@ -24,10 +24,35 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from zoo.reward.sharding import WeightFiles, has_meta, load_backbone_weights
+from zoo.reward.sharding import WeightFiles, copy_full_, has_meta, load_backbone_weights, materialize
 from zoo.settings import Field
 
 REGISTRY: dict[str, type["RewardBackbone"]] = {}  # scorer.json "class" -> backbone class
+
+
+class RewardTokenEmbedding(nn.Module):
+    """An added reward token's embedding, written over the token embedding's output at its positions (a module of
+    its own: it trains alone under LoRA or frozen embeddings, and shards with FSDP2 like any other unit)."""
+
+    def __init__(self, row: torch.Tensor, token_id: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(row)
+        self.token_id = token_id
+
+    def forward(self, input_ids: torch.Tensor, embeds: torch.Tensor) -> torch.Tensor:
+        at_token = (input_ids == self.token_id).unsqueeze(-1)
+        return torch.where(at_token, self.weight.to(embeds.dtype), embeds)
+
+
+def load_tokenizer(path: str, extra_specials: tuple[str, ...] = (), trust_remote_code: bool = False):
+    """A checkpoint's (or a scorer folder's) tokenizer, with `extra_specials` (e.g. a reward token) added if absent."""
+    import transformers
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    missing = [t for t in extra_specials if tokenizer.convert_tokens_to_ids(t) in (None, tokenizer.unk_token_id)]
+    if missing:
+        tokenizer.add_special_tokens({"additional_special_tokens": missing})
+    return tokenizer
 
 
 class RewardBackbone(nn.Module):
@@ -95,10 +120,29 @@ class RewardBackbone(nn.Module):
         else:
             load_backbone_weights(self, Path(folder))
 
+    def attach_reward_token(self, token_id: int | None) -> None:
+        """`reward_token`: the token's embedding row as a module of its own, applied by a hook on the token
+        embedding (None when `token_id` is None)."""
+        self.reward_token = None
+        if token_id is not None:
+            row = self.model.get_input_embeddings().weight[token_id].detach().clone().float()
+            self.reward_token = RewardTokenEmbedding(row, token_id)
+            self.model.get_input_embeddings().register_forward_hook(
+                lambda module, args, out: self.reward_token(args[0], out))
+
     def materialize(self, device: torch.device | str) -> None:
-        """Allocate and fill a meta-built backbone (after FSDP2 sharding); a no-op for one that has weights."""
-        if has_meta(self):
-            raise NotImplementedError(f"{type(self).__name__} cannot be built on the meta device")
+        """Allocate a meta-built model on `device` (after sharding: only this rank's shards) and fill it from
+        `weights`, or randomly (the reward token's row: the embedding's own, else N(0, 0.02)); a no-op for a
+        backbone that has its weights."""
+        if not has_meta(self):
+            return
+        materialize(self.model, device, getattr(self.model.config, "initializer_range", 0.02), self.weights)
+        token = getattr(self, "reward_token", None)
+        if token is not None:
+            embed = next(n for n, m in self.model.named_modules() if m is self.model.get_input_embeddings())
+            row = self.weights.row(f"{embed}.weight", token.token_id) if self.weights else None
+            token.to_empty(device=device)
+            copy_full_(token.weight, torch.randn(token.weight.shape) * 0.02 if row is None else row)
 
     def rebuild(self) -> "RewardBackbone":
         """A new backbone with the same settings (fresh weights), e.g. to export gathered FSDP2 shards."""

@@ -16,10 +16,10 @@ import transformers
 from PIL import Image
 from torch import nn
 
-from zoo.reward.backbones import RewardBackbone, register_backbone
+from zoo.reward.backbones import RewardBackbone, load_tokenizer, register_backbone
 from zoo.reward.qwen_vl_config import (ARCHITECTURES, FAMILIES, QWEN2_5_VL_7B, TinyQwenVL, _cls,  # noqa: F401
                                        architecture_config, tiny_config)
-from zoo.reward.sharding import WeightFiles, build_on_meta, copy_full_, has_meta, local_checkpoint, materialize
+from zoo.reward.sharding import WeightFiles, build_on_meta, local_checkpoint
 from zoo.reward.tensor_images import qwen_pixels
 from zoo.reward.tokenizer import build_world_tokenizer
 from zoo.settings import Field, integer, one_of, text
@@ -149,19 +149,6 @@ def _image_processor(saved: str | None, pretrained: str, min_pixels: int, max_pi
                                                            trust_remote_code=trust)
 
 
-class RewardTokenEmbedding(nn.Module):
-    """The added reward token's embedding, written over the token embedding's output at its positions."""
-
-    def __init__(self, row: torch.Tensor, token_id: int) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(row)
-        self.token_id = token_id
-
-    def forward(self, input_ids: torch.Tensor, embeds: torch.Tensor) -> torch.Tensor:
-        at_token = (input_ids == self.token_id).unsqueeze(-1)
-        return torch.where(at_token, self.weight.to(embeds.dtype), embeds)
-
-
 @register_backbone
 class QwenVLBackbone(RewardBackbone):
     """A Qwen-VL model that embeds (image, prompt) into one vector for a reward head.
@@ -225,10 +212,7 @@ class QwenVLBackbone(RewardBackbone):
                 temporal_patch_size=2, merge_size=2, image_mean=[1.0] * 3, image_std=[0.5] * 3)  # white -> 0
             template = template or TINY_TEMPLATE
         elif init_device == "meta":  # shapes now, this rank's shards of the checkpoint later (materialize)
-            tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path or pretrained,
-                                                                   trust_remote_code=trust_remote_code)
-            if extra and tokenizer.convert_tokens_to_ids(extra[0]) in (None, tokenizer.unk_token_id):
-                tokenizer.add_special_tokens({"additional_special_tokens": list(extra)})
+            tokenizer = load_tokenizer(tokenizer_path or pretrained, extra, trust_remote_code)
             processor = _image_processor(image_processor_path, pretrained, min_pixels, max_pixels, trust_remote_code)
             config = transformers.AutoConfig.from_pretrained(pretrained, trust_remote_code=trust_remote_code)
             self.model = build_on_meta(lambda: transformers.AutoModelForImageTextToText.from_config(
@@ -236,10 +220,7 @@ class QwenVLBackbone(RewardBackbone):
             self.weights = WeightFiles(local_checkpoint(pretrained, ["*.safetensors", "*.json"]), QWEN_VL_RENAMES)
             template = template or REAL_TEMPLATE
         else:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path or pretrained,
-                                                                   trust_remote_code=trust_remote_code)
-            if extra and tokenizer.convert_tokens_to_ids(extra[0]) in (None, tokenizer.unk_token_id):
-                tokenizer.add_special_tokens({"additional_special_tokens": list(extra)})
+            tokenizer = load_tokenizer(tokenizer_path or pretrained, extra, trust_remote_code)
             processor = _image_processor(image_processor_path, pretrained, min_pixels, max_pixels, trust_remote_code)
             self.model = transformers.AutoModelForImageTextToText.from_pretrained(
                 pretrained, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code)
@@ -248,28 +229,8 @@ class QwenVLBackbone(RewardBackbone):
             template = template or REAL_TEMPLATE
         coords = getattr(self.model.config.vision_config, "in_channels", 3) == 5
         self.inputs = QwenVLInputs(tokenizer, processor, template, pooling, reward_token, max_prompt_tokens, coords)
-        # the reward token's embedding is a module of its own, applied by a hook on the token embedding:
-        # it trains alone (LoRA, frozen embeddings) and shards with FSDP2 like any other unit
-        self.reward_token = None
-        if self.inputs._reward_id is not None:
-            row = self.model.get_input_embeddings().weight[self.inputs._reward_id].detach().clone().float()
-            self.reward_token = RewardTokenEmbedding(row, self.inputs._reward_id)
-            self.model.get_input_embeddings().register_forward_hook(
-                lambda module, args, out: self.reward_token(args[0], out))
+        self.attach_reward_token(self.inputs._reward_id)
         self.tiny = asdict(tiny) if pretrained is None and architecture is None else None
-
-    def materialize(self, device: torch.device | str) -> None:
-        """Allocate a meta-built model on `device` (after sharding: only this rank's shards) and fill it from the
-        checkpoint, or randomly (the reward token's row N(0, 0.02)); a no-op for a model that has its weights."""
-        if not has_meta(self):
-            return
-        materialize(self.model, device, getattr(self.model.config, "initializer_range", 0.02), self.weights)
-        if self.reward_token is not None:  # the embedding's own row (as when built whole), else N(0, 0.02)
-            embed = next(n for n, m in self.model.named_modules() if m is self.model.get_input_embeddings())
-            row = self.weights.row(f"{embed}.weight", self.reward_token.token_id) if self.weights else None
-            self.reward_token.to_empty(device=device)
-            weight = self.reward_token.weight
-            copy_full_(weight, torch.randn(weight.shape) * 0.02 if row is None else row)
 
     @property
     def hidden_size(self) -> int:
