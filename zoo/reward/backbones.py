@@ -11,7 +11,8 @@ What a family provides (the dispatch points that call it):
 - checkpoint renames: `checkpoint_renames`, checkpoint names -> module names for meta-built backbones filled from
   safetensors (`start_from`, `RewardModule(init_from=...)`);
 - head init: `head_init()`, the linear head's initial weight (None: the head's default);
-- untrained floors: `untrained_names` and `untrained(name)` (`zoo reward table --untrained NAME`).
+- untrained floors: `untrained_names` and `untrained(name)` (`zoo reward table --untrained NAME`);
+- trainable parts: `lora_targets` (the default LoRA target regex) and `vision_tower()` (`zoo.reward.parts`).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class RewardBackbone(nn.Module):
     checkpoint_renames: ClassVar[tuple[tuple[str, str], ...]] = ()  # (regex, replacement) on checkpoint names
     unused_by_reward: ClassVar[tuple[str, ...]] = ()  # parameter-name prefixes the reward never uses (frozen)
     untrained_names: ClassVar[tuple[str, ...]] = ()  # names `untrained` builds
+    lora_targets: ClassVar[str] = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
 
     @property
     def hidden_size(self) -> int:
@@ -85,6 +87,10 @@ class RewardBackbone(nn.Module):
 
     def fsdp_roots(self) -> list[nn.Module]:
         """Modules whose forward is called, sharded after the blocks, in order."""
+        raise NotImplementedError
+
+    def vision_tower(self) -> nn.Module:
+        """The vision tower with its merger/projection (what `TrainableParts.train_vision` trains)."""
         raise NotImplementedError
 
     def settings(self) -> dict[str, Any]:

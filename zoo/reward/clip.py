@@ -105,6 +105,7 @@ class CLIPBackbone(RewardBackbone):
 
     unused_by_reward = ("model.logit_scale",)
     untrained_names: ClassVar[tuple[str, ...]] = ("clip",)
+    lora_targets: ClassVar[str] = r".*(q_proj|k_proj|v_proj|out_proj|fc1|fc2)"
     settings_fields: ClassVar[dict[str, Field]] = {"max_prompt_tokens": integer(1, 1 << 16)}
 
     def __init__(self, pretrained: str | None = None, tiny: TinyCLIP | None = None, max_prompt_tokens: int = 77,
@@ -146,6 +147,10 @@ class CLIPBackbone(RewardBackbone):
     def hidden_size(self) -> int:
         """Width of the pooled vector (the projection dimension)."""
         return self.model.config.projection_dim
+
+    def vision_tower(self) -> nn.Module:
+        """The image tower."""
+        return self.model.vision_model
 
     def settings(self) -> dict[str, Any]:
         """scorer.json's backbone settings: the prompt limit."""

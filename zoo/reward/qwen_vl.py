@@ -237,6 +237,10 @@ class QwenVLBackbone(RewardBackbone):
         """Width of the pooled vector."""
         return self.model.config.text_config.hidden_size
 
+    def vision_tower(self) -> nn.Module:
+        """The vision tower with its merger."""
+        return self.model.model.visual
+
     def settings(self) -> dict[str, Any]:
         """scorer.json's backbone settings: family, pooling, template, reward token, prompt limit."""
         inputs = self.inputs
