@@ -1,6 +1,6 @@
 """InternVL as a reward backbone family: a tiny reward fit on the embedded world exports a scorer that loads back,
 LoRA trains adapters only, an old-layout checkpoint fills a meta-built backbone through its renames, and the
-real-size config builds InternVL3-8B on the meta device."""
+real-size config builds InternVL3-8B on the meta device (FSDP2 on two processes: tests/test_distributed.py)."""
 
 from __future__ import annotations
 
@@ -100,3 +100,4 @@ def test_the_internvl3_8b_config_builds_on_meta_with_fp32_lora(tmp_path):
             config.image_seq_length) == (3584, 28, 1024, 256)
     trainable = [p for p in model.parameters() if p.requires_grad]
     assert trainable and {p.dtype for p in trainable} == {torch.float32}  # LoRA r64, head, reward token
+
