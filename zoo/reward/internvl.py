@@ -106,28 +106,7 @@ class InternVLInputs(QwenVLInputs):
         if len(prompts) != len(images):
             raise ValueError(f"{len(prompts)} prompts but {len(images)} images")
         pixels = self.image_processor(images=[im.convert("RGB") for im in images], return_tensors="pt")["pixel_values"]
-        sequences, spans = [], []
-        for prompt in prompts:
-            seq: list[int] = []
-            for piece in self._pieces:
-                if piece == "{image}":
-                    seq += [self._vision[0]] + [self.image_token_id] * self.image_seq_length + [self._vision[1]]
-                elif piece == "{prompt}":
-                    ids = self.prompt_ids(prompt)
-                    spans.append((len(seq), len(seq) + len(ids)))
-                    seq += ids
-                else:
-                    seq += piece
-            sequences.append(seq + ([self._reward_id] if self._reward_id is not None else []))
-        width = max(map(len, sequences))
-        input_ids = torch.full((len(sequences), width), self.tokenizer.pad_token_id, dtype=torch.long)
-        attention, prompt_mask = torch.zeros_like(input_ids), torch.zeros_like(input_ids)
-        for row, (seq, (start, stop)) in enumerate(zip(sequences, spans)):  # right padding
-            input_ids[row, : len(seq)] = torch.tensor(seq)
-            attention[row, : len(seq)] = 1
-            prompt_mask[row, start:stop] = 1
-        return {"input_ids": input_ids, "attention_mask": attention, "pixel_values": pixels,
-                "mm_token_type_ids": (input_ids == self.image_token_id).int(), "prompt_mask": prompt_mask}
+        return {**self.texts(prompts, [self.image_seq_length] * len(prompts)), "pixel_values": pixels}
 
 
 @register_backbone

@@ -115,9 +115,14 @@ class QwenVLInputs:
         if self.coord_channels:
             pixels = add_coordinate_planes(pixels, grid, self.image_processor.patch_size, merge,
                                            self.image_processor.temporal_patch_size)
+        text = self.texts(prompts, [int(g.prod()) // (merge * merge) for g in grid])
+        return {**text, "pixel_values": pixels, "image_grid_thw": grid}
+
+    def texts(self, prompts: Sequence[str], image_tokens: Sequence[int]) -> dict[str, torch.Tensor]:
+        """input_ids (the template filled: each image as its markers around `image_tokens` image tokens, the prompt,
+        the reward token), right-padded, with attention_mask, prompt_mask and mm_token_type_ids."""
         sequences, spans = [], []
-        for prompt, g in zip(prompts, grid):
-            n_image = int(g.prod()) // (merge * merge)
+        for prompt, n_image in zip(prompts, image_tokens):
             seq: list[int] = []
             for piece in self._pieces:
                 if piece == "{image}":
@@ -137,8 +142,8 @@ class QwenVLInputs:
             input_ids[row, : len(seq)] = torch.tensor(seq)
             attention[row, : len(seq)] = 1
             prompt_mask[row, start:stop] = 1
-        return {"input_ids": input_ids, "attention_mask": attention, "pixel_values": pixels, "image_grid_thw": grid,
-                "mm_token_type_ids": (input_ids == self.image_token_id).int(), "prompt_mask": prompt_mask}
+        return {"input_ids": input_ids, "attention_mask": attention, "prompt_mask": prompt_mask,
+                "mm_token_type_ids": (input_ids == self.image_token_id).int()}
 
 
 def _image_processor(saved: str | None, pretrained: str, min_pixels: int, max_pixels: int, trust: bool):
