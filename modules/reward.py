@@ -21,8 +21,8 @@ from zoo.reward.model import RewardModel
 from zoo.reward.negatives import HardNegatives
 from zoo.reward.parts import TrainableParts, apply_parts
 from zoo.reward.scorer import export_scorer
-from zoo.reward.sharding import (QWEN_VL_RENAMES, WeightFiles, checkpoint_blocks, fsdp_mesh, full_state_dict, has_meta,
-                                 load_backbone_weights, mixed_precision, shard_backbone, shard_module)
+from zoo.reward.backbones import RewardBackbone
+from zoo.reward.sharding import checkpoint_blocks, fsdp_mesh, full_state_dict, mixed_precision, shard_backbone, shard_module
 
 log = logging.getLogger(__name__)
 torch.serialization.add_safe_globals([TrainableParts])  # in the hyperparameters: checkpoints load with weights_only
@@ -55,7 +55,8 @@ class RewardModule(TrainableCheckpoint, L.LightningModule):
     backbone is rebuilt from the config on resume).
 
     Args:
-        backbone: a reward backbone (QwenVLBackbone, CLIPBackbone, ...), chosen in YAML by class_path.
+        backbone: a registered reward backbone (`zoo.reward.backbones`: QwenVLBackbone, CLIPBackbone, ...), chosen
+            in YAML by class_path.
         head: "linear" (one score) or "mlp" ((mu, log sigma) for UncertaintyLoss).
         loss: BradleyTerry (default), BradleyTerryTies or UncertaintyLoss.
         parts: what trains (full, LoRA, head; vision tower; reward-token row).
@@ -79,7 +80,7 @@ class RewardModule(TrainableCheckpoint, L.LightningModule):
             and fp32 gradient reduction); None keeps each parameter's dtype.
     """
 
-    def __init__(self, backbone: nn.Module, head: Literal["linear", "mlp"] = "linear", loss: nn.Module | None = None,
+    def __init__(self, backbone: RewardBackbone, head: Literal["linear", "mlp"] = "linear", loss: nn.Module | None = None,
                  parts: TrainableParts | None = None, lr: float = 1e-4, weight_decay: float = 0.0,
                  warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), cosine: bool = False,
                  min_lr_ratio: float = 0.05, missing_object_negatives: float = 0.0, clutter_negatives: float = 0.0,
@@ -89,10 +90,8 @@ class RewardModule(TrainableCheckpoint, L.LightningModule):
                  param_dtype: Literal["bfloat16", "float16", "float32"] | None = None) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["backbone", "loss"])
-        if init_from and has_meta(backbone):  # a meta-built backbone reads its shards when it materialises
-            backbone.weights = WeightFiles(Path(init_from) / "model", QWEN_VL_RENAMES)
-        elif init_from:
-            load_backbone_weights(backbone, Path(init_from))
+        if init_from:  # loaded now, or (a meta-built backbone) read shard by shard when it materialises
+            backbone.start_from(init_from)
         self.model = RewardModel(backbone, head)
         self.parts = parts or TrainableParts()
         apply_parts(self.model, self.parts)
@@ -129,8 +128,7 @@ class RewardModule(TrainableCheckpoint, L.LightningModule):
             self._sharded = True
         elif hp.activation_checkpointing:
             checkpoint_blocks(self.model.backbone.decoder_layers())
-        if hasattr(self.model.backbone, "materialize"):
-            self.model.backbone.materialize(self.trainer.strategy.root_device)
+        self.model.backbone.materialize(self.trainer.strategy.root_device)
 
     # steps --------------------------------------------------------------------------------------
     def _scores(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,6 +13,7 @@ from datamodules import PreferencePairDataModule
 from modules import CaptionModule, RewardModule
 from zoo.reward.captions import caption
 from zoo.reward.clip import CLIPBackbone, TinyCLIP
+from zoo.reward.internvl import InternVLBackbone, TinyInternVL
 from zoo.reward.qwen_vl import QwenVLBackbone, TinyQwenVL
 from zoo.world import PairSpec, Relation, Scene, WorldObject, make_pair, render
 from zoo.world.render import Layout
@@ -56,7 +57,8 @@ def test_labels_fall_on_answer_words_and_the_curriculum_switches_kinds():
 
 @pytest.mark.parametrize("make", [lambda: QwenVLBackbone(tiny=TinyQwenVL(image_size=48, hidden_size=32, layers=1)),
                                   lambda: CLIPBackbone(tiny=TinyCLIP(image_size=48, hidden_size=32, layers=1,
-                                                                     vision_layers=1))])
+                                                                     vision_layers=1)),
+                                  lambda: InternVLBackbone(tiny=TinyInternVL(image_size=48, hidden_size=32, layers=1))])
 def test_pretraining_lowers_the_loss_and_its_export_starts_the_reward_model(make, spatial_set, tmp_path):
     torch.manual_seed(0)
     module = CaptionModule(make(), captions={"relations": 0}, lr=3e-3, warmup_steps=0,

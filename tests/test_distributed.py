@@ -43,27 +43,34 @@ def test_two_process_validation_sees_every_key_once_and_groups_span_ranks(spatia
 
 @pytest.mark.slow
 def test_reward_module_trains_with_ddp_and_fsdp2_on_two_processes(spatial_set, tmp_path):
+    from zoo.reward.internvl import InternVLBackbone, TinyInternVL
     from zoo.reward.qwen_vl import QwenVLBackbone
     from zoo.reward.scorer import load
 
+    TINY_INTERNVL = TinyInternVL(image_size=48, patch_size=8, hidden_size=32, layers=2, heads=2, kv_heads=1,
+                                 vision_hidden_size=32, vision_layers=1, vision_heads=2)
     checkpoint = tmp_path / "ckpt"
     sys.path.insert(0, str(Path(__file__).parent / "dist"))
     from reward_parallel import TINY  # the sizes the script trains at
-    backbone = QwenVLBackbone(tiny=TINY)
-    backbone.model.save_pretrained(checkpoint)
-    backbone.inputs.tokenizer.save_pretrained(checkpoint)
-    backbone.inputs.image_processor.save_pretrained(checkpoint)
+    internvl = tmp_path / "internvl"  # a second family, built on meta from its checkpoint under FSDP2
+    for folder, backbone in ((checkpoint, QwenVLBackbone(tiny=TINY)), (internvl, InternVLBackbone(tiny=TINY_INTERNVL))):
+        backbone.model.save_pretrained(folder)
+        backbone.inputs.tokenizer.save_pretrained(folder)
+        backbone.inputs.image_processor.save_pretrained(folder)
+    internvl_bytes = sum(p.numel() * p.element_size() for p in backbone.model.parameters())
     out = tmp_path / "report.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
            str(Path(__file__).parent / "dist" / "reward_parallel.py"), str(spatial_set / "pairs" / "train-*.tar"),
-           str(spatial_set / "pairs" / "val-*.tar"), str(out), str(checkpoint), str(tmp_path / "export")]
+           str(spatial_set / "pairs" / "val-*.tar"), str(out), str(checkpoint), str(tmp_path / "export"), str(internvl)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["ddp"]["step"] == 3 and not report["ddp"]["sharded"]
     assert report["fsdp2"]["step"] == 3 and report["fsdp2"]["sharded"]
-    for name in ("ddp", "fsdp2"):
+    vl = report["internvl"]  # every block sharded, nothing left on meta, rank 0 read its shards only
+    assert vl["step"] == 3 and vl["blocks_sharded"] and not vl["meta_left"] and 0 < vl["bytes_read"] < internvl_bytes
+    for name in ("ddp", "fsdp2", "internvl"):
         assert report[name]["loss"] == report[name]["loss"]  # finite
         scorer = load(tmp_path / "export" / name)
         assert scorer.meta["weights"] == ("full" if name == "ddp" else "adapter")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import torch
 import transformers
 from PIL import Image
 from torch import nn
 
+from zoo.reward.backbones import RewardBackbone, register_backbone
 from zoo.reward.tokenizer import CLIP_END, build_world_tokenizer
+from zoo.settings import Field, integer
 
 
 @dataclass
@@ -86,7 +88,8 @@ class _EosTokenizer:
         self.tokenizer.save_pretrained(folder)
 
 
-class CLIPBackbone(nn.Module):
+@register_backbone
+class CLIPBackbone(RewardBackbone):
     """A CLIP-style dual encoder whose pooled vector is normalised(image) * normalised(text).
 
     A linear head with all weights equal to the logit scale then gives CLIP's own similarity
@@ -101,13 +104,16 @@ class CLIPBackbone(nn.Module):
     """
 
     unused_by_reward = ("model.logit_scale",)
+    untrained_names: ClassVar[tuple[str, ...]] = ("clip",)
+    lora_targets: ClassVar[str] = r".*(q_proj|k_proj|v_proj|out_proj|fc1|fc2)"
+    settings_fields: ClassVar[dict[str, Field]] = {"max_prompt_tokens": integer(1, 1 << 16)}
 
     def __init__(self, pretrained: str | None = None, tiny: TinyCLIP | None = None, max_prompt_tokens: int = 77,
                  trust_remote_code: bool = False, tokenizer_path: str | None = None,
                  image_processor_path: str | None = None) -> None:
         super().__init__()
         self.init_kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
-        self.pretrained = pretrained
+        self.pretrained, self.reward_token, self.weights = pretrained, None, None
         if pretrained is None:
             tiny = tiny or TinyCLIP()
             base = build_world_tokenizer(tiny.vocab_size)
@@ -142,6 +148,23 @@ class CLIPBackbone(nn.Module):
         """Width of the pooled vector (the projection dimension)."""
         return self.model.config.projection_dim
 
+    def vision_tower(self) -> nn.Module:
+        """The image tower."""
+        return self.model.vision_model
+
+    def settings(self) -> dict[str, Any]:
+        """scorer.json's backbone settings: the prompt limit."""
+        return {"max_prompt_tokens": self.inputs.max_prompt_tokens}
+
+    @classmethod
+    def untrained(cls, name: str) -> "CLIPBackbone":
+        """A tiny CLIP with the default sizes."""
+        return cls()
+
+    def head_init(self) -> float | None:
+        """CLIP's own logit scale: a linear head starts as CLIP's similarity score."""
+        return float(self.model.logit_scale.detach().exp())
+
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """normalised(image embedding) * normalised(text embedding), one row per pair."""
         image = self.model.get_image_features(pixel_values=batch["pixel_values"])
@@ -166,7 +189,3 @@ class CLIPBackbone(nn.Module):
         """Modules whose forward is called (the towers and projections), sharded after the blocks."""
         m = self.model
         return [m.vision_model, m.text_model, m.visual_projection, m.text_projection, m]
-
-    def rebuild(self) -> "CLIPBackbone":
-        """A new backbone with the same settings (fresh weights), e.g. to export gathered FSDP2 shards."""
-        return type(self)(**self.init_kwargs)

@@ -14,10 +14,11 @@ HEADS = {"linear": LinearHead, "mlp": MLPHead}
 
 
 class RewardModel(nn.Module):
-    """backbone (QwenVLBackbone, CLIPBackbone, ...) + head ("linear" or "mlp", fp32).
+    """backbone (any registered `zoo.reward.backbones.RewardBackbone`) + head ("linear" or "mlp", fp32).
 
     Args:
-        backbone: any module with `inputs(prompts, images)`, `forward(batch) -> (B, H)` and `hidden_size`.
+        backbone: a RewardBackbone (`inputs(prompts, images)`, `forward(batch) -> (B, H)`, `hidden_size`,
+            `head_init()`).
         head: "linear" (one score) or "mlp" ((mu, log sigma) for the uncertainty loss).
     """
 
@@ -26,9 +27,7 @@ class RewardModel(nn.Module):
         if head not in HEADS:
             raise ValueError(f"head must be one of {sorted(HEADS)}, got {head!r}")
         self.backbone, self.head_kind = backbone, head
-        init = None
-        if head == "linear" and type(backbone).__name__ == "CLIPBackbone":
-            init = float(backbone.model.logit_scale.detach().exp())
+        init = backbone.head_init() if head == "linear" else None
         self.head = LinearHead(backbone.hidden_size, init) if head == "linear" else MLPHead(backbone.hidden_size)
 
     @property

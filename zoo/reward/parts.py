@@ -9,8 +9,6 @@ from peft import LoraConfig, inject_adapter_in_model
 from torch import nn
 
 MODES = ("full", "lora", "head")
-QWEN_LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
-CLIP_LORA_TARGETS = r".*(q_proj|k_proj|v_proj|out_proj|fc1|fc2)"
 
 
 @dataclass
@@ -41,15 +39,13 @@ class TrainableParts:
 
     def lora_config(self, backbone: nn.Module) -> LoraConfig:
         """The peft config for this backbone."""
-        default = CLIP_LORA_TARGETS if type(backbone).__name__ == "CLIPBackbone" else QWEN_LORA_TARGETS
         return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
-                          target_modules=self.lora_targets or default)
+                          target_modules=self.lora_targets or backbone.lora_targets)  # the family's default
 
 
 def vision_tower(backbone: nn.Module) -> nn.Module:
-    """The vision tower (with merger) of a Qwen-VL or CLIP backbone."""
-    inner = backbone.model
-    return inner.model.visual if hasattr(inner, "model") and hasattr(inner.model, "visual") else inner.vision_model
+    """The vision tower (with merger) of a reward backbone (`RewardBackbone.vision_tower`)."""
+    return backbone.vision_tower()
 
 
 def inject_lora(parts: TrainableParts, backbone: nn.Module, key: str = "model.init_args.parts.lora_targets") -> None:

@@ -9,121 +9,33 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, ClassVar, Literal, Sequence
 
 import torch
 import transformers
 from PIL import Image
 from torch import nn
 
-from zoo.reward.sharding import (QWEN_VL_RENAMES, WeightFiles, build_on_meta, copy_full_, has_meta,
-                                 local_checkpoint, materialize)
+from zoo.reward.backbones import RewardBackbone, load_tokenizer, register_backbone
+from zoo.reward.qwen_vl_config import (ARCHITECTURES, FAMILIES, QWEN2_5_VL_7B, TinyQwenVL, _cls,  # noqa: F401
+                                       architecture_config, tiny_config)
+from zoo.reward.sharding import WeightFiles, build_on_meta, local_checkpoint
 from zoo.reward.tensor_images import qwen_pixels
 from zoo.reward.tokenizer import build_world_tokenizer
+from zoo.settings import Field, integer, one_of, text
 
 log = logging.getLogger(__name__)
 
-FAMILIES = {  # family -> (config class, model class)
-    "qwen2_vl": ("Qwen2VLConfig", "Qwen2VLForConditionalGeneration"),
-    "qwen2_5_vl": ("Qwen2_5_VLConfig", "Qwen2_5_VLForConditionalGeneration"),
-    "qwen3_vl": ("Qwen3VLConfig", "Qwen3VLForConditionalGeneration"),
-}
 POOLINGS = ("special", "last", "mean")
 REAL_TEMPLATE = ("<|im_start|>user\n{image}Does the image follow every spatial relation in this description? "
                  "{prompt}<|im_end|>\n<|im_start|>assistant\n")
 TINY_TEMPLATE = "{image}{prompt}"
+# checkpoint names (Qwen-VL checkpoints saved before transformers 4.52) -> this transformers' module names
+QWEN_VL_RENAMES = ((r"^visual", "model.visual"), (r"^model(?!\.(language_model|visual))", "model.language_model"))
 
 
-@dataclass
-class TinyQwenVL:
-    """Sizes of a tiny Qwen-VL built from a config (random weights, offline tokenizer).
-
-    `coord_channels` appends x/y coordinate planes to every patch (vision in_channels 5): absolute
-    position for a model that has never seen an image (see the README on the embedded default).
-    """
-
-    image_size: int = 64
-    patch_size: int = 8
-    hidden_size: int = 128
-    layers: int = 3
-    heads: int = 4
-    kv_heads: int = 2
-    vision_hidden_size: int = 64
-    vision_layers: int = 2
-    vision_heads: int = 4
-    coord_channels: bool = True
-    vocab_size: int = 512
-    initializer_range: float = 0.1  # 0.02 (the HF default) learns far slower from scratch at this size
-
-
-def _cls(name: str) -> type:
-    return getattr(transformers, name)
-
-
-def tiny_config(family: str, tiny: TinyQwenVL, tokenizer) -> Any:
-    """A tiny config of `family` whose special-token ids are the tokenizer's."""
-    if family not in FAMILIES:
-        raise ValueError(f"unknown Qwen-VL family {family!r}; expected one of {sorted(FAMILIES)}")
-    ids = {n: tokenizer.convert_tokens_to_ids(f"<|{n}|>") for n in ("image_pad", "video_pad", "vision_start", "vision_end")}
-    head_dim = tiny.hidden_size // tiny.heads
-    rope_half = head_dim // 2  # sum(mrope_section) must equal head_dim / 2
-    section = [rope_half - 2 * (rope_half // 3), rope_half // 3, rope_half // 3]
-    text = dict(vocab_size=len(tokenizer), hidden_size=tiny.hidden_size, intermediate_size=2 * tiny.hidden_size,
-                num_hidden_layers=tiny.layers, num_attention_heads=tiny.heads, num_key_value_heads=tiny.kv_heads,
-                max_position_embeddings=2048, pad_token_id=tokenizer.pad_token_id,
-                bos_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-                rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": section})
-    channels = 5 if tiny.coord_channels else 3
-    if family == "qwen2_vl":
-        vision = dict(depth=tiny.vision_layers, embed_dim=tiny.vision_hidden_size, hidden_size=tiny.hidden_size,
-                      mlp_ratio=2, num_heads=tiny.vision_heads, in_channels=channels, patch_size=tiny.patch_size)
-    else:
-        vision = dict(depth=tiny.vision_layers, hidden_size=tiny.vision_hidden_size,
-                      intermediate_size=2 * tiny.vision_hidden_size, num_heads=tiny.vision_heads, in_channels=channels,
-                      patch_size=tiny.patch_size, out_hidden_size=tiny.hidden_size)
-        if family == "qwen2_5_vl":
-            vision.update(window_size=tiny.image_size, fullatt_block_indexes=[tiny.vision_layers - 1])
-        else:
-            grid = tiny.image_size // tiny.patch_size
-            text.update(head_dim=head_dim)
-            vision.update(num_position_embeddings=grid * grid, deepstack_visual_indexes=[])
-    text["initializer_range"] = vision["initializer_range"] = tiny.initializer_range
-    config_cls = _cls(FAMILIES[family][0])
-    config = config_cls(text_config=text, vision_config=vision, image_token_id=ids["image_pad"],
-                        video_token_id=ids["video_pad"], vision_start_token_id=ids["vision_start"],
-                        vision_end_token_id=ids["vision_end"])
-    config.initializer_range = tiny.initializer_range
-    return config
-
-
-# Qwen2.5-VL-7B-Instruct's own config values (the checkpoint's config.json); the token ids come from the tokenizer
-QWEN2_5_VL_7B = {
-    "text": dict(vocab_size=152064, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28,
-                 num_attention_heads=28, num_key_value_heads=4, max_position_embeddings=128000, rms_norm_eps=1e-6,
-                 hidden_act="silu", tie_word_embeddings=False, initializer_range=0.02,
-                 rope_parameters={"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [16, 24, 24]}),
-    "vision": dict(depth=32, hidden_size=1280, intermediate_size=3420, num_heads=16, in_channels=3, patch_size=14,
-                   spatial_merge_size=2, temporal_patch_size=2, window_size=112, out_hidden_size=3584,
-                   fullatt_block_indexes=[7, 15, 23, 31], tokens_per_second=2, hidden_act="silu",
-                   initializer_range=0.02),
-}
-ARCHITECTURES = {"qwen2_5_vl_7b": ("qwen2_5_vl", QWEN2_5_VL_7B)}
-
-
-def architecture_config(name: str, tokenizer) -> Any:
-    """A real-size config (`ARCHITECTURES`) whose special-token ids are the tokenizer's (random weights)."""
-    if name not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {name!r}; expected one of {sorted(ARCHITECTURES)}")
-    family, sizes = ARCHITECTURES[name]
-    ids = {n: tokenizer.convert_tokens_to_ids(f"<|{n}|>") for n in ("image_pad", "video_pad", "vision_start", "vision_end")}
-    text = dict(sizes["text"], pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.pad_token_id,
-                eos_token_id=tokenizer.eos_token_id)
-    config = _cls(FAMILIES[family][0])(text_config=text, vision_config=dict(sizes["vision"]),
-                                       image_token_id=ids["image_pad"], video_token_id=ids["video_pad"],
-                                       vision_start_token_id=ids["vision_start"], vision_end_token_id=ids["vision_end"],
-                                       tie_word_embeddings=False)
-    config.initializer_range = 0.02
-    return config
+def _template(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.count("{image}") == 1 and value.count("{prompt}") == 1)
 
 
 def add_coordinate_planes(pixel_values: torch.Tensor, grid_thw: torch.Tensor, patch: int, merge: int,
@@ -203,9 +115,14 @@ class QwenVLInputs:
         if self.coord_channels:
             pixels = add_coordinate_planes(pixels, grid, self.image_processor.patch_size, merge,
                                            self.image_processor.temporal_patch_size)
+        text = self.texts(prompts, [int(g.prod()) // (merge * merge) for g in grid])
+        return {**text, "pixel_values": pixels, "image_grid_thw": grid}
+
+    def texts(self, prompts: Sequence[str], image_tokens: Sequence[int]) -> dict[str, torch.Tensor]:
+        """input_ids (the template filled: each image as its markers around `image_tokens` image tokens, the prompt,
+        the reward token), right-padded, with attention_mask, prompt_mask and mm_token_type_ids."""
         sequences, spans = [], []
-        for prompt, g in zip(prompts, grid):
-            n_image = int(g.prod()) // (merge * merge)
+        for prompt, n_image in zip(prompts, image_tokens):
             seq: list[int] = []
             for piece in self._pieces:
                 if piece == "{image}":
@@ -225,8 +142,8 @@ class QwenVLInputs:
             input_ids[row, : len(seq)] = torch.tensor(seq)
             attention[row, : len(seq)] = 1
             prompt_mask[row, start:stop] = 1
-        return {"input_ids": input_ids, "attention_mask": attention, "pixel_values": pixels, "image_grid_thw": grid,
-                "mm_token_type_ids": (input_ids == self.image_token_id).int(), "prompt_mask": prompt_mask}
+        return {"input_ids": input_ids, "attention_mask": attention, "prompt_mask": prompt_mask,
+                "mm_token_type_ids": (input_ids == self.image_token_id).int()}
 
 
 def _image_processor(saved: str | None, pretrained: str, min_pixels: int, max_pixels: int, trust: bool):
@@ -237,20 +154,8 @@ def _image_processor(saved: str | None, pretrained: str, min_pixels: int, max_pi
                                                            trust_remote_code=trust)
 
 
-class RewardTokenEmbedding(nn.Module):
-    """The added reward token's embedding, written over the token embedding's output at its positions."""
-
-    def __init__(self, row: torch.Tensor, token_id: int) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(row)
-        self.token_id = token_id
-
-    def forward(self, input_ids: torch.Tensor, embeds: torch.Tensor) -> torch.Tensor:
-        at_token = (input_ids == self.token_id).unsqueeze(-1)
-        return torch.where(at_token, self.weight.to(embeds.dtype), embeds)
-
-
-class QwenVLBackbone(nn.Module):
+@register_backbone
+class QwenVLBackbone(RewardBackbone):
     """A Qwen-VL model that embeds (image, prompt) into one vector for a reward head.
 
     Args:
@@ -272,6 +177,12 @@ class QwenVLBackbone(nn.Module):
     """
 
     unused_by_reward = ("model.lm_head.",)
+    checkpoint_renames = QWEN_VL_RENAMES
+    untrained_names: ClassVar[tuple[str, ...]] = tuple(FAMILIES)
+    settings_fields: ClassVar[dict[str, Field]] = {
+        "family": one_of(*FAMILIES), "pooling": one_of(*POOLINGS),
+        "template": Field(_template, "null or text with {image} and {prompt} once each"),
+        "reward_token": text(), "max_prompt_tokens": integer(1, 1 << 16)}
 
     def __init__(self, family: Literal["qwen2_5_vl", "qwen2_vl", "qwen3_vl"] = "qwen2_5_vl",
                  pretrained: str | None = None, tiny: TinyQwenVL | None = None,
@@ -306,10 +217,7 @@ class QwenVLBackbone(nn.Module):
                 temporal_patch_size=2, merge_size=2, image_mean=[1.0] * 3, image_std=[0.5] * 3)  # white -> 0
             template = template or TINY_TEMPLATE
         elif init_device == "meta":  # shapes now, this rank's shards of the checkpoint later (materialize)
-            tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path or pretrained,
-                                                                   trust_remote_code=trust_remote_code)
-            if extra and tokenizer.convert_tokens_to_ids(extra[0]) in (None, tokenizer.unk_token_id):
-                tokenizer.add_special_tokens({"additional_special_tokens": list(extra)})
+            tokenizer = load_tokenizer(tokenizer_path or pretrained, extra, trust_remote_code)
             processor = _image_processor(image_processor_path, pretrained, min_pixels, max_pixels, trust_remote_code)
             config = transformers.AutoConfig.from_pretrained(pretrained, trust_remote_code=trust_remote_code)
             self.model = build_on_meta(lambda: transformers.AutoModelForImageTextToText.from_config(
@@ -317,10 +225,7 @@ class QwenVLBackbone(nn.Module):
             self.weights = WeightFiles(local_checkpoint(pretrained, ["*.safetensors", "*.json"]), QWEN_VL_RENAMES)
             template = template or REAL_TEMPLATE
         else:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path or pretrained,
-                                                                   trust_remote_code=trust_remote_code)
-            if extra and tokenizer.convert_tokens_to_ids(extra[0]) in (None, tokenizer.unk_token_id):
-                tokenizer.add_special_tokens({"additional_special_tokens": list(extra)})
+            tokenizer = load_tokenizer(tokenizer_path or pretrained, extra, trust_remote_code)
             processor = _image_processor(image_processor_path, pretrained, min_pixels, max_pixels, trust_remote_code)
             self.model = transformers.AutoModelForImageTextToText.from_pretrained(
                 pretrained, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code)
@@ -329,33 +234,28 @@ class QwenVLBackbone(nn.Module):
             template = template or REAL_TEMPLATE
         coords = getattr(self.model.config.vision_config, "in_channels", 3) == 5
         self.inputs = QwenVLInputs(tokenizer, processor, template, pooling, reward_token, max_prompt_tokens, coords)
-        # the reward token's embedding is a module of its own, applied by a hook on the token embedding:
-        # it trains alone (LoRA, frozen embeddings) and shards with FSDP2 like any other unit
-        self.reward_token = None
-        if self.inputs._reward_id is not None:
-            row = self.model.get_input_embeddings().weight[self.inputs._reward_id].detach().clone().float()
-            self.reward_token = RewardTokenEmbedding(row, self.inputs._reward_id)
-            self.model.get_input_embeddings().register_forward_hook(
-                lambda module, args, out: self.reward_token(args[0], out))
+        self.attach_reward_token(self.inputs._reward_id)
         self.tiny = asdict(tiny) if pretrained is None and architecture is None else None
-
-    def materialize(self, device: torch.device | str) -> None:
-        """Allocate a meta-built model on `device` (after sharding: only this rank's shards) and fill it from the
-        checkpoint, or randomly (the reward token's row N(0, 0.02)); a no-op for a model that has its weights."""
-        if not has_meta(self):
-            return
-        materialize(self.model, device, getattr(self.model.config, "initializer_range", 0.02), self.weights)
-        if self.reward_token is not None:  # the embedding's own row (as when built whole), else N(0, 0.02)
-            embed = next(n for n, m in self.model.named_modules() if m is self.model.get_input_embeddings())
-            row = self.weights.row(f"{embed}.weight", self.reward_token.token_id) if self.weights else None
-            self.reward_token.to_empty(device=device)
-            weight = self.reward_token.weight
-            copy_full_(weight, torch.randn(weight.shape) * 0.02 if row is None else row)
 
     @property
     def hidden_size(self) -> int:
         """Width of the pooled vector."""
         return self.model.config.text_config.hidden_size
+
+    def vision_tower(self) -> nn.Module:
+        """The vision tower with its merger."""
+        return self.model.model.visual
+
+    def settings(self) -> dict[str, Any]:
+        """scorer.json's backbone settings: family, pooling, template, reward token, prompt limit."""
+        inputs = self.inputs
+        return {"family": self.family, "pooling": inputs.pooling, "template": inputs.template,
+                "reward_token": inputs.reward_token, "max_prompt_tokens": inputs.max_prompt_tokens}
+
+    @classmethod
+    def untrained(cls, name: str) -> "QwenVLBackbone":
+        """A tiny Qwen-VL of family `name` with the default sizes."""
+        return cls(family=name)
 
     @property
     def reward_token_id(self) -> int | None:
@@ -394,7 +294,3 @@ class QwenVLBackbone(nn.Module):
         (scoring calls it directly), then the whole model (the LM head, for caption losses)."""
         token = [self.reward_token] if self.reward_token is not None else []
         return token + [self.model.model, self.model]
-
-    def rebuild(self) -> "QwenVLBackbone":
-        """A new backbone with the same settings (fresh weights), e.g. to export gathered FSDP2 shards."""
-        return type(self)(**{**self.init_kwargs, "init_device": None})

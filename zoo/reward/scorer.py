@@ -20,28 +20,15 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from zoo.reward.clip import CLIPBackbone
+from zoo.reward.backbones import get_backbone_class
 from zoo.reward.model import RewardModel
 from zoo.reward.parts import TrainableParts
-from zoo.reward.qwen_vl import QwenVLBackbone
 from zoo.reward.scorer_adapter import ADAPTER_DIR, load_adapter_tensors, read_adapter_parts, save_adapter
 from zoo.reward.scorer_hub import ScorerFolderError, resolve_scorer, upload_scorer
 from zoo.reward.scorer_settings import FORMAT, FORMAT_V1, check_processor, read_scorer_settings
 
 T, R = TypeVar("T"), TypeVar("R")
 REQUIRED = ("scorer.json", "head.safetensors", "tokenizer", "image_processor")
-
-
-def _backbone_settings(backbone) -> dict[str, Any]:
-    if isinstance(backbone, QwenVLBackbone):
-        inputs = backbone.inputs
-        return {"class": "QwenVLBackbone", "family": backbone.family, "pooling": inputs.pooling,
-                "template": inputs.template, "reward_token": inputs.reward_token,
-                "max_prompt_tokens": inputs.max_prompt_tokens, "pretrained": backbone.pretrained}
-    if isinstance(backbone, CLIPBackbone):
-        return {"class": "CLIPBackbone", "max_prompt_tokens": backbone.inputs.max_prompt_tokens,
-                "pretrained": backbone.pretrained}
-    raise TypeError(f"cannot export a backbone of type {type(backbone).__name__}")
 
 
 @contextmanager
@@ -86,7 +73,7 @@ def export_scorer(model: RewardModel, folder: Path, parts: TrainableParts | None
         if "backbone.reward_token.weight" in state:
             save_file({"reward_embedding": state["backbone.reward_token.weight"].contiguous()},
                       tmp / "reward_token.safetensors")
-        meta = {"format": FORMAT, "backbone": _backbone_settings(backbone), "head": model.head_kind,
+        meta = {"format": FORMAT, "backbone": backbone.export_settings(), "head": model.head_kind,
                 "weights": "adapter" if lora else "full", "extra": extra or {}}
         (tmp / "scorer.json").write_text(json.dumps(meta, indent=2))
     return Path(folder)
@@ -138,9 +125,8 @@ def _load(folder: Path, device: str | torch.device,
         raise ScorerFolderError(f"scorer folder {folder} lacks 'model' (full weights)")
     parts, adapter = _adapter(folder, meta) if meta["weights"] == "adapter" else (None, None)
     settings.pop("pretrained")
-    common = dict(pretrained=str(weights), tokenizer_path=str(folder / "tokenizer"),
-                  image_processor_path=str(folder / "image_processor"), trust_remote_code=trust_remote_code)
-    backbone = QwenVLBackbone(**settings, **common) if kind == "QwenVLBackbone" else CLIPBackbone(**settings, **common)
+    backbone = get_backbone_class(kind).from_settings(settings, str(weights), str(folder / "tokenizer"),
+                                                      str(folder / "image_processor"), trust_remote_code)
     check_processor(backbone.inputs.image_processor, str(folder / "image_processor"))
     model = RewardModel(backbone, head=meta["head"])
     if parts is not None:

@@ -7,16 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from zoo.data.limits import max_image_pixels
+from zoo.reward.backbones import discover
 from zoo.reward.model import HEADS
-from zoo.reward.qwen_vl import FAMILIES, POOLINGS
 from zoo.settings import Field, SettingsError, integer, number, of_type, one_of, read_json, text, validate
 
 FORMAT = "zoo-scorer/2"  # LoRA adapter in peft's format under adapter/ (zoo.reward.scorer_adapter)
 FORMAT_V1 = "zoo-scorer/1"  # still read: LoRA adapter in adapter.safetensors, its config in scorer.json 'lora'
-
-
-def _template(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.count("{image}") == 1 and value.count("{prompt}") == 1)
 
 
 def _targets(value: Any) -> bool:
@@ -27,13 +23,13 @@ def _targets(value: Any) -> bool:
 TOP = {"format": one_of(FORMAT, FORMAT_V1), "backbone": of_type(dict, "an object"), "head": one_of(*sorted(HEADS)),
        "weights": one_of("full", "adapter"), "lora": of_type((dict, type(None)), "an object or null", required=False),
        "extra": of_type(dict, "an object", required=False)}
-BACKBONES = {
-    "QwenVLBackbone": {"class": one_of("QwenVLBackbone"), "family": one_of(*FAMILIES), "pooling": one_of(*POOLINGS),
-                       "template": Field(_template, "null or text with {image} and {prompt} once each"),
-                       "reward_token": text(), "max_prompt_tokens": integer(1, 1 << 16), "pretrained": text(True)},
-    "CLIPBackbone": {"class": one_of("CLIPBackbone"), "max_prompt_tokens": integer(1, 1 << 16),
-                     "pretrained": text(True)},
-}
+
+
+def backbone_fields(kind: str) -> dict[str, Field]:
+    """The keys scorer.json's "backbone" object may hold for the registered backbone class `kind`."""
+    return {"class": one_of(kind), **discover()[kind].settings_fields, "pretrained": text(True)}
+
+
 LORA = {"r": integer(1, 4096), "alpha": number(1e-6, 1e6),
         "targets": Field(_targets, "a regex, a list of names or null")}
 
@@ -63,9 +59,9 @@ def read_scorer_settings(path: Path) -> dict[str, Any]:
     """scorer.json, validated: unknown keys (`trust_remote_code` among them), wrong types and ranges are refused."""
     meta = validate(read_json(path), TOP, str(path))
     kind = meta["backbone"].get("class")
-    if kind not in BACKBONES:
-        raise SettingsError(f"{path}: backbone 'class' must be one of {sorted(BACKBONES)}, got {kind!r}")
-    validate(meta["backbone"], BACKBONES[kind], f"{path} (backbone)")
+    if kind not in discover():
+        raise SettingsError(f"{path}: backbone 'class' must be one of {sorted(discover())}, got {kind!r}")
+    validate(meta["backbone"], backbone_fields(kind), f"{path} (backbone)")
     if meta["weights"] == "adapter" and meta["format"] == FORMAT_V1:
         validate(meta.get("lora"), LORA, f"{path} (lora)")
     elif meta.get("lora") is not None:

@@ -179,9 +179,6 @@ def local_region(target: torch.Tensor) -> tuple[slice, ...] | None:
     return region
 
 
-QWEN_VL_RENAMES = ((r"^visual", "model.visual"), (r"^model(?!\.(language_model|visual))", "model.language_model"))
-
-
 class WeightFiles:
     """The safetensors files of a checkpoint folder, loaded into a (sharded) module one tensor at a time: each rank
     reads only its shard of each sharded tensor (`get_slice`), so no rank reads or holds the whole model. `renames`

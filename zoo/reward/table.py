@@ -11,10 +11,10 @@ from zoo.progress import tqdm
 from zoo.data.records import decode_pair
 from zoo.data.stream import ShardStream
 from zoo.data.urls import expand_urls
-from zoo.reward.metrics import PairwiseAccuracy, format_table
 from zoo.errors import UsageError, require_local_folder
+from zoo.reward.backbones import untrained_backbone, untrained_names
+from zoo.reward.metrics import PairwiseAccuracy, format_table
 from zoo.reward.model import RewardModel
-from zoo.reward.qwen_vl import QwenVLBackbone
 from zoo.reward.scorer import Scorer, run_per_item
 
 
@@ -59,7 +59,8 @@ def table(pairs: str | list[str], scorers: list[str] = [], untrained: list[str] 
     Args:
         pairs: pair shards (path, glob, brace pattern, URL) or a list of them.
         scorers: scorer folders; a row each, named by the folder (NAME=PATH to name it yourself).
-        untrained: tiny Qwen-VL families ("qwen2_5_vl", ...) to add as untrained floors (seed 0).
+        untrained: tiny backbones to add as untrained floors (seed 0), by the names their families register
+            ("qwen2_5_vl", "qwen2_vl", "qwen3_vl", "clip", ...; `zoo.reward.backbones.untrained_names`).
         batch_size: pairs per forward pass.
         out: write the rows as JSON (OUT) and the table as Markdown (OUT with .md).
         device: "cpu" or "cuda".
@@ -69,12 +70,16 @@ def table(pairs: str | list[str], scorers: list[str] = [], untrained: list[str] 
         raise UsageError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     for entry in scorers:
         require_local_folder(entry.rpartition("=")[2], "scorer folder")
+    unknown = [name for name in untrained if name not in untrained_names()]
+    if unknown:
+        raise UsageError(f"--untrained {unknown[0]!r} is not a registered backbone; expected one of "
+                         f"{sorted(untrained_names())}")
     urls = expand_urls(pairs)
     rows: dict[str, dict[str, float]] = {}
-    for family in untrained:
+    for name in untrained:
         torch.manual_seed(0)
-        rows[f"untrained tiny {family}"] = evaluate_pairs(RewardModel(QwenVLBackbone(family=family)).eval(), urls,
-                                                          batch_size, family)
+        rows[f"untrained tiny {name}"] = evaluate_pairs(RewardModel(untrained_backbone(name)).eval(), urls,
+                                                        batch_size, name)
     for entry in scorers:
         name, _, path = entry.rpartition("=") if "=" in entry else (Path(entry).name, "", entry)
         model = Scorer(Path(path), device, trust_remote_code=trust_remote_code).model
