@@ -12,6 +12,7 @@ from lightning.pytorch.strategies import ModelParallelStrategy
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
+from modules.batches import connect_batches
 from modules.checkpointing import TrainableCheckpoint
 from modules.optim import adamw_with_warmup
 from zoo.reward.heads import mean_score
@@ -106,15 +107,11 @@ class RewardModule(TrainableCheckpoint, L.LightningModule):
     # data glue -----------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
         """Give the datamodule this backbone's collator (tokenizer and image processor run in its workers)."""
-        datamodule = getattr(self.trainer, "datamodule", None)
-        if datamodule is not None and hasattr(datamodule, "collate_fn"):
-            datamodule.collate_fn = PairCollator(self.model.inputs)
-            hp = self.hparams
-            negatives = HardNegatives(hp.missing_object_negatives, hp.clutter_negatives,
-                                      wrong_shape=hp.wrong_shape_negatives)
-            fractions = (negatives.missing_object, negatives.clutter, negatives.wrong_shape)
-            if any(fractions) and hasattr(datamodule, "train_collate_fn"):  # training only; evaluation plain
-                datamodule.train_collate_fn = PairCollator(self.model.inputs, negatives)
+        hp = self.hparams
+        negatives = HardNegatives(hp.missing_object_negatives, hp.clutter_negatives, wrong_shape=hp.wrong_shape_negatives)
+        with_negatives = any((negatives.missing_object, negatives.clutter, negatives.wrong_shape))
+        connect_batches(self.trainer, PairCollator(self.model.inputs),  # extra negatives in training only
+                        PairCollator(self.model.inputs, negatives) if with_negatives else None)
 
     def configure_model(self) -> None:
         """FSDP2 (on one mesh dimension, or hybrid: replicated across nodes, sharded within): each transformer block,
