@@ -3,6 +3,7 @@ step N/M and ETA through ZOO_PROGRESS_FILE; the report's provenance and smoothed
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import lightning as L
@@ -65,8 +66,10 @@ def test_report_curves_are_smoothed_by_a_trailing_mean_and_stages_carry_their_co
     code = code_version()
     assert code["version"]
     lines = provenance([{"stage": "sft", "seconds": 1.5, "configs": "ab" * 32, "code": code},
-                        {"stage": "data", "seconds": 0.5}])
+                        {"stage": "data", "seconds": 0.5},
+                        {"stage": "check", "seconds": 0.1, "configs": hashlib.sha256().hexdigest()}])
     assert "| sft | 1.5 | abababababab | zoo " in "\n".join(lines) and "| data | 0.5 | - | not recorded |" in lines
+    assert "| check | 0.1 | - | not recorded |" in lines  # reads no config file
 
 
 @pytest.mark.parametrize("bars", [True, False])

@@ -7,6 +7,7 @@ files, and the plots of reward and KL over steps from the GRPO runs' `rl_stats.j
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +22,7 @@ from zoo.reward.metrics import format_table
 POLICIES = {"sft": "starting policy (SFT)", "grpo_verifier": "GRPO, verifier reward (Flow-GRPO*)",
             "grpo_spatialscore": "GRPO, SpatialScore reward"}
 COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189)]
+NO_CONFIGS = hashlib.sha256().hexdigest()  # the digest of a stage that reads no config file
 DELTA_COLUMNS = ("Overall", "objects found", "colour found", "clutter", "Overall (v1)", "SpatialScore")
 
 
@@ -128,13 +130,18 @@ def _code(record: dict) -> str:
     return f"zoo {code['version']}, {text}" if "version" in code else "not recorded"
 
 
+def _configs(record: dict) -> str:
+    digest = str(record.get("configs") or "")
+    return "-" if not digest or digest == NO_CONFIGS else digest[:12]
+
+
 def provenance(stages: list[dict]) -> list[str]:
     """The stages table: wall seconds, the SHA-256 of the configs each stage read and the code that ran it."""
     if not stages:
         return []
     lines = ["", "## Stages (wall seconds; stages ran side by side) and provenance", "",
              "| stage | seconds | configs (SHA-256, first 12) | code |", "|---|---|---|---|"]
-    lines += [f"| {r['stage']} | {r['seconds']} | {str(r.get('configs', ''))[:12] or '-'} | {_code(r)} |"
+    lines += [f"| {r['stage']} | {r['seconds']} | {_configs(r)} | {_code(r)} |"
               for r in sorted(stages, key=lambda r: r["stage"])]
     commits = {(r.get("code") or {}).get("commit") for r in stages}
     if len(commits) > 1:
