@@ -72,3 +72,6 @@ def main(scorer: str, out: str, root: str) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[2], sys.argv[3], sys.argv[4])
+    if dist.is_initialized():  # an orderly teardown: exiting with a live gloo group can abort the process (SIGABRT)
+        dist.barrier()
+        dist.destroy_process_group()

@@ -59,3 +59,6 @@ def main(out: str, checkpoint: str, export_root: str, internvl: str | None = Non
 
 if __name__ == "__main__":
     main(*sys.argv[3:7])
+    if dist.is_initialized():  # an orderly teardown: exiting with a live gloo group can abort the process (SIGABRT)
+        dist.barrier()
+        dist.destroy_process_group()

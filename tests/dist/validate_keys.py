@@ -45,3 +45,6 @@ def main(pairs: str, prompts: str, out: str) -> None:
 
 if __name__ == "__main__":
     main(*sys.argv[1:4])
+    if dist.is_initialized():  # an orderly teardown: exiting with a live gloo group can abort the process (SIGABRT)
+        dist.barrier()
+        dist.destroy_process_group()
