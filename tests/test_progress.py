@@ -28,8 +28,9 @@ def test_tqdm_keeps_the_progress_file_at_done_and_total_through_update_and_itera
         bar.update(3)
     assert {k: read_progress(path)[k] for k in ("done", "total", "unit")} == {"done": 5, "total": 5, "unit": "img"}
     path.unlink()
-    assert list(tqdm(range(4), unit="pair", disable=True)) == [0, 1, 2, 3]
-    assert read_progress(path)["done"] == 4  # the last count is written when the bar closes
+    bar = tqdm(range(4), unit="pair", disable=True)
+    assert list(bar) == [0, 1, 2, 3]
+    assert read_progress(path)["done"] == 4  # the last count, written when the iteration ends (the bar still open)
     monkeypatch.delenv(ENV)
     ProgressFile().update(1, 2, force=True)  # no variable: nothing written, nothing raised
     assert read_progress(tmp_path / "missing.json") is None

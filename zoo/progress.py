@@ -65,6 +65,7 @@ class tqdm(_tqdm):  # noqa: N801 (a drop-in for tqdm.tqdm)
             yield item
             self._progress_done += 1
             self._report()
+        self._report(force=True)  # the last count, whatever the throttle skipped
 
     def update(self, n: float | None = 1) -> bool | None:
         self._progress_done += n or 0
