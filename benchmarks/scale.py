@@ -33,7 +33,7 @@ from modules.grpo import GRPOModule  # noqa: E402
 from modules.reward import PairCollator, RewardModule  # noqa: E402
 from zoo.policy.sampler import sde_steps  # noqa: E402
 from zoo.reward.parts import TrainableParts  # noqa: E402
-from zoo.reward.sharding import checkpoint_blocks  # noqa: E402
+from zoo.dist.fsdp import checkpoint_blocks  # noqa: E402
 from zoo.rl.rewards import Reward, SpatialScoreReward, to_pil  # noqa: E402
 
 KEYS = ("input_ids", "attention_mask", "pixel_values", "image_grid_thw", "mm_token_type_ids")

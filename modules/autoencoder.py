@@ -9,6 +9,7 @@ import lightning as L
 import torch
 
 from modules.batches import connect_batches
+from modules.distributed import ExportAtFitEnd
 from modules.flow_matching import ImageCaptionCollator, drain, verified
 from modules.image_logging import log_image
 from modules.optim import adamw_with_warmup
@@ -16,7 +17,7 @@ from zoo.images import image_grid
 from zoo.policy.vae import autoencoder_loss, build_tiny_vae
 
 
-class AutoencoderModule(L.LightningModule):
+class AutoencoderModule(ExportAtFitEnd, L.LightningModule):
     """Train a tiny AutoencoderKL on the pairs' images (L1 + a small KL, as latent diffusion's VAE without its
     perceptual and adversarial terms). Validation reconstructs held-out images from their latent means and judges
     the reconstructions with the world verifier (v1.1): a policy on this latent space can draw at best that well.
@@ -79,11 +80,17 @@ class AutoencoderModule(L.LightningModule):
         hp = self.hparams
         return adamw_with_warmup(self.vae.named_parameters(), hp.lr, 0.0, hp.warmup_steps)
 
-    def on_fit_end(self) -> None:
-        if self.hparams.export_dir and self.trainer.is_global_zero:
-            count, total, squares = self.latent_moments.tolist()
-            if count > 0:
-                mean = total / count
-                std = max((squares / count - mean**2) ** 0.5, 1e-6)
-                self.vae.register_to_config(scaling_factor=1.0 / std, shift_factor=mean)
-            self.vae.save_pretrained(Path(self.hparams.export_dir), safe_serialization=True)
+    exported = "autoencoder"
+
+    def export_model(self) -> torch.nn.Module:
+        return self.vae
+
+    def write_export(self, folder: Path, state: dict[str, torch.Tensor] | None) -> Path:
+        """The VAE (diffusers' save_pretrained) with its latent scaling and shift measured over training."""
+        count, total, squares = self.latent_moments.tolist()
+        if count > 0:
+            mean = total / count
+            std = max((squares / count - mean**2) ** 0.5, 1e-6)
+            self.vae.register_to_config(scaling_factor=1.0 / std, shift_factor=mean)
+        self.vae.save_pretrained(folder, safe_serialization=True)
+        return folder

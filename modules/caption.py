@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import torch
-from lightning.pytorch.strategies import ModelParallelStrategy
 from torch import nn
 
 from modules.batches import connect_batches
+from modules.distributed import ExportAtFitEnd, ShardedModel
 from modules.optim import adamw_with_warmup
 from zoo.reward.captions import ANSWERS, caption
 from zoo.reward.scorer import export_backbone
-from zoo.reward.sharding import full_state_dict, shard_backbone
+from zoo.dist.fsdp import ShardUnit
 
 
 def answer_token_ids(tokenizer, words) -> torch.Tensor:
@@ -35,7 +35,7 @@ def answer_token_ids(tokenizer, words) -> torch.Tensor:
     return torch.tensor(sorted(ids))
 
 
-class CaptionModule(L.LightningModule):
+class CaptionModule(ShardedModel, ExportAtFitEnd, L.LightningModule):
     """Caption pretraining of a reward backbone.
 
     Args:
@@ -47,10 +47,16 @@ class CaptionModule(L.LightningModule):
         warmup_steps: optimizer steps of linear learning-rate warm-up.
         export_dir: where to write the pretrained backbone when fitting ends.
         seed: seeds the caption sampling (object order, pair order, true/false clauses).
+        activation_checkpointing: recompute transformer blocks in the backward pass.
+        hybrid_shard: FSDP2 on a 2-D (replicate, shard) mesh: shard within each node, replicate across nodes.
+        param_dtype: FSDP2 mixed precision ("bfloat16": weights gathered and computed in it, fp32 gradient
+            reduction); None keeps each parameter's dtype.
     """
 
     def __init__(self, backbone: nn.Module, captions: dict[str, int] | None = None, lr: float = 1e-3,
-                 weight_decay: float = 0.01, warmup_steps: int = 50, export_dir: str | None = None, seed: int = 0) -> None:
+                 weight_decay: float = 0.01, warmup_steps: int = 50, export_dir: str | None = None, seed: int = 0,
+                 activation_checkpointing: bool = False, hybrid_shard: bool = False,
+                 param_dtype: Literal["bfloat16", "float16", "float32"] | None = None) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["backbone"])
         self.backbone = backbone
@@ -69,13 +75,13 @@ class CaptionModule(L.LightningModule):
     def setup(self, stage: str) -> None:
         connect_batches(self.trainer, list)  # raw samples: captions depend on the step (curriculum)
 
-    def configure_model(self) -> None:
-        """FSDP2 on the backbone's blocks when the strategy has a mesh; then a meta-built backbone materialises."""
-        if isinstance(self.trainer.strategy, ModelParallelStrategy) and not getattr(self, "_sharded", False):
-            shard_backbone(self.backbone, self.device_mesh)
-            self._sharded = True
+    def shard_units(self) -> list[ShardUnit]:
+        """Each transformer block of the backbone, then the modules its forward calls."""
+        return [ShardUnit(self.backbone.decoder_layers(), self.backbone.fsdp_roots())]
+
+    def materialize_weights(self, device: torch.device) -> None:
         if hasattr(self.backbone, "materialize"):
-            self.backbone.materialize(self.trainer.strategy.root_device)
+            self.backbone.materialize(device)
 
     def active_kinds(self, step: int) -> list[str]:
         """Caption kinds in use at a training step."""
@@ -113,8 +119,11 @@ class CaptionModule(L.LightningModule):
         hp = self.hparams
         return adamw_with_warmup(self.backbone.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps)
 
-    def on_fit_end(self) -> None:
-        if self.hparams.export_dir:
-            state = full_state_dict(self.backbone)
-            if self.trainer.is_global_zero:
-                export_backbone(self.backbone, Path(self.hparams.export_dir), state)
+    exported = "pretrained backbone"
+
+    def export_model(self) -> nn.Module:
+        return self.backbone
+
+    def write_export(self, folder: Path, state: dict[str, torch.Tensor] | None) -> Path:
+        """The backbone's `model/` weights and settings (`zoo.reward.scorer.export_backbone`)."""
+        return export_backbone(self.backbone, folder, state)

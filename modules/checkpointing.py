@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from zoo.dist.weights import local_region
+
 FINGERPRINT_KEY = "frozen_fingerprint"
 
 
@@ -23,8 +25,6 @@ def trainable_keys(module: nn.Module) -> set[str]:
 def _offsets(tensor: torch.Tensor) -> list[int] | None:
     """Where this rank's part of the tensor starts in the full tensor, per dimension (None: a layout not handled)."""
     from torch.distributed.tensor import DTensor, Replicate
-
-    from zoo.reward.sharding import local_region
 
     if not isinstance(tensor, DTensor) or all(isinstance(p, Replicate) for p in tensor.placements):
         return [0] * tensor.ndim

@@ -14,11 +14,13 @@ from torch import nn
 
 from modules.batches import connect_batches
 from modules.checkpointing import TrainableCheckpoint
+from modules.distributed import ExportAtFitEnd, ShardedModel
 from modules.image_logging import log_image
 from modules.optim import adamw_with_warmup
 from modules.weights import WeightScopes
 from zoo.bench.spatialbench import verdict_means, verify_images
 from zoo.data.stream import stamp_errors
+from zoo.dist.fsdp import ShardUnit
 from zoo.images import image_grid
 
 
@@ -59,7 +61,7 @@ def verified(images: torch.Tensor, metas: list[dict[str, Any]]) -> dict[str, flo
     return verdict_means(verify_images(images, metas))
 
 
-class FlowMatchingModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
+class FlowMatchingModule(TrainableCheckpoint, WeightScopes, ShardedModel, ExportAtFitEnd, L.LightningModule):
     """Flow-matching SFT of a text-to-image policy; validation generates, verifies (world v1.1) and logs images.
     With an EMA callback on, validation and the export use the averaged weights.
 
@@ -79,6 +81,10 @@ class FlowMatchingModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
         weighting: "velocity" (the rectified-flow MSE on the velocity) or "x0" (the MSE of the implied clean image).
         contrastive: Delta-FM's weight on the error against another sample's flow, subtracted (0 = plain).
         prompt_dropout: fraction of captions replaced by the empty prompt, so that CFG has an unconditional branch.
+        activation_checkpointing: recompute the transformer's blocks in the backward pass.
+        hybrid_shard: FSDP2 on a 2-D (replicate, shard) mesh: shard within each node, replicate across nodes.
+        param_dtype: FSDP2 mixed precision ("bfloat16": weights gathered and computed in it, fp32 gradient
+            reduction); None keeps each parameter's dtype.
     """
 
     def __init__(self, policy: nn.Module, lr: float = 1e-3, weight_decay: float = 0.0, warmup_steps: int = 50,
@@ -86,7 +92,8 @@ class FlowMatchingModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
                  timesteps: Literal["logit_normal", "uniform"] = "logit_normal", prompt_dropout: float = 0.0,
                  cosine: bool = False,
                  logit_mean: float = 0.0, weighting: Literal["velocity", "x0"] = "velocity", contrastive: float = 0.0,
-                 min_lr_ratio: float = 0.1) -> None:
+                 min_lr_ratio: float = 0.1, activation_checkpointing: bool = False, hybrid_shard: bool = False,
+                 param_dtype: Literal["bfloat16", "float16", "float32"] | None = None) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
         self.policy = policy
@@ -130,7 +137,22 @@ class FlowMatchingModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
         return adamw_with_warmup(self.policy.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps,
                                  cosine_steps=total if hp.cosine else None, min_lr_ratio=hp.min_lr_ratio)
 
-    def on_fit_end(self) -> None:
-        if self.hparams.export_dir and self.trainer.is_global_zero:
-            with self.ema_scope():
-                self.policy.save(Path(self.hparams.export_dir))
+    # distributed and export ------------------------------------------------------------------------
+    def shard_units(self) -> list[ShardUnit]:
+        """The policy transformer's blocks, then the transformer."""
+        return [ShardUnit(self.policy.blocks(), [self.policy.transformer])]
+
+    def materialize_weights(self, device: torch.device) -> None:
+        self.policy.materialize(device)
+
+    exported = "policy"
+
+    def export_model(self) -> nn.Module:
+        return self.policy.transformer
+
+    def export_scope(self):
+        return self.ema_scope()  # EMA weights when an EMA callback is on
+
+    def write_export(self, folder: Path, state: dict[str, torch.Tensor] | None) -> Path:
+        """The policy (`FlowPolicy.save`)."""
+        return self.policy.save(folder, state)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any, Callable, Literal
 
 import lightning as L
 import torch
-from lightning.pytorch.strategies import ModelParallelStrategy
-from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from modules.batches import connect_batches
 from modules.checkpointing import TrainableCheckpoint
+from modules.distributed import ExportAtFitEnd, ShardedModel
 from modules.optim import adamw_with_warmup
 from zoo.reward.heads import mean_score
 from zoo.reward.losses import BradleyTerry
@@ -22,10 +20,9 @@ from zoo.reward.model import RewardModel
 from zoo.reward.negatives import HardNegatives
 from zoo.reward.parts import TrainableParts, apply_parts
 from zoo.reward.scorer import export_scorer
+from zoo.data.stream import stamp_errors
+from zoo.dist.fsdp import ShardUnit
 from zoo.reward.backbones import RewardBackbone
-from zoo.reward.sharding import checkpoint_blocks, fsdp_mesh, full_state_dict, mixed_precision, shard_backbone, shard_module
-
-log = logging.getLogger(__name__)
 torch.serialization.add_safe_globals([TrainableParts])  # in the hyperparameters: checkpoints load with weights_only
 
 
@@ -36,8 +33,6 @@ class PairCollator:
         self.inputs, self.negatives = inputs, negatives
 
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
-        from zoo.data.stream import stamp_errors
-
         if self.negatives is not None:
             samples = self.negatives(samples)
         prompts = [s["prompt"] for s in samples]
@@ -50,7 +45,7 @@ class PairCollator:
                 "data_errors": stamp_errors(samples)}
 
 
-class RewardModule(TrainableCheckpoint, L.LightningModule):
+class RewardModule(TrainableCheckpoint, ShardedModel, ExportAtFitEnd, L.LightningModule):
     """SpatialScore training: backbone + head scored on chosen and rejected, a preference loss, and
     pairwise accuracy by perturbation bucket. Checkpoints hold the trainable weights only (with LoRA, the frozen
     backbone is rebuilt from the config on resume).
@@ -102,7 +97,6 @@ class RewardModule(TrainableCheckpoint, L.LightningModule):
         self.loss_fn = loss or BradleyTerry()
         self.val_acc, self.test_acc = PairwiseAccuracy(), PairwiseAccuracy()
         self.truncated = 0
-        self._sharded = False
 
     # data glue -----------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -113,19 +107,14 @@ class RewardModule(TrainableCheckpoint, L.LightningModule):
         connect_batches(self.trainer, PairCollator(self.model.inputs),  # extra negatives in training only
                         PairCollator(self.model.inputs, negatives) if with_negatives else None)
 
-    def configure_model(self) -> None:
-        """FSDP2 (on one mesh dimension, or hybrid: replicated across nodes, sharded within): each transformer block,
-        then the backbone and the head; then a meta-built backbone is allocated and filled, each rank its shards."""
-        hp = self.hparams
-        if isinstance(self.trainer.strategy, ModelParallelStrategy) and not self._sharded:
-            mesh = fsdp_mesh(self.device_mesh, self.trainer.num_nodes if hp.hybrid_shard else 1)
-            rank_zero_info(f"FSDP2 mesh: {dict(zip(mesh.mesh_dim_names, mesh.shape))}")
-            shard_backbone(self.model.backbone, mesh, hp.activation_checkpointing, mixed_precision(hp.param_dtype))
-            shard_module(self.model.head, mesh)  # so its gradients are reduced across ranks
-            self._sharded = True
-        elif hp.activation_checkpointing:
-            checkpoint_blocks(self.model.backbone.decoder_layers())
-        self.model.backbone.materialize(self.trainer.strategy.root_device)
+    def shard_units(self) -> list[ShardUnit]:
+        """Each transformer block of the backbone, then the modules its forward calls; the fp32 head alone (small,
+        but sharded so that its gradients are reduced across ranks) without mixed precision."""
+        backbone = self.model.backbone
+        return [ShardUnit(backbone.decoder_layers(), backbone.fsdp_roots()), ShardUnit([], [self.model.head], mixed=False)]
+
+    def materialize_weights(self, device: torch.device) -> None:
+        self.model.backbone.materialize(device)
 
     # steps --------------------------------------------------------------------------------------
     def _scores(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -183,18 +172,14 @@ class RewardModule(TrainableCheckpoint, L.LightningModule):
                                  cosine_steps=total if hp.cosine else None, min_lr_ratio=hp.min_lr_ratio)
 
     # export -------------------------------------------------------------------------------------
-    def export(self, folder: str | Path) -> Path | None:
-        """Write a scorer folder (gathers FSDP2 shards; rank 0 writes)."""
-        state = full_state_dict(self.model)
-        if self.trainer is None or self.trainer.is_global_zero:
-            return export_scorer(self.model, Path(folder), self.parts, state)
-        return None
+    exported = "scorer"
 
-    def on_fit_end(self) -> None:
-        if self.hparams.export_dir:
-            path = self.export(self.hparams.export_dir)
-            if path is not None:
-                log.info("scorer exported to %s", path)
+    def export_model(self) -> nn.Module:
+        return self.model
+
+    def write_export(self, folder: Path, state: dict[str, torch.Tensor] | None) -> Path:
+        """A scorer folder (`zoo.reward.scorer.export_scorer`)."""
+        return export_scorer(self.model, folder, self.parts, state)
 
 
 def _slug(bucket: str) -> str:

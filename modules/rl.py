@@ -13,26 +13,16 @@ from typing import Any, Callable, ContextManager
 
 import lightning as L
 import torch
-from lightning.pytorch.strategies import ModelParallelStrategy
-from lightning.pytorch.utilities import rank_zero_info
 
 from modules.checkpointing import TrainableCheckpoint
+from modules.distributed import ExportAtFitEnd, ShardedModel
 from modules.flow_matching import drain, verified
 from modules.optim import adamw_with_warmup
 from modules.weights import WeightScopes
+from zoo.dist.fsdp import ShardUnit
+from zoo.dist.weights import has_meta, materialize
 from zoo.policy.base import FlowPolicy
-from zoo.policy.evaluate import load_weights
-from zoo.reward.sharding import (
-    checkpoint_blocks,
-    fsdp_mesh,
-    full_state_dict,
-    has_meta,
-    materialize,
-    mixed_precision,
-    shard_backbone,
-    shard_blocks,
-    shard_module,
-)
+from zoo.policy.io import load_weights
 from zoo.rl.grpo import Advantages, mixed_advantages
 from zoo.rl.rewards import Reward, RewardMix
 
@@ -43,7 +33,7 @@ class TooManyRewardFailures(RuntimeError):
     """More samples of a step lost their reward than `max_failed_fraction` allows."""
 
 
-class OnlineRLModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
+class OnlineRLModule(TrainableCheckpoint, WeightScopes, ShardedModel, ExportAtFitEnd, L.LightningModule):
     """Base of the online RL modules: per training step a subclass rolls out, scores (`score`), and updates.
     Checkpoints hold the trainable weights only (modules.checkpointing): the frozen reward, reference and base are
     rebuilt from the config on resume.
@@ -83,27 +73,21 @@ class OnlineRLModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
         self.last_rollout: dict[str, Any] = {}  # the last rollout's images, prompts and rewards
         self._val: list[tuple[torch.Tensor, list[dict]]] = []
         self.val_stats: dict[str, float] | None = None  # the last validation's verified scores
-        self._sharded = False
 
     # distributed ---------------------------------------------------------------------------------
-    def configure_model(self) -> None:
-        """Activation checkpointing on the policy's blocks; FSDP2 (on one mesh dimension, or hybrid: replicated
-        across nodes, sharded within) of the policy transformer's blocks and root, the reference copy and a reward
-        backbone; then meta-built weights are allocated and filled, each rank only its own shards."""
-        hp = self.hparams
-        if hp.activation_checkpointing:
-            checkpoint_blocks(self.policy.blocks())
-        if isinstance(self.trainer.strategy, ModelParallelStrategy) and not self._sharded:
-            mesh = fsdp_mesh(self.device_mesh, self.trainer.num_nodes if hp.hybrid_shard else 1)
-            rank_zero_info(f"FSDP2 mesh: {dict(zip(mesh.mesh_dim_names, mesh.shape))}")
-            mp = mixed_precision(hp.param_dtype)
-            for transformer in filter(None, (self.policy.transformer, self.reference)):
-                shard_blocks(self.policy.blocks(transformer), [transformer], mesh, mp_policy=mp)
-            for model in self._reward_models():
-                shard_backbone(model.backbone, mesh, mp_policy=mp)
-                shard_module(model.head, mesh)
-            self._sharded = True
-        device = self.trainer.strategy.root_device
+    def shard_units(self) -> list[ShardUnit]:
+        """The policy transformer's blocks and root (activation-checkpointed when asked), the frozen reference copy,
+        and each reward backbone (blocks, then the modules its forward calls) with its fp32 head."""
+        units = [ShardUnit(self.policy.blocks(), [self.policy.transformer])]
+        if self.reference is not None:
+            units.append(ShardUnit(self.policy.blocks(self.reference), [self.reference], trainable=False))
+        for model in self._reward_models():
+            units.append(ShardUnit(model.backbone.decoder_layers(), model.backbone.fsdp_roots(), trainable=False))
+            units.append(ShardUnit([], [model.head], trainable=False, mixed=False))
+        return units
+
+    def materialize_weights(self, device: torch.device) -> None:
+        """Meta-built policy, reference and reward backbones allocated and filled, each rank only its own shards."""
         self.policy.materialize(device)
         if self.reference is not None and has_meta(self.reference):
             materialize(self.reference, device, 0.02, getattr(self.policy, "weights", None))
@@ -231,16 +215,14 @@ class OnlineRLModule(TrainableCheckpoint, WeightScopes, L.LightningModule):
         hp = self.hparams
         return adamw_with_warmup(self.policy.named_parameters(), hp.lr, hp.weight_decay, hp.warmup_steps, hp.betas)
 
-    def export(self, folder: str | Path) -> Path | None:
-        """Write the policy (EMA weights when on; FSDP2 shards gathered first); rank 0 writes."""
-        with self.ema_scope():
-            state = full_state_dict(self.policy.transformer)
-            if self.trainer is None or self.trainer.is_global_zero:
-                return self.policy.save(Path(folder), state)
-        return None
+    exported = "policy"
 
-    def on_fit_end(self) -> None:
-        if self.hparams.export_dir:
-            path = self.export(self.hparams.export_dir)
-            if path is not None:
-                log.info("policy exported to %s", path)
+    def export_model(self) -> torch.nn.Module:
+        return self.policy.transformer
+
+    def export_scope(self) -> ContextManager:
+        return self.ema_scope()  # EMA weights when an EMA callback is on
+
+    def write_export(self, folder: Path, state: dict[str, torch.Tensor] | None) -> Path:
+        """The policy (`FlowPolicy.save`: LoRA or whole transformer, trained text encoders and VAE)."""
+        return self.policy.save(folder, state)

@@ -299,7 +299,7 @@ def scorer_bad_setting(root: Path) -> Prepared:
 
 def policy_export_config(root: Path) -> Prepared:
     """2: a policy export whose transformer/config.json names another architecture (and an unknown key)."""
-    from zoo.policy.evaluate import build_policy
+    from zoo.policy.io import build_policy
 
     (root / "sft.yaml").write_text(TINY_SFT)
     policy = build_policy(root / "sft.yaml")

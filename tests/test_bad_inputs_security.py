@@ -125,7 +125,7 @@ def test_a_policy_export_must_be_the_architecture_the_experiment_builds(tmp_path
     config_path.write_text(json.dumps(config))
     with corpus.cli_error(capsys, "unknown key 'auto_map'"):
         prepared.call()
-    from zoo.policy.evaluate import build_policy, load_weights
+    from zoo.policy.io import build_policy, load_weights
 
     lora = tmp_path / "lora_only_bin" / "lora"
     lora.mkdir(parents=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 SCRIPT = Path(__file__).parent / "dist" / "validate_keys.py"
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +75,18 @@ def test_reward_module_trains_with_ddp_and_fsdp2_on_two_processes(spatial_set, t
         assert report[name]["loss"] == report[name]["loss"]  # finite
         scorer = load(tmp_path / "export" / name)
         assert scorer.meta["weights"] == ("full" if name == "ddp" else "adapter")
+    # caption pretraining and SFT go through the same configure_model and export at fit end: blocks sharded,
+    # checkpointed and computed in bf16; the export holds the gathered weights (not one rank's shards)
+    for name, saved in (("caption", tmp_path / "export" / "caption" / "model"),
+                        ("sft", tmp_path / "export" / "sft" / "transformer")):
+        run = report[name]
+        assert run["step"] == 2 and run["blocks_sharded"] and run["checkpointed"] and run["bf16"], (name, run)
+        weights = load_file(next(saved.glob("*.safetensors")))
+        assert run["first_block"]
+        for key, value in run["first_block"].items():  # saved names may carry another prefix (HF conversions)
+            tail = key[key.rindex("layers.0.") if "layers.0." in key else key.index("transformer_blocks.0."):]
+            (found,) = [v for k, v in weights.items() if k == tail or k.endswith("." + tail)]
+            assert torch.allclose(found.float(), torch.tensor(value)), (name, key)
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ def test_each_rank_reads_only_its_slices_and_checkpointed_fsdp2_gradients_match(
     from safetensors.torch import load_file, save_file
 
     from zoo.policy.flux import FluxPolicy
-    from zoo.reward.sharding import WeightFiles
+    from zoo.dist.weights import WeightFiles
 
     sys.path.insert(0, str(Path(__file__).parent / "dist"))
     from rl_common import TINY

@@ -75,7 +75,7 @@ def test_zoo_policy_eval_builds_the_config_policy_loads_weights_and_writes_resul
     import json
 
     from zoo.cli import main
-    from zoo.policy.evaluate import build_policy
+    from zoo.policy.io import build_policy
 
     config = tmp_path / "sft.yaml"
     config.write_text("model:\n  class_path: modules.FlowMatchingModule\n  init_args:\n    policy:\n"
@@ -131,7 +131,7 @@ def test_autoencoder_pretraining_exports_a_vae_that_a_latent_policy_loads_saves_
     images, _ = policy.generate(["a red circle"], [0], steps=2)
     assert images.shape == (1, 3, 48, 48)
     policy.save(tmp_path / "policy")  # the trained VAE goes with the policy
-    from zoo.policy.evaluate import load_weights
+    from zoo.policy.io import load_weights
 
     fresh = FluxPolicy(tiny=TinyFlux(image_size=48, pixel_factor=0, vae_channels=(8, 8), vae_latent_channels=4))
     load_weights(fresh, tmp_path / "policy")

@@ -171,7 +171,7 @@ def test_x0_prediction_turns_the_predicted_image_into_the_velocity():
 
 
 def test_trained_text_encoders_get_gradients_skip_the_cache_and_are_saved_and_loaded(tmp_path):
-    from zoo.policy.evaluate import load_weights
+    from zoo.policy.io import load_weights
 
     torch.manual_seed(0)
     policy = FluxPolicy(tiny=TinyFlux(image_size=32), train_text_encoders=True).train()
@@ -235,7 +235,7 @@ def test_mean_pooled_text_is_the_masked_mean_of_clip_token_states():
 
 
 def test_clip_from_initialises_the_text_encoder_from_a_caption_pretrained_clip(tmp_path):
-    from zoo.policy.evaluate import load_weights
+    from zoo.policy.io import load_weights
     from zoo.reward.clip import CLIPBackbone, TinyCLIP
 
     torch.manual_seed(0)
@@ -293,7 +293,7 @@ def test_blocks_are_the_policys_own_fsdp_and_checkpointing_units():
 
 
 def test_a_pretrained_sd3_folder_builds_on_meta_and_fills_from_its_safetensors(tmp_path):
-    from zoo.reward.sharding import has_meta
+    from zoo.dist.weights import has_meta
 
     torch.manual_seed(0)
     SD3Policy(tiny=TinySD3(image_size=32, pixel_factor=0, vae_channels=(8, 8))).pipe.save_pretrained(tmp_path / "sd3")

@@ -117,7 +117,7 @@ def test_the_real_qwen_image_transformer_builds_on_meta_with_lora():
 def test_zoo_policy_eval_builds_the_tiny_qwen_image_config_by_its_class_path():
     from pathlib import Path
 
-    from zoo.policy.evaluate import build_policy
+    from zoo.policy.io import build_policy
 
     config = Path(__file__).resolve().parents[1] / "configs" / "grpo" / "tiny_qwen_image_verifier.yaml"
     policy = build_policy(config)

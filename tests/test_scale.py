@@ -10,7 +10,8 @@ from PIL import Image
 
 from zoo.policy.flux import FLUX_DEV, FluxPolicy, LoraSpec, TinyFlux, build_transformer
 from zoo.reward.qwen_vl import QwenVLBackbone, TinyQwenVL
-from zoo.reward.sharding import WeightFiles, checkpoint_blocks, has_meta
+from zoo.dist.fsdp import checkpoint_blocks
+from zoo.dist.weights import WeightFiles, has_meta
 
 TINY_FLUX = TinyFlux(image_size=16, pixel_factor=2, layers=1, single_layers=1, heads=2, head_dim=16,
                      axes_dims_rope=(4, 6, 6), text_dim=32, max_sequence_length=40)
@@ -174,7 +175,7 @@ def test_the_paper_grpo_config_builds_flux_dev_on_meta(tmp_path):
 
 
 def test_a_meta_built_lora_policy_starts_from_a_saved_whole_transformer(tmp_path):
-    from zoo.policy.evaluate import load_weights
+    from zoo.policy.io import load_weights
 
     torch.manual_seed(0)
     saved = FluxPolicy(tiny=TINY_FLUX, guidance=1.0)
@@ -195,7 +196,7 @@ def test_hybrid_mesh_must_split_the_ranks_evenly():
     import torch.distributed as dist
     from torch.distributed.device_mesh import init_device_mesh
 
-    from zoo.reward.sharding import fsdp_mesh
+    from zoo.dist.fsdp import fsdp_mesh
 
     dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
     try:
@@ -212,8 +213,8 @@ def test_build_policy_materialises_a_meta_config_with_its_saved_weights(tmp_path
     """What `zoo data construct` / `zoo policy eval` do with a paper-style config (init_device: meta), one process."""
     import yaml
 
-    from zoo.policy.evaluate import build_policy
-    from zoo.reward.sharding import has_meta
+    from zoo.policy.io import build_policy
+    from zoo.dist.weights import has_meta
 
     torch.manual_seed(0)
     saved = FluxPolicy(tiny=TINY_FLUX, guidance=1.0)

@@ -68,7 +68,7 @@ def test_tensor_preprocessing_refuses_a_scorer_that_is_not_qwen_vl(tmp_path):
     clip = CLIPBackbone(tiny=TinyCLIP(image_size=32, hidden_size=32, layers=1, heads=2, vision_hidden_size=32,
                                       vision_layers=1, projection_dim=16))
     export_scorer(RewardModel(clip).eval(), tmp_path / "clip")
-    with pytest.raises(ValueError, match="needs a Qwen-VL scorer"):
+    with pytest.raises(ValueError, match="needs a scorer whose backbone takes tensor images"):
         SpatialScoreReward(str(tmp_path / "clip"), preprocess="tensor")
     with pytest.raises(ValueError, match="'pil' or 'tensor'"):
         SpatialScoreReward(str(tmp_path / "clip"), preprocess="gpu")

@@ -17,17 +17,21 @@ from lightning.pytorch.callbacks import Callback, ProgressBar
 from lightning.pytorch.cli import LightningCLI
 
 import callbacks  # noqa: F401  (registers classes for short names in configs)
-import zoo
-from callbacks.progress import ProgressFileCallback, StepProgressBar
 import datamodules  # noqa: F401
 import modules  # noqa: F401
+import zoo
+from callbacks.progress import ProgressFileCallback, StepProgressBar
+from modules.rl import TooManyRewardFailures
+from zoo.bench.policy_eval import policy_eval
 from zoo.bench.run import bench
+from zoo.construct.relations_command import relations as data_relations
 from zoo.construct.run import construct
 from zoo.data import commands as data_commands
-from zoo.construct.relations_command import relations as data_relations
+from zoo.data.relations_nlp import NLPUnavailable
+from zoo.data.samples import CorruptSampleError
+from zoo.data.stream import CorruptDataError
 from zoo.errors import DEBUG_ENV, UsageError, debug_requested, error_lines, unwrap
-from zoo.pipeline import pipeline
-from zoo.bench.policy_eval import policy_eval
+from zoo.pipeline import StageFailed, pipeline
 from zoo.progress import ENV as PROGRESS_ENV
 from zoo.report import report
 from zoo.reward.score_files import score
@@ -207,12 +211,6 @@ GLOBAL_FLAGS = ("--debug", "--quiet")
 
 def ordinary_errors() -> tuple[type[BaseException], ...]:
     """Exceptions a user fixes from the message (bad argument, file, setting, install): one line, never a traceback."""
-    from modules.rl import TooManyRewardFailures
-    from zoo.data.relations_nlp import NLPUnavailable
-    from zoo.data.samples import CorruptSampleError
-    from zoo.data.stream import CorruptDataError
-    from zoo.pipeline import StageFailed
-
     return (ValueError, OSError, ImportError, EOFError, CorruptDataError, CorruptSampleError, NLPUnavailable,
             StageFailed, TooManyRewardFailures, torch_oom())
 

@@ -15,7 +15,8 @@ from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor import DTensor
 
 from zoo.policy.flux import FluxPolicy
-from zoo.reward.sharding import WeightFiles, checkpoint_blocks, shard_blocks
+from zoo.dist.fsdp import ShardUnit, apply_fsdp
+from zoo.dist.weights import WeightFiles
 
 
 def _blocks(transformer: torch.nn.Module) -> list[torch.nn.Module]:
@@ -27,9 +28,7 @@ def sharded_policy(folder: str, mesh, checkpointed: bool) -> tuple[FluxPolicy, W
     torch.manual_seed(0)
     policy = FluxPolicy(tiny=TINY, guidance=1.0, init_device="meta")
     policy.weights = WeightFiles(folder)
-    if checkpointed:
-        checkpoint_blocks(_blocks(policy.transformer))
-    shard_blocks(_blocks(policy.transformer), [policy.transformer], mesh)
+    apply_fsdp([ShardUnit(_blocks(policy.transformer), [policy.transformer])], mesh, activation_checkpointing=checkpointed)
     policy.materialize("cpu")
     return policy, policy.weights
 

@@ -19,6 +19,7 @@ from zoo.bench.prompts import BenchItem, load_geneval
 from zoo.bench.suite import Suite, register_suite
 from zoo.world.geometry import planar_relation_holds
 from zoo.world.spec import ABOVE, BELOW, LEFT, RIGHT
+from zoo.world.tokenizer import build_world_tokenizer
 
 GENEVAL_PHRASES = {"left of": LEFT, "right of": RIGHT, "above": ABOVE, "below": BELOW}
 
@@ -50,8 +51,6 @@ class OwlViTDetector:
     def __init__(self, pretrained: str | None = None, threshold: float = 0.3, device: str = "cpu") -> None:
         self.threshold, self.device = threshold, torch.device(device)
         if pretrained is None:
-            from zoo.reward.tokenizer import build_world_tokenizer
-
             self.tokenizer = build_world_tokenizer()
             config = transformers.OwlViTConfig(
                 text_config={"vocab_size": len(self.tokenizer), "hidden_size": 32, "intermediate_size": 64,

@@ -11,7 +11,7 @@ import torch
 from zoo.bench.runner import policy_images
 from zoo.bench.spatialbench import load_spatialbench, verdict_means, verify_images
 from zoo.images import from_uint8, save_grid
-from zoo.policy.evaluate import build_policy
+from zoo.policy.io import build_policy
 
 
 def evaluate_policy(policy, prompts: str | list[str], count: int | None = None, steps: int = 8, batch_size: int = 32,

@@ -21,13 +21,14 @@ from zoo.progress import tqdm
 
 from zoo.bench.prompts import BenchItem
 from zoo.bench.runner import policy_images
-from zoo.policy.evaluate import build_policy
+from zoo.policy.io import build_policy
 from zoo.bench.suite import Suite, get_suite
 from zoo.bench.suites import judge_image, load_suite, suite_counts, suite_table
 from zoo.data.images import read_image
 from zoo.data.paths import safe_join
 from zoo.data.writing import read_jsonl_rows, write_json_atomic
 from zoo.errors import UsageError, require_local_folder
+from zoo.reward.scorer import load as load_scorer, run_per_item
 
 
 def _done(samples: Path) -> dict[tuple[str, int], dict[str, Any]]:
@@ -110,8 +111,6 @@ def bench(prompts: str, *, out: str, experiment: str | None = None, weights: str
         vlm = chosen.build_judge(None if judge_model == "tiny" else judge_model, judge_family)
     reward = None
     if scorer is not None and todo:
-        from zoo.reward.scorer import load as load_scorer
-
         reward = load_scorer(Path(scorer), trust_remote_code=trust_remote_code)
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(samples, "a") as log, tqdm(total=len(todo), desc=f"{suite} {out_dir.name}", unit="img") as bar:
@@ -164,8 +163,6 @@ def _score_chunk(suite: Suite, chunk, policy, judge, image_dir: Path | None, out
 
 def _add_rewards(reward, chunk, rows: list[dict], arrays: list[np.ndarray | None]) -> None:
     """Each judged image's SpatialScore reward."""
-    from zoo.reward.scorer import run_per_item
-
     keep = [i for i, row in enumerate(rows) if "error" not in row]
     results = run_per_item(lambda part: reward.score([chunk[i][0].prompt for i in part],
                                                      [Image.fromarray(arrays[i]) for i in part]), keep)

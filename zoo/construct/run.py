@@ -32,7 +32,7 @@ from zoo.data.llm_relations import LLMRelations
 from zoo.data.paths import safe_join
 from zoo.data.perturb_text import CausalLMRewriter
 from zoo.data.writing import encode_json, encode_png, shard_name, write_json_atomic, write_shard
-from zoo.policy.evaluate import build_policy
+from zoo.policy.io import build_policy
 from zoo.progress import tqdm
 from zoo.settings import SettingsError, integer, of_type, read_json, validate
 

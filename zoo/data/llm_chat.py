@@ -7,6 +7,8 @@ world tokenizer, whose answers are noise.
 
 from __future__ import annotations
 
+from zoo.world.tokenizer import build_world_tokenizer
+
 
 class CausalLMChat:
     """A causal LM that answers a user message.
@@ -24,8 +26,6 @@ class CausalLMChat:
 
         self.max_new_tokens, self.device = max_new_tokens, device
         if pretrained is None:
-            from zoo.reward.tokenizer import build_world_tokenizer
-
             self.tokenizer = build_world_tokenizer()
             config = transformers.Qwen2Config(vocab_size=len(self.tokenizer), hidden_size=32, intermediate_size=64,
                                               num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)

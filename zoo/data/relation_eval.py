@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from zoo.data.perturb_text import perturb_prompt
 from zoo.data.relations import Span, TextRelation, find_relations
 
 Finder = Callable[[str], list[TextRelation]]
@@ -108,8 +109,6 @@ def match_count(found: list[TextRelation], gold: list[dict], by_head: bool = Fal
 
 def _perturbation_verdict(prompt: str, found: list[TextRelation], gold: list[dict], rng: np.random.Generator) -> str:
     """'none' (no perturbation), 'ok', 'broken' (entity or structure) or 'non_spatial' (no gold relation changed)."""
-    from zoo.data.perturb_text import perturb_prompt
-
     result = perturb_prompt(prompt, 1, rng, relations=found)
     if result is None:
         return "none"

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from zoo.data.noun_phrases import head
 from zoo.data.relation_lexicon import (
@@ -17,10 +16,8 @@ from zoo.data.relation_lexicon import (
     SCENE_NOUNS,
     SKY_NOUNS,
 )
+from zoo.data.relation_types import TextRelation
 from zoo.data.tagging import Tok
-
-if TYPE_CHECKING:
-    from zoo.data.relations import TextRelation
 
 UNDER = {"under", "beneath", "underneath"}
 ON = {"on", "upon", "onto", "over", "at"}

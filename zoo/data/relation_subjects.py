@@ -8,7 +8,6 @@ Phrases are token ranges [start, end) over tagged tokens (`zoo.data.tagging`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from zoo.data.noun_phrases import head, noun_phrase_after, noun_phrase_before, possessive_led, proper_complement
 from zoo.data.relation_filters import negated_entity
@@ -23,10 +22,8 @@ from zoo.data.relation_lexicon import (
     OF_NOUNS,
     WRAPPER_NOUNS,
 )
+from zoo.data.relation_types import TextRelation
 from zoo.data.tagging import CONTENT, Tok
-
-if TYPE_CHECKING:
-    from zoo.data.relations import TextRelation
 
 CLAUSE_WORDS = {"and", "while", "where", "whereas", "but", "then", "as", "whilst", "so"}
 SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "further", "farther", "also", "still",

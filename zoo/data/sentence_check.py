@@ -11,6 +11,7 @@ doubled ("the the"). Each problem is one line naming the piece.
 from __future__ import annotations
 
 from zoo.data.relation_lexicon import ADJECTIVES, DETERMINERS
+from zoo.data.relations import mark_phrases
 from zoo.data.tagging import CONTENT, Tagger, Tok, adjective_like, tag
 
 Edit = tuple  # (Span, str)
@@ -87,8 +88,6 @@ def sentence_problems(text: str, edits: list[Edit], entities: list[bool] | None 
                       tagger: Tagger | None = None) -> list[str]:
     """What is broken in the text once the edits are applied (empty when it reads as a sentence); `entities` says
     which edits put an entity (the others put a phrase), in the order of `edits` (default: guessed)."""
-    from zoo.data.relations import mark_phrases
-
     new_text, pieces = applied(text, edits)
     toks = tag(new_text, tagger)
     mark_phrases(toks)

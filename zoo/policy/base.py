@@ -24,7 +24,7 @@ from zoo.policy.sampler import Trajectory, sample, seeded_noise
 from zoo.policy.text import TextEmbeds
 from zoo.policy.vae import KLLatents, PixelShuffleVAE
 from zoo.policy.weights import SAVED_CONFIG_EXTRAS, PolicyWeights  # noqa: F401 (SAVED_CONFIG_EXTRAS: re-exported)
-from zoo.reward.sharding import has_meta, materialize
+from zoo.dist.weights import has_meta, materialize
 
 log = logging.getLogger(__name__)
 PREDICTIONS = ("velocity", "x0")

@@ -8,7 +8,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from zoo.reward.sharding import WeightFiles, build_on_meta, local_checkpoint
+from zoo.dist.weights import WeightFiles, build_on_meta, local_checkpoint
 
 
 def build_transformer(factory: Callable[[], nn.Module], init_device: str | None = None,

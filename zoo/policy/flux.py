@@ -21,7 +21,7 @@ from zoo.policy.base import FlowPolicy, LoraSpec, TextEmbeds, frozen_init
 from zoo.policy.build import build_transformer as build_module
 from zoo.policy.schedule import shifted_sigmas
 from zoo.policy.vae import build_tiny_vae, load_vae_weights
-from zoo.reward.tokenizer import CLIP_END, build_world_tokenizer
+from zoo.world.tokenizer import CLIP_END, build_world_tokenizer
 
 __all__ = ["FLUX_DEV", "FluxPolicy", "LoraSpec", "TextEmbeds", "TinyFlux", "build_tiny_flux"]
 

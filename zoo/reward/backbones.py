@@ -7,7 +7,7 @@ What a family provides (the dispatch points that call it):
   class_path; `rebuild()` for a fresh copy (export of gathered FSDP2 shards);
 - settings round-trip: `settings()` is scorer.json's "backbone" object, `settings_fields` validates it on load,
   `from_settings(...)` rebuilds the backbone from it (`zoo.reward.scorer`);
-- shard units: `decoder_layers()` (the blocks) and `fsdp_roots()` (`zoo.reward.sharding.shard_backbone`);
+- shard units: `decoder_layers()` (the blocks) and `fsdp_roots()` (units of `zoo.dist.fsdp.apply_fsdp`);
 - checkpoint renames: `checkpoint_renames`, checkpoint names -> module names for meta-built backbones filled from
   safetensors (`start_from`, `RewardModule(init_from=...)`);
 - head init: `head_init()`, the linear head's initial weight (None: the head's default);
@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from zoo.reward.sharding import WeightFiles, copy_full_, has_meta, load_backbone_weights, materialize
+from zoo.dist.weights import WeightFiles, copy_full_, has_meta, load_backbone_weights, materialize
 from zoo.settings import Field
 
 REGISTRY: dict[str, type["RewardBackbone"]] = {}  # scorer.json "class" -> backbone class
@@ -71,6 +71,7 @@ class RewardBackbone(nn.Module):
     unused_by_reward: ClassVar[tuple[str, ...]] = ()  # parameter-name prefixes the reward never uses (frozen)
     untrained_names: ClassVar[tuple[str, ...]] = ()  # names `untrained` builds
     lora_targets: ClassVar[str] = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+    tensor_images: ClassVar[bool] = False  # `inputs` also takes a (B, 3, H, W) tensor batch on its device
 
     @property
     def hidden_size(self) -> int:

@@ -11,7 +11,7 @@ from PIL import Image
 from torch import nn
 
 from zoo.reward.backbones import RewardBackbone, register_backbone
-from zoo.reward.tokenizer import CLIP_END, build_world_tokenizer
+from zoo.world.tokenizer import CLIP_END, build_world_tokenizer
 from zoo.settings import Field, integer
 
 

@@ -18,8 +18,8 @@ from torch import nn
 
 from zoo.reward.backbones import RewardBackbone, load_tokenizer, register_backbone
 from zoo.reward.qwen_vl import POOLINGS, QwenVLInputs, _template
-from zoo.reward.sharding import WeightFiles, build_on_meta, local_checkpoint
-from zoo.reward.tokenizer import build_world_tokenizer
+from zoo.dist.weights import WeightFiles, build_on_meta, local_checkpoint
+from zoo.world.tokenizer import build_world_tokenizer
 from zoo.settings import Field, integer, one_of, text
 
 IMAGE_TOKENS = ("<img>", "</img>", "<IMG_CONTEXT>")  # start, end, context (InternVL's own)

@@ -19,9 +19,9 @@ from torch import nn
 from zoo.reward.backbones import RewardBackbone, load_tokenizer, register_backbone
 from zoo.reward.qwen_vl_config import (ARCHITECTURES, FAMILIES, QWEN2_5_VL_7B, TinyQwenVL, _cls,  # noqa: F401
                                        architecture_config, tiny_config)
-from zoo.reward.sharding import WeightFiles, build_on_meta, local_checkpoint
+from zoo.dist.weights import WeightFiles, build_on_meta, local_checkpoint
 from zoo.reward.tensor_images import qwen_pixels
-from zoo.reward.tokenizer import build_world_tokenizer
+from zoo.world.tokenizer import build_world_tokenizer
 from zoo.settings import Field, integer, one_of, text
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,8 @@ class QwenVLBackbone(RewardBackbone):
         init_device: "meta" builds the weights as shapes only; `materialize` (called after FSDP2 sharding) then
             allocates each rank's shards and fills them from `pretrained`'s safetensors, or randomly.
     """
+
+    tensor_images = True  # QwenVLInputs preprocesses a tensor batch on its device
 
     unused_by_reward = ("model.lm_head.",)
     checkpoint_renames = QWEN_VL_RENAMES

@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save_file
 
 from zoo.reward.backbones import get_backbone_class
 from zoo.reward.model import RewardModel
-from zoo.reward.parts import TrainableParts
+from zoo.reward.parts import TrainableParts, inject_lora
 from zoo.reward.scorer_adapter import ADAPTER_DIR, load_adapter_tensors, read_adapter_parts, save_adapter
 from zoo.reward.scorer_hub import ScorerFolderError, resolve_scorer, upload_scorer
 from zoo.reward.scorer_settings import FORMAT, FORMAT_V1, check_processor, read_scorer_settings
@@ -131,8 +131,6 @@ def _load(folder: Path, device: str | torch.device,
     model = RewardModel(backbone, head=meta["head"])
     if parts is not None:
         from peft import set_peft_model_state_dict
-
-        from zoo.reward.parts import inject_lora
 
         where = f"{folder / 'scorer.json'} lora.targets" if meta["format"] == FORMAT_V1 else \
             f"{folder / ADAPTER_DIR / 'adapter_config.json'} target_modules"

@@ -15,6 +15,7 @@ from torch import nn
 
 from zoo.bench.spatialbench import verify_images
 from zoo.images import to_pil
+from zoo.reward.scorer import load_reward_model, resolve_scorer
 from zoo.world.spec import SCORE_VERSION, SCORE_VERSIONS
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,6 @@ class SpatialScoreReward(Reward):
             preprocess: "pil" (the image processor on the CPU, as in training) or "tensor" (the same steps on the images' device, as one batch; Qwen-VL scorers only; equal without a resize, within one grey level with one).
         """
         super().__init__()
-        from zoo.reward.qwen_vl import QwenVLInputs
-        from zoo.reward.scorer import load_reward_model, resolve_scorer
-
         path = resolve_scorer(folder)  # a folder, or a Hugging Face Hub id owner/name
         if not path.is_dir():
             raise FileNotFoundError(f"SpatialScore scorer folder not found: {path} (train one with "
@@ -74,9 +72,9 @@ class SpatialScoreReward(Reward):
         self.batch_size = batch_size
         if preprocess not in ("pil", "tensor"):
             raise ValueError(f"preprocess must be 'pil' or 'tensor', got {preprocess!r}")
-        if preprocess == "tensor" and not isinstance(getattr(self.model.backbone, "inputs", None), QwenVLInputs):
-            raise ValueError(f"preprocess 'tensor' needs a Qwen-VL scorer; {path} holds "
-                             f"{type(self.model.backbone).__name__}")
+        if preprocess == "tensor" and not getattr(self.model.backbone, "tensor_images", False):
+            raise ValueError(f"preprocess 'tensor' needs a scorer whose backbone takes tensor images (Qwen-VL); "
+                             f"{path} holds {type(self.model.backbone).__name__}")
         self.preprocess = preprocess
 
     def train(self, mode: bool = True) -> "SpatialScoreReward":

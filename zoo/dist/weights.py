@@ -1,95 +1,16 @@
-"""FSDP2 sharding (1-D or hybrid 2-D meshes), meta-device materialisation, full state dicts from shards, and
-loading pretrained weights, for the reward backbones and the policy transformers alike."""
+"""Weights for meta-built models: materialising them (each rank only its shards), random initialisation that two
+copies of a model share, and pretrained safetensors read tensor by tensor (`WeightFiles`); checkpoint folders on disk
+or in the hub cache."""
 
 from __future__ import annotations
 
 import re
 import zlib
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import torch
 from torch import nn
-
-HYBRID_DIMS = ("replicate", "shard")
-
-
-def _data_mesh(mesh):
-    names = getattr(mesh, "mesh_dim_names", None) or ()
-    if tuple(names) == HYBRID_DIMS:
-        return mesh  # already the 2-D (replicate, shard) mesh of hybrid sharding
-    return mesh["data_parallel"] if "data_parallel" in names else mesh
-
-
-def fsdp_mesh(mesh, replicate: int = 1):
-    """The mesh `fully_shard` uses: the data-parallel dimension of Lightning's ("data_parallel", "tensor_parallel")
-    mesh, or with `replicate` > 1 a 2-D ("replicate", "shard") mesh over the same ranks (HSDP: parameters are
-    sharded within a group of world/replicate ranks, one node, and replicated across the groups, the nodes)."""
-    if replicate <= 1:
-        return _data_mesh(mesh)
-    from torch.distributed.device_mesh import init_device_mesh
-
-    world = _data_mesh(mesh).size()
-    if world % replicate:
-        raise ValueError(f"hybrid sharding: {world} ranks cannot be split into {replicate} equal replica groups")
-    return init_device_mesh(mesh.device_type, (replicate, world // replicate), mesh_dim_names=HYBRID_DIMS)
-
-
-def mixed_precision(param_dtype: str | None):
-    """FSDP2's policy for `param_dtype` ("bfloat16"): parameters gathered and computed in it (fp32 LoRA masters are
-    cast on the fly), gradients reduced in fp32; None keeps each parameter's own dtype."""
-    if param_dtype is None:
-        return None
-    from torch.distributed.fsdp import MixedPrecisionPolicy
-
-    return MixedPrecisionPolicy(param_dtype=getattr(torch, param_dtype), reduce_dtype=torch.float32)
-
-
-def shard_module(module: nn.Module, mesh, mp_policy=None) -> None:
-    """`fully_shard` one module on the data-parallel (or hybrid) mesh."""
-    from torch.distributed.fsdp import fully_shard
-
-    kwargs = {"mp_policy": mp_policy} if mp_policy is not None else {}
-    fully_shard(module, mesh=_data_mesh(mesh), **kwargs)
-
-
-def _checkpointed_forward(self: nn.Module, *args, **kwargs):
-    """The block's own forward under `torch.utils.checkpoint` (non-reentrant): activations recomputed in backward."""
-    from torch.utils.checkpoint import checkpoint
-
-    return checkpoint(type(self).forward, self, *args, use_reentrant=False, **kwargs)
-
-
-def checkpoint_blocks(blocks: Iterable[nn.Module]) -> None:
-    """Activation checkpointing on each block, once, through the public `torch.utils.checkpoint` (non-reentrant):
-    the block's forward is wrapped in place (a bound method, so a deep copy of the model stays checkpointed on its own
-    weights; parameter names unchanged), its activations recomputed in the backward pass instead of kept. Apply before
-    `fully_shard`: FSDP2's pre-backward hook gathers the block's weights before the recomputation runs."""
-    import types
-
-    for block in blocks:
-        if not getattr(block, "_zoo_checkpointed", False):
-            block.forward = types.MethodType(_checkpointed_forward, block)
-            block._zoo_checkpointed = True
-
-
-def shard_blocks(blocks: Iterable[nn.Module], roots: Iterable[nn.Module], mesh, activation_checkpointing: bool = False,
-                 mp_policy=None) -> None:
-    """`fully_shard` each block (optionally checkpointed first), then the roots, in order."""
-    blocks = list(blocks)
-    if activation_checkpointing:
-        checkpoint_blocks(blocks)
-    for module in blocks + list(roots):
-        shard_module(module, mesh, mp_policy)
-
-
-def shard_backbone(backbone: nn.Module, mesh, activation_checkpointing: bool = False, mp_policy=None) -> None:
-    """`fully_shard` each transformer block of the backbone (optionally checkpointed), then the modules
-    whose forward the backbone calls (FSDP2 gathers a unit's weights in its forward hook only).
-
-    Never the LightningModule itself; the fp32 head stays replicated (it is small).
-    """
-    shard_blocks(backbone.decoder_layers(), backbone.fsdp_roots(), mesh, activation_checkpointing, mp_policy)
 
 
 def has_meta(module: nn.Module) -> bool:
@@ -263,17 +184,6 @@ class WeightFiles:
         part = tensors[region]
         self.bytes_read += part.numel() * part.element_size()
         local.copy_(part.to(dtype=local.dtype, device=local.device))
-
-
-def full_state_dict(model: nn.Module) -> dict[str, torch.Tensor] | None:
-    """The full, unsharded state dict on CPU if any parameter is a DTensor (FSDP2), else None."""
-    from torch.distributed.tensor import DTensor
-
-    if not any(isinstance(p, DTensor) for p in model.parameters()):
-        return None
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
-
-    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
 
 
 def load_backbone_weights(backbone: nn.Module, folder: Path) -> None:

@@ -11,7 +11,7 @@ import yaml
 from jsonargparse import ArgumentParser
 
 from zoo.policy.base import FlowPolicy
-from zoo.reward.sharding import WeightFiles, has_meta
+from zoo.dist.weights import WeightFiles, has_meta
 from zoo.settings import SettingsError, integer, number, of_type, parse_json, same_as_built, validate
 
 

@@ -1,4 +1,5 @@
-"""An offline byte-level BPE tokenizer for tiny models, trained on the SpatialShapes grammar.
+"""The world's tokenizer: an offline byte-level BPE for tiny models (reward backbones, policies' text towers, the
+tiny chat LM), trained on the SpatialShapes grammar.
 
 Whole world words become single tokens; anything else still encodes, byte by byte. Training is
 deterministic (a fixed corpus), takes well under a second, and the result is saved with a scorer.
@@ -7,11 +8,12 @@ deterministic (a fixed corpus), takes well under a second, and the result is sav
 from __future__ import annotations
 
 from itertools import product
-
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import PreTrainedTokenizerFast
+from typing import TYPE_CHECKING
 
 from zoo.world.spec import COLOURS, PHRASES, SHAPES
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerFast
 
 QWEN_SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
                  "<|image_pad|>", "<|video_pad|>")
@@ -32,6 +34,9 @@ CLIP_END = "<|endoftext|>"  # the end token of tiny CLIP text towers (id 0; see 
 
 def build_world_tokenizer(vocab_size: int = 512, extra_specials: tuple[str, ...] = ()) -> PreTrainedTokenizerFast:
     """A byte-level BPE with the Qwen special tokens (and `extra_specials`), padding with <|endoftext|>."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # loaded when a tokenizer is built
+    from transformers import PreTrainedTokenizerFast
+
     specials = list(QWEN_SPECIALS) + [s for s in extra_specials if s not in QWEN_SPECIALS]
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
