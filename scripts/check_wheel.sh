@@ -100,4 +100,26 @@ assert len(rows[0]) == 4 and all("score" in r for r in rows[0]), rows[0]
 assert [r["score"] for r in rows[0]] == [r["score"] for r in rows[1]]
 print("rows:", [(r["id"], round(r["score"], 4)) for r in rows[0]], "(the same by Hub id)")
 EOF
+step "zoo pipeline: the shipped stage graph from the installed wheel, at a tiny size (a few minutes)"
+pipeline_file=$("$vpy" -c 'from zoo.config_files import resolve_config; print(resolve_config("pipeline/spatialshapes.yaml"))')
+case $pipeline_file in "$work"/venv/*) ;; *) echo "pipeline file not from the wheel: $pipeline_file" >&2; exit 1 ;; esac
+"$vpy" - <<'EOF'
+import json
+few = ["--trainer.max_steps", "2", "--trainer.val_check_interval", "1", "--trainer.limit_val_batches", "1"]
+rl = few + ["--data.init_args.batch_size", "8", "--data.init_args.group_size", "4"]
+small = {"run_dir": "run", "bench_count": 8, "construct_prompts": 8,
+         "data": {"train": 64, "val": 16, "test": 16, "prompts_train": 16, "prompts_val": 8, "prompts_test": 8,
+                  "shard_size": 32, "workers": 1},
+         "overrides": {"reward_pretrain": few[:2], "clip_pretrain": few[:2], "reward": few, "clip_reward": few,
+                       "construct": ["--images_per_prompt", "4", "--steps", "2", "--margin", "0.0"],
+                       "sft": few + ["--model.init_args.val_images", "8"], "grpo_verifier": rl, "grpo_spatialscore": rl}}
+json.dump(small, open("small.json", "w"))
+EOF
+"$work/venv/bin/zoo" --quiet pipeline -c "$pipeline_file" -c small.json 2>&1 | tail -3
+"$vpy" - <<'EOF'
+import json
+report = json.load(open("run/report.json"))
+assert report["rewards"] and report["benchmarks"], sorted(report)
+print("run/report.json: Table 1:", sorted(report["rewards"]), "| Table 2:", sorted(report["benchmarks"]))
+EOF
 step "wheel check passed"
