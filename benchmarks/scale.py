@@ -121,7 +121,7 @@ def grpo_case(setting: sm.Setting, device: torch.device, reward: InMemorySpatial
     """GRPO step row: rollout (SDE, log-probs), reward, minibatched clipped-ratio updates with KL."""
     policy = sm.policy(setting, device)
     t = policy.transformer
-    checkpoint_blocks(list(t.transformer_blocks) + list(t.single_transformer_blocks))
+    checkpoint_blocks(policy.blocks())
     b, chunk, noise_level, clip = setting.images, setting.images // setting.minibatches, 0.9, 1e-4
     texts = [p for p in sm.prompts(b // setting.group) for _ in range(setting.group)]
     sde_mask, trained = sde_steps(setting.steps, 0.99)

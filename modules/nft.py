@@ -168,8 +168,8 @@ class DiffusionNFTModule(OnlineRLModule):
         tb = t.view(-1, *[1] * (x0.ndim - 1))
         xt = (1 - tb) * x0 + tb * eps
         with torch.no_grad(), self._sampling_scope():
-            v_old = self.policy._model_velocity(xt, t, text)
-        v_theta = self.policy._model_velocity(xt, t, text)
+            v_old = self.policy.model_velocity(xt, t, text)
+        v_theta = self.policy.model_velocity(xt, t, text)
         out = nft_loss(v_theta, v_old, eps - x0, t, r, hp.nft_beta, hp.weighting)
         loss = masked_mean(out.loss, rows)
         stats = {"loss": loss.detach(), "positive_loss": masked_mean(out.positive, rows),
@@ -177,7 +177,7 @@ class DiffusionNFTModule(OnlineRLModule):
                  "old_deviation": ((v_theta.detach().float() - v_old.float()) ** 2).mean()}
         if hp.kl_weight > 0:
             with torch.no_grad(), self._reference_scope():
-                v_ref = self.policy._model_velocity(xt, t, text)
+                v_ref = self.policy.model_velocity(xt, t, text)
             kl = ((v_theta.float() - v_ref.float()) ** 2).reshape(len(t), -1).mean(1).mean()
             loss = loss + hp.kl_weight * kl
             stats["kl_ref"] = kl.detach()

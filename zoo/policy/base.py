@@ -259,8 +259,8 @@ class FlowPolicy(PolicyWeights, nn.Module):
         b = tokens.shape[0]
         sigma = torch.as_tensor(sigma, device=tokens.device, dtype=torch.float32).expand(b)
         if self.cfg_scale == 1.0:
-            return self._model_velocity(tokens, sigma, text)
-        both = self._model_velocity(torch.cat([tokens, tokens]), torch.cat([sigma, sigma]),
+            return self.model_velocity(tokens, sigma, text)
+        both = self.model_velocity(torch.cat([tokens, tokens]), torch.cat([sigma, sigma]),
                                     text.cat(self.unconditional(b)))
         cond, uncond = both.chunk(2)
         return self._guide(cond, uncond)
@@ -269,7 +269,7 @@ class FlowPolicy(PolicyWeights, nn.Module):
         """Classifier-free guidance of the conditional and unconditional velocities (a family may rescale it)."""
         return uncond + self.cfg_scale * (cond - uncond)
 
-    def _model_velocity(self, tokens: torch.Tensor, sigma: torch.Tensor, text: TextEmbeds) -> torch.Tensor:
+    def model_velocity(self, tokens: torch.Tensor, sigma: torch.Tensor, text: TextEmbeds) -> torch.Tensor:
         """The transformer's output as a velocity: itself ("velocity", Flux and SD3), or from a predicted clean
         image x0 ("x0", JiT-style, for tiny pixel-space policies whose tokens are wider than the model):
         v = (x_t - x0) / max(sigma, X0_MIN_SIGMA), since x_t = (1 - sigma) x0 + sigma eps."""
@@ -336,7 +336,7 @@ class FlowPolicy(PolicyWeights, nn.Module):
         text = self.encode_text(prompts)
         if prompt_dropout > 0:
             text = text.where(torch.rand(n, generator=generator) < prompt_dropout, self.unconditional(n))
-        v, target = self._model_velocity(xt, t, text).float(), (eps - x0).float()
+        v, target = self.model_velocity(xt, t, text).float(), (eps - x0).float()
         loss = velocity_loss(v, target, t, weighting)
         if contrastive and n > 1:  # the next sample's flow in the batch: pushed away from, as in Delta-FM
             loss = loss - contrastive * velocity_loss(v, target.roll(1, 0), t, weighting)
