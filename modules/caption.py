@@ -19,9 +19,9 @@ from torch import nn
 from modules.batches import connect_batches
 from modules.distributed import ExportAtFitEnd, ShardedModel
 from modules.optim import adamw_with_warmup
+from zoo.dist.fsdp import ShardUnit
 from zoo.reward.captions import ANSWERS, caption
 from zoo.reward.scorer import export_backbone
-from zoo.dist.fsdp import ShardUnit
 
 
 def answer_token_ids(tokenizer, words) -> torch.Tensor:

@@ -13,6 +13,9 @@ from modules.batches import connect_batches
 from modules.checkpointing import TrainableCheckpoint
 from modules.distributed import ExportAtFitEnd, ShardedModel
 from modules.optim import adamw_with_warmup
+from zoo.data.stream import stamp_errors
+from zoo.dist.fsdp import ShardUnit
+from zoo.reward.backbones import RewardBackbone
 from zoo.reward.heads import mean_score
 from zoo.reward.losses import BradleyTerry
 from zoo.reward.metrics import BUCKETS, PairwiseAccuracy, format_table
@@ -20,9 +23,6 @@ from zoo.reward.model import RewardModel
 from zoo.reward.negatives import HardNegatives
 from zoo.reward.parts import TrainableParts, apply_parts
 from zoo.reward.scorer import export_scorer
-from zoo.data.stream import stamp_errors
-from zoo.dist.fsdp import ShardUnit
-from zoo.reward.backbones import RewardBackbone
 torch.serialization.add_safe_globals([TrainableParts])  # in the hyperparameters: checkpoints load with weights_only
 
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 from PIL import Image
 
-from zoo.policy.flux import FLUX_DEV, FluxPolicy, LoraSpec, TinyFlux, build_transformer
-from zoo.reward.qwen_vl import QwenVLBackbone, TinyQwenVL
 from zoo.dist.fsdp import checkpoint_blocks
 from zoo.dist.weights import WeightFiles, has_meta
+from zoo.policy.flux import FLUX_DEV, FluxPolicy, LoraSpec, TinyFlux, build_transformer
+from zoo.reward.qwen_vl import QwenVLBackbone, TinyQwenVL
 
 TINY_FLUX = TinyFlux(image_size=16, pixel_factor=2, layers=1, single_layers=1, heads=2, head_dim=16,
                      axes_dims_rope=(4, 6, 6), text_dim=32, max_sequence_length=40)

@@ -14,9 +14,9 @@ from rl_common import TINY, full
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor import DTensor
 
-from zoo.policy.flux import FluxPolicy
 from zoo.dist.fsdp import ShardUnit, apply_fsdp
 from zoo.dist.weights import WeightFiles
+from zoo.policy.flux import FluxPolicy
 
 
 def _blocks(transformer: torch.nn.Module) -> list[torch.nn.Module]:

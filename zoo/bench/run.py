@@ -21,13 +21,13 @@ from zoo.progress import tqdm
 
 from zoo.bench.prompts import BenchItem
 from zoo.bench.runner import policy_images
-from zoo.policy.io import build_policy
 from zoo.bench.suite import Suite, get_suite
 from zoo.bench.suites import judge_image, load_suite, suite_counts, suite_table
 from zoo.data.images import read_image
 from zoo.data.paths import safe_join
 from zoo.data.writing import read_jsonl_rows, write_json_atomic
 from zoo.errors import UsageError, require_local_folder
+from zoo.policy.io import build_policy
 from zoo.reward.scorer import load as load_scorer, run_per_item
 
 

@@ -10,8 +10,8 @@ import torch
 import yaml
 from jsonargparse import ArgumentParser
 
-from zoo.policy.base import FlowPolicy
 from zoo.dist.weights import WeightFiles, has_meta
+from zoo.policy.base import FlowPolicy
 from zoo.settings import SettingsError, integer, number, of_type, parse_json, same_as_built, validate
 
 

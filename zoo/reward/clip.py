@@ -11,8 +11,8 @@ from PIL import Image
 from torch import nn
 
 from zoo.reward.backbones import RewardBackbone, register_backbone
-from zoo.world.tokenizer import CLIP_END, build_world_tokenizer
 from zoo.settings import Field, integer
+from zoo.world.tokenizer import CLIP_END, build_world_tokenizer
 
 
 @dataclass

@@ -16,11 +16,11 @@ import transformers
 from PIL import Image
 from torch import nn
 
+from zoo.dist.weights import WeightFiles, build_on_meta, local_checkpoint
 from zoo.reward.backbones import RewardBackbone, load_tokenizer, register_backbone
 from zoo.reward.qwen_vl import POOLINGS, QwenVLInputs, _template
-from zoo.dist.weights import WeightFiles, build_on_meta, local_checkpoint
-from zoo.world.tokenizer import build_world_tokenizer
 from zoo.settings import Field, integer, one_of, text
+from zoo.world.tokenizer import build_world_tokenizer
 
 IMAGE_TOKENS = ("<img>", "</img>", "<IMG_CONTEXT>")  # start, end, context (InternVL's own)
 REAL_TEMPLATE = ("<|im_start|>user\n{image}\nDoes the image follow every spatial relation in this description? "

@@ -21,8 +21,8 @@ from zoo.reward.qwen_vl_config import (ARCHITECTURES, FAMILIES, QWEN2_5_VL_7B, T
                                        architecture_config, tiny_config)
 from zoo.dist.weights import WeightFiles, build_on_meta, local_checkpoint
 from zoo.reward.tensor_images import qwen_pixels
-from zoo.world.tokenizer import build_world_tokenizer
 from zoo.settings import Field, integer, one_of, text
+from zoo.world.tokenizer import build_world_tokenizer
 
 log = logging.getLogger(__name__)
 
