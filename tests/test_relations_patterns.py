@@ -95,6 +95,20 @@ CASES = {
         ("A lamp sits on the bottom shelf of the cabinet.", [("A lamp", "on", "the bottom shelf of the cabinet")]),
         ("A mug sits on the left, near a jar.", [("A mug", "on the left", None), ("A mug", "near", "a jar")]),
     ],
+    # 7. (found on the third blind part) word forms: an -s verb after a singular noun phrase, irregular past tenses,
+    # -ed participles after an -al noun, comparatives in adjective lists, a possessed head, a time adverb
+    "word_forms": [
+        ("A sailor stands poised beside a large anchor.", [("A sailor", "beside", "a large anchor")]),
+        ("Three ducks swam alongside a small boat.", [("Three ducks", "alongside", "a small boat")]),
+        ("An official dressed in black stands behind a podium.", [("An official", "behind", "a podium")]),
+        ("A lamp stands beside a larger, newer bookcase.", [("A lamp", "beside", "a larger, newer bookcase")]),
+        ("A smaller, older wooden box sits next to a lamp.", [("A smaller, older wooden box", "next to", "a lamp")]),
+        ("A crab rests beside several small, sparkling shells.",
+         [("A crab", "beside", "several small, sparkling shells")]),
+        ("A small crab sits on the turtle's back.", [("A small crab", "on", "the turtle's back")]),
+        ("A cyclist waits in front of the old station late in the evening.",
+         [("A cyclist", "in front of", "the old station")]),
+    ],
 }
 
 

@@ -106,12 +106,19 @@ VERBS = {"stands", "stand", "stood", "sits", "sit", "sat", "lies", "lie", "lay",
          "contain", "surrounds", "surround", "frames", "frame", "overlooks", "overlook", "overhangs", "protrudes",
          "juxtaposes", "creates", "create", "adds", "add", "forms", "form", "makes", "make", "gives", "give", "brings",
          "bring", "is"}
+# past tenses of irregular verbs that are not also common nouns ("four fish swam alongside"; not "rose", "saw")
+IRREGULAR_PAST = {"swam", "ran", "flew", "rode", "drove", "grew", "fell", "threw", "drew", "wore", "slid", "crept",
+                  "leapt", "knelt", "sprang", "sank", "clung", "swung", "wove", "froze", "stole", "strode", "shook",
+                  "woke", "wept", "slept", "brought", "caught", "fought", "sought", "sang", "rang", "drank", "began",
+                  "came", "became", "ate", "gave", "took", "went", "sped", "fled", "dwelt", "dug", "blew", "chose",
+                  "hid", "leant", "sent", "spent", "stank", "stung", "tore", "trod", "bled", "fed", "met", "stuck"}
 ADVERBS = {"just", "directly", "right", "slightly", "far", "also", "still", "here", "there", "together", "apart",
            "alone", "upright", "high", "low", "away", "back", "forward", "even", "only", "almost", "nearly", "partly",
            "partially", "half", "somewhat", "very", "too", "quite", "rather", "now", "then", "always", "never",
            "often", "already", "again", "further", "farther", "upward", "upwards", "downward", "downwards", "outward",
            "outwards", "inward", "inwards", "sideways", "overhead", "instead", "perhaps", "maybe", "nearby", "closely",
-           "firmly", "neatly", "thus", "hence", "therefore", "especially", "out", "down", "off"}
+           "firmly", "neatly", "thus", "hence", "therefore", "especially", "out", "down", "off", "late", "tonight",
+           "today", "overnight"}
 # adjectives that follow a verb and describe the subject ("sits motionless", "stands tall")
 DEPICTIVES = {"still", "motionless", "alone", "upright", "flat", "idle", "tall", "silent", "steady", "proud",
               "poised", "ready", "quiet", "calm", "stationary", "side-by-side", "close", "open", "empty"}
