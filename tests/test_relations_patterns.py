@@ -109,6 +109,19 @@ CASES = {
         ("A cyclist waits in front of the old station late in the evening.",
          [("A cyclist", "in front of", "the old station")]),
     ],
+    # 8. an "of" complement names what the head is a part or an amount of (kept), not a quality (left out); a region
+    # noun inside a position phrase ("at the center point of"); "upon" as "on"
+    "of_complements": [
+        ("A beetle crawls along the narrow handle of a rusty shovel.",
+         [("A beetle", "along", "the narrow handle of a rusty shovel")]),
+        ("A great number of paper lanterns hang above the narrow street.",
+         [("A great number of paper lanterns", "above", "the narrow street")]),
+        ("A large number of glass beads spill out across the floor.",
+         [("A large number of glass beads", "across", "the floor")]),
+        ("A feline of great poise sits beside a lamp of the same height.", [("A feline", "beside", "a lamp")]),
+        ("Two pigeons sit at the center point of the plaza.", [("Two pigeons", "at the center point of", "the plaza")]),
+        ("The kitten sleeps upon the edge of the sofa.", [("The kitten", "upon the edge of", "the sofa")]),
+    ],
 }
 
 

@@ -7,7 +7,14 @@ wrapped phrase: the entity is what is depicted.
 
 from __future__ import annotations
 
-from zoo.data.relation_lexicon import OF_NOUNS, WRAPPER_NOUNS
+from zoo.data.relation_lexicon import (
+    ABSTRACT_NOUNS,
+    ABSTRACT_SUFFIXES,
+    LIGHT_NOUNS,
+    OF_NOUNS,
+    SCENE_NOUNS,
+    WRAPPER_NOUNS,
+)
 from zoo.data.tagging import CONTENT, Tok, adjective_like
 
 MAX_WORDS = 9
@@ -97,11 +104,30 @@ def noun_phrase_after(toks: list[Tok], i: int, wrappers: bool = True) -> tuple[i
         if wrappers and head in WRAPPER_NOUNS:
             inner = noun_phrase_after(toks, end + 1)
             return inner if inner is not None else (i, end)
-        if head in OF_NOUNS or proper_complement(toks, end + 1):
-            inner = noun_phrase_after(toks, end + 1, wrappers=False)
-            if inner is not None and toks[inner[0]].tag != "PRON":
-                return (i, inner[1])
+        inner = noun_phrase_after(toks, end + 1, wrappers=False)
+        if inner is not None and toks[inner[0]].tag != "PRON" and (
+                head in OF_NOUNS or proper_complement(toks, end + 1) or part_or_amount(toks, i, last, inner)):
+            return (i, inner[1])
     return (i, end)
+
+
+def not_an_object(low: str) -> bool:
+    """A noun for a quality, light, the picture or an idea, not a thing in it ("poise", "glow", "scene", "harmony")."""
+    return low in ABSTRACT_NOUNS | LIGHT_NOUNS | SCENE_NOUNS | WRAPPER_NOUNS or (
+        len(low) > 6 and low.endswith(ABSTRACT_SUFFIXES))
+
+
+def part_or_amount(toks: list[Tok], start: int, last: int, inner: tuple[int, int]) -> bool:
+    """ "the broad trunk of a towering tree", "a large amount of gold coins": an "of" complement that names the thing
+    the head is a part or an amount of (a determiner-led phrase, or a bare plural after "a ... of"), not a quality
+    ("a feline of elegant poise", "a lamp of the same shape")."""
+    words = {t.low for t in toks[inner[0]:inner[1]]}
+    inner_head = head(toks, inner).low
+    if not_an_object(toks[last].low) or not_an_object(inner_head) or words & {"same", "different", "similar"}:
+        return False
+    if toks[inner[0]].tag in ("DET", "NUM"):
+        return True
+    return toks[start].low in ("a", "an") and inner_head.endswith("s") and not inner_head.endswith("ss")
 
 
 def proper_complement(toks: list[Tok], j: int) -> bool:

@@ -39,6 +39,7 @@ PAIR_PHRASES: dict[str, str] = {
     "across": "across", "across from": "opposite", "opposite": "opposite", "opposite to": "opposite",
     "among": "among", "amongst": "among", "amid": "among", "amidst": "among", "along": "along",
 }
+PAIR_PHRASES.update({"upon" + p[2:]: pred for p, pred in PAIR_PHRASES.items() if p.startswith("on ")})  # "upon the side of"
 ABSOLUTE_PHRASES: dict[str, str] = {
     **{f"{p} {side}": f"abs_{side}" for side in SIDES for p in ("on the", "to the", "at the", "on the far",
                                                                   "to the far", "at the far")},
@@ -52,6 +53,9 @@ ABSOLUTE_PHRASES: dict[str, str] = {
        for who in ("its", "his", "her", "their") for v in ("", "lower ", "upper ", "far ")},
     **{f"on the left and right{s}": "abs_sides" for s in ("", " sides", " side")},
 }
+# nouns for a region of a position ("at the center point of", "on the bottom edge of"): the phrase goes on to "of"
+REGION_NOUNS = {"point", "part", "area", "section", "edge", "corner", "side", "end", "half", "portion", "region", "spot",
+                "tip"}
 # a pair relation whose object is the picture itself is an absolute position ("on the left side of the frame")
 FRAME_NOUNS = {"picture", "image", "frame", "screen", "scene", "canvas", "composition", "photo", "photograph",
                "painting", "poster", "illustration", "view", "shot", "page", "interface"}
@@ -189,7 +193,8 @@ OF_NOUNS = {"pile", "piles", "stack", "stacks", "cup", "cups", "glass", "glasses
 WRAPPER_NOUNS = {"photo", "photograph", "picture", "image", "painting", "drawing", "sketch", "illustration", "render",
                  "rendering", "view", "close-up", "closeup", "shot", "portrait", "depiction", "scene", "form",
                  "silhouette", "presence", "structure", "figure", "shape", "outline", "expanse", "embrace", "caress",
-                 "glimpse", "sight", "kind", "sort", "type", "style", "version", "likeness", "representation"}
+                 "glimpse", "sight", "kind", "sort", "type", "style", "version", "likeness", "representation",
+                 "model", "replica", "posture", "pose", "color", "colour", "size"}
 CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on", "riding", "hugging", "dressed",
             "clutching", "grasping", "clad", "wielding", "sporting", "bearing", "cradling", "embracing"}
 COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",

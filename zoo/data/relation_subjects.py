@@ -9,7 +9,14 @@ Phrases are token ranges [start, end) over tagged tokens (`zoo.data.tagging`).
 from __future__ import annotations
 
 
-from zoo.data.noun_phrases import head, noun_phrase_after, noun_phrase_before, possessive_led, proper_complement
+from zoo.data.noun_phrases import (
+    head,
+    noun_phrase_after,
+    noun_phrase_before,
+    part_or_amount,
+    possessive_led,
+    proper_complement,
+)
 from zoo.data.relation_filters import negated_entity
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
@@ -142,6 +149,8 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 phrase = (outer[0], phrase[1])
             elif adjacent and (toks[start].tag in ("DET", "NUM") or toks[start].text[:1].isupper()):
                 break  # "the eye of the fox on the left"; not "footprints of varying depths on the sand"
+            elif part_or_amount(toks, outer[0], outer[1] - 1, phrase):
+                phrase = (outer[0], phrase[1])  # "a great number of lanterns hang above"
             else:
                 phrase = outer
         elif link.low in ("and", "or") and before.tag in CONTENT:  # "with black feathers and alert eyes"

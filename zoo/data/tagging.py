@@ -217,10 +217,18 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
     return "VERB"
 
 
+PARTICLES = {"out", "up", "down", "off", "away"}
+
+
 def _plural_verbs(toks: list[Tok]) -> None:
-    """ "a river flows below", "lifts a turkey", "refuses to open": words ending in -s that are verbs."""
+    """ "a river flows below", "lifts a turkey", "refuses to open": words ending in -s that are verbs; and a word
+    between a plural noun and a verb particle ("gold coins pour out")."""
     for i in range(1, len(toks)):
         tok, prev = toks[i], toks[i - 1]
+        if tok.tag == "NOUN" and tok.low not in NOUNS and prev.tag == "NOUN" and prev.low.endswith("s") and \
+                not prev.low.endswith("ss") and i + 1 < len(toks) and toks[i + 1].low in PARTICLES:
+            tok.tag = "VERB"
+            continue
         if tok.tag != "NOUN" or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s", "ous")) \
                 or tok.low in NOUNS:
             continue
