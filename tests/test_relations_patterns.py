@@ -122,6 +122,22 @@ CASES = {
         ("Two pigeons sit at the center point of the plaza.", [("Two pigeons", "at the center point of", "the plaza")]),
         ("The kitten sleeps upon the edge of the sofa.", [("The kitten", "upon the edge of", "the sofa")]),
     ],
+    # 9. subjects: what is worn or held does not do the verb after it; a place after "V-ing in" is the verb's subject's
+    # ("growing in a meadow on the right of"); a plural verb after "X in/with ... and Y" makes a list of subjects
+    "subjects_past_carriers": [
+        ("A man in a grey coat standing near a lamppost.", [("A man", "near", "a lamppost")]),
+        ("A tray with a teapot resting on a wooden stool.", [("A tray", "on", "a wooden stool")]),
+        ("Ferns growing in a meadow on the right of an old barn.", [("Ferns", "on the right of", "an old barn")]),
+        ("A girl in a red coat and a boy with a kite stand on a hill.", [("A girl", "on", "a hill"), ("a boy", "on", "a hill")]),
+        ("A girl with a red hat and a blue scarf stands next to a fence.", [("A girl", "next to", "a fence")]),
+    ],
+    # 10. more uses that are not spatial: rendered text "on it", a backdrop after "on", a shape of light that is cast
+    "not_spatial_more": [
+        ('A picture of a lighthouse standing on a cliff, with the words on it: "Sea", "Wind".',
+         [("a lighthouse", "on", "a cliff")]),
+        ("A photo of three candles displayed on a black background.", []),
+        ("The lamp casts a bright circle on the kitchen floor.", []),
+    ],
 }
 
 

@@ -20,6 +20,9 @@ from zoo.data.relation_types import TextRelation
 from zoo.data.tagging import Tok
 
 UNDER = {"under", "beneath", "underneath"}
+LIGHT_VERBS = {"cast", "casts", "casting", "shed", "sheds", "shedding", "throw", "throws", "throwing", "project",
+               "projects", "projecting"}
+TEXT_NOUNS = {"text", "words", "caption", "slogan", "title", "lettering", "inscription", "writing", "letters"}
 ON = {"on", "upon", "onto", "over", "at"}
 
 
@@ -61,6 +64,10 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if object_head in IDIOM_OBJECTS or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
         return False
     verbs = _verbs_before(toks, phrase[0])
+    if first in ON and (object_head in ("background", "backdrop") or set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
+        return False  # "displayed on a dark background"; "the lamp casts a bright circle on the desk"
+    if subject_head in TEXT_NOUNS and toks[obj[0]].tag == "PRON":
+        return False  # 'a poster with the words on it: "..."': rendered text, not a thing placed on another
     if words == "against":
         if object_head in BACKDROP_NOUNS or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("contrast", "silhouetted")):
             return False

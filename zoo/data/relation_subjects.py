@@ -30,13 +30,14 @@ from zoo.data.relation_lexicon import (
     WRAPPER_NOUNS,
 )
 from zoo.data.relation_types import TextRelation
-from zoo.data.tagging import CONTENT, Tok
+from zoo.data.tagging import CONTENT, KNOWN_VERBS, Tok
 
 CLAUSE_WORDS = {"and", "while", "where", "whereas", "but", "then", "as", "whilst", "so"}
 SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "further", "farther", "also", "still",
               "there", "itself", "himself", "herself", "themselves", "quietly", "partly", "partially", "half"}
 PARTICIPLE_CARRIERS = CARRIERS - {"with", "in", "of", "on", "without"}
 POSSESSIVES = {"its", "his", "her", "their", "my", "our", "your"}
+WEARING = {"in", "with", "without"}
 
 
 def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
@@ -118,12 +119,15 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation])
     near = noun_phrase_before(toks, k) or (k, k + 1)
     participle = verb and all(t.tag != "AUX" and (t.tag != "VERB" or t.low.endswith(("ed", "ing")) or t.low in
                                                   IRREGULAR_PARTICIPLES) for t in toks[k + 1:i])
-    subject = _resolve(toks, k, found if k == i - 1 else [], adjacent=k == i - 1, participle=participle)
+    plural = any(t.low in ("are", "were") or (t.tag == "VERB" and t.low in KNOWN_VERBS and not t.low.endswith(
+        ("s", "ed", "ing"))) for t in toks[k + 1:i])
+    subject = _resolve(toks, k, found if k == i - 1 else [], adjacent=k == i - 1, participle=participle,
+                       plural=plural)
     return (subject, near) if subject is not None else None
 
 
 def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool = False,
-             participle: bool = False) -> tuple[int, int] | None:
+             participle: bool = False, plural: bool = False) -> tuple[int, int] | None:
     """The entity whose phrase ends at token k: past "of", carriers and relative pronouns; right before the relation
     (adjacent), "the eye of the fox on the left" is the fox's."""
     if toks[k].tag == "REL":  # "three clocks, which are near two lamps"
@@ -153,19 +157,24 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 phrase = (outer[0], phrase[1])  # "a great number of lanterns hang above"
             else:
                 phrase = outer
-        elif link.low in ("and", "or") and before.tag in CONTENT:  # "with black feathers and alert eyes"
+        elif link.low in ("and", "or") and before.tag in CONTENT and not (plural and toks[start].tag in ("DET", "NUM")):
+            # "with black feathers and alert eyes"; not "a boy in a cap and a dog with a collar stand" (a plural verb)
             outer = noun_phrase_before(toks, start - 2)
             if outer is None or outer[0] < 2 or toks[outer[0] - 1].low not in CARRIERS or \
                     toks[outer[0] - 2].tag not in CONTENT or _crosses_phrase(toks, (outer[0] - 1, outer[1])):
                 break
             phrase = noun_phrase_before(toks, outer[0] - 2) or phrase
         elif link.low in CARRIERS and (before.tag in CONTENT or before.low in ("dressed", "clad")):
-            if link.low not in PARTICIPLE_CARRIERS and (before.tag not in CONTENT or participle):
-                break  # "calligraphy on a scroll spread out on the sand": the scroll is spread
+            if link.low not in PARTICIPLE_CARRIERS and (before.tag not in CONTENT or (
+                    participle and link.low not in WEARING)):
+                break  # "calligraphy on a scroll spread out on the sand": the scroll is spread; but "a man in a
+                # robe sitting on", "a tray with a cup resting on": what is worn or held does not do the verb
             outer = noun_phrase_before(toks, start - 2 if before.tag in CONTENT else start - 3)
             if outer is None or _crosses_phrase(toks, outer):
                 break
             phrase = outer
+        elif link.low == "in" and before.tag == "VERB" and not possessive_led(toks, phrase):
+            return _clause_subject(toks, start - 2)  # "mushrooms growing in a forest on the left of a log"
         elif link.tag == "VERB" and possessive_led(toks, phrase):
             return _clause_subject(toks, start - 1)  # "occupies its resting place behind": the clause's subject
         else:
