@@ -137,6 +137,20 @@ CASES = {
          [("a lighthouse", "on", "a cliff")]),
         ("A photo of three candles displayed on a black background.", []),
         ("The lamp casts a bright circle on the kitchen floor.", []),
+        ("Amid the quiet scene, a heron waits beside a reed.", [("a heron", "beside", "a reed")]),
+        ("On a narrow alley lit by lanterns, the ground is slick with rain.", []),
+    ],
+    # 11. fronted phrases: an object with a participle ("built of"), a "where" clause, an aside whose adjectives are
+    # comma-separated; an aside between dashes before the verb
+    "fronted_and_asides": [
+        ("Directly above a tower built of red bricks, a silver kite is drifting.",
+         [("a silver kite", "Directly above", "a tower")]),
+        ("Next to the fountain, where children splash and play, an old man feeds pigeons.",
+         [("an old man", "Next to", "the fountain")]),
+        ("Beneath the oak, with its thick, gnarled roots spreading wide, sits a tiny mushroom.",
+         [("a tiny mushroom", "Beneath", "the oak")]),
+        ("The smaller dog\u2014shy and trembling\u2014is partially hidden behind the taller one.",
+         [("The smaller dog", "hidden behind", "the taller one")]),
     ],
 }
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 
-from zoo.data.noun_phrases import head
+from zoo.data.noun_phrases import head, not_an_object
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
     ATTENTION_VERBS,
@@ -13,6 +13,7 @@ from zoo.data.relation_lexicon import (
     FIXTURE_MODIFIERS,
     IDIOM_OBJECTS,
     LIGHT_NOUNS,
+    NOUNS,
     SCENE_NOUNS,
     SKY_NOUNS,
 )
@@ -22,6 +23,7 @@ from zoo.data.tagging import Tok
 UNDER = {"under", "beneath", "underneath"}
 LIGHT_VERBS = {"cast", "casts", "casting", "shed", "sheds", "shedding", "throw", "throws", "throwing", "project",
                "projects", "projecting"}
+GROUND_NOUNS = {"ground", "floor", "surface", "soil", "earth", "pavement"}
 TEXT_NOUNS = {"text", "words", "caption", "slogan", "title", "lettering", "inscription", "writing", "letters"}
 ON = {"on", "upon", "onto", "over", "at"}
 
@@ -64,6 +66,11 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if object_head in IDIOM_OBJECTS or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
         return False
     verbs = _verbs_before(toks, phrase[0])
+    if relation.predicate == "among" and (not_an_object(object_head) or (
+            object_head.endswith("ing") and object_head not in NOUNS)):
+        return False  # "amid the scene", "amidst the gentle rustling of leaves": not among things
+    if first in ON and subject[0] > phrase[0] and subject_head in GROUND_NOUNS and toks[subject[0]].low == "the":
+        return False  # "On an old street, the ground is wet": the place itself, not a thing on it
     if first in ON and (object_head in ("background", "backdrop") or set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
         return False  # "displayed on a dark background"; "the lamp casts a bright circle on the desk"
     if subject_head in TEXT_NOUNS and toks[obj[0]].tag == "PRON":

@@ -108,6 +108,10 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation])
     k, negated, verb = _skip_verb_group(toks, i - 1)
     if negated:
         return None
+    if verb and k > 0 and toks[k].text in ("\u2014", "\u2013"):  # "the person in yellow—imbued with ...—is hidden"
+        opening = next((m for m in range(k - 1, max(-1, k - 40), -1) if toks[m].text == toks[k].text), None)
+        if opening is not None and opening > 0 and toks[opening - 1].tag in CONTENT:
+            k = opening - 1
     if _boundary(toks, k):
         fronted = _subject_after(toks, after, _sentence_start(toks, k)) if not verb or _sentence_start(
             toks, k) else None
@@ -246,7 +250,10 @@ def _subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tup
                 j += 1
             return _subject_phrase(toks, j, loose=True)
         if not comma:
-            stop = _next_comma(toks, j, limit=6, verbs=False)  # "In front of the pyramid late at night, ..."
+            participle = toks[j].tag == "VERB" and (toks[j].low.endswith(("ed", "ing")) or
+                                                     toks[j].low in IRREGULAR_PARTICIPLES)
+            # "In front of the pyramid late at night, ...", "Below an island made of clocks, ..."
+            stop = _next_comma(toks, j + participle, limit=10 if participle else 6, verbs=False)
             if stop == j:
                 return None
             j = stop
@@ -256,8 +263,8 @@ def _subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tup
             if inner is not None:
                 j = inner[1]
                 continue
-        if j < n and (toks[j].tag in ("REL", "PREP", "VERB", "ADV") or toks[j].low in POSSESSIVES):
-            stop = _next_comma(toks, j)  # an aside: ", which ...,", ", crafted with ...,", ", its hue ...,"
+        if j < n and (toks[j].tag in ("REL", "PREP", "VERB", "ADV") or toks[j].low in POSSESSIVES | {"where", "when"}):
+            stop = _next_comma(toks, j)  # an aside: ", which ...,", ", crafted with ...,", ", its hue ...,", ", where"
             if stop == j:
                 return None
             j = stop
@@ -280,7 +287,8 @@ def _phrase_end(toks: list[Tok], j: int) -> int:
 def _next_comma(toks: list[Tok], j: int, limit: int = 40, verbs: bool = True) -> int:
     """Index of the next comma within `limit` tokens (j when none, or when verbs=False and a verb comes first)."""
     for m in range(j, min(len(toks), j + limit)):
-        if toks[m].text == ",":
+        if toks[m].text == "," and not (0 < m < len(toks) - 2 and toks[m - 1].tag == "ADJ" and toks[m + 1].tag == "ADJ"
+                                        and toks[m + 2].tag in CONTENT):  # not "its sleek, polished surface"
             return m
         if toks[m].text in (".", "!", "?", ";") or (not verbs and toks[m].tag in ("VERB", "AUX")):
             return j

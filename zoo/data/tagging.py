@@ -240,6 +240,9 @@ def _plural_verbs(toks: list[Tok]) -> None:
             continue
         if prev.tag != "NOUN":
             continue
+        if nxt is not None and nxt.tag in CONTENT and not tok.low.endswith("as") and _singular_led(toks, i):
+            tok.tag = "VERB"  # "an old man feeds pigeons"
+            continue
         if nxt is not None and nxt.tag not in ("PREP", "ADV", "PUNCT", "DET", "NEG"):
             continue
         j = i - 1
