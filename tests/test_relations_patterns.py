@@ -151,6 +151,25 @@ CASES = {
          [("a tiny mushroom", "Beneath", "the oak")]),
         ("The smaller dog\u2014shy and trembling\u2014is partially hidden behind the taller one.",
          [("The smaller dog", "hidden behind", "the taller one")]),
+        ("Behind it, old tractors and a rusty plow are parked.",
+         [("old tractors", "Behind", "it"), ("a rusty plow", "Behind", "it")]),
+    ],
+    # 12. positions in a corner or a plane of the picture; "X on A and Y on B" is two relations, not "A and Y"; what
+    # is a thing though its noun can name the picture ("a wooden frame"); a thing made of light; shadows and similes
+    "more_positions_and_things": [
+        ("A kite flies in the upper right of the picture.", [("A kite", "in the upper right of the picture", None)]),
+        ("Two vases stand in the foreground of the painting.",
+         [("Two vases", "in the foreground of the painting", None)]),
+        ("A diorama scene with a windmill on the left and a barn on the right.",
+         [("a windmill", "on the left", None), ("a barn", "on the right", None)]),
+        ("A long table, with white cups on the red cloth and green bowls on the blue cloth.",
+         [("white cups", "on", "the red cloth"), ("green bowls", "on", "the blue cloth")]),
+        ("A wooden frame hangs on the wall above a piano.",
+         [("A wooden frame", "on", "the wall"), ("A wooden frame", "above", "a piano")]),
+        ("A girl chases a ball of light floating in front of her.", [("a ball of light", "in front of", "her")]),
+        ("A boy stands still, partially obscured by the long shadows of the trees.", []),
+        ("A lamp stands in the corner, like a sentinel posted at the foot of the bed.",
+         [("A lamp", "in the corner", None)]),
     ],
 }
 

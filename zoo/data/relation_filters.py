@@ -56,13 +56,21 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     first = toks[phrase[0]].low
     words = relation.phrase.text.lower()
     subject_head = _head(toks, subject)
-    if {subject_head, _head(toks, near or subject)} & (LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS):
-        return False
+    if near is not None and subject[0] <= near[0] and near[1] <= subject[1]:
+        near = None  # "a red ball of light floating in front of it": the ball, not the light
+    not_things = LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS
+    a_thing = subject_head == "frame" and toks[subject[0]].low in ("a", "an")  # "a wooden frame hangs on"
+    if (subject_head in not_things and not a_thing) or (near is not None and _head(toks, near) in not_things):
+        return False  # "a warm glow on", "the scene behind", "casting a warm light on her"
+    if subject[0] > 0 and toks[subject[0] - 1].low in ("like", "unlike"):
+        return False  # "like a silent guardian stationed at the base of": a simile
     if relation.subject.text.lower() in ("the other", "each other", "one another", "one", "the one", "another"):
         return relation.object is None  # "one behind the other": reciprocal, no entity of its own
     if obj is None:
         return True
     object_head = _head(toks, obj)
+    if object_head in LIGHT_NOUNS - {"light"}:
+        return False  # "obscured by the intertwining shadows", "upon the curious gaze"
     if object_head in IDIOM_OBJECTS or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
         return False
     verbs = _verbs_before(toks, phrase[0])

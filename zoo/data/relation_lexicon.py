@@ -11,8 +11,10 @@ PAIR_PHRASES: dict[str, str] = {
     **{f"{p} {side} side of": f"{side}_of" for side in SIDES for p in ("to the", "on the", "at the")},
     **{f"{p} {side}-hand side of": f"{side}_of" for side in SIDES for p in ("to the", "on the", "at the")},
     **{f"{side} of": f"{side}_of" for side in SIDES},
-    **{f"{p} {v} {side} of": f"{v}_{side}_of".replace("upper", "top").replace("lower", "bottom")
-       for side in SIDES for v in ("upper", "lower", "top", "bottom") for p in ("to the", "on the", "at the")},
+    **{f"{p} {v} {side}{c} of": f"{v}_{side}_of".replace("upper", "top").replace("lower", "bottom")
+       for side in SIDES for v in ("upper", "lower", "top", "bottom") for p in ("to the", "on the", "at the", "in the")
+       for c in ("", " corner")},
+    "in the foreground of": "in_front_of", "in the background of": "behind",
     "above": "above", "over": "above", "on top of": "above", "atop": "above", "on the top of": "above",
     "at the top of": "above", "directly above": "above",
     "below": "below", "beneath": "below", "under": "below", "underneath": "below", "at the bottom of": "below",
@@ -48,6 +50,8 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     "in the far distance": "abs_background", "at the top": "abs_top", "at the bottom": "abs_bottom",
     "on the bottom": "abs_bottom", "on top": "abs_top", "in the center": "abs_center", "in the centre": "abs_center",
     "in the middle": "abs_center", "in the corner": "abs_corner", "at the center": "abs_center",
+    **{f"{p} {v} {side}{c}": f"abs_{side}" for side in SIDES for v in ("upper", "lower", "top", "bottom")
+       for p in ("in the", "at the", "on the", "to the") for c in ("", " corner")},
     # relative to someone: "on its left", "to his lower right"
     **{f"{p} {who} {v}{side}": f"abs_{side}" for side in SIDES for p in ("on", "to", "at")
        for who in ("its", "his", "her", "their") for v in ("", "lower ", "upper ", "far ")},
@@ -60,7 +64,9 @@ REGION_NOUNS = {"point", "part", "area", "section", "edge", "corner", "side", "e
 FRAME_NOUNS = {"picture", "image", "frame", "screen", "scene", "canvas", "composition", "photo", "photograph",
                "painting", "poster", "illustration", "view", "shot", "page", "interface"}
 FRAME_PREDICATES = {"left_of": "abs_left", "right_of": "abs_right", "above": "abs_top", "below": "abs_bottom",
-                    "in_middle_of": "abs_center", "at_edge_of": "abs_corner", "on": "abs_center"}
+                    "in_middle_of": "abs_center", "at_edge_of": "abs_corner", "on": "abs_center",
+                    "in_front_of": "abs_foreground", "behind": "abs_background", "top_left_of": "abs_left",
+                    "top_right_of": "abs_right", "bottom_left_of": "abs_left", "bottom_right_of": "abs_right"}
 INVERSE = {"left_of": "right_of", "above": "below", "in_front_of": "behind", "abs_left": "abs_right",
            "abs_top": "abs_bottom", "abs_background": "abs_foreground", "around": "surrounded_by",
            "top_left_of": "bottom_right_of", "top_right_of": "bottom_left_of"}

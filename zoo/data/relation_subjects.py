@@ -27,6 +27,7 @@ from zoo.data.relation_lexicon import (
     LOCATION_ADJUNCTS,
     NOUNS,
     OF_NOUNS,
+    SCENE_NOUNS,
     WRAPPER_NOUNS,
 )
 from zoo.data.relation_types import TextRelation
@@ -174,8 +175,9 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 break  # "calligraphy on a scroll spread out on the sand": the scroll is spread; but "a man in a
                 # robe sitting on", "a tray with a cup resting on": what is worn or held does not do the verb
             outer = noun_phrase_before(toks, start - 2 if before.tag in CONTENT else start - 3)
-            if outer is None or _crosses_phrase(toks, outer):
-                break
+            if outer is None or _crosses_phrase(toks, outer) or (
+                    link.low == "with" and head(toks, outer).low in SCENE_NOUNS):
+                break  # "a diorama scene with a tower on the left": the tower is on the left
             phrase = outer
         elif link.low == "in" and before.tag == "VERB" and not possessive_led(toks, phrase):
             return _clause_subject(toks, start - 2)  # "mushrooms growing in a forest on the left of a log"
@@ -217,6 +219,8 @@ def _subject_phrase(toks: list[Tok], j: int, loose: bool = False) -> tuple[int, 
     if first.tag == "PRON" and first.low not in ("he", "she", "they", "it", "we"):
         return None
     nxt = toks[phrase[1]] if phrase[1] < len(toks) else None
+    if nxt is not None and nxt.low in ("and", "or") and (more := noun_phrase_after(toks, phrase[1] + 1)) is not None:
+        nxt = toks[more[1]] if more[1] < len(toks) else None  # "warm blankets and two lanterns are visible"
     bare_plural = head(toks, phrase).low.endswith("s") and (loose or nxt is not None and nxt.tag in (
         "VERB", "AUX", "ADV"))
     if first.tag in ("DET", "NUM", "PRON") or first.text[:1].isupper() or bare_plural or loose:

@@ -51,7 +51,7 @@ LEXICON = _lexicon()
 INTENSIFIERS = {"very", "extreme", "immediate"}
 ABSOLUTE_ENDS = {"left", "right", "top", "bottom", "center", "centre", "middle", "foreground", "background", "distance"}
 POSITION_WORDS = {"left", "right", "top", "bottom", "center", "centre", "middle", "edge", "corner", "side", "upper",
-                  "lower"}
+                  "lower", "foreground", "background"}
 
 
 def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
