@@ -170,6 +170,9 @@ CASES = {
         ("A boy stands still, partially obscured by the long shadows of the trees.", []),
         ("A lamp stands in the corner, like a sentinel posted at the foot of the bed.",
          [("A lamp", "in the corner", None)]),
+        ("A small mug with a chipped rim hangs on the side.", [("A small mug", "on the side", None)]),
+        ("The taller boy is hidden behind the other.", [("The taller boy", "hidden behind", "the other")]),
+        ("Two kites fly one behind the other.", []),
     ],
 }
 

@@ -71,7 +71,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     object_head = _head(toks, obj)
     if object_head in LIGHT_NOUNS - {"light"}:
         return False  # "obscured by the intertwining shadows", "upon the curious gaze"
-    if object_head in IDIOM_OBJECTS or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
+    idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other"  # "hidden behind the other"
+    if idiom or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
         return False
     verbs = _verbs_before(toks, phrase[0])
     if relation.predicate == "among" and (not_an_object(object_head) or (

@@ -56,6 +56,7 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     **{f"{p} {who} {v}{side}": f"abs_{side}" for side in SIDES for p in ("on", "to", "at")
        for who in ("its", "his", "her", "their") for v in ("", "lower ", "upper ", "far ")},
     **{f"on the left and right{s}": "abs_sides" for s in ("", " sides", " side")},
+    "on the side": "abs_sides", "at the side": "abs_sides", "on the sides": "abs_sides", "at the sides": "abs_sides",
 }
 # nouns for a region of a position ("at the center point of", "on the bottom edge of"): the phrase goes on to "of"
 REGION_NOUNS = {"point", "part", "area", "section", "edge", "corner", "side", "end", "half", "portion", "region", "spot",
