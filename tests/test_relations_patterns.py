@@ -122,11 +122,14 @@ CASES = {
         ("Two pigeons sit at the center point of the plaza.", [("Two pigeons", "at the center point of", "the plaza")]),
         ("The kitten sleeps upon the edge of the sofa.", [("The kitten", "upon the edge of", "the sofa")]),
     ],
-    # 9. subjects: what is worn or held does not do the verb after it; a place after "V-ing in" is the verb's subject's
-    # ("growing in a meadow on the right of"); a plural verb after "X in/with ... and Y" makes a list of subjects
+    # 9. subjects: what is worn does not do the verb after it, nor what something is made of; a place after "V-ing in"
+    # is the verb's subject's ("growing in a meadow on the right of"); a plural verb after "X in/with ... and Y" makes a
+    # list of subjects
     "subjects_past_carriers": [
         ("A man in a grey coat standing near a lamppost.", [("A man", "near", "a lamppost")]),
-        ("A tray with a teapot resting on a wooden stool.", [("A tray", "on", "a wooden stool")]),
+        ("A fox sleeps in a basket with two small acorns scattered beside it.",
+         [("two small acorns", "beside", "it")]),  # "with X V-ed": X does the verb
+        ("A giant composed of mossy rocks sits on a hill.", [("A giant", "on", "a hill")]),
         ("Ferns growing in a meadow on the right of an old barn.", [("Ferns", "on the right of", "an old barn")]),
         ("A girl in a red coat and a boy with a kite stand on a hill.", [("A girl", "on", "a hill"), ("a boy", "on", "a hill")]),
         ("A girl with a red hat and a blue scarf stands next to a fence.", [("A girl", "next to", "a fence")]),
@@ -173,6 +176,22 @@ CASES = {
         ("A small mug with a chipped rim hangs on the side.", [("A small mug", "on the side", None)]),
         ("The taller boy is hidden behind the other.", [("The taller boy", "hidden behind", "the other")]),
         ("Two kites fly one behind the other.", []),
+        ("A rabbit rests beside the mossy, sun-drenched stone wall.",
+         [("A rabbit", "beside", "the mossy, sun-drenched stone wall")]),
+        ("Inside a small but cozy cabin, an old cat is sleeping.", [("an old cat", "Inside", "a small but cozy cabin")]),
+        ("A brown owl that perches above the door watches the hall.", [("A brown owl", "above", "the door")]),
+        ("A woman with curly hair in a bun and a green scarf standing near a tram.", [("A woman", "near", "a tram")]),
+    ],
+    # 13. "by" and "off" as places (fronted, or after a verb of position), not an agent, a means, a particle, a motion
+    "by_and_off": [
+        ("By the old well, a tired donkey is resting.", [("a tired donkey", "By", "the old well")]),
+        ("A fisherman sits by the river.", [("A fisherman", "by", "the river")]),
+        ("The porch is lit by a lantern.", []),
+        ("Startled by the thunder, the horses run across the field.", [("the horses", "across", "the field")]),
+        ("One duck swims on the pond while another duck stays off the pond.",
+         [("One duck", "on", "the pond"), ("another duck", "off", "the pond")]),
+        ("A girl turns off the lamp.", []),
+        ("Two kittens sit side by side on a rug.", [("Two kittens", "on", "a rug")]),
     ],
 }
 

@@ -26,8 +26,10 @@ def _coordinated(toks: list[Tok], sep: int, last: int, first: int) -> int:
     "blue, green, and yellow"), or 0 when the phrase ends at the separator."""
     n = len(toks)
     width = 2 if toks[sep].text == "," and sep + 1 < n and toks[sep + 1].low in ("and", "or") else 1
-    if toks[sep].text != "," and toks[sep].low not in ("and", "or"):
+    if toks[sep].text != "," and toks[sep].low not in ("and", "or", "but"):
         return 0
+    if toks[sep].low == "but" and not (adjective_like(toks[last]) and sep + 1 < n and adjective_like(toks[sep + 1])):
+        return 0  # "a messy but sun-drenched kitchen"
     nxt = sep + width
     if nxt < n and toks[nxt].tag == "ADV":
         nxt += 1  # "solidified, irregularly edged"
@@ -48,17 +50,18 @@ def _coordinated(toks: list[Tok], sep: int, last: int, first: int) -> int:
 def _ends_in_noun(toks: list[Tok], j: int) -> bool:
     """The list of modifiers from j reaches a head noun ("dark wooden cabinets"), not only adjectives
     ("imposing and steadfast,")."""
-    last, run = None, 0
+    last, run, last_run = None, 0, 0
     while j < len(toks):
         tok = toks[j]
         if tok.tag in CONTENT:
             last, run = tok, run + 1
-        elif tok.text == "," or tok.low in ("and", "or"):
+            last_run = run  # the words in a row that end at the last content word ("sun-drenched kitchen,")
+        elif tok.text == "," or tok.low in ("and", "or", "but"):
             run = 0
         elif not (tok.tag == "ADV" and j + 1 < len(toks) and toks[j + 1].tag == "ADJ"):
             break
         j += 1
-    return last is not None and ((last.tag == "NOUN" and not adjective_like(last)) or run >= 2)
+    return last is not None and ((last.tag == "NOUN" and not adjective_like(last)) or last_run >= 2)
 
 
 def _body_end(toks: list[Tok], j: int) -> int | None:

@@ -10,6 +10,7 @@ from zoo.data.relation_lexicon import (
     ATTENTION_VERBS,
     BACKDROP_NOUNS,
     CONTACT_VERBS,
+    COPULAS,
     FIXTURE_MODIFIERS,
     IDIOM_OBJECTS,
     LIGHT_NOUNS,
@@ -49,6 +50,22 @@ def _verbs_before(toks: list[Tok], i: int, limit: int = 4) -> list[str]:
     return out
 
 
+def locative(toks: list[Tok], subject: tuple[int, int], phrase: tuple[int, int], obj: tuple[int, int]) -> bool:
+    """ "by" and "off" as places, fronted or after a verb of position ("By the roadside, a station", "sits by the fire",
+    "remains off the stump"), not an agent, a means, a particle or a motion ("lit by the lamp", "tied by ropes", "a
+    painting by Monet", "turns off the light", "jumps off the wall", "side by side")."""
+    before = phrase[0] - 1
+    while before >= 0 and toks[before].tag == "ADV":
+        before -= 1
+    if before >= 0 and toks[before].low == toks[obj[0]].low:
+        return False  # "side by side", "one by one"
+    if toks[obj[0]].text[:1].isupper() or _head(toks, obj) in SKY_NOUNS:
+        return False  # "a painting by Monet", "by night"
+    if subject[0] > phrase[0]:
+        return before < 0 or not toks[before].word  # fronted; not "Startled by the noise, they ..."
+    return before >= 0 and (toks[before].low in COPULAS or toks[before].tag == "AUX")
+
+
 def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], phrase: tuple[int, int],
             obj: tuple[int, int] | None, near: tuple[int, int] | None = None) -> bool:
     """Whether a found relation is a spatial one (see the module docstring); `near` is the phrase right before
@@ -80,10 +97,12 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "amid the scene", "amidst the gentle rustling of leaves": not among things
     if first in ON and subject[0] > phrase[0] and subject_head in GROUND_NOUNS and toks[subject[0]].low == "the":
         return False  # "On an old street, the ground is wet": the place itself, not a thing on it
-    if first in ON and (object_head in ("background", "backdrop") or set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
-        return False  # "displayed on a dark background"; "the lamp casts a bright circle on the desk"
+    if first in ON and (object_head in ("background", "backdrop", "breeze", "wind", "air") or set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
+        return False  # "displayed on a dark background", "float on the breeze"; "the lamp casts a circle on the desk"
     if subject_head in TEXT_NOUNS and toks[obj[0]].tag == "PRON":
         return False  # 'a poster with the words on it: "..."': rendered text, not a thing placed on another
+    if words in ("by", "off", "off of") and not locative(toks, subject, phrase, obj):
+        return False
     if words == "against":
         if object_head in BACKDROP_NOUNS or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("contrast", "silhouetted")):
             return False

@@ -40,6 +40,7 @@ PAIR_PHRASES: dict[str, str] = {
     "surrounded by": "surrounded_by", "encircled by": "surrounded_by", "around": "around", "all around": "around",
     "across": "across", "across from": "opposite", "opposite": "opposite", "opposite to": "opposite",
     "among": "among", "amongst": "among", "amid": "among", "amidst": "among", "along": "along",
+    "by": "next_to", "off": "off", "off of": "off",  # where they are locative (relation_filters.locative)
 }
 PAIR_PHRASES.update({"upon" + p[2:]: pred for p, pred in PAIR_PHRASES.items() if p.startswith("on ")})  # "upon the side of"
 ABSOLUTE_PHRASES: dict[str, str] = {
@@ -206,7 +207,7 @@ CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on
             "clutching", "grasping", "clad", "wielding", "sporting", "bearing", "cradling", "embracing"}
 COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",
            "rests", "looms", "appears", "remains", "stand", "sit", "lie", "hang", "float", "rest", "perches", "hovers",
-           "grows", "towers", "rises", "sleeps", "waits"}
+           "grows", "towers", "rises", "sleeps", "waits", "stays", "stay", "stayed"}
 # past participles without -ed: a modifier before a noun ("a broken vase"), else a verb ("is hidden behind")
 IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made", "worn", "torn", "drawn", "thrown",
                          "grown", "shown", "frozen", "broken", "fallen", "spread", "stuck", "seen", "known", "sewn",

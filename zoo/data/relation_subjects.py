@@ -38,7 +38,7 @@ SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "furt
               "there", "itself", "himself", "herself", "themselves", "quietly", "partly", "partially", "half"}
 PARTICIPLE_CARRIERS = CARRIERS - {"with", "in", "of", "on", "without"}
 POSSESSIVES = {"its", "his", "her", "their", "my", "our", "your"}
-WEARING = {"in", "with", "without"}
+WEARING = {"in", "without"}  # not "with": "with a star floating behind him" is the star's
 
 
 def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
@@ -132,12 +132,12 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation])
 
 
 def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool = False,
-             participle: bool = False, plural: bool = False) -> tuple[int, int] | None:
+             participle: bool = False, plural: bool = False, relative: bool = False) -> tuple[int, int] | None:
     """The entity whose phrase ends at token k: past "of", carriers and relative pronouns; right before the relation
     (adjacent), "the eye of the fox on the left" is the fox's."""
     if toks[k].tag == "REL":  # "three clocks, which are near two lamps"
         j = k - 1 if k > 0 and toks[k - 1].text != "," else k - 2
-        return _resolve(toks, j, []) if j >= 0 and toks[j].tag in CONTENT else None
+        return _resolve(toks, j, [], relative=True) if j >= 0 and toks[j].tag in CONTENT else None
     phrase = noun_phrase_before(toks, k)
     if phrase is None:
         return None
@@ -145,7 +145,7 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         first = toks[phrase[0]].start
         if (prev.object is not None and prev.object.start == first) or prev.phrase.start <= first < prev.phrase.end:
             return None if negated_entity(toks, phrase) else _rel_subject(toks, prev)
-    for _ in range(4):
+    for hop in range(4):
         start = phrase[0]
         if start < 2:
             break
@@ -170,17 +170,24 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 break
             phrase = noun_phrase_before(toks, outer[0] - 2) or phrase
         elif link.low in CARRIERS and (before.tag in CONTENT or before.low in ("dressed", "clad")):
-            if link.low not in PARTICIPLE_CARRIERS and (before.tag not in CONTENT or (
-                    participle and link.low not in WEARING)):
-                break  # "calligraphy on a scroll spread out on the sand": the scroll is spread; but "a man in a
-                # robe sitting on", "a tray with a cup resting on": what is worn or held does not do the verb
+            if link.low not in PARTICIPLE_CARRIERS and before.low not in ("dressed", "clad") and (
+                    before.tag not in CONTENT or (participle and hop == 0 and link.low not in WEARING)):
+                break  # "calligraphy on a scroll spread out on the sand", "with a star floating behind him": the
+                # scroll, the star; but "a man in a robe sitting on": what is worn does not do the verb, nor "dark
+                # hair in a ponytail" that is further from the verb
             outer = noun_phrase_before(toks, start - 2 if before.tag in CONTENT else start - 3)
             if outer is None or _crosses_phrase(toks, outer) or (
                     link.low == "with" and head(toks, outer).low in SCENE_NOUNS):
                 break  # "a diorama scene with a tower on the left": the tower is on the left
             phrase = outer
-        elif link.low == "in" and before.tag == "VERB" and not possessive_led(toks, phrase):
+        elif link.low == "in" and before.tag == "VERB" and not possessive_led(toks, phrase) and not relative:
             return _clause_subject(toks, start - 2)  # "mushrooms growing in a forest on the left of a log"
+        elif link.low == "of" and before.tag == "VERB" and (before.low.endswith("ed") or before.low in
+                                                            IRREGULAR_PARTICIPLES) and start > 2:
+            outer = noun_phrase_before(toks, start - 3)  # "a giant composed of huge rocks sits on": the giant
+            if outer is None or toks[start - 3].tag not in CONTENT or _crosses_phrase(toks, outer):
+                break
+            phrase = outer
         elif link.tag == "VERB" and possessive_led(toks, phrase):
             return _clause_subject(toks, start - 1)  # "occupies its resting place behind": the clause's subject
         else:

@@ -132,6 +132,8 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = "DET" if nxt is not None and nxt.word and nxt.tag in ("NOUN", "ADJ", "PART", "NUM") else "PRON"
         elif tok.low == "that" and prev is not None and prev.tag == "PREP" and nxt is not None and nxt.tag in CONTENT:
             tok.tag = "DET"
+        elif tok.low == "that" and prev is not None and prev.tag == "NOUN":
+            tok.tag = "REL"  # "a mouse that hangs off the side"
         elif tok.low == "one" and (after_det or prev is not None and prev.tag == "ADJ" or (
                 i > 1 and prev.tag == "NOUN" and toks[i - 2].tag == "DET" and not (nxt and nxt.tag in CONTENT))):
             tok.tag = "NOUN"  # "the one on the left"
@@ -206,7 +208,10 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
         return "VERB"  # ", casting long shadows", "and holding a cup"
     if prev is not None and prev.low in ("and", "or") and prev2 is not None and prev2.tag == "ADJ" and noun_next:
         return "ADJ"  # "a serene and slumbering cat"
-    before_ok = prev is None or prev.tag in ("DET", "NUM", "ADJ", "PREP", "PUNCT", "ADV") or (prev.tag == "PART")
+    if "-" in tok.low and tok.low.endswith("ed"):
+        return "ADJ"  # "a fair-faced concrete wall", "sun-drenched": a compound adjective
+    before_ok = prev is None or prev.tag in ("DET", "NUM", "ADJ", "PREP", "PUNCT", "ADV") or (prev.tag == "PART") or (
+        prev.low.endswith("'s"))  # "the armor's curved surfaces"
     if noun_next and before_ok and not (prev is not None and prev.tag == "ADV" and prev.low in ADVERBS):
         return "ADJ"
     if prev is not None and prev.tag in ("DET", "NUM") and not noun_next:
@@ -235,7 +240,9 @@ def _plural_verbs(toks: list[Tok]) -> None:
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         after = toks[i + 2] if i + 2 < len(toks) else None
         if prev.tag in ("NOUN", "PUNCT", "PRON", "ADV") and nxt is not None and (nxt.tag in ("DET", "NUM", "PRON") or (
-                nxt.low == "to" and after is not None and after.tag not in ("DET", "NUM", "PRON"))):
+                nxt.low == "to" and after is not None and after.tag not in ("DET", "NUM", "PRON")) or (
+                prev.text == "," and nxt.tag == "ADJ" and after is not None and after.tag == "NOUN")):
+            # "lifts a turkey", "refuses to open", "the child, eyes wide, blows shimmering bubbles"
             tok.tag = "VERB"
             continue
         if prev.tag != "NOUN":
