@@ -43,7 +43,8 @@ def _coordinated(toks: list[Tok], sep: int, last: int, first: int) -> int:
     if not _ends_in_noun(toks, nxt):
         return 0
     short_start = width == 1 and (last == first or toks[last].tag == "ADJ") and last - first <= 1 and first > 0 and \
-        toks[first - 1].tag in ("DET", "NUM")  # "a plump and adorable panda"; not "the black grid and smooth pearls"
+        toks[first - 1].tag in ("DET", "NUM") and toks[first - 1].low not in POSSESSIVE
+    # "a plump and adorable panda"; not "the black grid and smooth pearls", nor "his back, exuding authority"
     return width if adjective_like(toks[last]) or short_start else 0
 
 

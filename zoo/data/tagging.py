@@ -143,7 +143,8 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
                 tok.low in MODALS and prev is not None and prev.tag in ("DET", "ADJ")):
             tok.tag = "NOUN"  # "the waves", "the cylindrical can"
         elif tok.tag == "ADV" and after_det and not tok.low.endswith("ly"):  # "a low, old-style building"
-            tok.tag = "ADJ"
+            possessed = prev.low in ("his", "her", "its", "their", "my", "your", "our")
+            tok.tag = "NOUN" if possessed and not (nxt is not None and nxt.tag in CONTENT) else "ADJ"  # "his back,"
         elif tok.tag == "ADV" and prev is not None and prev.tag in CONTENT and prev.low.endswith("'s") and \
                 not tok.low.endswith("ly"):
             tok.tag = "NOUN"  # "on the whale's back": the possessed head
@@ -201,7 +202,7 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
         return "ADJ"  # "of solidified, irregularly edged oil"
     if tok.text[:1].isupper() and prev is not None and prev.tag in CONTENT:
         return "NOUN"  # "the Leaning Tower"
-    if prev is not None and prev.text == "," and noun_next and prev2 is not None and prev2.tag == "ADJ" and \
+    if prev is not None and prev.text == "," and noun_next and prev2 is not None and prev2.low in ADJECTIVES and \
             prev3 is not None and prev3.tag in ("DET", "NUM", "ADJ"):
         return "ADJ"  # "countless miniature, twinkling stars": the noun phrase before the comma has no head yet
     if prev is not None and prev.tag in ("PUNCT", "CONJ") and _verb_stem(tok):
