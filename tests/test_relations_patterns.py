@@ -181,6 +181,7 @@ CASES = {
         ("Inside a small but cozy cabin, an old cat is sleeping.", [("an old cat", "Inside", "a small but cozy cabin")]),
         ("A brown owl that perches above the door watches the hall.", [("A brown owl", "above", "the door")]),
         ("A woman with curly hair in a bun and a green scarf standing near a tram.", [("A woman", "near", "a tram")]),
+        ("A letter has fallen from her desk, lying open beside the lamp.", [("A letter", "beside", "the lamp")]),
     ],
     # 13. "by" and "off" as places (fronted, or after a verb of position), not an agent, a means, a particle, a motion
     "by_and_off": [

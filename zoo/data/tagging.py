@@ -188,7 +188,7 @@ def _verb_stem(tok: Tok) -> bool:
     if not low.endswith("ing"):
         return False
     stem = low[:-3]
-    return bool({stem, stem + "e", stem[:-1], stem + "s", stem + "es"} & KNOWN_VERBS)
+    return bool({stem, stem + "e", stem[:-1], stem + "s", stem + "es", stem[:-1] + "ie"} & KNOWN_VERBS)  # "lying"
 
 
 def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok | None,
