@@ -131,7 +131,8 @@ CASES = {
          [("two small acorns", "beside", "it")]),  # "with X V-ed": X does the verb
         ("A giant composed of mossy rocks sits on a hill.", [("A giant", "on", "a hill")]),
         ("Ferns growing in a meadow on the right of an old barn.", [("Ferns", "on the right of", "an old barn")]),
-        ("A girl in a red coat and a boy with a kite stand on a hill.", [("A girl", "on", "a hill"), ("a boy", "on", "a hill")]),
+        ("A girl in a red coat and a boy with a kite stand on a hill.",
+         [("A girl", "on", "a hill"), ("a boy", "on", "a hill")]),
         ("A girl with a red hat and a blue scarf stands next to a fence.", [("A girl", "next to", "a fence")]),
     ],
     # 10. more uses that are not spatial: rendered text "on it", a backdrop after "on", a shape of light that is cast
@@ -142,6 +143,7 @@ CASES = {
         ("The lamp casts a bright circle on the kitchen floor.", []),
         ("Amid the quiet scene, a heron waits beside a reed.", [("a heron", "beside", "a reed")]),
         ("On a narrow alley lit by lanterns, the ground is slick with rain.", []),
+        ("On the eve of the festival, a lantern hangs above the gate.", [("a lantern", "above", "the gate")]),
     ],
     # 11. fronted phrases: an object with a participle ("built of"), a "where" clause, an aside whose adjectives are
     # comma-separated; an aside between dashes before the verb
@@ -178,7 +180,8 @@ CASES = {
         ("Two kites fly one behind the other.", []),
         ("A rabbit rests beside the mossy, sun-drenched stone wall.",
          [("A rabbit", "beside", "the mossy, sun-drenched stone wall")]),
-        ("Inside a small but cozy cabin, an old cat is sleeping.", [("an old cat", "Inside", "a small but cozy cabin")]),
+        ("Inside a small but cozy cabin, an old cat is sleeping.",
+         [("an old cat", "Inside", "a small but cozy cabin")]),
         ("A brown owl that perches above the door watches the hall.", [("A brown owl", "above", "the door")]),
         ("A woman with curly hair in a bun and a green scarf standing near a tram.", [("A woman", "near", "a tram")]),
         ("A letter has fallen from her desk, lying open beside the lamp.", [("A letter", "beside", "the lamp")]),

@@ -97,7 +97,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "amid the scene", "amidst the gentle rustling of leaves": not among things
     if first in ON and subject[0] > phrase[0] and subject_head in GROUND_NOUNS and toks[subject[0]].low == "the":
         return False  # "On an old street, the ground is wet": the place itself, not a thing on it
-    if first in ON and (object_head in ("background", "backdrop", "breeze", "wind", "air") or set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
+    if first in ON and (object_head in ("background", "backdrop", "breeze", "wind", "air") or
+                        set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
         return False  # "displayed on a dark background", "float on the breeze"; "the lamp casts a circle on the desk"
     if subject_head in TEXT_NOUNS and toks[obj[0]].tag == "PRON":
         return False  # 'a poster with the words on it: "..."': rendered text, not a thing placed on another

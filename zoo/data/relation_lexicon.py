@@ -60,8 +60,8 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     "on the side": "abs_sides", "at the side": "abs_sides", "on the sides": "abs_sides", "at the sides": "abs_sides",
 }
 # nouns for a region of a position ("at the center point of", "on the bottom edge of"): the phrase goes on to "of"
-REGION_NOUNS = {"point", "part", "area", "section", "edge", "corner", "side", "end", "half", "portion", "region", "spot",
-                "tip"}
+REGION_NOUNS = {"point", "part", "area", "section", "edge", "corner", "side", "end", "half", "portion", "region",
+                "spot", "tip"}
 # a pair relation whose object is the picture itself is an absolute position ("on the left side of the frame")
 FRAME_NOUNS = {"picture", "image", "frame", "screen", "scene", "canvas", "composition", "photo", "photograph",
                "painting", "poster", "illustration", "view", "shot", "page", "interface"}
@@ -249,7 +249,7 @@ IDIOM_OBJECTS = {"display", "fire", "time", "board", "purpose", "foot", "hold", 
                  "imagination", "words", "belief", "recognition", "repair", "measure", "compare", "doubt",
                  "description", "future", "scenes", "contrast", "sight", "view", "earth", "world", "times",
                  "mind", "minds", "fact", "addition", "order", "instance", "example", "night", "nights", "day",
-                 "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "moment", "each other", "one another", "other", "site", "location"}
+                 "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "eve", "moment", "each other", "one another", "other", "site", "location"}
 # "hanging in the sky behind him": a place phrase that is skipped on the way to the subject
 LOCATION_ADJUNCTS = {"sky", "air", "mid-air", "midair", "wind", "breeze", "rain", "sun", "sunlight", "moonlight", "dark",
                      "darkness", "shadows", "shade", "mist", "fog", "distance", "water", "snow", "clouds", "space"}
