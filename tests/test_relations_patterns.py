@@ -95,6 +95,108 @@ CASES = {
         ("A lamp sits on the bottom shelf of the cabinet.", [("A lamp", "on", "the bottom shelf of the cabinet")]),
         ("A mug sits on the left, near a jar.", [("A mug", "on the left", None), ("A mug", "near", "a jar")]),
     ],
+    # 7. (found on the third blind part) word forms: an -s verb after a singular noun phrase, irregular past tenses,
+    # -ed participles after an -al noun, comparatives in adjective lists, a possessed head, a time adverb
+    "word_forms": [
+        ("A sailor stands poised beside a large anchor.", [("A sailor", "beside", "a large anchor")]),
+        ("Three ducks swam alongside a small boat.", [("Three ducks", "alongside", "a small boat")]),
+        ("An official dressed in black stands behind a podium.", [("An official", "behind", "a podium")]),
+        ("A lamp stands beside a larger, newer bookcase.", [("A lamp", "beside", "a larger, newer bookcase")]),
+        ("A smaller, older wooden box sits next to a lamp.", [("A smaller, older wooden box", "next to", "a lamp")]),
+        ("A crab rests beside several small, sparkling shells.",
+         [("A crab", "beside", "several small, sparkling shells")]),
+        ("A small crab sits on the turtle's back.", [("A small crab", "on", "the turtle's back")]),
+        ("A cyclist waits in front of the old station late in the evening.",
+         [("A cyclist", "in front of", "the old station")]),
+    ],
+    # 8. an "of" complement names what the head is a part or an amount of (kept), not a quality (left out); a region
+    # noun inside a position phrase ("at the center point of"); "upon" as "on"
+    "of_complements": [
+        ("A beetle crawls along the narrow handle of a rusty shovel.",
+         [("A beetle", "along", "the narrow handle of a rusty shovel")]),
+        ("A great number of paper lanterns hang above the narrow street.",
+         [("A great number of paper lanterns", "above", "the narrow street")]),
+        ("A large number of glass beads spill out across the floor.",
+         [("A large number of glass beads", "across", "the floor")]),
+        ("A feline of great poise sits beside a lamp of the same height.", [("A feline", "beside", "a lamp")]),
+        ("Two pigeons sit at the center point of the plaza.", [("Two pigeons", "at the center point of", "the plaza")]),
+        ("The kitten sleeps upon the edge of the sofa.", [("The kitten", "upon the edge of", "the sofa")]),
+    ],
+    # 9. subjects: what is worn does not do the verb after it, nor what something is made of; a place after "V-ing in"
+    # is the verb's subject's ("growing in a meadow on the right of"); a plural verb after "X in/with ... and Y" makes a
+    # list of subjects
+    "subjects_past_carriers": [
+        ("A man in a grey coat standing near a lamppost.", [("A man", "near", "a lamppost")]),
+        ("A fox sleeps in a basket with two small acorns scattered beside it.",
+         [("two small acorns", "beside", "it")]),  # "with X V-ed": X does the verb
+        ("A giant composed of mossy rocks sits on a hill.", [("A giant", "on", "a hill")]),
+        ("Ferns growing in a meadow on the right of an old barn.", [("Ferns", "on the right of", "an old barn")]),
+        ("A girl in a red coat and a boy with a kite stand on a hill.",
+         [("A girl", "on", "a hill"), ("a boy", "on", "a hill")]),
+        ("A girl with a red hat and a blue scarf stands next to a fence.", [("A girl", "next to", "a fence")]),
+    ],
+    # 10. more uses that are not spatial: rendered text "on it", a backdrop after "on", a shape of light that is cast
+    "not_spatial_more": [
+        ('A picture of a lighthouse standing on a cliff, with the words on it: "Sea", "Wind".',
+         [("a lighthouse", "on", "a cliff")]),
+        ("A photo of three candles displayed on a black background.", []),
+        ("The lamp casts a bright circle on the kitchen floor.", []),
+        ("Amid the quiet scene, a heron waits beside a reed.", [("a heron", "beside", "a reed")]),
+        ("On a narrow alley lit by lanterns, the ground is slick with rain.", []),
+        ("On the eve of the festival, a lantern hangs above the gate.", [("a lantern", "above", "the gate")]),
+    ],
+    # 11. fronted phrases: an object with a participle ("built of"), a "where" clause, an aside whose adjectives are
+    # comma-separated; an aside between dashes before the verb
+    "fronted_and_asides": [
+        ("Directly above a tower built of red bricks, a silver kite is drifting.",
+         [("a silver kite", "Directly above", "a tower")]),
+        ("Next to the fountain, where children splash and play, an old man feeds pigeons.",
+         [("an old man", "Next to", "the fountain")]),
+        ("Beneath the oak, with its thick, gnarled roots spreading wide, sits a tiny mushroom.",
+         [("a tiny mushroom", "Beneath", "the oak")]),
+        ("The smaller dog\u2014shy and trembling\u2014is partially hidden behind the taller one.",
+         [("The smaller dog", "hidden behind", "the taller one")]),
+        ("Behind it, old tractors and a rusty plow are parked.",
+         [("old tractors", "Behind", "it"), ("a rusty plow", "Behind", "it")]),
+    ],
+    # 12. positions in a corner or a plane of the picture; "X on A and Y on B" is two relations, not "A and Y"; what
+    # is a thing though its noun can name the picture ("a wooden frame"); a thing made of light; shadows and similes
+    "more_positions_and_things": [
+        ("A kite flies in the upper right of the picture.", [("A kite", "in the upper right of the picture", None)]),
+        ("Two vases stand in the foreground of the painting.",
+         [("Two vases", "in the foreground of the painting", None)]),
+        ("A diorama scene with a windmill on the left and a barn on the right.",
+         [("a windmill", "on the left", None), ("a barn", "on the right", None)]),
+        ("A long table, with white cups on the red cloth and green bowls on the blue cloth.",
+         [("white cups", "on", "the red cloth"), ("green bowls", "on", "the blue cloth")]),
+        ("A wooden frame hangs on the wall above a piano.",
+         [("A wooden frame", "on", "the wall"), ("A wooden frame", "above", "a piano")]),
+        ("A girl chases a ball of light floating in front of her.", [("a ball of light", "in front of", "her")]),
+        ("A boy stands still, partially obscured by the long shadows of the trees.", []),
+        ("A lamp stands in the corner, like a sentinel posted at the foot of the bed.",
+         [("A lamp", "in the corner", None)]),
+        ("A small mug with a chipped rim hangs on the side.", [("A small mug", "on the side", None)]),
+        ("The taller boy is hidden behind the other.", [("The taller boy", "hidden behind", "the other")]),
+        ("Two kites fly one behind the other.", []),
+        ("A rabbit rests beside the mossy, sun-drenched stone wall.",
+         [("A rabbit", "beside", "the mossy, sun-drenched stone wall")]),
+        ("Inside a small but cozy cabin, an old cat is sleeping.",
+         [("an old cat", "Inside", "a small but cozy cabin")]),
+        ("A brown owl that perches above the door watches the hall.", [("A brown owl", "above", "the door")]),
+        ("A woman with curly hair in a bun and a green scarf standing near a tram.", [("A woman", "near", "a tram")]),
+        ("A letter has fallen from her desk, lying open beside the lamp.", [("A letter", "beside", "the lamp")]),
+    ],
+    # 13. "by" and "off" as places (fronted, or after a verb of position), not an agent, a means, a particle, a motion
+    "by_and_off": [
+        ("By the old well, a tired donkey is resting.", [("a tired donkey", "By", "the old well")]),
+        ("A fisherman sits by the river.", [("A fisherman", "by", "the river")]),
+        ("The porch is lit by a lantern.", []),
+        ("Startled by the thunder, the horses run across the field.", [("the horses", "across", "the field")]),
+        ("One duck swims on the pond while another duck stays off the pond.",
+         [("One duck", "on", "the pond"), ("another duck", "off", "the pond")]),
+        ("A girl turns off the lamp.", []),
+        ("Two kittens sit side by side on a rug.", [("Two kittens", "on", "a rug")]),
+    ],
 }
 
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from zoo.data.noun_phrases import noun_phrase_after, noun_phrase_before
+from zoo.data.relation_lexicon import CARRIERS
 from zoo.data.tagging import Tok
 
 Phrase = tuple[int, int]
 CLAUSE_END = {".", "!", "?", ";"}
+HELD = CARRIERS - {"of", "on"}  # what is worn or held: "a boy in a red cap", "a girl holding a kite"
 
 
 def _sep_after(toks: list[Tok], j: int) -> tuple[int, str] | None:
@@ -98,6 +100,9 @@ def subject_list(toks: list[Tok], subject: Phrase, fronted: bool) -> list[Phrase
         return items[:keep] if _alike(toks, items[1:keep], subject) else [subject]
     items, seps, at = [subject], [], subject[0] - 1
     while (sep := _sep_before(toks, at)) is not None and (more := noun_phrase_before(toks, at - sep[0])) is not None:
+        while more[0] >= 2 and toks[more[0] - 1].low in HELD and toks[more[0] - 2].tag in ("NOUN", "ADJ") and (
+                outer := noun_phrase_before(toks, more[0] - 2)) is not None:
+            more = outer  # "A boy in a red cap and a dog with a collar stand": the boy, not the cap
         items.insert(0, more)
         seps.insert(0, sep[1])
         at = more[0] - 1

@@ -7,7 +7,14 @@ wrapped phrase: the entity is what is depicted.
 
 from __future__ import annotations
 
-from zoo.data.relation_lexicon import OF_NOUNS, WRAPPER_NOUNS
+from zoo.data.relation_lexicon import (
+    ABSTRACT_NOUNS,
+    ABSTRACT_SUFFIXES,
+    LIGHT_NOUNS,
+    OF_NOUNS,
+    SCENE_NOUNS,
+    WRAPPER_NOUNS,
+)
 from zoo.data.tagging import CONTENT, Tok, adjective_like
 
 MAX_WORDS = 9
@@ -19,8 +26,10 @@ def _coordinated(toks: list[Tok], sep: int, last: int, first: int) -> int:
     "blue, green, and yellow"), or 0 when the phrase ends at the separator."""
     n = len(toks)
     width = 2 if toks[sep].text == "," and sep + 1 < n and toks[sep + 1].low in ("and", "or") else 1
-    if toks[sep].text != "," and toks[sep].low not in ("and", "or"):
+    if toks[sep].text != "," and toks[sep].low not in ("and", "or", "but"):
         return 0
+    if toks[sep].low == "but" and not (adjective_like(toks[last]) and sep + 1 < n and adjective_like(toks[sep + 1])):
+        return 0  # "a messy but sun-drenched kitchen"
     nxt = sep + width
     if nxt < n and toks[nxt].tag == "ADV":
         nxt += 1  # "solidified, irregularly edged"
@@ -33,24 +42,27 @@ def _coordinated(toks: list[Tok], sep: int, last: int, first: int) -> int:
         return 0
     if not _ends_in_noun(toks, nxt):
         return 0
-    short_start = width == 1 and last - first <= 1 and first > 0 and toks[first - 1].tag in ("DET", "NUM")
+    short_start = width == 1 and (last == first or toks[last].tag == "ADJ") and last - first <= 1 and first > 0 and \
+        toks[first - 1].tag in ("DET", "NUM") and toks[first - 1].low not in POSSESSIVE
+    # "a plump and adorable panda"; not "the black grid and smooth pearls", nor "his back, exuding authority"
     return width if adjective_like(toks[last]) or short_start else 0
 
 
 def _ends_in_noun(toks: list[Tok], j: int) -> bool:
     """The list of modifiers from j reaches a head noun ("dark wooden cabinets"), not only adjectives
     ("imposing and steadfast,")."""
-    last, run = None, 0
+    last, run, last_run = None, 0, 0
     while j < len(toks):
         tok = toks[j]
         if tok.tag in CONTENT:
             last, run = tok, run + 1
-        elif tok.text == "," or tok.low in ("and", "or"):
+            last_run = run  # the words in a row that end at the last content word ("sun-drenched kitchen,")
+        elif tok.text == "," or tok.low in ("and", "or", "but"):
             run = 0
         elif not (tok.tag == "ADV" and j + 1 < len(toks) and toks[j + 1].tag == "ADJ"):
             break
         j += 1
-    return last is not None and ((last.tag == "NOUN" and not adjective_like(last)) or run >= 2)
+    return last is not None and ((last.tag == "NOUN" and not adjective_like(last)) or last_run >= 2)
 
 
 def _body_end(toks: list[Tok], j: int) -> int | None:
@@ -97,11 +109,30 @@ def noun_phrase_after(toks: list[Tok], i: int, wrappers: bool = True) -> tuple[i
         if wrappers and head in WRAPPER_NOUNS:
             inner = noun_phrase_after(toks, end + 1)
             return inner if inner is not None else (i, end)
-        if head in OF_NOUNS or proper_complement(toks, end + 1):
-            inner = noun_phrase_after(toks, end + 1, wrappers=False)
-            if inner is not None and toks[inner[0]].tag != "PRON":
-                return (i, inner[1])
+        inner = noun_phrase_after(toks, end + 1, wrappers=False)
+        if inner is not None and toks[inner[0]].tag != "PRON" and (
+                head in OF_NOUNS or proper_complement(toks, end + 1) or part_or_amount(toks, i, last, inner)):
+            return (i, inner[1])
     return (i, end)
+
+
+def not_an_object(low: str) -> bool:
+    """A noun for a quality, light, the picture or an idea, not a thing in it ("poise", "glow", "scene", "harmony")."""
+    return low in ABSTRACT_NOUNS | LIGHT_NOUNS | SCENE_NOUNS | WRAPPER_NOUNS or (
+        len(low) > 6 and low.endswith(ABSTRACT_SUFFIXES))
+
+
+def part_or_amount(toks: list[Tok], start: int, last: int, inner: tuple[int, int]) -> bool:
+    """ "the broad trunk of a towering tree", "a large amount of gold coins": an "of" complement that names the thing
+    the head is a part or an amount of (a determiner-led phrase, or a bare plural after "a ... of"), not a quality
+    ("a feline of elegant poise", "a lamp of the same shape")."""
+    words = {t.low for t in toks[inner[0]:inner[1]]}
+    inner_head = head(toks, inner).low
+    if not_an_object(toks[last].low) or not_an_object(inner_head) or words & {"same", "different", "similar"}:
+        return False
+    if toks[inner[0]].tag in ("DET", "NUM"):
+        return True
+    return toks[start].low in ("a", "an") and inner_head.endswith("s") and not inner_head.endswith("ss")
 
 
 def proper_complement(toks: list[Tok], j: int) -> bool:

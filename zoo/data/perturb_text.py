@@ -59,6 +59,7 @@ FLIP_BY_PREDICATE = {
     "across": "far from", "opposite": "next to", "among": "far from", "along": "far from", "between": "far from",
     "abs_background": "in the foreground", "abs_foreground": "in the background", "abs_top": "at the bottom",
     "abs_bottom": "at the top", "abs_center": "in the corner", "abs_corner": "in the center", "abs_sides": "in the center",
+    "off": "on",
 }
 AXIS_BY_PREDICATE = {
     "left_of": "above", "right_of": "below", "above": "to the left of", "below": "to the right of",
@@ -69,7 +70,7 @@ AXIS_BY_PREDICATE = {
     "abs_center": "on the left", "abs_corner": "at the top", "either_side_of": "above", "surrounded_by": "above",
     "around": "above", "across": "below", "opposite": "above", "among": "above", "along": "above",
     "abs_sides": "at the top", "between": "above", "top_left_of": "below", "top_right_of": "below", "bottom_left_of": "above",
-    "bottom_right_of": "above",
+    "bottom_right_of": "above", "off": "under",
 }
 
 

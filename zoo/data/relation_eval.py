@@ -5,6 +5,8 @@ its `kind` and its spatial relations as character spans. A found relation *match
 spans overlap and both entities are the same spans of the prompt (strict: determiner, modifiers and head noun,
 exactly); it matches *by head* when the entities' last words are the same words of the prompt. Per kind:
 
+Kinds `templated`, `photo_of`, `compound` and `3d` are also scored together as `short`.
+
 - `precision`, `recall`: strict matches over found relations and over gold relations;
 - `strict_prompt_accuracy`: prompts whose found relations are exactly the gold ones (none missing, none extra);
 - `head_precision`, `head_recall`: the same by head;
@@ -28,6 +30,7 @@ from zoo.data.relations import Span, TextRelation, find_relations
 
 Finder = Callable[[str], list[TextRelation]]
 SPAN_KEYS = ("subject", "phrase", "object", "object2")
+SHORT_KINDS = ("templated", "photo_of", "compound", "3d")  # also scored together as `short`
 
 
 class GoldError(ValueError):
@@ -129,7 +132,7 @@ def evaluate(rows: list[dict], finder: Finder = find_relations, perturb: bool = 
         strict, index = match_count(found, gold)
         head, _ = match_count(found, gold, by_head=True)
         verdict = _perturbation_verdict(row["prompt"], found, gold, rng) if perturb else "none"
-        for kind in (row["kind"], "all"):
+        for kind in (row["kind"], "all") + (("short",) if row["kind"] in SHORT_KINDS else ()):
             c = counts[kind]
             c["prompts"] += 1
             c["found"] += len(found)

@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 
-from zoo.data.noun_phrases import head
+from zoo.data.noun_phrases import head, not_an_object
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
     ATTENTION_VERBS,
     BACKDROP_NOUNS,
     CONTACT_VERBS,
+    COPULAS,
     FIXTURE_MODIFIERS,
     IDIOM_OBJECTS,
     LIGHT_NOUNS,
+    NOUNS,
     SCENE_NOUNS,
     SKY_NOUNS,
 )
@@ -20,6 +22,10 @@ from zoo.data.relation_types import TextRelation
 from zoo.data.tagging import Tok
 
 UNDER = {"under", "beneath", "underneath"}
+LIGHT_VERBS = {"cast", "casts", "casting", "shed", "sheds", "shedding", "throw", "throws", "throwing", "project",
+               "projects", "projecting"}
+GROUND_NOUNS = {"ground", "floor", "surface", "soil", "earth", "pavement"}
+TEXT_NOUNS = {"text", "words", "caption", "slogan", "title", "lettering", "inscription", "writing", "letters"}
 ON = {"on", "upon", "onto", "over", "at"}
 
 
@@ -44,6 +50,22 @@ def _verbs_before(toks: list[Tok], i: int, limit: int = 4) -> list[str]:
     return out
 
 
+def locative(toks: list[Tok], subject: tuple[int, int], phrase: tuple[int, int], obj: tuple[int, int]) -> bool:
+    """ "by" and "off" as places, fronted or after a verb of position ("By the roadside, a station", "sits by the fire",
+    "remains off the stump"), not an agent, a means, a particle or a motion ("lit by the lamp", "tied by ropes", "a
+    painting by Monet", "turns off the light", "jumps off the wall", "side by side")."""
+    before = phrase[0] - 1
+    while before >= 0 and toks[before].tag == "ADV":
+        before -= 1
+    if before >= 0 and toks[before].low == toks[obj[0]].low:
+        return False  # "side by side", "one by one"
+    if toks[obj[0]].text[:1].isupper() or _head(toks, obj) in SKY_NOUNS:
+        return False  # "a painting by Monet", "by night"
+    if subject[0] > phrase[0]:
+        return before < 0 or not toks[before].word  # fronted; not "Startled by the noise, they ..."
+    return before >= 0 and (toks[before].low in COPULAS or toks[before].tag == "AUX")
+
+
 def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], phrase: tuple[int, int],
             obj: tuple[int, int] | None, near: tuple[int, int] | None = None) -> bool:
     """Whether a found relation is a spatial one (see the module docstring); `near` is the phrase right before
@@ -51,16 +73,37 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     first = toks[phrase[0]].low
     words = relation.phrase.text.lower()
     subject_head = _head(toks, subject)
-    if {subject_head, _head(toks, near or subject)} & (LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS):
-        return False
+    if near is not None and subject[0] <= near[0] and near[1] <= subject[1]:
+        near = None  # "a red ball of light floating in front of it": the ball, not the light
+    not_things = LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS
+    a_thing = subject_head == "frame" and toks[subject[0]].low in ("a", "an")  # "a wooden frame hangs on"
+    if (subject_head in not_things and not a_thing) or (near is not None and _head(toks, near) in not_things):
+        return False  # "a warm glow on", "the scene behind", "casting a warm light on her"
+    if subject[0] > 0 and toks[subject[0] - 1].low in ("like", "unlike"):
+        return False  # "like a silent guardian stationed at the base of": a simile
     if relation.subject.text.lower() in ("the other", "each other", "one another", "one", "the one", "another"):
         return relation.object is None  # "one behind the other": reciprocal, no entity of its own
     if obj is None:
         return True
     object_head = _head(toks, obj)
-    if object_head in IDIOM_OBJECTS or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
+    if object_head in LIGHT_NOUNS - {"light"}:
+        return False  # "obscured by the intertwining shadows", "upon the curious gaze"
+    idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other"  # "hidden behind the other"
+    if idiom or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
         return False
     verbs = _verbs_before(toks, phrase[0])
+    if relation.predicate == "among" and (not_an_object(object_head) or (
+            object_head.endswith("ing") and object_head not in NOUNS)):
+        return False  # "amid the scene", "amidst the gentle rustling of leaves": not among things
+    if first in ON and subject[0] > phrase[0] and subject_head in GROUND_NOUNS and toks[subject[0]].low == "the":
+        return False  # "On an old street, the ground is wet": the place itself, not a thing on it
+    if first in ON and (object_head in ("background", "backdrop", "breeze", "wind", "air") or
+                        set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
+        return False  # "displayed on a dark background", "float on the breeze"; "the lamp casts a circle on the desk"
+    if subject_head in TEXT_NOUNS and toks[obj[0]].tag == "PRON":
+        return False  # 'a poster with the words on it: "..."': rendered text, not a thing placed on another
+    if words in ("by", "off", "off of") and not locative(toks, subject, phrase, obj):
+        return False
     if words == "against":
         if object_head in BACKDROP_NOUNS or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("contrast", "silhouetted")):
             return False

@@ -11,8 +11,10 @@ PAIR_PHRASES: dict[str, str] = {
     **{f"{p} {side} side of": f"{side}_of" for side in SIDES for p in ("to the", "on the", "at the")},
     **{f"{p} {side}-hand side of": f"{side}_of" for side in SIDES for p in ("to the", "on the", "at the")},
     **{f"{side} of": f"{side}_of" for side in SIDES},
-    **{f"{p} {v} {side} of": f"{v}_{side}_of".replace("upper", "top").replace("lower", "bottom")
-       for side in SIDES for v in ("upper", "lower", "top", "bottom") for p in ("to the", "on the", "at the")},
+    **{f"{p} {v} {side}{c} of": f"{v}_{side}_of".replace("upper", "top").replace("lower", "bottom")
+       for side in SIDES for v in ("upper", "lower", "top", "bottom") for p in ("to the", "on the", "at the", "in the")
+       for c in ("", " corner")},
+    "in the foreground of": "in_front_of", "in the background of": "behind",
     "above": "above", "over": "above", "on top of": "above", "atop": "above", "on the top of": "above",
     "at the top of": "above", "directly above": "above",
     "below": "below", "beneath": "below", "under": "below", "underneath": "below", "at the bottom of": "below",
@@ -38,7 +40,9 @@ PAIR_PHRASES: dict[str, str] = {
     "surrounded by": "surrounded_by", "encircled by": "surrounded_by", "around": "around", "all around": "around",
     "across": "across", "across from": "opposite", "opposite": "opposite", "opposite to": "opposite",
     "among": "among", "amongst": "among", "amid": "among", "amidst": "among", "along": "along",
+    "by": "next_to", "off": "off", "off of": "off",  # where they are locative (relation_filters.locative)
 }
+PAIR_PHRASES.update({"upon" + p[2:]: pred for p, pred in PAIR_PHRASES.items() if p.startswith("on ")})  # "upon the side of"
 ABSOLUTE_PHRASES: dict[str, str] = {
     **{f"{p} {side}": f"abs_{side}" for side in SIDES for p in ("on the", "to the", "at the", "on the far",
                                                                   "to the far", "at the far")},
@@ -47,16 +51,24 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     "in the far distance": "abs_background", "at the top": "abs_top", "at the bottom": "abs_bottom",
     "on the bottom": "abs_bottom", "on top": "abs_top", "in the center": "abs_center", "in the centre": "abs_center",
     "in the middle": "abs_center", "in the corner": "abs_corner", "at the center": "abs_center",
+    **{f"{p} {v} {side}{c}": f"abs_{side}" for side in SIDES for v in ("upper", "lower", "top", "bottom")
+       for p in ("in the", "at the", "on the", "to the") for c in ("", " corner")},
     # relative to someone: "on its left", "to his lower right"
     **{f"{p} {who} {v}{side}": f"abs_{side}" for side in SIDES for p in ("on", "to", "at")
        for who in ("its", "his", "her", "their") for v in ("", "lower ", "upper ", "far ")},
     **{f"on the left and right{s}": "abs_sides" for s in ("", " sides", " side")},
+    "on the side": "abs_sides", "at the side": "abs_sides", "on the sides": "abs_sides", "at the sides": "abs_sides",
 }
+# nouns for a region of a position ("at the center point of", "on the bottom edge of"): the phrase goes on to "of"
+REGION_NOUNS = {"point", "part", "area", "section", "edge", "corner", "side", "end", "half", "portion", "region",
+                "spot", "tip"}
 # a pair relation whose object is the picture itself is an absolute position ("on the left side of the frame")
 FRAME_NOUNS = {"picture", "image", "frame", "screen", "scene", "canvas", "composition", "photo", "photograph",
                "painting", "poster", "illustration", "view", "shot", "page", "interface"}
 FRAME_PREDICATES = {"left_of": "abs_left", "right_of": "abs_right", "above": "abs_top", "below": "abs_bottom",
-                    "in_middle_of": "abs_center", "at_edge_of": "abs_corner", "on": "abs_center"}
+                    "in_middle_of": "abs_center", "at_edge_of": "abs_corner", "on": "abs_center",
+                    "in_front_of": "abs_foreground", "behind": "abs_background", "top_left_of": "abs_left",
+                    "top_right_of": "abs_right", "bottom_left_of": "abs_left", "bottom_right_of": "abs_right"}
 INVERSE = {"left_of": "right_of", "above": "below", "in_front_of": "behind", "abs_left": "abs_right",
            "abs_top": "abs_bottom", "abs_background": "abs_foreground", "around": "surrounded_by",
            "top_left_of": "bottom_right_of", "top_right_of": "bottom_left_of"}
@@ -106,12 +118,19 @@ VERBS = {"stands", "stand", "stood", "sits", "sit", "sat", "lies", "lie", "lay",
          "contain", "surrounds", "surround", "frames", "frame", "overlooks", "overlook", "overhangs", "protrudes",
          "juxtaposes", "creates", "create", "adds", "add", "forms", "form", "makes", "make", "gives", "give", "brings",
          "bring", "is"}
+# past tenses of irregular verbs that are not also common nouns ("four fish swam alongside"; not "rose", "saw")
+IRREGULAR_PAST = {"swam", "ran", "flew", "rode", "drove", "grew", "fell", "threw", "drew", "wore", "slid", "crept",
+                  "leapt", "knelt", "sprang", "sank", "clung", "swung", "wove", "froze", "stole", "strode", "shook",
+                  "woke", "wept", "slept", "brought", "caught", "fought", "sought", "sang", "rang", "drank", "began",
+                  "came", "became", "ate", "gave", "took", "went", "sped", "fled", "dwelt", "dug", "blew", "chose",
+                  "hid", "leant", "sent", "spent", "stank", "stung", "tore", "trod", "bled", "fed", "met", "stuck"}
 ADVERBS = {"just", "directly", "right", "slightly", "far", "also", "still", "here", "there", "together", "apart",
            "alone", "upright", "high", "low", "away", "back", "forward", "even", "only", "almost", "nearly", "partly",
            "partially", "half", "somewhat", "very", "too", "quite", "rather", "now", "then", "always", "never",
            "often", "already", "again", "further", "farther", "upward", "upwards", "downward", "downwards", "outward",
            "outwards", "inward", "inwards", "sideways", "overhead", "instead", "perhaps", "maybe", "nearby", "closely",
-           "firmly", "neatly", "thus", "hence", "therefore", "especially", "out", "down", "off"}
+           "firmly", "neatly", "thus", "hence", "therefore", "especially", "out", "down", "off", "late", "tonight",
+           "today", "overnight"}
 # adjectives that follow a verb and describe the subject ("sits motionless", "stands tall")
 DEPICTIVES = {"still", "motionless", "alone", "upright", "flat", "idle", "tall", "silent", "steady", "proud",
               "poised", "ready", "quiet", "calm", "stationary", "side-by-side", "close", "open", "empty"}
@@ -182,12 +201,13 @@ OF_NOUNS = {"pile", "piles", "stack", "stacks", "cup", "cups", "glass", "glasses
 WRAPPER_NOUNS = {"photo", "photograph", "picture", "image", "painting", "drawing", "sketch", "illustration", "render",
                  "rendering", "view", "close-up", "closeup", "shot", "portrait", "depiction", "scene", "form",
                  "silhouette", "presence", "structure", "figure", "shape", "outline", "expanse", "embrace", "caress",
-                 "glimpse", "sight", "kind", "sort", "type", "style", "version", "likeness", "representation"}
+                 "glimpse", "sight", "kind", "sort", "type", "style", "version", "likeness", "representation",
+                 "model", "replica", "posture", "pose", "color", "colour", "size"}
 CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on", "riding", "hugging", "dressed",
             "clutching", "grasping", "clad", "wielding", "sporting", "bearing", "cradling", "embracing"}
 COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",
            "rests", "looms", "appears", "remains", "stand", "sit", "lie", "hang", "float", "rest", "perches", "hovers",
-           "grows", "towers", "rises", "sleeps", "waits"}
+           "grows", "towers", "rises", "sleeps", "waits", "stays", "stay", "stayed"}
 # past participles without -ed: a modifier before a noun ("a broken vase"), else a verb ("is hidden behind")
 IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made", "worn", "torn", "drawn", "thrown",
                          "grown", "shown", "frozen", "broken", "fallen", "spread", "stuck", "seen", "known", "sewn",
@@ -229,7 +249,7 @@ IDIOM_OBJECTS = {"display", "fire", "time", "board", "purpose", "foot", "hold", 
                  "imagination", "words", "belief", "recognition", "repair", "measure", "compare", "doubt",
                  "description", "future", "scenes", "contrast", "sight", "view", "earth", "world", "times",
                  "mind", "minds", "fact", "addition", "order", "instance", "example", "night", "nights", "day",
-                 "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "moment", "each other", "one another", "other", "site", "location"}
+                 "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "eve", "moment", "each other", "one another", "other", "site", "location"}
 # "hanging in the sky behind him": a place phrase that is skipped on the way to the subject
 LOCATION_ADJUNCTS = {"sky", "air", "mid-air", "midair", "wind", "breeze", "rain", "sun", "sunlight", "moonlight", "dark",
                      "darkness", "shadows", "shade", "mist", "fog", "distance", "water", "snow", "clouds", "space"}

@@ -9,7 +9,14 @@ Phrases are token ranges [start, end) over tagged tokens (`zoo.data.tagging`).
 from __future__ import annotations
 
 
-from zoo.data.noun_phrases import head, noun_phrase_after, noun_phrase_before, possessive_led, proper_complement
+from zoo.data.noun_phrases import (
+    head,
+    noun_phrase_after,
+    noun_phrase_before,
+    part_or_amount,
+    possessive_led,
+    proper_complement,
+)
 from zoo.data.relation_filters import negated_entity
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
@@ -20,16 +27,18 @@ from zoo.data.relation_lexicon import (
     LOCATION_ADJUNCTS,
     NOUNS,
     OF_NOUNS,
+    SCENE_NOUNS,
     WRAPPER_NOUNS,
 )
 from zoo.data.relation_types import TextRelation
-from zoo.data.tagging import CONTENT, Tok
+from zoo.data.tagging import CONTENT, KNOWN_VERBS, Tok
 
 CLAUSE_WORDS = {"and", "while", "where", "whereas", "but", "then", "as", "whilst", "so"}
 SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "further", "farther", "also", "still",
               "there", "itself", "himself", "herself", "themselves", "quietly", "partly", "partially", "half"}
 PARTICIPLE_CARRIERS = CARRIERS - {"with", "in", "of", "on", "without"}
 POSSESSIVES = {"its", "his", "her", "their", "my", "our", "your"}
+WEARING = {"in", "without"}  # not "with": "with a star floating behind him" is the star's
 
 
 def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
@@ -100,6 +109,10 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation])
     k, negated, verb = _skip_verb_group(toks, i - 1)
     if negated:
         return None
+    if verb and k > 0 and toks[k].text in ("\u2014", "\u2013"):  # "the person in yellow—imbued with ...—is hidden"
+        opening = next((m for m in range(k - 1, max(-1, k - 40), -1) if toks[m].text == toks[k].text), None)
+        if opening is not None and opening > 0 and toks[opening - 1].tag in CONTENT:
+            k = opening - 1
     if _boundary(toks, k):
         fronted = _subject_after(toks, after, _sentence_start(toks, k)) if not verb or _sentence_start(
             toks, k) else None
@@ -111,17 +124,20 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation])
     near = noun_phrase_before(toks, k) or (k, k + 1)
     participle = verb and all(t.tag != "AUX" and (t.tag != "VERB" or t.low.endswith(("ed", "ing")) or t.low in
                                                   IRREGULAR_PARTICIPLES) for t in toks[k + 1:i])
-    subject = _resolve(toks, k, found if k == i - 1 else [], adjacent=k == i - 1, participle=participle)
+    plural = any(t.low in ("are", "were") or (t.tag == "VERB" and t.low in KNOWN_VERBS and not t.low.endswith(
+        ("s", "ed", "ing"))) for t in toks[k + 1:i])
+    subject = _resolve(toks, k, found if k == i - 1 else [], adjacent=k == i - 1, participle=participle,
+                       plural=plural)
     return (subject, near) if subject is not None else None
 
 
 def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool = False,
-             participle: bool = False) -> tuple[int, int] | None:
+             participle: bool = False, plural: bool = False, relative: bool = False) -> tuple[int, int] | None:
     """The entity whose phrase ends at token k: past "of", carriers and relative pronouns; right before the relation
     (adjacent), "the eye of the fox on the left" is the fox's."""
     if toks[k].tag == "REL":  # "three clocks, which are near two lamps"
         j = k - 1 if k > 0 and toks[k - 1].text != "," else k - 2
-        return _resolve(toks, j, []) if j >= 0 and toks[j].tag in CONTENT else None
+        return _resolve(toks, j, [], relative=True) if j >= 0 and toks[j].tag in CONTENT else None
     phrase = noun_phrase_before(toks, k)
     if phrase is None:
         return None
@@ -129,7 +145,7 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         first = toks[phrase[0]].start
         if (prev.object is not None and prev.object.start == first) or prev.phrase.start <= first < prev.phrase.end:
             return None if negated_entity(toks, phrase) else _rel_subject(toks, prev)
-    for _ in range(4):
+    for hop in range(4):
         start = phrase[0]
         if start < 2:
             break
@@ -142,19 +158,34 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 phrase = (outer[0], phrase[1])
             elif adjacent and (toks[start].tag in ("DET", "NUM") or toks[start].text[:1].isupper()):
                 break  # "the eye of the fox on the left"; not "footprints of varying depths on the sand"
+            elif part_or_amount(toks, outer[0], outer[1] - 1, phrase):
+                phrase = (outer[0], phrase[1])  # "a great number of lanterns hang above"
             else:
                 phrase = outer
-        elif link.low in ("and", "or") and before.tag in CONTENT:  # "with black feathers and alert eyes"
+        elif link.low in ("and", "or") and before.tag in CONTENT and not (plural and toks[start].tag in ("DET", "NUM")):
+            # "with black feathers and alert eyes"; not "a boy in a cap and a dog with a collar stand" (a plural verb)
             outer = noun_phrase_before(toks, start - 2)
             if outer is None or outer[0] < 2 or toks[outer[0] - 1].low not in CARRIERS or \
                     toks[outer[0] - 2].tag not in CONTENT or _crosses_phrase(toks, (outer[0] - 1, outer[1])):
                 break
             phrase = noun_phrase_before(toks, outer[0] - 2) or phrase
         elif link.low in CARRIERS and (before.tag in CONTENT or before.low in ("dressed", "clad")):
-            if link.low not in PARTICIPLE_CARRIERS and (before.tag not in CONTENT or participle):
-                break  # "calligraphy on a scroll spread out on the sand": the scroll is spread
+            if link.low not in PARTICIPLE_CARRIERS and before.low not in ("dressed", "clad") and (
+                    before.tag not in CONTENT or (participle and hop == 0 and link.low not in WEARING)):
+                break  # "calligraphy on a scroll spread out on the sand", "with a star floating behind him": the
+                # scroll, the star; but "a man in a robe sitting on": what is worn does not do the verb, nor "dark
+                # hair in a ponytail" that is further from the verb
             outer = noun_phrase_before(toks, start - 2 if before.tag in CONTENT else start - 3)
-            if outer is None or _crosses_phrase(toks, outer):
+            if outer is None or _crosses_phrase(toks, outer) or (
+                    link.low == "with" and head(toks, outer).low in SCENE_NOUNS):
+                break  # "a diorama scene with a tower on the left": the tower is on the left
+            phrase = outer
+        elif link.low == "in" and before.tag == "VERB" and not possessive_led(toks, phrase) and not relative:
+            return _clause_subject(toks, start - 2)  # "mushrooms growing in a forest on the left of a log"
+        elif link.low == "of" and before.tag == "VERB" and (before.low.endswith("ed") or before.low in
+                                                            IRREGULAR_PARTICIPLES) and start > 2:
+            outer = noun_phrase_before(toks, start - 3)  # "a giant composed of huge rocks sits on": the giant
+            if outer is None or toks[start - 3].tag not in CONTENT or _crosses_phrase(toks, outer):
                 break
             phrase = outer
         elif link.tag == "VERB" and possessive_led(toks, phrase):
@@ -195,6 +226,8 @@ def _subject_phrase(toks: list[Tok], j: int, loose: bool = False) -> tuple[int, 
     if first.tag == "PRON" and first.low not in ("he", "she", "they", "it", "we"):
         return None
     nxt = toks[phrase[1]] if phrase[1] < len(toks) else None
+    if nxt is not None and nxt.low in ("and", "or") and (more := noun_phrase_after(toks, phrase[1] + 1)) is not None:
+        nxt = toks[more[1]] if more[1] < len(toks) else None  # "warm blankets and two lanterns are visible"
     bare_plural = head(toks, phrase).low.endswith("s") and (loose or nxt is not None and nxt.tag in (
         "VERB", "AUX", "ADV"))
     if first.tag in ("DET", "NUM", "PRON") or first.text[:1].isupper() or bare_plural or loose:
@@ -228,7 +261,10 @@ def _subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tup
                 j += 1
             return _subject_phrase(toks, j, loose=True)
         if not comma:
-            stop = _next_comma(toks, j, limit=6, verbs=False)  # "In front of the pyramid late at night, ..."
+            participle = toks[j].tag == "VERB" and (toks[j].low.endswith(("ed", "ing")) or
+                                                     toks[j].low in IRREGULAR_PARTICIPLES)
+            # "In front of the pyramid late at night, ...", "Below an island made of clocks, ..."
+            stop = _next_comma(toks, j + participle, limit=10 if participle else 6, verbs=False)
             if stop == j:
                 return None
             j = stop
@@ -238,8 +274,8 @@ def _subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tup
             if inner is not None:
                 j = inner[1]
                 continue
-        if j < n and (toks[j].tag in ("REL", "PREP", "VERB", "ADV") or toks[j].low in POSSESSIVES):
-            stop = _next_comma(toks, j)  # an aside: ", which ...,", ", crafted with ...,", ", its hue ...,"
+        if j < n and (toks[j].tag in ("REL", "PREP", "VERB", "ADV") or toks[j].low in POSSESSIVES | {"where", "when"}):
+            stop = _next_comma(toks, j)  # an aside: ", which ...,", ", crafted with ...,", ", its hue ...,", ", where"
             if stop == j:
                 return None
             j = stop
@@ -262,7 +298,8 @@ def _phrase_end(toks: list[Tok], j: int) -> int:
 def _next_comma(toks: list[Tok], j: int, limit: int = 40, verbs: bool = True) -> int:
     """Index of the next comma within `limit` tokens (j when none, or when verbs=False and a verb comes first)."""
     for m in range(j, min(len(toks), j + limit)):
-        if toks[m].text == ",":
+        if toks[m].text == "," and not (0 < m < len(toks) - 2 and toks[m - 1].tag == "ADJ" and toks[m + 1].tag == "ADJ"
+                                        and toks[m + 2].tag in CONTENT):  # not "its sleek, polished surface"
             return m
         if toks[m].text in (".", "!", "?", ";") or (not verbs and toks[m].tag in ("VERB", "AUX")):
             return j

@@ -28,6 +28,7 @@ from zoo.data.relation_lexicon import (
     OF_NOUNS,
     PAIR_PHRASES,
     PRONOUNS,
+    REGION_NOUNS,
     SYMMETRIC,
 )
 from zoo.data.relation_subjects import find_subject
@@ -50,7 +51,7 @@ LEXICON = _lexicon()
 INTENSIFIERS = {"very", "extreme", "immediate"}
 ABSOLUTE_ENDS = {"left", "right", "top", "bottom", "center", "centre", "middle", "foreground", "background", "distance"}
 POSITION_WORDS = {"left", "right", "top", "bottom", "center", "centre", "middle", "edge", "corner", "side", "upper",
-                  "lower"}
+                  "lower", "foreground", "background"}
 
 
 def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
@@ -63,6 +64,9 @@ def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
         n = len(words)
         if plain[:n] == words:
             width = n + sum(1 for k in skipped if k < n + len(skipped))
+            if absolute and i + width + 1 < len(toks) and toks[i + width].low in REGION_NOUNS and \
+                    toks[i + width + 1].low == "of" and (pair := PAIR_PHRASES.get(" ".join(words) + " of")):
+                return width + 2, pair, False  # "at the center point of", "on the bottom edge of"
             if absolute and i + width < len(toks) and (toks[i + width].low == "of" or _noun_of(toks, i + width)):
                 continue  # "on the bottom shelf of the cabinet": a noun phrase, not a position
             return width, predicate, absolute

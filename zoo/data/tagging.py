@@ -21,6 +21,7 @@ from zoo.data.relation_lexicon import (
     CONTACT_VERBS,
     DETERMINERS,
     IRREGULAR_PARTICIPLES,
+    IRREGULAR_PAST,
     MORE_DETERMINERS,
     NEGATIONS,
     NOUNS,
@@ -34,9 +35,10 @@ from zoo.data.relation_lexicon import (
 
 TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:[-'\u2019][A-Za-z0-9\u00C0-\u024F]+)*|[^\sA-Za-z0-9]")
 CONTENT = {"NOUN", "ADJ"}
-KNOWN_VERBS = (VERBS | {w for w in ATTENTION_VERBS | CONTACT_VERBS if not w.endswith(("ed", "ing"))}) - NOUNS - {
+KNOWN_VERBS = (VERBS | IRREGULAR_PAST | {w for w in ATTENTION_VERBS | CONTACT_VERBS if not w.endswith(("ed", "ing"))}) - NOUNS - {
     "directly", "right", "up", "flat", "squarely", "firmly", "set", "center"}
 BOUNDARY_TAGS = {"PREP", "CONJ", "REL", "AUX", "VERB", "PUNCT", "NEG", "PRON"}
+SINGULAR_DETERMINERS = {"a", "an", "this", "that", "each", "every", "another", "one"}
 
 
 @dataclass
@@ -72,6 +74,17 @@ def _participle(low: str) -> bool:
     return low in IRREGULAR_PARTICIPLES or (len(low) > 4 and low.endswith("ing")) or (len(low) > 3 and low.endswith("ed"))
 
 
+def comparative(low: str) -> bool:
+    """ "smaller", "older", "bigger", "happiest": the -er/-est form of a known adjective."""
+    for suffix in ("er", "est"):
+        stem = low[:-len(suffix)]
+        if low.endswith(suffix) and len(stem) > 2 and low not in NOUNS and (
+                {stem, stem + "e"} & ADJECTIVES or (stem[-1] == stem[-2] and stem[:-1] in ADJECTIVES)
+                or (stem.endswith("i") and stem[:-1] + "y" in ADJECTIVES)):
+            return True
+    return False
+
+
 def _base_tag(toks: list[Tok], i: int) -> str:
     low = toks[i].low
     if not toks[i].word:
@@ -102,6 +115,8 @@ def _base_tag(toks: list[Tok], i: int) -> str:
         return "ADV"
     if _participle(low):
         return "PART"
+    if comparative(low):
+        return "ADJ"
     return "NOUN"
 
 
@@ -117,6 +132,8 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = "DET" if nxt is not None and nxt.word and nxt.tag in ("NOUN", "ADJ", "PART", "NUM") else "PRON"
         elif tok.low == "that" and prev is not None and prev.tag == "PREP" and nxt is not None and nxt.tag in CONTENT:
             tok.tag = "DET"
+        elif tok.low == "that" and prev is not None and prev.tag == "NOUN":
+            tok.tag = "REL"  # "a mouse that hangs off the side"
         elif tok.low == "one" and (after_det or prev is not None and prev.tag == "ADJ" or (
                 i > 1 and prev.tag == "NOUN" and toks[i - 2].tag == "DET" and not (nxt and nxt.tag in CONTENT))):
             tok.tag = "NOUN"  # "the one on the left"
@@ -126,10 +143,14 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
                 tok.low in MODALS and prev is not None and prev.tag in ("DET", "ADJ")):
             tok.tag = "NOUN"  # "the waves", "the cylindrical can"
         elif tok.tag == "ADV" and after_det and not tok.low.endswith("ly"):  # "a low, old-style building"
-            tok.tag = "ADJ"
+            possessed = prev.low in ("his", "her", "its", "their", "my", "your", "our")
+            tok.tag = "NOUN" if possessed and not (nxt is not None and nxt.tag in CONTENT) else "ADJ"  # "his back,"
+        elif tok.tag == "ADV" and prev is not None and prev.tag in CONTENT and prev.low.endswith("'s") and \
+                not tok.low.endswith("ly"):
+            tok.tag = "NOUN"  # "on the whale's back": the possessed head
         elif tok.tag == "PART":
             tok.tag = _resolve_participle(tok, prev, nxt, toks[i + 2] if i + 2 < len(toks) else None,
-                                          toks[i - 2] if i > 1 else None)
+                                          toks[i - 2] if i > 1 else None, toks[i - 3] if i > 2 else None)
     _plural_verbs(toks)
 
 
@@ -146,11 +167,20 @@ def _noun_use(toks: list[Tok], i: int) -> bool:
             "VERB", "AUX", "PART")):
         return True  # "the golden glow", "golden waves crash"; not "soft light falls on"
     if prev.tag == "NOUN" and nxt is not None and nxt.tag in ("VERB", "AUX", "PART"):
-        return True
+        return not (tok.low.endswith("s") and not tok.low.endswith("ss") and _singular_led(toks, i))
     if prev.tag != "NOUN" or nxt is None or nxt.tag != "PUNCT":
         return False
     in_object = i >= 3 and toks[i - 2].tag == "DET" and toks[i - 3].tag == "PREP"
     return in_object or (not tok.low.endswith("s") and not prev.low.endswith("s"))
+
+
+def _singular_led(toks: list[Tok], i: int) -> bool:
+    """The words before token i are a noun phrase led by a singular determiner ("an artist" stands poised: the -s
+    word after it is a verb, not a plural head)."""
+    j = i - 1
+    while j >= 0 and toks[j].tag in CONTENT:
+        j -= 1
+    return j >= 0 and toks[j].low in SINGULAR_DETERMINERS
 
 
 def _verb_stem(tok: Tok) -> bool:
@@ -158,11 +188,11 @@ def _verb_stem(tok: Tok) -> bool:
     if not low.endswith("ing"):
         return False
     stem = low[:-3]
-    return bool({stem, stem + "e", stem[:-1], stem + "s", stem + "es"} & KNOWN_VERBS)
+    return bool({stem, stem + "e", stem[:-1], stem + "s", stem + "es", stem[:-1] + "ie"} & KNOWN_VERBS)  # "lying"
 
 
 def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok | None,
-                        prev2: Tok | None = None) -> str:
+                        prev2: Tok | None = None, prev3: Tok | None = None) -> str:
     """-ing/-ed words: a modifier before a noun ("a dining table"), a noun after a determiner ("a clearing"),
     otherwise a verb ("a cat sitting on")."""
     noun_next = nxt is not None and nxt.word and nxt.tag in ("NOUN", "ADJ", "PART")
@@ -172,34 +202,54 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
         return "ADJ"  # "of solidified, irregularly edged oil"
     if tok.text[:1].isupper() and prev is not None and prev.tag in CONTENT:
         return "NOUN"  # "the Leaning Tower"
+    if prev is not None and prev.text == "," and noun_next and prev2 is not None and prev2.low in ADJECTIVES and \
+            prev3 is not None and prev3.tag in ("DET", "NUM", "ADJ"):
+        return "ADJ"  # "countless miniature, twinkling stars": the noun phrase before the comma has no head yet
     if prev is not None and prev.tag in ("PUNCT", "CONJ") and _verb_stem(tok):
         return "VERB"  # ", casting long shadows", "and holding a cup"
     if prev is not None and prev.low in ("and", "or") and prev2 is not None and prev2.tag == "ADJ" and noun_next:
         return "ADJ"  # "a serene and slumbering cat"
-    before_ok = prev is None or prev.tag in ("DET", "NUM", "ADJ", "PREP", "PUNCT", "ADV") or (prev.tag == "PART")
+    if "-" in tok.low and tok.low.endswith("ed"):
+        return "ADJ"  # "a fair-faced concrete wall", "sun-drenched": a compound adjective
+    before_ok = prev is None or prev.tag in ("DET", "NUM", "ADJ", "PREP", "PUNCT", "ADV") or (prev.tag == "PART") or (
+        prev.low.endswith("'s"))  # "the armor's curved surfaces"
     if noun_next and before_ok and not (prev is not None and prev.tag == "ADV" and prev.low in ADVERBS):
         return "ADJ"
     if prev is not None and prev.tag in ("DET", "NUM") and not noun_next:
         return "NOUN"  # "a clearing"
-    if prev is not None and (prev.tag == "ADJ" or adjective_like(prev)) and not noun_next and not _verb_stem(tok):
-        return "NOUN"  # "illegible handwriting on", not "its light shining on"
+    if prev is not None and (prev.tag == "ADJ" or adjective_like(prev)) and not noun_next and not _verb_stem(tok) \
+            and tok.low.endswith("ing"):
+        return "NOUN"  # "illegible handwriting on", not "its light shining on", nor "an individual dressed in"
     return "VERB"
 
 
+PARTICLES = {"out", "up", "down", "off", "away"}
+
+
 def _plural_verbs(toks: list[Tok]) -> None:
-    """ "a river flows below", "lifts a turkey", "refuses to open": words ending in -s that are verbs."""
+    """ "a river flows below", "lifts a turkey", "refuses to open": words ending in -s that are verbs; and a word
+    between a plural noun and a verb particle ("gold coins pour out")."""
     for i in range(1, len(toks)):
         tok, prev = toks[i], toks[i - 1]
+        if tok.tag == "NOUN" and tok.low not in NOUNS and prev.tag == "NOUN" and prev.low.endswith("s") and \
+                not prev.low.endswith("ss") and i + 1 < len(toks) and toks[i + 1].low in PARTICLES:
+            tok.tag = "VERB"
+            continue
         if tok.tag != "NOUN" or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s", "ous")) \
                 or tok.low in NOUNS:
             continue
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         after = toks[i + 2] if i + 2 < len(toks) else None
         if prev.tag in ("NOUN", "PUNCT", "PRON", "ADV") and nxt is not None and (nxt.tag in ("DET", "NUM", "PRON") or (
-                nxt.low == "to" and after is not None and after.tag not in ("DET", "NUM", "PRON"))):
+                nxt.low == "to" and after is not None and after.tag not in ("DET", "NUM", "PRON")) or (
+                prev.text == "," and nxt.tag == "ADJ" and after is not None and after.tag == "NOUN")):
+            # "lifts a turkey", "refuses to open", "the child, eyes wide, blows shimmering bubbles"
             tok.tag = "VERB"
             continue
         if prev.tag != "NOUN":
+            continue
+        if nxt is not None and nxt.tag in CONTENT and not tok.low.endswith("as") and _singular_led(toks, i):
+            tok.tag = "VERB"  # "an old man feeds pigeons"
             continue
         if nxt is not None and nxt.tag not in ("PREP", "ADV", "PUNCT", "DET", "NEG"):
             continue
