@@ -12,7 +12,9 @@ check (definitions in zoo/data/relation_eval.py). Writes OUT.json and OUT.md (ta
 The finder was developed on the dev part only. `heldout` was labelled by the finder's author and measured (4 of its
 labels were changed after the first run, see their notes); `heldout2` was labelled blind by a second engineer,
 before the finder was run on it (first measurement: benchmarks/results/relations_gold_blind.md); `heldout3` likewise by
-a third engineer (first measurement: benchmarks/results/relations_gold_heldout3_blind.md).
+a third engineer (first measurement: benchmarks/results/relations_gold_heldout3_blind.md); `heldout4` likewise by a
+fourth engineer, its prompts drawn by benchmarks/relations_gold_draw.py --seed 17004 (first measurement:
+benchmarks/results/relations_gold_heldout4_blind.md).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from zoo.data.relations import Span, TextRelation
 from zoo.data.relations_nlp import get_finder
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "relations_gold.jsonl"
-SPLITS = ("dev", "heldout", "heldout2", "heldout3")
+SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4")
 NOTES = {"dev": "The finder was developed on these prompts.",
          "heldout": "Labelled by the finder's author and not tuned on; 4 labels (g200, g201, g207, g212) were changed "
                     "to the dev convention after the first held-out run.",
@@ -40,7 +42,10 @@ NOTES = {"dev": "The finder was developed on these prompts.",
          "heldout3": "Labelled blind by a third engineer (committed before the finder was run on them); first measured "
                      "before any change (benchmarks/results/relations_gold_heldout3_blind.md: all P 0.716, R 0.754, "
                      "strict 0.580, broken 0.260), then the finder was improved on cases of the same patterns written "
-                     "anew (tests/test_relations_patterns.py, groups 7-13): no longer blind. No label was changed."}
+                     "anew (tests/test_relations_patterns.py, groups 7-13): no longer blind. No label was changed.",
+         "heldout4": "Labelled blind by a fourth engineer (committed before the finder was run on them); the prompts "
+                     "are a seeded draw (benchmarks/relations_gold_draw.py --seed 17004) among the benchmark prompts "
+                     "with a spatial phrase that no earlier part holds. Not tuned on."}
 
 
 DUMP = """

@@ -34,7 +34,7 @@ def test_the_gold_file_has_150_labelled_prompts_of_every_kind_in_a_dev_and_a_hel
     rows = read_gold(GOLD)  # every span is checked against its prompt
     assert len(rows) >= 150 and len({r["prompt"] for r in rows}) == len(rows)
     assert {r["kind"] for r in rows} == {"templated", "photo_of", "compound", "3d", "dense"}
-    assert Counter(r["split"] for r in rows).keys() == {"dev", "heldout", "heldout2", "heldout3"}
+    assert Counter(r["split"] for r in rows).keys() == {"dev", "heldout", "heldout2", "heldout3", "heldout4"}
     assert sum(r["prompt"].lower().startswith("a photo of") for r in rows) >= 30
 
 
