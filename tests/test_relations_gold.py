@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from zoo.data.relations import find_relations
 from zoo.data.relations_nlp import NLPUnavailable, SpacyTagger, get_finder
 
 GOLD = Path(__file__).parent / "data" / "relations_gold.jsonl"
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT.parent / "shared" / "benchmarks"
 
 
 def _row(prompt: str, *relations: tuple[str, str, str], kind: str = "k") -> dict:
@@ -36,6 +40,19 @@ def test_the_gold_file_has_150_labelled_prompts_of_every_kind_in_a_dev_and_a_hel
     assert {r["kind"] for r in rows} == {"templated", "photo_of", "compound", "3d", "dense"}
     assert Counter(r["split"] for r in rows).keys() == {"dev", "heldout", "heldout2", "heldout3", "heldout4"}
     assert sum(r["prompt"].lower().startswith("a photo of") for r in rows) >= 30
+
+
+@pytest.mark.skipif(not BENCH.is_dir(), reason="../shared/benchmarks is absent")
+def test_the_heldout4_part_is_the_seeded_draw_from_the_benchmark_files():
+    script = ROOT / "benchmarks" / "relations_gold_draw.py"
+    done = subprocess.run([sys.executable, str(script), "--benchmarks", str(BENCH), "--gold", str(GOLD),
+                           "--seed", "17004", "--short", "44", "--dense", "44"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    drawn = [json.loads(line) for line in done.stdout.splitlines()]
+    part = [row for row in read_gold(GOLD) if row["split"] == "heldout4"]
+    assert [(d["prompt"], d["source"]) for d in drawn] == [(r["prompt"], r["source"]) for r in part]
+    assert [d["pool"] == "short" for d in drawn] == [r["kind"] != "dense" for r in part]
 
 
 def test_bad_gold_rows_name_the_file_line_and_key(tmp_path):
