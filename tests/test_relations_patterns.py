@@ -197,6 +197,12 @@ CASES = {
         ("A girl turns off the lamp.", []),
         ("Two kittens sit side by side on a rug.", [("Two kittens", "on", "a rug")]),
     ],
+    # 14. "left"/"right"/"top" before a noun are adjectives: "on the left shelf" is "on" + a noun phrase
+    "position_adjectives": [
+        ("A clock hangs on the right wall.", [("A clock", "on", "the right wall")]),
+        ("A boat is moored on the left bank, and a hut stands on the right.",
+         [("A boat", "on", "the left bank"), ("a hut", "on the right", None)]),
+    ],
 }
 
 
