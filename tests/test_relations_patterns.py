@@ -203,6 +203,20 @@ CASES = {
         ("A boat is moored on the left bank, and a hut stands on the right.",
          [("A boat", "on", "the left bank"), ("a hut", "on the right", None)]),
     ],
+    # 15. "under" a sky, light or weather, also a compound one ("candlelight", "a night sky"), is not a place
+    "under_sky_compounds": [
+        ("A small village sleeps under a swirling night sky.", []),
+        ("Two horses graze under warm candlelight, and a cat naps under a street light.",
+         [("a cat", "under", "a street light")]),
+    ],
+    # 16. negation by a verb of absence and over "or" after "without"; a backdrop is only something to be in front of
+    "negated_more": [
+        ("The shelf is bare since it lacks a vase standing on it.", []),
+        ("A chef in a white apron holds a knife near a dark background.", []),
+        ("A vase stands in front of a dark background.", [("A vase", "in front of", "a dark background")]),
+        ("A bed stands on the right without any lamps or rugs on the floor.", [("A bed", "on the right", None)]),
+        ("A man with no hat and a scarf on his neck.", [("A man", "on", "his neck")]),
+    ],
 }
 
 

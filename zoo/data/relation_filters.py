@@ -29,17 +29,26 @@ TEXT_NOUNS = {"text", "words", "caption", "slogan", "title", "lettering", "inscr
 ON = {"on", "upon", "onto", "over", "at"}
 
 
+ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
+
+
 def negated_entity(toks: list[Tok], phrase: tuple[int, int]) -> bool:
-    """ "no moat", "without a hat": an entity that is said not to be there."""
-    first = toks[phrase[0]].low
-    return first == "no" or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("without", "no", "not"))
+    """ "no moat", "without a hat", "lacks a cat": an entity that is said not to be there."""
+    first, k = toks[phrase[0]].low, phrase[0] - 1
+    return first == "no" or (k >= 0 and toks[k].low in {"without", "no", "not"} | ABSENCE_VERBS)
 
 
 def _head(toks: list[Tok], phrase: tuple[int, int]) -> str:
     """The head word, or "fixture" for a light fixture ("a traffic light")."""
     word = head(toks, phrase)
     k = toks.index(word)
-    return "fixture" if k > phrase[0] and toks[k - 1].low in FIXTURE_MODIFIERS else word.low
+    fixture = word.low.endswith(("light", "lights", "lamp", "lamps"))  # "a night light"; not "a night sky"
+    return "fixture" if fixture and k > phrase[0] and toks[k - 1].low in FIXTURE_MODIFIERS else word.low
+
+
+def _sky(word: str) -> bool:
+    """A sky, light or weather noun, also as the last part of a compound ("daylight", "candlelight", "sunshine")."""
+    return word in SKY_NOUNS or word.endswith(("light", "lights", "shine"))
 
 
 def _verbs_before(toks: list[Tok], i: int, limit: int = 4) -> list[str]:
@@ -97,7 +106,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "amid the scene", "amidst the gentle rustling of leaves": not among things
     if first in ON and subject[0] > phrase[0] and subject_head in GROUND_NOUNS and toks[subject[0]].low == "the":
         return False  # "On an old street, the ground is wet": the place itself, not a thing on it
-    if first in ON and (object_head in ("background", "backdrop", "breeze", "wind", "air") or
+    if object_head in ("background", "backdrop") and relation.predicate != "in_front_of":
+        return False  # "a vase near a blue background": things are only in front of a backdrop
+    if first in ON and (object_head in ("breeze", "wind", "air") or
                         set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
         return False  # "displayed on a dark background", "float on the breeze"; "the lamp casts a circle on the desk"
     if subject_head in TEXT_NOUNS and toks[obj[0]].tag == "PRON":
@@ -108,6 +119,6 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         if object_head in BACKDROP_NOUNS or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("contrast", "silhouetted")):
             return False
         return bool(set(verbs) & CONTACT_VERBS)
-    if first in UNDER and len(words.split()) == 1 and object_head in SKY_NOUNS:
+    if first in UNDER and len(words.split()) == 1 and _sky(object_head):
         return False
     return not (first in ON and set(verbs) & ATTENTION_VERBS)

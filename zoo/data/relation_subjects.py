@@ -165,6 +165,9 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         elif link.low in ("and", "or") and before.tag in CONTENT and not (plural and toks[start].tag in ("DET", "NUM")):
             # "with black feathers and alert eyes"; not "a boy in a cap and a dog with a collar stand" (a plural verb)
             outer = noun_phrase_before(toks, start - 2)
+            if outer is not None and negated_entity(toks, outer) and (link.low == "or" or toks[start].tag not in (
+                    "DET", "NUM")):
+                return None  # "without any books or pens on it": none of them is there; not "no hat and a scarf on"
             if outer is None or outer[0] < 2 or toks[outer[0] - 1].low not in CARRIERS or \
                     toks[outer[0] - 2].tag not in CONTENT or _crosses_phrase(toks, (outer[0] - 1, outer[1])):
                 break
