@@ -217,6 +217,12 @@ CASES = {
         ("A bed stands on the right without any lamps or rugs on the floor.", [("A bed", "on the right", None)]),
         ("A man with no hat and a scarf on his neck.", [("A man", "on", "his neck")]),
     ],
+    # 17. nouns of amount or shape keep their "of" complement ("a blanket of snow"), a bare mass noun too
+    "amount_nouns": [
+        ("A fox sleeps under a blanket of snow.", [("A fox", "under", "a blanket of snow")]),
+        ("A stone bench is surrounded by a thick carpet of clover.",
+         [("A stone bench", "surrounded by", "a thick carpet of clover")]),
+    ],
 }
 
 
