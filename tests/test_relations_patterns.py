@@ -223,6 +223,13 @@ CASES = {
         ("A stone bench is surrounded by a thick carpet of clover.",
          [("A stone bench", "surrounded by", "a thick carpet of clover")]),
     ],
+    # 18. more position phrases: "from behind", "at the entrance of", sides without "of"
+    "more_position_phrases": [
+        ("A small fox peeks from behind a mossy log.", [("A small fox", "from behind", "a mossy log")]),
+        ("A guard waits at the entrance of an old castle.", [("A guard", "at the entrance of", "an old castle")]),
+        ("On one side, tulips grow.", [("tulips", "On one side", None)]),
+        ("A mug with a star printed on both sides.", [("a star", "on both sides", None)]),
+    ],
 }
 
 

@@ -41,6 +41,12 @@ PAIR_PHRASES: dict[str, str] = {
     "across": "across", "across from": "opposite", "opposite": "opposite", "opposite to": "opposite",
     "among": "among", "amongst": "among", "amid": "among", "amidst": "among", "along": "along",
     "by": "next_to", "off": "off", "off of": "off",  # where they are locative (relation_filters.locative)
+    # a place reached from somewhere: "peeks from behind a tree", "crawls out from under the bed"
+    "from behind": "behind", "from beneath": "below", "from under": "below", "from underneath": "below",
+    "from inside": "inside", "from within": "inside",
+    # the way in of a place: "waits at the entrance of the cave", "stands at the gate of the castle"
+    **{f"at the {way} {p}": "in_front_of" for way in ("entrance", "entrances", "gate", "gates", "door", "doorway",
+                                                      "threshold", "mouth") for p in ("of", "to")},
 }
 PAIR_PHRASES.update({"upon" + p[2:]: pred for p, pred in PAIR_PHRASES.items() if p.startswith("on ")})  # "upon the side of"
 ABSOLUTE_PHRASES: dict[str, str] = {
@@ -58,6 +64,8 @@ ABSOLUTE_PHRASES: dict[str, str] = {
        for who in ("its", "his", "her", "their") for v in ("", "lower ", "upper ", "far ")},
     **{f"on the left and right{s}": "abs_sides" for s in ("", " sides", " side")},
     "on the side": "abs_sides", "at the side": "abs_sides", "on the sides": "abs_sides", "at the sides": "abs_sides",
+    **{f"{p} {q}": "abs_sides" for p in ("on", "to", "at") for q in ("one side", "both sides", "either side",
+                                                                      "each side", "all sides")},
 }
 # nouns for a region of a position ("at the center point of", "on the bottom edge of"): the phrase goes on to "of"
 REGION_NOUNS = {"point", "part", "area", "section", "edge", "corner", "side", "end", "half", "portion", "region",
