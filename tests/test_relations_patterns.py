@@ -200,6 +200,7 @@ CASES = {
     # 14. "left"/"right"/"top" before a noun are adjectives: "on the left shelf" is "on" + a noun phrase
     "position_adjectives": [
         ("A clock hangs on the right wall.", [("A clock", "on", "the right wall")]),
+        ("The girl on the left counts the coins.", [("The girl", "on the left", None)]),
         ("A boat is moored on the left bank, and a hut stands on the right.",
          [("A boat", "on", "the left bank"), ("a hut", "on the right", None)]),
     ],

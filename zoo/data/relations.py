@@ -71,8 +71,9 @@ def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
                 return width + 2, pair, False  # "at the center point of", "on the bottom edge of"
             if absolute and i + width < len(toks) and (toks[i + width].low == "of" or _noun_of(toks, i + width)):
                 continue  # "on the bottom shelf of the cabinet": a noun phrase, not a position
-            if absolute and words[-1] in ADJECTIVE_ENDS and i + width < len(toks) and toks[i + width].tag == "NOUN":
-                continue  # "on the left wall", "at the top shelf": the position word modifies a noun
+            if absolute and words[-1] in ADJECTIVE_ENDS and i + width < len(toks) and toks[i + width].tag == "NOUN" \
+                    and not (i + width + 1 < len(toks) and toks[i + width + 1].tag in ("DET", "NUM")):
+                continue  # "on the left wall": the position word modifies a noun; not "on the left counts the coins"
             return width, predicate, absolute
     return None
 
