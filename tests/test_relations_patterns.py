@@ -231,6 +231,13 @@ CASES = {
         ("On one side, tulips grow.", [("tulips", "On one side", None)]),
         ("A mug with a star printed on both sides.", [("a star", "on both sides", None)]),
     ],
+    # 19. "on its own" is an idiom; the sun or the sky is not on the place of a fronted phrase
+    "idioms_and_sky_subjects": [
+        ("A toy train runs on its own.", []),
+        ("On a quiet lake, the morning sun paints the water pink.", []),
+        ("Small lights glow on the bridge, and the moon hangs over the city.",
+         [("Small lights", "on", "the bridge"), ("the moon", "over", "the city")]),
+    ],
 }
 
 

@@ -27,6 +27,7 @@ LIGHT_VERBS = {"cast", "casts", "casting", "shed", "sheds", "shedding", "throw",
 GROUND_NOUNS = {"ground", "floor", "surface", "soil", "earth", "pavement"}
 TEXT_NOUNS = {"text", "words", "caption", "slogan", "title", "lettering", "inscription", "writing", "letters"}
 ON = {"on", "upon", "onto", "over", "at"}
+CELESTIAL = {"sun", "moon", "sky", "skies", "heavens", "firmament"}
 
 
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
@@ -90,6 +91,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "a warm glow on", "the scene behind", "casting a warm light on her"
     if subject[0] > 0 and toks[subject[0] - 1].low in ("like", "unlike"):
         return False  # "like a silent guardian stationed at the base of": a simile
+    if words in ("on", "upon", "onto") and subject_head in CELESTIAL:
+        return False  # "On the canal, the sun dyes the water gold": the sun or its light is not on a thing
     if relation.subject.text.lower() in ("the other", "each other", "one another", "one", "the one", "another"):
         return relation.object is None  # "one behind the other": reciprocal, no entity of its own
     if obj is None:
