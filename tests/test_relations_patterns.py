@@ -238,6 +238,14 @@ CASES = {
         ("Small lights glow on the bridge, and the moon hangs over the city.",
          [("Small lights", "on", "the bridge"), ("the moon", "over", "the city")]),
     ],
+    # 20. a fronted phrase with the subject after the verb and no comma ("On the roof sits a bird"), a chained
+    # fronted phrase too, and a possessed head that is also an adverb ("its broad back")
+    "inverted_without_comma": [
+        ("On the shelf above the sink stands a green vase.",
+         [("a green vase", "On", "the shelf"), ("a green vase", "above", "the sink")]),
+        ("The whale is calm. On its broad back sits a tiny lighthouse.",
+         [("a tiny lighthouse", "On", "its broad back")]),
+    ],
 }
 
 

@@ -257,7 +257,12 @@ def _subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tup
         comma = toks[j].text in (",", ":")
         if comma:
             j += 1
-        inverted = sentence_start and comma and j < n and toks[j].tag == "VERB" and \
+        if sentence_start and not comma and j < n and toks[j].tag == "PREP" and toks[j].in_phrase:
+            inner = noun_phrase_after(toks, _phrase_end(toks, j))  # "On the wall behind him hangs a map"
+            if inner is not None:
+                j = inner[1]
+                continue
+        inverted = sentence_start and j < n and toks[j].tag == "VERB" and \
             not toks[j].low.endswith(("ing", "ed")) and j + 1 < n and toks[j + 1].tag in ("DET", "NUM")
         if j < n and (toks[j].low in COPULAS or toks[j].tag == "AUX" or toks[j].low == "there" or inverted):
             while j < n and (toks[j].low in COPULAS or toks[j].tag in ("AUX", "ADV") or toks[j].low == "there"):

@@ -142,8 +142,9 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif (tok.tag == "VERB" and _noun_use(toks, i)) or (
                 tok.low in MODALS and prev is not None and prev.tag in ("DET", "ADJ")):
             tok.tag = "NOUN"  # "the waves", "the cylindrical can"
-        elif tok.tag == "ADV" and after_det and not tok.low.endswith("ly"):  # "a low, old-style building"
-            possessed = prev.low in ("his", "her", "its", "their", "my", "your", "our")
+        elif tok.tag == "ADV" and not tok.low.endswith("ly") and (after_det or _possessed_head(toks, i)):
+            # "a low, old-style building"; "his back,", "its broad back sits"
+            possessed = _possessed_head(toks, i)
             tok.tag = "NOUN" if possessed and not (nxt is not None and nxt.tag in CONTENT) else "ADJ"  # "his back,"
         elif tok.tag == "ADV" and prev is not None and prev.tag in CONTENT and prev.low.endswith("'s") and \
                 not tok.low.endswith("ly"):
@@ -152,6 +153,14 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = _resolve_participle(tok, prev, nxt, toks[i + 2] if i + 2 < len(toks) else None,
                                           toks[i - 2] if i > 1 else None, toks[i - 3] if i > 2 else None)
     _plural_verbs(toks)
+
+
+def _possessed_head(toks: list[Tok], i: int) -> bool:
+    """Token i ends a phrase led by a possessive over modifiers ("its broad back", "his back")."""
+    k = i - 1
+    while k >= 0 and k > i - 4 and toks[k].tag in CONTENT:
+        k -= 1
+    return k >= 0 and toks[k].low in ("his", "her", "its", "their", "my", "your", "our")
 
 
 def _noun_use(toks: list[Tok], i: int) -> bool:
