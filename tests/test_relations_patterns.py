@@ -246,6 +246,14 @@ CASES = {
         ("The whale is calm. On its broad back sits a tiny lighthouse.",
          [("a tiny lighthouse", "On", "its broad back")]),
     ],
+    # 21. the subject is carried past a with-phrase before its verb: a quality after "with" is not what is placed,
+    # a participle in a list of adjectives and a sentence-initial "-ing" modifier do not cut the phrase
+    "subject_past_with_phrase": [
+        ("A plain, white card with a soft texture rests quietly on the table.",
+         [("A plain, white card", "on", "the table")]),
+        ("Old oaks with gnarled, ivy-like roots stand beside the path.", [("Old oaks", "beside", "the path")]),
+        ("It is late. Towering pine trees rise along the path.", [("Towering pine trees", "along", "the path")]),
+    ],
 }
 
 

@@ -85,6 +85,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     subject_head = _head(toks, subject)
     if near is not None and subject[0] <= near[0] and near[1] <= subject[1]:
         near = None  # "a red ball of light floating in front of it": the ball, not the light
+    if near is not None and near[0] - 1 == subject[1] and toks[near[0] - 1].low == "with" and any(
+            t.tag in ("VERB", "AUX") for t in toks[near[1]:phrase[0]]):
+        near = None  # "a card with a soft texture rests on the table": what the subject has, not what it casts
     not_things = LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS
     a_thing = subject_head == "frame" and toks[subject[0]].low in ("a", "an")  # "a wooden frame hangs on"
     if (subject_head in not_things and not a_thing) or (near is not None and _head(toks, near) in not_things):

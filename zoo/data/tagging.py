@@ -152,6 +152,13 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.tag == "PART":
             tok.tag = _resolve_participle(tok, prev, nxt, toks[i + 2] if i + 2 < len(toks) else None,
                                           toks[i - 2] if i > 1 else None, toks[i - 3] if i > 2 else None)
+    for i in range(1, len(toks) - 2):
+        if toks[i].tag == "VERB" and toks[i].low.endswith("ed") and toks[i - 1].tag in ("PREP", "DET") and \
+                toks[i + 1].text == "," and toks[i + 2].tag in CONTENT:
+            toks[i].tag = "ADJ"  # "with textured, flame-like leaves": a participle in a list of adjectives
+        if toks[i].tag == "VERB" and toks[i].low.endswith("ing") and toks[i].text[:1].isupper() and \
+                toks[i - 1].text in (".", "!", "?") and toks[i + 1].tag == "NOUN" and toks[i + 2].tag in CONTENT:
+            toks[i].tag = "ADJ"  # "Towering pine trees rise": a sentence led by a noun phrase, not by a participle
     _plural_verbs(toks)
 
 
