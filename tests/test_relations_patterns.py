@@ -254,6 +254,12 @@ CASES = {
         ("Old oaks with gnarled, ivy-like roots stand beside the path.", [("Old oaks", "beside", "the path")]),
         ("It is late. Towering pine trees rise along the path.", [("Towering pine trees", "along", "the path")]),
     ],
+    # 22. what completes the verb is not the subject: an infinitive ("forced to land next to") and a bare noun
+    # ("stand sentinel among")
+    "verb_complements": [
+        ("The pilot was forced to land next to the old barn.", [("The pilot", "next to", "the old barn")]),
+        ("Tiny paper birds stand sentinel among the books.", [("Tiny paper birds", "among", "the books")]),
+    ],
 }
 
 

@@ -45,12 +45,19 @@ def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
     """Back from token k past adverbs, verbs, depictives ("sits motionless") and a manner phrase on the verb
     ("positioned with elegance"); the index reached, whether a negation and whether a verb was passed."""
     negated = verb = False
+    start = k
     for _ in range(20):
         if k < 0:
             break
         tok = toks[k]
         if tok.tag in ("VERB", "AUX"):
             verb, k = True, k - 1
+        elif tok.tag in CONTENT and k > 1 and toks[k - 1].low == "to" and not toks[k - 1].in_phrase and \
+                toks[k - 2].tag in ("VERB", "AUX"):
+            verb, k = True, k - 2  # "was forced to land next to": an infinitive, not a noun
+        elif k == start and tok.tag == "NOUN" and k > 0 and toks[k - 1].tag == "VERB" and \
+                not toks[k - 1].low.endswith(("ing", "ed")) and not tok.low.endswith("s") and tok.low not in NOUNS:
+            k -= 1  # "stand sentinel among", "keep watch over": a bare noun completing the verb
         elif tok.tag == "ADV" or tok.low in SKIP_WORDS:
             k -= 1
         elif tok.tag == "NEG" and tok.low in ("not", "never", "n't"):
