@@ -234,6 +234,7 @@ CASES = {
     # 19. "on its own" is an idiom; the sun or the sky is not on the place of a fronted phrase
     "idioms_and_sky_subjects": [
         ("A toy train runs on its own.", []),
+        ("Three apples and a pear were on the menu.", []),
         ("On a quiet lake, the morning sun paints the water pink.", []),
         ("Small lights glow on the bridge, and the moon hangs over the city.",
          [("Small lights", "on", "the bridge"), ("the moon", "over", "the city")]),

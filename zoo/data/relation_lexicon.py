@@ -259,7 +259,7 @@ IDIOM_OBJECTS = {"display", "fire", "time", "board", "purpose", "foot", "hold", 
                  "description", "future", "scenes", "contrast", "sight", "view", "earth", "world", "times",
                  "mind", "minds", "fact", "addition", "order", "instance", "example", "night", "nights", "day",
                  "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "eve", "moment", "each other", "one another", "other", "site", "location",
-                 "own"}  # "moves on its own"
+                 "own", "menu", "menus", "list", "agenda", "itinerary"}  # "moves on its own"; "a cake on the menu"
 # "hanging in the sky behind him": a place phrase that is skipped on the way to the subject
 LOCATION_ADJUNCTS = {"sky", "air", "mid-air", "midair", "wind", "breeze", "rain", "sun", "sunlight", "moonlight", "dark",
                      "darkness", "shadows", "shade", "mist", "fog", "distance", "water", "snow", "clouds", "space"}
