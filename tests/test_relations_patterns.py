@@ -261,6 +261,11 @@ CASES = {
         ("The pilot was forced to land next to the old barn.", [("The pilot", "next to", "the old barn")]),
         ("Tiny paper birds stand sentinel among the books.", [("Tiny paper birds", "among", "the books")]),
     ],
+    # 23. an absolute position right after a with-phrase places what follows "with" ("a room with a window on the left")
+    "with_then_position": [
+        ("Please draw a small kitchen with a red stove on the left and a tall fridge on the right.",
+         [("a red stove", "on the left", None), ("a tall fridge", "on the right", None)]),
+    ],
 }
 
 

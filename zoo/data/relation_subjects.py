@@ -108,7 +108,8 @@ def _sentence_start(toks: list[Tok], k: int) -> bool:
 Subject = tuple[tuple[int, int], tuple[int, int]]  # (subject, the phrase right before the relation)
 
 
-def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation]) -> Subject | None:
+def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
+                 absolute: bool = False) -> Subject | None:
     """The subject of the phrase at token i whose object ends before token `after`, and the nearest phrase."""
     if i > 1 and toks[i - 1].low in ("and", "or") and found and found[-1].phrase.end == toks[i - 2].end:
         shared = _rel_subject(toks, found[-1])  # "below and to the right of the moon"
@@ -134,12 +135,13 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation])
     plural = any(t.low in ("are", "were") or (t.tag == "VERB" and t.low in KNOWN_VERBS and not t.low.endswith(
         ("s", "ed", "ing"))) for t in toks[k + 1:i])
     subject = _resolve(toks, k, found if k == i - 1 else [], adjacent=k == i - 1, participle=participle,
-                       plural=plural)
+                       plural=plural, absolute=absolute)
     return (subject, near) if subject is not None else None
 
 
 def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool = False,
-             participle: bool = False, plural: bool = False, relative: bool = False) -> tuple[int, int] | None:
+             participle: bool = False, plural: bool = False, relative: bool = False,
+             absolute: bool = False) -> tuple[int, int] | None:
     """The entity whose phrase ends at token k: past "of", carriers and relative pronouns; right before the relation
     (adjacent), "the eye of the fox on the left" is the fox's."""
     if toks[k].tag == "REL":  # "three clocks, which are near two lamps"
@@ -186,9 +188,10 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 # scroll, the star; but "a man in a robe sitting on": what is worn does not do the verb, nor "dark
                 # hair in a ponytail" that is further from the verb
             outer = noun_phrase_before(toks, start - 2 if before.tag in CONTENT else start - 3)
-            if outer is None or _crosses_phrase(toks, outer) or (
-                    link.low == "with" and head(toks, outer).low in SCENE_NOUNS):
-                break  # "a diorama scene with a tower on the left": the tower is on the left
+            if outer is None or _crosses_phrase(toks, outer) or (link.low == "with" and (
+                    head(toks, outer).low in SCENE_NOUNS or (absolute and adjacent and hop == 0))):
+                break  # "a diorama scene with a tower on the left", "a room with a window on the left": the tower,
+                # the window is on the left
             phrase = outer
         elif link.low == "in" and before.tag == "VERB" and not possessive_led(toks, phrase) and not relative:
             return _clause_subject(toks, start - 2)  # "mushrooms growing in a forest on the left of a log"

@@ -147,7 +147,7 @@ def _relations_at(text: str, toks: list[Tok], i: int, hit: tuple[int, str, bool]
     if predicate == "between" and after + 1 < len(toks) and toks[after].low == "and":
         object2 = _object(toks, after + 1)
         after = object2[1] if object2 else after
-    found_subject = find_subject(toks, i, after, found)
+    found_subject = find_subject(toks, i, after, found, absolute)
     if found_subject is None:
         return []
     subject, near = found_subject
