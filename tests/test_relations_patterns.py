@@ -266,6 +266,10 @@ CASES = {
         ("Please draw a small kitchen with a red stove on the left and a tall fridge on the right.",
          [("a red stove", "on the left", None), ("a tall fridge", "on the right", None)]),
     ],
+    # 24. an open compound adjective "<noun> shaped/colored/sized" is part of the noun phrase
+    "open_compound_adjectives": [
+        ("A star shaped lamp hangs above a bed.", [("A star shaped lamp", "above", "a bed")]),
+    ],
 }
 
 

@@ -159,7 +159,13 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         if toks[i].tag == "VERB" and toks[i].low.endswith("ing") and toks[i].text[:1].isupper() and \
                 toks[i - 1].text in (".", "!", "?") and toks[i + 1].tag == "NOUN" and toks[i + 2].tag in CONTENT:
             toks[i].tag = "ADJ"  # "Towering pine trees rise": a sentence led by a noun phrase, not by a participle
+        if toks[i].low in FORM_PARTICIPLES and toks[i - 1].tag in CONTENT and toks[i + 1].tag in CONTENT:
+            toks[i].tag = "ADJ"  # "a heart shaped cookie": an open compound adjective ("heart-shaped")
     _plural_verbs(toks)
+
+
+# participles that make a compound adjective with the noun before them ("heart shaped", "rose colored", "bite sized")
+FORM_PARTICIPLES = {"shaped", "colored", "coloured", "sized", "themed", "styled", "toned", "tinted", "hued"}
 
 
 def _possessed_head(toks: list[Tok], i: int) -> bool:
