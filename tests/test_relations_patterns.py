@@ -270,6 +270,10 @@ CASES = {
     "open_compound_adjectives": [
         ("A star shaped lamp hangs above a bed.", [("A star shaped lamp", "above", "a bed")]),
     ],
+    # 25. after a clause start, a bare plural, an unknown word and an object: the word is the verb
+    "bare_plural_clause": [
+        ("On one side, cats outnumber dogs, making a noisy yard.", [("cats", "On one side", None)]),
+    ],
 }
 
 

@@ -257,6 +257,11 @@ def _plural_verbs(toks: list[Tok]) -> None:
                 not prev.low.endswith("ss") and i + 1 < len(toks) and toks[i + 1].low in PARTICLES:
             tok.tag = "VERB"
             continue
+        if tok.tag == "NOUN" and tok.low not in NOUNS and not tok.low.endswith("s") and prev.tag == "NOUN" and \
+                prev.low.endswith("s") and (i == 1 or toks[i - 2].text in (",", ".", ";", ":")) and i + 1 < len(toks) \
+                and (toks[i + 1].tag in ("DET", "NUM") or (toks[i + 1].tag == "NOUN" and toks[i + 1].low.endswith("s"))):
+            tok.tag = "VERB"  # ", birds outnumber trees": a bare plural subject at a clause start, its verb, an object
+            continue
         if tok.tag != "NOUN" or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s", "ous")) \
                 or tok.low in NOUNS:
             continue
