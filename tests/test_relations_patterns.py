@@ -274,6 +274,11 @@ CASES = {
     "bare_plural_clause": [
         ("On one side, cats outnumber dogs, making a noisy yard.", [("cats", "On one side", None)]),
     ],
+    # 26. irregular participles ("strung", "overlaid") are verbs, not nouns: not in the entity, not a subject
+    "irregular_participles_more": [
+        ("Thin ropes strung between two poles hold small flags.", [("Thin ropes", "between", "two poles")]),
+        ("Overlaid on the map, a red line runs north.", [("a red line", "on", "the map")]),
+    ],
 }
 
 
