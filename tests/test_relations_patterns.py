@@ -279,6 +279,12 @@ CASES = {
         ("Thin ropes strung between two poles hold small flags.", [("Thin ropes", "between", "two poles")]),
         ("Overlaid on the map, a red line runs north.", [("a red line", "on", "the map")]),
     ],
+    # 27. a quoted name after a noun for text belongs to the entity ('the word "calm"')
+    "quoted_names": [
+        ('Below the map, the word "calm" is printed.', [('the word "calm"', "Below", "the map")]),
+        ("At the top of the card, the letters 'Go home now' appear.",
+         [("the letters 'Go home now'", "At the top of", "the card")]),
+    ],
 }
 
 

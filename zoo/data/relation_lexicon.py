@@ -217,6 +217,9 @@ CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on
 COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",
            "rests", "looms", "appears", "remains", "stand", "sit", "lie", "hang", "float", "rest", "perches", "hovers",
            "grows", "towers", "rises", "sleeps", "waits", "stays", "stay", "stayed"}
+# nouns for text that a quoted name can follow ('the word "calm"', "the letters 'Go home'")
+QUOTE_NOUNS = {"word", "words", "phrase", "phrases", "text", "characters", "letters", "slogan", "title", "caption",
+               "inscription", "lettering", "message", "name", "label"}
 # past participles without -ed: a modifier before a noun ("a broken vase"), else a verb ("is hidden behind")
 IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made", "worn", "torn", "drawn", "thrown",
                          "grown", "shown", "frozen", "broken", "fallen", "spread", "stuck", "seen", "known", "sewn",
