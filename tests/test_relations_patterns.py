@@ -284,6 +284,7 @@ CASES = {
         ('Below the map, the word "calm" is printed.', [('the word "calm"', "Below", "the map")]),
         ("At the top of the card, the letters 'Go home now' appear.",
          [("the letters 'Go home now'", "At the top of", "the card")]),
+        ('The words "Keep out" were painted on the door.', [('The words "Keep out"', "on", "the door")]),
     ],
 }
 

@@ -131,6 +131,15 @@ def _quoted_name_end(toks: list[Tok], last: int) -> int | None:
     return close + 1 if close is not None and close > q + 1 else None
 
 
+def quoted_phrase_before(toks: list[Tok], k: int) -> tuple[int, int] | None:
+    """The phrase 'the words "Keep out"' whose closing quote is token k, else None."""
+    if k < 2 or toks[k].text not in QUOTES.values():
+        return None
+    opening = next((m for m in range(k - 2, max(0, k - 16), -1) if QUOTES.get(toks[m].text) == toks[k].text), None)
+    phrase = noun_phrase_before(toks, opening - 1) if opening else None
+    return (phrase[0], k + 1) if phrase is not None and _quoted_name_end(toks, opening - 1) == k + 1 else None
+
+
 def not_an_object(low: str) -> bool:
     """A noun for a quality, light, the picture or an idea, not a thing in it ("poise", "glow", "scene", "harmony")."""
     return low in ABSTRACT_NOUNS | LIGHT_NOUNS | SCENE_NOUNS | WRAPPER_NOUNS or (

@@ -13,6 +13,7 @@ from zoo.data.noun_phrases import (
     head,
     noun_phrase_after,
     noun_phrase_before,
+    quoted_phrase_before,
     part_or_amount,
     possessive_led,
     proper_complement,
@@ -121,6 +122,8 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
         opening = next((m for m in range(k - 1, max(-1, k - 40), -1) if toks[m].text == toks[k].text), None)
         if opening is not None and opening > 0 and toks[opening - 1].tag in CONTENT:
             k = opening - 1
+    if verb and (quoted := quoted_phrase_before(toks, k)) is not None:
+        return None if negated_entity(toks, quoted) else (quoted, quoted)  # 'The words "Keep out" are painted on'
     if _boundary(toks, k):
         fronted = _subject_after(toks, after, _sentence_start(toks, k)) if not verb or _sentence_start(
             toks, k) else None
