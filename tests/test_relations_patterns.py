@@ -286,6 +286,13 @@ CASES = {
          [("the letters 'Go home now'", "At the top of", "the card")]),
         ('The words "Keep out" were painted on the door.', [('The words "Keep out"', "on", "the door")]),
     ],
+    # 28. the picture itself is not a container ("within the canvas"), and a distinction or difference "between" two
+    # things is not a thing between them
+    "picture_and_abstract_between": [
+        ("A red bag sits within the wide canvas of the scene.", []),
+        ("A sharp difference between the tower and the hut is shown, and a cat sleeps inside a box.",
+         [("a cat", "inside", "a box")]),
+    ],
 }
 
 

@@ -10,6 +10,7 @@ from zoo.data.relation_lexicon import (
     ATTENTION_VERBS,
     BACKDROP_NOUNS,
     CONTACT_VERBS,
+    FRAME_NOUNS,
     COPULAS,
     FIXTURE_MODIFIERS,
     IDIOM_OBJECTS,
@@ -27,6 +28,7 @@ LIGHT_VERBS = {"cast", "casts", "casting", "shed", "sheds", "shedding", "throw",
 GROUND_NOUNS = {"ground", "floor", "surface", "soil", "earth", "pavement"}
 TEXT_NOUNS = {"text", "words", "caption", "slogan", "title", "lettering", "inscription", "writing", "letters"}
 ON = {"on", "upon", "onto", "over", "at"}
+OBJECT_FRAMES = {"frame", "painting", "poster", "photo", "photograph", "screen", "page", "interface"}  # also things
 CELESTIAL = {"sun", "moon", "sky", "skies", "heavens", "firmament"}
 
 
@@ -101,6 +103,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if obj is None:
         return True
     object_head = _head(toks, obj)
+    if relation.predicate == "inside" and object_head in FRAME_NOUNS - OBJECT_FRAMES and toks[obj[0]].low in (
+            "the", "this"):
+        return False  # "within the canvas", "inside this composition": the picture itself, not a thing
     if object_head in LIGHT_NOUNS - {"light"}:
         return False  # "obscured by the intertwining shadows", "upon the curious gaze"
     idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other"  # "hidden behind the other"

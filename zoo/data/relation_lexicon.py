@@ -273,5 +273,6 @@ SCENE_NOUNS = {"view", "scene", "composition", "frame", "background", "foregroun
 ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "relationship", "connection",
                   "juxtaposition", "interplay", "sense", "tableau", "story", "narrative", "tale", "essence", "moment",
                   "interaction", "emphasis", "symbolism", "metaphor", "theme", "idea", "concept", "spirit", "aura",
-                  "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition"}
+                  "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition",
+                  "distinction", "difference"}
 ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")
