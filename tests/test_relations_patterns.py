@@ -293,6 +293,13 @@ CASES = {
         ("A sharp difference between the tower and the hut is shown, and a cat sleeps inside a box.",
          [("a cat", "inside", "a box")]),
     ],
+    # 29. a hyphenated compound that ends in an adjective is an adjective ("off-white", "mirror-smooth")
+    "hyphenated_adjectives": [
+        ("A plain, off-white greeting card rests quietly on the table.",
+         [("A plain, off-white greeting card", "on", "the table")]),
+        ("A cube floats above a mirror-smooth, pure white disk.",
+         [("A cube", "above", "a mirror-smooth, pure white disk")]),
+    ],
 }
 
 
