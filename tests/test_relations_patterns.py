@@ -300,6 +300,12 @@ CASES = {
         ("A cube floats above a mirror-smooth, pure white disk.",
          [("A cube", "above", "a mirror-smooth, pure white disk")]),
     ],
+    # 30. "One is ..." and "the other ... behind it": one of two things named by a pronoun-like determiner
+    "one_and_the_other": [
+        ("There are two cats on the sofa. One is in the foreground looking at the other sleeping behind it.",
+         [("two cats", "on", "the sofa"), ("One", "in the foreground", None), ("the other", "behind", "it")]),
+        ("Two boats sail one behind the other.", []),
+    ],
 }
 
 

@@ -99,7 +99,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if words in ("on", "upon", "onto") and subject_head in CELESTIAL:
         return False  # "On the canal, the sun dyes the water gold": the sun or its light is not on a thing
     if relation.subject.text.lower() in ("the other", "each other", "one another", "one", "the one", "another"):
-        return relation.object is None  # "one behind the other": reciprocal, no entity of its own
+        # "one behind the other": reciprocal, no entity of its own; but "the other hides behind it" places one of two
+        return relation.object is None or (toks[obj[0]].tag == "PRON" and obj[1] - obj[0] == 1)
     if obj is None:
         return True
     object_head = _head(toks, obj)

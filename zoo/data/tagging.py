@@ -139,6 +139,9 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.low == "one" and (after_det or prev is not None and prev.tag == "ADJ" or (
                 i > 1 and prev.tag == "NOUN" and toks[i - 2].tag == "DET" and not (nxt and nxt.tag in CONTENT))):
             tok.tag = "NOUN"  # "the one on the left"
+        elif tok.low in ("one", "another") and tok.tag == "DET" and (prev is None or not prev.word) and \
+                nxt is not None and nxt.tag in ("AUX", "VERB"):
+            tok.tag = "NOUN"  # ". One is in the foreground": a determiner that stands for a noun phrase
         elif tok.low in ("both", "all", "each") and prev is not None and prev.tag == "PRON":
             tok.tag = "ADV"  # "They both stand"
         elif (tok.tag == "VERB" and _noun_use(toks, i)) or (
