@@ -50,7 +50,7 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                      "broken 0.297; templated strict 0.696, broken 0.210; dense P 0.674, R 0.617, broken 0.357; "
                      "misses by cause in benchmarks/results/relations_gold_heldout4_misses.md), then the finder was "
                      "improved on cases of the same patterns written anew (tests/test_relations_patterns.py, groups "
-                     "14-29): no longer blind. No label was changed."}
+                     "14-30): no longer blind. No label was changed."}
 
 
 DUMP = """
