@@ -197,6 +197,115 @@ CASES = {
         ("A girl turns off the lamp.", []),
         ("Two kittens sit side by side on a rug.", [("Two kittens", "on", "a rug")]),
     ],
+    # 14. "left"/"right"/"top" before a noun are adjectives: "on the left shelf" is "on" + a noun phrase
+    "position_adjectives": [
+        ("A clock hangs on the right wall.", [("A clock", "on", "the right wall")]),
+        ("The girl on the left counts the coins.", [("The girl", "on the left", None)]),
+        ("A boat is moored on the left bank, and a hut stands on the right.",
+         [("A boat", "on", "the left bank"), ("a hut", "on the right", None)]),
+    ],
+    # 15. "under" a sky, light or weather, also a compound one ("candlelight", "a night sky"), is not a place
+    "under_sky_compounds": [
+        ("A small village sleeps under a swirling night sky.", []),
+        ("Two horses graze under warm candlelight, and a cat naps under a street light.",
+         [("a cat", "under", "a street light")]),
+    ],
+    # 16. negation by a verb of absence and over "or" after "without"; a backdrop is only something to be in front of
+    "negated_more": [
+        ("The shelf is bare since it lacks a vase standing on it.", []),
+        ("A chef in a white apron holds a knife near a dark background.", []),
+        ("A vase stands in front of a dark background.", [("A vase", "in front of", "a dark background")]),
+        ("A bed stands on the right without any lamps or rugs on the floor.", [("A bed", "on the right", None)]),
+        ("A man with no hat and a scarf on his neck.", [("A man", "on", "his neck")]),
+    ],
+    # 17. nouns of amount or shape keep their "of" complement ("a blanket of snow"), a bare mass noun too
+    "amount_nouns": [
+        ("A fox sleeps under a blanket of snow.", [("A fox", "under", "a blanket of snow")]),
+        ("A stone bench is surrounded by a thick carpet of clover.",
+         [("A stone bench", "surrounded by", "a thick carpet of clover")]),
+    ],
+    # 18. more position phrases: "from behind", "at the entrance of", sides without "of"
+    "more_position_phrases": [
+        ("A small fox peeks from behind a mossy log.", [("A small fox", "from behind", "a mossy log")]),
+        ("A guard waits at the entrance of an old castle.", [("A guard", "at the entrance of", "an old castle")]),
+        ("On one side, tulips grow.", [("tulips", "On one side", None)]),
+        ("A mug with a star printed on both sides.", [("a star", "on both sides", None)]),
+    ],
+    # 19. "on its own" is an idiom; the sun or the sky is not on the place of a fronted phrase
+    "idioms_and_sky_subjects": [
+        ("A toy train runs on its own.", []),
+        ("Three apples and a pear were on the menu.", []),
+        ("On a quiet lake, the morning sun paints the water pink.", []),
+        ("Small lights glow on the bridge, and the moon hangs over the city.",
+         [("Small lights", "on", "the bridge"), ("the moon", "over", "the city")]),
+    ],
+    # 20. a fronted phrase with the subject after the verb and no comma ("On the roof sits a bird"), a chained
+    # fronted phrase too, and a possessed head that is also an adverb ("its broad back")
+    "inverted_without_comma": [
+        ("On the shelf above the sink stands a green vase.",
+         [("a green vase", "On", "the shelf"), ("a green vase", "above", "the sink")]),
+        ("The whale is calm. On its broad back sits a tiny lighthouse.",
+         [("a tiny lighthouse", "On", "its broad back")]),
+    ],
+    # 21. the subject is carried past a with-phrase before its verb: a quality after "with" is not what is placed,
+    # a participle in a list of adjectives and a sentence-initial "-ing" modifier do not cut the phrase
+    "subject_past_with_phrase": [
+        ("A plain, white card with a soft texture rests quietly on the table.",
+         [("A plain, white card", "on", "the table")]),
+        ("Old oaks with gnarled, ivy-like roots stand beside the path.", [("Old oaks", "beside", "the path")]),
+        ("It is late. Towering pine trees rise along the path.", [("Towering pine trees", "along", "the path")]),
+    ],
+    # 22. what completes the verb is not the subject: an infinitive ("forced to land next to") and a bare noun
+    # ("stand sentinel among")
+    "verb_complements": [
+        ("The pilot was forced to land next to the old barn.", [("The pilot", "next to", "the old barn")]),
+        ("Tiny paper birds stand sentinel among the books.", [("Tiny paper birds", "among", "the books")]),
+    ],
+    # 23. an absolute position right after a with-phrase places what follows "with" ("a room with a window on the left")
+    "with_then_position": [
+        ("Please draw a small kitchen with a red stove on the left and a tall fridge on the right.",
+         [("a red stove", "on the left", None), ("a tall fridge", "on the right", None)]),
+    ],
+    # 24. an open compound adjective "<noun> shaped/colored/sized" is part of the noun phrase
+    "open_compound_adjectives": [
+        ("A star shaped lamp hangs above a bed.", [("A star shaped lamp", "above", "a bed")]),
+    ],
+    # 25. after a clause start, a bare plural, an unknown word and an object: the word is the verb
+    "bare_plural_clause": [
+        ("On one side, cats outnumber dogs, making a noisy yard.", [("cats", "On one side", None)]),
+    ],
+    # 26. irregular participles ("strung", "overlaid") are verbs, not nouns: not in the entity, not a subject
+    "irregular_participles_more": [
+        ("Thin ropes strung between two poles hold small flags.", [("Thin ropes", "between", "two poles")]),
+        ("Overlaid on the map, a red line runs north.", [("a red line", "on", "the map")]),
+    ],
+    # 27. a quoted name after a noun for text belongs to the entity ('the word "calm"')
+    "quoted_names": [
+        ('Below the map, the word "calm" is printed.', [('the word "calm"', "Below", "the map")]),
+        ("At the top of the card, the letters 'Go home now' appear.",
+         [("the letters 'Go home now'", "At the top of", "the card")]),
+        ('The words "Keep out" were painted on the door.', [('The words "Keep out"', "on", "the door")]),
+    ],
+    # 28. the picture itself is not a container ("within the canvas"), and a distinction or difference "between" two
+    # things is not a thing between them
+    "picture_and_abstract_between": [
+        ("A red bag sits within the wide canvas of the scene.", []),
+        ("A sharp difference between the tower and the hut is shown, and a cat sleeps inside a box.",
+         [("a cat", "inside", "a box")]),
+    ],
+    # 29. a hyphenated compound that ends in an adjective is an adjective ("off-white", "mirror-smooth")
+    "hyphenated_adjectives": [
+        ("A plain, off-white greeting card rests quietly on the table.",
+         [("A plain, off-white greeting card", "on", "the table")]),
+        ("A cube floats above a mirror-smooth, pure white disk.",
+         [("A cube", "above", "a mirror-smooth, pure white disk")]),
+    ],
+    # 30. "One is ..." and "the other ... behind it": one of two things named by a pronoun-like determiner
+    "one_and_the_other": [
+        ("There are two cats on the sofa. One is in the foreground looking at the other sleeping behind it.",
+         [("two cats", "on", "the sofa"), ("One", "in the foreground", None), ("the other", "behind", "it")]),
+        ("Two boats sail one behind the other.", []),
+    ],
 }
 
 

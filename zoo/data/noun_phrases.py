@@ -12,6 +12,7 @@ from zoo.data.relation_lexicon import (
     ABSTRACT_SUFFIXES,
     LIGHT_NOUNS,
     OF_NOUNS,
+    QUOTE_NOUNS,
     SCENE_NOUNS,
     WRAPPER_NOUNS,
 )
@@ -104,6 +105,8 @@ def noun_phrase_after(toks: list[Tok], i: int, wrappers: bool = True) -> tuple[i
             return (i, j)
         return None
     end = last + 1
+    if (quoted := _quoted_name_end(toks, last)) is not None:
+        return (i, quoted)  # 'the word "calm"': the quoted text names the entity
     if end + 1 < n and toks[end].low == "of" and toks[end + 1].word:
         head = toks[last].low
         if wrappers and head in WRAPPER_NOUNS:
@@ -114,6 +117,27 @@ def noun_phrase_after(toks: list[Tok], i: int, wrappers: bool = True) -> tuple[i
                 head in OF_NOUNS or proper_complement(toks, end + 1) or part_or_amount(toks, i, last, inner)):
             return (i, inner[1])
     return (i, end)
+
+
+QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+
+
+def _quoted_name_end(toks: list[Tok], last: int) -> int | None:
+    """After a noun for text ("the word", "the letters"), the end of a quoted name right after it, else None."""
+    q = last + 1
+    if toks[last].low not in QUOTE_NOUNS or q >= len(toks) or toks[q].text not in QUOTES:
+        return None
+    close = next((m for m in range(q + 1, min(len(toks), q + 16)) if toks[m].text == QUOTES[toks[q].text]), None)
+    return close + 1 if close is not None and close > q + 1 else None
+
+
+def quoted_phrase_before(toks: list[Tok], k: int) -> tuple[int, int] | None:
+    """The phrase 'the words "Keep out"' whose closing quote is token k, else None."""
+    if k < 2 or toks[k].text not in QUOTES.values():
+        return None
+    opening = next((m for m in range(k - 2, max(0, k - 16), -1) if QUOTES.get(toks[m].text) == toks[k].text), None)
+    phrase = noun_phrase_before(toks, opening - 1) if opening else None
+    return (phrase[0], k + 1) if phrase is not None and _quoted_name_end(toks, opening - 1) == k + 1 else None
 
 
 def not_an_object(low: str) -> bool:

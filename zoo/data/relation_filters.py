@@ -10,6 +10,7 @@ from zoo.data.relation_lexicon import (
     ATTENTION_VERBS,
     BACKDROP_NOUNS,
     CONTACT_VERBS,
+    FRAME_NOUNS,
     COPULAS,
     FIXTURE_MODIFIERS,
     IDIOM_OBJECTS,
@@ -27,19 +28,30 @@ LIGHT_VERBS = {"cast", "casts", "casting", "shed", "sheds", "shedding", "throw",
 GROUND_NOUNS = {"ground", "floor", "surface", "soil", "earth", "pavement"}
 TEXT_NOUNS = {"text", "words", "caption", "slogan", "title", "lettering", "inscription", "writing", "letters"}
 ON = {"on", "upon", "onto", "over", "at"}
+OBJECT_FRAMES = {"frame", "painting", "poster", "photo", "photograph", "screen", "page", "interface"}  # also things
+CELESTIAL = {"sun", "moon", "sky", "skies", "heavens", "firmament"}
+
+
+ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
 
 
 def negated_entity(toks: list[Tok], phrase: tuple[int, int]) -> bool:
-    """ "no moat", "without a hat": an entity that is said not to be there."""
-    first = toks[phrase[0]].low
-    return first == "no" or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("without", "no", "not"))
+    """ "no moat", "without a hat", "lacks a cat": an entity that is said not to be there."""
+    first, k = toks[phrase[0]].low, phrase[0] - 1
+    return first == "no" or (k >= 0 and toks[k].low in {"without", "no", "not"} | ABSENCE_VERBS)
 
 
 def _head(toks: list[Tok], phrase: tuple[int, int]) -> str:
     """The head word, or "fixture" for a light fixture ("a traffic light")."""
     word = head(toks, phrase)
     k = toks.index(word)
-    return "fixture" if k > phrase[0] and toks[k - 1].low in FIXTURE_MODIFIERS else word.low
+    fixture = word.low.endswith(("light", "lights", "lamp", "lamps"))  # "a night light"; not "a night sky"
+    return "fixture" if fixture and k > phrase[0] and toks[k - 1].low in FIXTURE_MODIFIERS else word.low
+
+
+def _sky(word: str) -> bool:
+    """A sky, light or weather noun, also as the last part of a compound ("daylight", "candlelight", "sunshine")."""
+    return word in SKY_NOUNS or word.endswith(("light", "lights", "shine"))
 
 
 def _verbs_before(toks: list[Tok], i: int, limit: int = 4) -> list[str]:
@@ -75,17 +87,26 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     subject_head = _head(toks, subject)
     if near is not None and subject[0] <= near[0] and near[1] <= subject[1]:
         near = None  # "a red ball of light floating in front of it": the ball, not the light
+    if near is not None and near[0] - 1 == subject[1] and toks[near[0] - 1].low == "with" and any(
+            t.tag in ("VERB", "AUX") for t in toks[near[1]:phrase[0]]):
+        near = None  # "a card with a soft texture rests on the table": what the subject has, not what it casts
     not_things = LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS
     a_thing = subject_head == "frame" and toks[subject[0]].low in ("a", "an")  # "a wooden frame hangs on"
     if (subject_head in not_things and not a_thing) or (near is not None and _head(toks, near) in not_things):
         return False  # "a warm glow on", "the scene behind", "casting a warm light on her"
     if subject[0] > 0 and toks[subject[0] - 1].low in ("like", "unlike"):
         return False  # "like a silent guardian stationed at the base of": a simile
+    if words in ("on", "upon", "onto") and subject_head in CELESTIAL:
+        return False  # "On the canal, the sun dyes the water gold": the sun or its light is not on a thing
     if relation.subject.text.lower() in ("the other", "each other", "one another", "one", "the one", "another"):
-        return relation.object is None  # "one behind the other": reciprocal, no entity of its own
+        # "one behind the other": reciprocal, no entity of its own; but "the other hides behind it" places one of two
+        return relation.object is None or (toks[obj[0]].tag == "PRON" and obj[1] - obj[0] == 1)
     if obj is None:
         return True
     object_head = _head(toks, obj)
+    if relation.predicate == "inside" and object_head in FRAME_NOUNS - OBJECT_FRAMES and toks[obj[0]].low in (
+            "the", "this"):
+        return False  # "within the canvas", "inside this composition": the picture itself, not a thing
     if object_head in LIGHT_NOUNS - {"light"}:
         return False  # "obscured by the intertwining shadows", "upon the curious gaze"
     idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other"  # "hidden behind the other"
@@ -97,7 +118,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "amid the scene", "amidst the gentle rustling of leaves": not among things
     if first in ON and subject[0] > phrase[0] and subject_head in GROUND_NOUNS and toks[subject[0]].low == "the":
         return False  # "On an old street, the ground is wet": the place itself, not a thing on it
-    if first in ON and (object_head in ("background", "backdrop", "breeze", "wind", "air") or
+    if object_head in ("background", "backdrop") and relation.predicate != "in_front_of":
+        return False  # "a vase near a blue background": things are only in front of a backdrop
+    if first in ON and (object_head in ("breeze", "wind", "air") or
                         set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
         return False  # "displayed on a dark background", "float on the breeze"; "the lamp casts a circle on the desk"
     if subject_head in TEXT_NOUNS and toks[obj[0]].tag == "PRON":
@@ -108,6 +131,6 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         if object_head in BACKDROP_NOUNS or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("contrast", "silhouetted")):
             return False
         return bool(set(verbs) & CONTACT_VERBS)
-    if first in UNDER and len(words.split()) == 1 and object_head in SKY_NOUNS:
+    if first in UNDER and len(words.split()) == 1 and _sky(object_head):
         return False
     return not (first in ON and set(verbs) & ATTENTION_VERBS)

@@ -41,6 +41,12 @@ PAIR_PHRASES: dict[str, str] = {
     "across": "across", "across from": "opposite", "opposite": "opposite", "opposite to": "opposite",
     "among": "among", "amongst": "among", "amid": "among", "amidst": "among", "along": "along",
     "by": "next_to", "off": "off", "off of": "off",  # where they are locative (relation_filters.locative)
+    # a place reached from somewhere: "peeks from behind a tree", "crawls out from under the bed"
+    "from behind": "behind", "from beneath": "below", "from under": "below", "from underneath": "below",
+    "from inside": "inside", "from within": "inside",
+    # the way in of a place: "waits at the entrance of the cave", "stands at the gate of the castle"
+    **{f"at the {way} {p}": "in_front_of" for way in ("entrance", "entrances", "gate", "gates", "door", "doorway",
+                                                      "threshold", "mouth") for p in ("of", "to")},
 }
 PAIR_PHRASES.update({"upon" + p[2:]: pred for p, pred in PAIR_PHRASES.items() if p.startswith("on ")})  # "upon the side of"
 ABSOLUTE_PHRASES: dict[str, str] = {
@@ -58,6 +64,8 @@ ABSOLUTE_PHRASES: dict[str, str] = {
        for who in ("its", "his", "her", "their") for v in ("", "lower ", "upper ", "far ")},
     **{f"on the left and right{s}": "abs_sides" for s in ("", " sides", " side")},
     "on the side": "abs_sides", "at the side": "abs_sides", "on the sides": "abs_sides", "at the sides": "abs_sides",
+    **{f"{p} {q}": "abs_sides" for p in ("on", "to", "at") for q in ("one side", "both sides", "either side",
+                                                                      "each side", "all sides")},
 }
 # nouns for a region of a position ("at the center point of", "on the bottom edge of"): the phrase goes on to "of"
 REGION_NOUNS = {"point", "part", "area", "section", "edge", "corner", "side", "end", "half", "portion", "region",
@@ -196,7 +204,8 @@ OF_NOUNS = {"pile", "piles", "stack", "stacks", "cup", "cups", "glass", "glasses
             "bucket", "buckets", "pot", "pots", "barrel", "barrels", "tank", "strand", "strands", "string", "ring",
             "circle", "circles", "spiral", "spray", "lump", "block", "blocks", "tower", "towers", "wall", "walls",
             "window", "windows", "door", "doors", "peak", "peaks", "summit", "slope", "slopes", "bank", "banks",
-            "shore", "shores", "deck", "floor", "floors", "steps", "step", "stretch"}
+            "shore", "shores", "deck", "floor", "floors", "steps", "step", "stretch", "carpet", "carpets", "blanket",
+            "blankets", "sprig", "sprigs", "tuft", "tufts", "twig", "twigs", "drift", "drifts", "mat", "mats"}
 # "X of Y" where only Y is depicted: "a photo of a dog", "the sleek form of a cat"
 WRAPPER_NOUNS = {"photo", "photograph", "picture", "image", "painting", "drawing", "sketch", "illustration", "render",
                  "rendering", "view", "close-up", "closeup", "shot", "portrait", "depiction", "scene", "form",
@@ -208,12 +217,15 @@ CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on
 COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",
            "rests", "looms", "appears", "remains", "stand", "sit", "lie", "hang", "float", "rest", "perches", "hovers",
            "grows", "towers", "rises", "sleeps", "waits", "stays", "stay", "stayed"}
+# nouns for text that a quoted name can follow ('the word "calm"', "the letters 'Go home'")
+QUOTE_NOUNS = {"word", "words", "phrase", "phrases", "text", "characters", "letters", "slogan", "title", "caption",
+               "inscription", "lettering", "message", "name", "label"}
 # past participles without -ed: a modifier before a noun ("a broken vase"), else a verb ("is hidden behind")
 IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made", "worn", "torn", "drawn", "thrown",
                          "grown", "shown", "frozen", "broken", "fallen", "spread", "stuck", "seen", "known", "sewn",
                          "woven", "bound", "found", "lit", "split", "shut", "sunk", "sunken", "spun", "struck",
                          "swept", "bent", "kept", "tied", "dyed", "overgrown", "outstretched", "forgotten", "stolen",
-                         "chosen", "beaten", "ridden", "driven", "written"}
+                         "chosen", "beaten", "ridden", "driven", "written", "strung", "slung", "flung", "overlaid", "inlaid"}
 # "a traffic light", "a street lamp": light fixtures, not lighting
 FIXTURE_MODIFIERS = {"traffic", "street", "ceiling", "tail", "brake", "pendant", "desk", "flood", "neon", "fairy",
                      "string", "reading", "night", "porch", "garden", "stage", "warning", "signal", "landing"}
@@ -249,7 +261,8 @@ IDIOM_OBJECTS = {"display", "fire", "time", "board", "purpose", "foot", "hold", 
                  "imagination", "words", "belief", "recognition", "repair", "measure", "compare", "doubt",
                  "description", "future", "scenes", "contrast", "sight", "view", "earth", "world", "times",
                  "mind", "minds", "fact", "addition", "order", "instance", "example", "night", "nights", "day",
-                 "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "eve", "moment", "each other", "one another", "other", "site", "location"}
+                 "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "eve", "moment", "each other", "one another", "other", "site", "location",
+                 "own", "menu", "menus", "list", "agenda", "itinerary"}  # "moves on its own"; "a cake on the menu"
 # "hanging in the sky behind him": a place phrase that is skipped on the way to the subject
 LOCATION_ADJUNCTS = {"sky", "air", "mid-air", "midair", "wind", "breeze", "rain", "sun", "sunlight", "moonlight", "dark",
                      "darkness", "shadows", "shade", "mist", "fog", "distance", "water", "snow", "clouds", "space"}
@@ -260,5 +273,6 @@ SCENE_NOUNS = {"view", "scene", "composition", "frame", "background", "foregroun
 ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "relationship", "connection",
                   "juxtaposition", "interplay", "sense", "tableau", "story", "narrative", "tale", "essence", "moment",
                   "interaction", "emphasis", "symbolism", "metaphor", "theme", "idea", "concept", "spirit", "aura",
-                  "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition"}
+                  "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition",
+                  "distinction", "difference"}
 ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")

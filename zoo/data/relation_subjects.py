@@ -13,6 +13,7 @@ from zoo.data.noun_phrases import (
     head,
     noun_phrase_after,
     noun_phrase_before,
+    quoted_phrase_before,
     part_or_amount,
     possessive_led,
     proper_complement,
@@ -45,12 +46,19 @@ def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
     """Back from token k past adverbs, verbs, depictives ("sits motionless") and a manner phrase on the verb
     ("positioned with elegance"); the index reached, whether a negation and whether a verb was passed."""
     negated = verb = False
+    start = k
     for _ in range(20):
         if k < 0:
             break
         tok = toks[k]
         if tok.tag in ("VERB", "AUX"):
             verb, k = True, k - 1
+        elif tok.tag in CONTENT and k > 1 and toks[k - 1].low == "to" and not toks[k - 1].in_phrase and \
+                toks[k - 2].tag in ("VERB", "AUX"):
+            verb, k = True, k - 2  # "was forced to land next to": an infinitive, not a noun
+        elif k == start and tok.tag == "NOUN" and k > 0 and toks[k - 1].tag == "VERB" and \
+                not toks[k - 1].low.endswith(("ing", "ed")) and not tok.low.endswith("s") and tok.low not in NOUNS:
+            k -= 1  # "stand sentinel among", "keep watch over": a bare noun completing the verb
         elif tok.tag == "ADV" or tok.low in SKIP_WORDS:
             k -= 1
         elif tok.tag == "NEG" and tok.low in ("not", "never", "n't"):
@@ -101,7 +109,8 @@ def _sentence_start(toks: list[Tok], k: int) -> bool:
 Subject = tuple[tuple[int, int], tuple[int, int]]  # (subject, the phrase right before the relation)
 
 
-def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation]) -> Subject | None:
+def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
+                 absolute: bool = False) -> Subject | None:
     """The subject of the phrase at token i whose object ends before token `after`, and the nearest phrase."""
     if i > 1 and toks[i - 1].low in ("and", "or") and found and found[-1].phrase.end == toks[i - 2].end:
         shared = _rel_subject(toks, found[-1])  # "below and to the right of the moon"
@@ -113,6 +122,8 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation])
         opening = next((m for m in range(k - 1, max(-1, k - 40), -1) if toks[m].text == toks[k].text), None)
         if opening is not None and opening > 0 and toks[opening - 1].tag in CONTENT:
             k = opening - 1
+    if verb and (quoted := quoted_phrase_before(toks, k)) is not None:
+        return None if negated_entity(toks, quoted) else (quoted, quoted)  # 'The words "Keep out" are painted on'
     if _boundary(toks, k):
         fronted = _subject_after(toks, after, _sentence_start(toks, k)) if not verb or _sentence_start(
             toks, k) else None
@@ -127,12 +138,13 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation])
     plural = any(t.low in ("are", "were") or (t.tag == "VERB" and t.low in KNOWN_VERBS and not t.low.endswith(
         ("s", "ed", "ing"))) for t in toks[k + 1:i])
     subject = _resolve(toks, k, found if k == i - 1 else [], adjacent=k == i - 1, participle=participle,
-                       plural=plural)
+                       plural=plural, absolute=absolute)
     return (subject, near) if subject is not None else None
 
 
 def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool = False,
-             participle: bool = False, plural: bool = False, relative: bool = False) -> tuple[int, int] | None:
+             participle: bool = False, plural: bool = False, relative: bool = False,
+             absolute: bool = False) -> tuple[int, int] | None:
     """The entity whose phrase ends at token k: past "of", carriers and relative pronouns; right before the relation
     (adjacent), "the eye of the fox on the left" is the fox's."""
     if toks[k].tag == "REL":  # "three clocks, which are near two lamps"
@@ -165,6 +177,9 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         elif link.low in ("and", "or") and before.tag in CONTENT and not (plural and toks[start].tag in ("DET", "NUM")):
             # "with black feathers and alert eyes"; not "a boy in a cap and a dog with a collar stand" (a plural verb)
             outer = noun_phrase_before(toks, start - 2)
+            if outer is not None and negated_entity(toks, outer) and (link.low == "or" or toks[start].tag not in (
+                    "DET", "NUM")):
+                return None  # "without any books or pens on it": none of them is there; not "no hat and a scarf on"
             if outer is None or outer[0] < 2 or toks[outer[0] - 1].low not in CARRIERS or \
                     toks[outer[0] - 2].tag not in CONTENT or _crosses_phrase(toks, (outer[0] - 1, outer[1])):
                 break
@@ -176,9 +191,10 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 # scroll, the star; but "a man in a robe sitting on": what is worn does not do the verb, nor "dark
                 # hair in a ponytail" that is further from the verb
             outer = noun_phrase_before(toks, start - 2 if before.tag in CONTENT else start - 3)
-            if outer is None or _crosses_phrase(toks, outer) or (
-                    link.low == "with" and head(toks, outer).low in SCENE_NOUNS):
-                break  # "a diorama scene with a tower on the left": the tower is on the left
+            if outer is None or _crosses_phrase(toks, outer) or (link.low == "with" and (
+                    head(toks, outer).low in SCENE_NOUNS or (absolute and adjacent and hop == 0))):
+                break  # "a diorama scene with a tower on the left", "a room with a window on the left": the tower,
+                # the window is on the left
             phrase = outer
         elif link.low == "in" and before.tag == "VERB" and not possessive_led(toks, phrase) and not relative:
             return _clause_subject(toks, start - 2)  # "mushrooms growing in a forest on the left of a log"
@@ -254,7 +270,12 @@ def _subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tup
         comma = toks[j].text in (",", ":")
         if comma:
             j += 1
-        inverted = sentence_start and comma and j < n and toks[j].tag == "VERB" and \
+        if sentence_start and not comma and j < n and toks[j].tag == "PREP" and toks[j].in_phrase:
+            inner = noun_phrase_after(toks, _phrase_end(toks, j))  # "On the wall behind him hangs a map"
+            if inner is not None:
+                j = inner[1]
+                continue
+        inverted = sentence_start and j < n and toks[j].tag == "VERB" and \
             not toks[j].low.endswith(("ing", "ed")) and j + 1 < n and toks[j + 1].tag in ("DET", "NUM")
         if j < n and (toks[j].low in COPULAS or toks[j].tag == "AUX" or toks[j].low == "there" or inverted):
             while j < n and (toks[j].low in COPULAS or toks[j].tag in ("AUX", "ADV") or toks[j].low == "there"):

@@ -50,6 +50,8 @@ LEXICON = _lexicon()
 
 INTENSIFIERS = {"very", "extreme", "immediate"}
 ABSOLUTE_ENDS = {"left", "right", "top", "bottom", "center", "centre", "middle", "foreground", "background", "distance"}
+# position words that are also adjectives: before a noun they modify it ("the left wall", "the top shelf")
+ADJECTIVE_ENDS = {"left", "right", "top", "bottom", "middle"}
 POSITION_WORDS = {"left", "right", "top", "bottom", "center", "centre", "middle", "edge", "corner", "side", "upper",
                   "lower", "foreground", "background"}
 
@@ -69,6 +71,9 @@ def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
                 return width + 2, pair, False  # "at the center point of", "on the bottom edge of"
             if absolute and i + width < len(toks) and (toks[i + width].low == "of" or _noun_of(toks, i + width)):
                 continue  # "on the bottom shelf of the cabinet": a noun phrase, not a position
+            if absolute and words[-1] in ADJECTIVE_ENDS and i + width < len(toks) and toks[i + width].tag == "NOUN" \
+                    and not (i + width + 1 < len(toks) and toks[i + width + 1].tag in ("DET", "NUM")):
+                continue  # "on the left wall": the position word modifies a noun; not "on the left counts the coins"
             return width, predicate, absolute
     return None
 
@@ -142,7 +147,7 @@ def _relations_at(text: str, toks: list[Tok], i: int, hit: tuple[int, str, bool]
     if predicate == "between" and after + 1 < len(toks) and toks[after].low == "and":
         object2 = _object(toks, after + 1)
         after = object2[1] if object2 else after
-    found_subject = find_subject(toks, i, after, found)
+    found_subject = find_subject(toks, i, after, found, absolute)
     if found_subject is None:
         return []
     subject, near = found_subject

@@ -117,6 +117,8 @@ def _base_tag(toks: list[Tok], i: int) -> str:
         return "PART"
     if comparative(low):
         return "ADJ"
+    if "-" in low and low.rsplit("-", 1)[1] in ADJECTIVES:
+        return "ADJ"  # "off-white", "mirror-smooth": a compound adjective ends in an adjective
     return "NOUN"
 
 
@@ -137,13 +139,17 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.low == "one" and (after_det or prev is not None and prev.tag == "ADJ" or (
                 i > 1 and prev.tag == "NOUN" and toks[i - 2].tag == "DET" and not (nxt and nxt.tag in CONTENT))):
             tok.tag = "NOUN"  # "the one on the left"
+        elif tok.low in ("one", "another") and tok.tag == "DET" and (prev is None or not prev.word) and \
+                nxt is not None and nxt.tag in ("AUX", "VERB"):
+            tok.tag = "NOUN"  # ". One is in the foreground": a determiner that stands for a noun phrase
         elif tok.low in ("both", "all", "each") and prev is not None and prev.tag == "PRON":
             tok.tag = "ADV"  # "They both stand"
         elif (tok.tag == "VERB" and _noun_use(toks, i)) or (
                 tok.low in MODALS and prev is not None and prev.tag in ("DET", "ADJ")):
             tok.tag = "NOUN"  # "the waves", "the cylindrical can"
-        elif tok.tag == "ADV" and after_det and not tok.low.endswith("ly"):  # "a low, old-style building"
-            possessed = prev.low in ("his", "her", "its", "their", "my", "your", "our")
+        elif tok.tag == "ADV" and not tok.low.endswith("ly") and (after_det or _possessed_head(toks, i)):
+            # "a low, old-style building"; "his back,", "its broad back sits"
+            possessed = _possessed_head(toks, i)
             tok.tag = "NOUN" if possessed and not (nxt is not None and nxt.tag in CONTENT) else "ADJ"  # "his back,"
         elif tok.tag == "ADV" and prev is not None and prev.tag in CONTENT and prev.low.endswith("'s") and \
                 not tok.low.endswith("ly"):
@@ -151,7 +157,28 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.tag == "PART":
             tok.tag = _resolve_participle(tok, prev, nxt, toks[i + 2] if i + 2 < len(toks) else None,
                                           toks[i - 2] if i > 1 else None, toks[i - 3] if i > 2 else None)
+    for i in range(1, len(toks) - 2):
+        if toks[i].tag == "VERB" and toks[i].low.endswith("ed") and toks[i - 1].tag in ("PREP", "DET") and \
+                toks[i + 1].text == "," and toks[i + 2].tag in CONTENT:
+            toks[i].tag = "ADJ"  # "with textured, flame-like leaves": a participle in a list of adjectives
+        if toks[i].tag == "VERB" and toks[i].low.endswith("ing") and toks[i].text[:1].isupper() and \
+                toks[i - 1].text in (".", "!", "?") and toks[i + 1].tag == "NOUN" and toks[i + 2].tag in CONTENT:
+            toks[i].tag = "ADJ"  # "Towering pine trees rise": a sentence led by a noun phrase, not by a participle
+        if toks[i].low in FORM_PARTICIPLES and toks[i - 1].tag in CONTENT and toks[i + 1].tag in CONTENT:
+            toks[i].tag = "ADJ"  # "a heart shaped cookie": an open compound adjective ("heart-shaped")
     _plural_verbs(toks)
+
+
+# participles that make a compound adjective with the noun before them ("heart shaped", "rose colored", "bite sized")
+FORM_PARTICIPLES = {"shaped", "colored", "coloured", "sized", "themed", "styled", "toned", "tinted", "hued"}
+
+
+def _possessed_head(toks: list[Tok], i: int) -> bool:
+    """Token i ends a phrase led by a possessive over modifiers ("its broad back", "his back")."""
+    k = i - 1
+    while k >= 0 and k > i - 4 and toks[k].tag in CONTENT:
+        k -= 1
+    return k >= 0 and toks[k].low in ("his", "her", "its", "their", "my", "your", "our")
 
 
 def _noun_use(toks: list[Tok], i: int) -> bool:
@@ -234,6 +261,11 @@ def _plural_verbs(toks: list[Tok]) -> None:
         if tok.tag == "NOUN" and tok.low not in NOUNS and prev.tag == "NOUN" and prev.low.endswith("s") and \
                 not prev.low.endswith("ss") and i + 1 < len(toks) and toks[i + 1].low in PARTICLES:
             tok.tag = "VERB"
+            continue
+        if tok.tag == "NOUN" and tok.low not in NOUNS and not tok.low.endswith("s") and prev.tag == "NOUN" and \
+                prev.low.endswith("s") and (i == 1 or toks[i - 2].text in (",", ".", ";", ":")) and i + 1 < len(toks) \
+                and (toks[i + 1].tag in ("DET", "NUM") or (toks[i + 1].tag == "NOUN" and toks[i + 1].low.endswith("s"))):
+            tok.tag = "VERB"  # ", birds outnumber trees": a bare plural subject at a clause start, its verb, an object
             continue
         if tok.tag != "NOUN" or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s", "ous")) \
                 or tok.low in NOUNS:
