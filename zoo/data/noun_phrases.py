@@ -140,9 +140,12 @@ def quoted_phrase_before(toks: list[Tok], k: int) -> tuple[int, int] | None:
     return (phrase[0], k + 1) if phrase is not None and _quoted_name_end(toks, opening - 1) == k + 1 else None
 
 
+NOT_OBJECTS = frozenset(ABSTRACT_NOUNS | LIGHT_NOUNS | SCENE_NOUNS | WRAPPER_NOUNS)
+
+
 def not_an_object(low: str) -> bool:
     """A noun for a quality, light, the picture or an idea, not a thing in it ("poise", "glow", "scene", "harmony")."""
-    return low in ABSTRACT_NOUNS | LIGHT_NOUNS | SCENE_NOUNS | WRAPPER_NOUNS or (
+    return low in NOT_OBJECTS or (
         len(low) > 6 and low.endswith(ABSTRACT_SUFFIXES))
 
 

@@ -30,15 +30,17 @@ TEXT_NOUNS = {"text", "words", "caption", "slogan", "title", "lettering", "inscr
 ON = {"on", "upon", "onto", "over", "at"}
 OBJECT_FRAMES = {"frame", "painting", "poster", "photo", "photograph", "screen", "page", "interface"}  # also things
 CELESTIAL = {"sun", "moon", "sky", "skies", "heavens", "firmament"}
+NOT_THINGS = frozenset(LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS)  # light, ideas, the scene: nothing to place
 
 
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
+NEGATORS = frozenset({"without", "no", "not"} | ABSENCE_VERBS)  # words before an entity said not to be there
 
 
 def negated_entity(toks: list[Tok], phrase: tuple[int, int]) -> bool:
     """ "no moat", "without a hat", "lacks a cat": an entity that is said not to be there."""
     first, k = toks[phrase[0]].low, phrase[0] - 1
-    return first == "no" or (k >= 0 and toks[k].low in {"without", "no", "not"} | ABSENCE_VERBS)
+    return first == "no" or (k >= 0 and toks[k].low in NEGATORS)
 
 
 def _head(toks: list[Tok], phrase: tuple[int, int]) -> str:
@@ -90,9 +92,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if near is not None and near[0] - 1 == subject[1] and toks[near[0] - 1].low == "with" and any(
             t.tag in ("VERB", "AUX") for t in toks[near[1]:phrase[0]]):
         near = None  # "a card with a soft texture rests on the table": what the subject has, not what it casts
-    not_things = LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS
     a_thing = subject_head == "frame" and toks[subject[0]].low in ("a", "an")  # "a wooden frame hangs on"
-    if (subject_head in not_things and not a_thing) or (near is not None and _head(toks, near) in not_things):
+    if (subject_head in NOT_THINGS and not a_thing) or (near is not None and _head(toks, near) in NOT_THINGS):
         return False  # "a warm glow on", "the scene behind", "casting a warm light on her"
     if subject[0] > 0 and toks[subject[0] - 1].low in ("like", "unlike"):
         return False  # "like a silent guardian stationed at the base of": a simile
