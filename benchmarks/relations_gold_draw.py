@@ -1,10 +1,13 @@
 """The seeded draw of a blind gold part: benchmark prompts with a spatial phrase that no earlier part holds.
 
     python benchmarks/relations_gold_draw.py --seed 17004 --short 44 --dense 44 > /tmp/heldout4_draw.jsonl
+    python benchmarks/relations_gold_draw.py --part heldout5 --seed 17005 --short 7 --dense 44 > /tmp/heldout5_draw.jsonl
 
 Rule (heldout4): from the public prompt files in ../shared/benchmarks, keep the prompts that contain a spatial phrase
-(`SPATIAL`, whole words, case-insensitive) and are not already in the gold file under another split (compared by
-prompt text, so the draw gives the same prompts after its part is added). Pools, each sorted by source before the draw:
+(`SPATIAL`, whole words, case-insensitive) and are not already in the gold file under a part drawn or labelled
+before it (`PARTS` order; compared by prompt text, so the draw gives the same prompts after its part and later parts
+are added). heldout5 is drawn by the same rule with seed 17005; after heldout4 only 7 prompts of the short pool were
+left (the earlier parts hold the other 262), so heldout5 takes all 7 of them and 44 dense prompts. Pools, each sorted by source before the draw:
 short = the TIIF testmini `short_description`s and the GenEval prompts; dense = the TIIF testmini `long_description`s,
 and the UniGenBench prompts (short and long file) whose test points name an entity layout ("Entity Layout - ...").
 TIIF's `real_world_prompts.jsonl` is left out of both: its short and long descriptions are the same text, instructions
@@ -28,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "relations_gold.jsonl"
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 LEFT_OUT = ("real_world_prompts.jsonl",)
+PARTS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 SPATIAL = re.compile(
     r"\b(left|right|above|below|beneath|under|underneath|behind|in front of|next to|beside|besides|near|on|upon|"
     r"onto|atop|on top of|top|bottom|between|across|around|over|inside|within|outside|along|alongside|"
@@ -65,9 +69,10 @@ def _unigenbench_layout(root: Path, name: str) -> list[tuple[str, str]]:
 
 
 def pools(root: Path, gold: Path, part: str) -> dict[str, list[tuple[str, str]]]:
-    """The candidate prompts by pool, without those the gold file holds in another part and without repeats."""
+    """The candidate prompts by pool, without those the gold file holds in a part before `part` and without repeats."""
+    earlier = set(PARTS[:PARTS.index(part)])
     taken = {row["prompt"] for row in map(json.loads, gold.read_text(encoding="utf-8").splitlines())
-             if row.get("split") != part}
+             if row.get("split") in earlier}
     sources = {"short": _tiif(root, "short_description") + _geneval(root),
                "dense_tiif": _tiif(root, "long_description"),
                "dense_unigen_long": _unigenbench_layout(root, "test_prompts_en_long.csv"),
@@ -88,6 +93,9 @@ def draw(root: Path, gold: Path, part: str, seed: int, short: int, dense: int) -
     """The drawn prompts: `short` of the short pool, then `dense` split evenly over the three dense sources."""
     rng = random.Random(seed)
     found = pools(root, gold, part)
+    if short > len(found["short"]):
+        raise SystemExit(f"only {len(found['short'])} prompts are left in the short pool for {part}: pass --short "
+                         f"{len(found['short'])} or less")
     picked = [("short", row) for row in rng.sample(found["short"], short)]
     dense_pools = ("dense_tiif", "dense_unigen_long", "dense_unigen_short")
     for k, pool in enumerate(dense_pools):
@@ -100,7 +108,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--benchmarks", type=Path, default=BENCHMARKS)
     parser.add_argument("--gold", type=Path, default=GOLD)
-    parser.add_argument("--part", default="heldout4", help="the part being drawn (its own rows are not excluded)")
+    parser.add_argument("--part", default="heldout4", choices=PARTS[4:],
+                        help="the part being drawn: heldout4 or heldout5 (only the parts before it are excluded)")
     parser.add_argument("--seed", type=int, default=17004)
     parser.add_argument("--short", type=int, default=44)
     parser.add_argument("--dense", type=int, default=44)
