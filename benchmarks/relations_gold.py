@@ -14,7 +14,9 @@ labels were changed after the first run, see their notes); `heldout2` was labell
 before the finder was run on it (first measurement: benchmarks/results/relations_gold_blind.md); `heldout3` likewise by
 a third engineer (first measurement: benchmarks/results/relations_gold_heldout3_blind.md); `heldout4` likewise by a
 fourth engineer, its prompts drawn by benchmarks/relations_gold_draw.py --seed 17004 (first measurement:
-benchmarks/results/relations_gold_heldout4_blind.md).
+benchmarks/results/relations_gold_heldout4_blind.md); `heldout5` likewise by a fifth engineer, drawn by
+benchmarks/relations_gold_draw.py --part heldout5 --seed 17005 --short 7 --dense 44 (first measurement:
+benchmarks/results/relations_gold_heldout5_blind.md).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from zoo.data.relations import Span, TextRelation
 from zoo.data.relations_nlp import get_finder
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "relations_gold.jsonl"
-SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4")
+SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 NOTES = {"dev": "The finder was developed on these prompts.",
          "heldout": "Labelled by the finder's author and not tuned on; 4 labels (g200, g201, g207, g212) were changed "
                     "to the dev convention after the first held-out run.",
@@ -50,7 +52,11 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                      "broken 0.297; templated strict 0.696, broken 0.210; dense P 0.674, R 0.617, broken 0.357; "
                      "misses by cause in benchmarks/results/relations_gold_heldout4_misses.md), then the finder was "
                      "improved on cases of the same patterns written anew (tests/test_relations_patterns.py, groups "
-                     "14-30): no longer blind. No label was changed."}
+                     "14-30): no longer blind. No label was changed.",
+         "heldout5": "Labelled blind by a fifth engineer (committed before the finder was run on them); the prompts "
+                     "are a seeded draw (benchmarks/relations_gold_draw.py --part heldout5 --seed 17005 --short 7 "
+                     "--dense 44): the 7 short prompts are all that the short pool had left, the 44 dense ones a third "
+                     "each from TIIF long, UniGenBench long and UniGenBench short layout prompts. Not tuned on."}
 
 
 DUMP = """

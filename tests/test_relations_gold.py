@@ -38,21 +38,23 @@ def test_the_gold_file_has_150_labelled_prompts_of_every_kind_in_a_dev_and_a_hel
     rows = read_gold(GOLD)  # every span is checked against its prompt
     assert len(rows) >= 150 and len({r["prompt"] for r in rows}) == len(rows)
     assert {r["kind"] for r in rows} == {"templated", "photo_of", "compound", "3d", "dense"}
-    assert Counter(r["split"] for r in rows).keys() == {"dev", "heldout", "heldout2", "heldout3", "heldout4"}
+    splits = {"dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"}
+    assert Counter(r["split"] for r in rows).keys() == splits
     assert sum(r["prompt"].lower().startswith("a photo of") for r in rows) >= 30
 
 
 @pytest.mark.skipif(not BENCH.is_dir(), reason="../shared/benchmarks is absent")
-def test_the_heldout4_part_is_the_seeded_draw_from_the_benchmark_files():
+@pytest.mark.parametrize("part, seed, short", [("heldout4", "17004", "44"), ("heldout5", "17005", "7")])
+def test_the_drawn_parts_are_the_seeded_draws_from_the_benchmark_files(part, seed, short):
     script = ROOT / "benchmarks" / "relations_gold_draw.py"
     done = subprocess.run([sys.executable, str(script), "--benchmarks", str(BENCH), "--gold", str(GOLD),
-                           "--seed", "17004", "--short", "44", "--dense", "44"],
+                           "--part", part, "--seed", seed, "--short", short, "--dense", "44"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     drawn = [json.loads(line) for line in done.stdout.splitlines()]
-    part = [row for row in read_gold(GOLD) if row["split"] == "heldout4"]
-    assert [(d["prompt"], d["source"]) for d in drawn] == [(r["prompt"], r["source"]) for r in part]
-    assert [d["pool"] == "short" for d in drawn] == [r["kind"] != "dense" for r in part]
+    labelled = [row for row in read_gold(GOLD) if row["split"] == part]
+    assert [(d["prompt"], d["source"]) for d in drawn] == [(r["prompt"], r["source"]) for r in labelled]
+    assert [d["pool"] == "short" for d in drawn] == [r["kind"] != "dense" for r in labelled]
 
 
 def test_bad_gold_rows_name_the_file_line_and_key(tmp_path):
