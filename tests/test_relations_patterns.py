@@ -306,6 +306,31 @@ CASES = {
          [("two cats", "on", "the sofa"), ("One", "in the foreground", None), ("the other", "behind", "it")]),
         ("Two boats sail one behind the other.", []),
     ],
+    # 31. the part of speech from the clause: an -s word after "that" or after a bare mass noun at a clause start is
+    # a verb; after a fronted phrase a verb form is the object's head before a preposition and the inverted verb
+    # before its subject; an -s word in a list after a fronted phrase or after "is a" is a plural noun; a word
+    # between an -ly adverb and a noun, an -ing word after "and" before a noun, and the word after a list of
+    # adjectives are modifiers or the head; a comma after a fronted one-word object ends the phrase
+    "part_of_speech_in_clauses": [
+        ("She saw a vine that creeps along the fence.", [("a vine", "along", "the fence")]),
+        ("The field is quiet while smoke curls lazily above the chimney.", [("smoke", "above", "the chimney")]),
+        ("Beside the old barn lies broken, rusty machinery.", [("broken, rusty machinery", "Beside", "the old barn")]),
+        ("On a wooden music stand near the window, a violin rests.",
+         [("a violin", "On", "a wooden music stand"), ("a violin", "near", "the window")]),
+        ("On the left is a bowl of ripe plums, and on the right is a jar.",
+         [("a bowl of ripe plums", "On the left", None), ("a jar", "on the right", None)]),
+        ("Under the counter, wooden tool sets and a red bucket are stored.",
+         [("wooden tool sets", "Under", "the counter"), ("a red bucket", "Under", "the counter")]),
+        ("Under the bridge, old boats float.", [("old boats", "Under", "the bridge")]),
+        ("A lamp casts its soft, ambient glow over the desk.", []),
+        ("Next to the sink, there is a freshly cut loaf of bread.",
+         [("a freshly cut loaf of bread", "Next to", "the sink")]),
+        ("Tall masts and blinking beacons in the distance.",
+         [("Tall masts", "in the distance", None), ("blinking beacons", "in the distance", None)]),
+        ("A cup sits on the clean, pure white cloth.", [("A cup", "on", "the clean, pure white cloth")]),
+        ("A tray with a silver rim resting on the counter.", [("A tray", "on", "the counter")]),
+        ("On the deck of the airship, two sailors stand.", [("two sailors", "On", "the deck of the airship")]),
+    ],
 }
 
 

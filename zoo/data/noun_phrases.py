@@ -10,13 +10,14 @@ from __future__ import annotations
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
     ABSTRACT_SUFFIXES,
+    CONCRETE_EXCEPTIONS,
     LIGHT_NOUNS,
     OF_NOUNS,
     QUOTE_NOUNS,
     SCENE_NOUNS,
     WRAPPER_NOUNS,
 )
-from zoo.data.tagging import CONTENT, Tok, adjective_like
+from zoo.data.tagging import CONTENT, Tok, adjective_like, fronted_object
 
 MAX_WORDS = 9
 POSSESSIVE = {"his", "her", "its", "their", "my", "your", "our"}
@@ -44,8 +45,17 @@ def _coordinated(toks: list[Tok], sep: int, last: int, first: int) -> int:
     if not _ends_in_noun(toks, nxt):
         return 0
     short_start = width == 1 and (last == first or toks[last].tag == "ADJ") and last - first <= 1 and first > 0 and \
-        toks[first - 1].tag in ("DET", "NUM") and toks[first - 1].low not in POSSESSIVE
-    # "a plump and adorable panda"; not "the black grid and smooth pearls", nor "his back, exuding authority"
+        toks[first - 1].tag in ("DET", "NUM") and toks[first - 1].low not in POSSESSIVE and not (
+            width == 1 and first > 1 and toks[first - 2].low == "of" and not toks[first - 2].in_phrase and
+            toks[sep].text == ",")
+    # "a plump and adorable panda"; not "the black grid and smooth pearls", nor "his back, exuding authority", nor
+    # "the hull of the airship, intricate gears are" (a one-word of-complement before a comma is a noun)
+    if short_start and not adjective_like(toks[last]) and fronted_object(toks, last):
+        end = nxt
+        while end < n and toks[end].tag in CONTENT:
+            end += 1
+        short_start = end < n and toks[end].text == ","  # "On a plump, soft cushion, a cat"; not "Under the
+        # counter, wooden boxes are stored": the comma ends the fronted phrase
     return width if adjective_like(toks[last]) or short_start else 0
 
 
@@ -146,7 +156,7 @@ NOT_OBJECTS = frozenset(ABSTRACT_NOUNS | LIGHT_NOUNS | SCENE_NOUNS | WRAPPER_NOU
 def not_an_object(low: str) -> bool:
     """A noun for a quality, light, the picture or an idea, not a thing in it ("poise", "glow", "scene", "harmony")."""
     return low in NOT_OBJECTS or (
-        len(low) > 6 and low.endswith(ABSTRACT_SUFFIXES))
+        len(low) > 6 and low.endswith(ABSTRACT_SUFFIXES) and low not in CONCRETE_EXCEPTIONS)
 
 
 def part_or_amount(toks: list[Tok], start: int, last: int, inner: tuple[int, int]) -> bool:

@@ -165,7 +165,7 @@ ADJECTIVES = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "bro
               "thin", "thick", "massive", "enormous", "miniature", "gigantic", "immense", "vast", "colossal", "mini",
               "petite", "old", "new", "young", "ancient", "antique", "vintage", "modern", "retro", "classic",
               "futuristic", "wooden", "metal", "metallic", "glass", "stone", "leather", "plastic", "fluffy", "soft",
-              "smooth", "rough", "shiny", "glossy", "matte", "dark", "light", "bright", "pale", "deep", "sleek",
+              "smooth", "rough", "shiny", "glossy", "matte", "dark", "light", "bright", "pale", "deep", "sleek", "pure",
               "weathered", "rusty", "worn", "round", "square", "rectangular", "circular", "oval", "triangular",
               "spherical", "cubic", "conical", "cylindrical", "flat", "beautiful", "cute", "elegant", "majestic",
               "magnificent", "serene", "lush", "verdant", "radiant", "vibrant", "vivid", "delicate", "graceful",
@@ -224,7 +224,7 @@ QUOTE_NOUNS = {"word", "words", "phrase", "phrases", "text", "characters", "lett
 IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made", "worn", "torn", "drawn", "thrown",
                          "grown", "shown", "frozen", "broken", "fallen", "spread", "stuck", "seen", "known", "sewn",
                          "woven", "bound", "found", "lit", "split", "shut", "sunk", "sunken", "spun", "struck",
-                         "swept", "bent", "kept", "tied", "dyed", "overgrown", "outstretched", "forgotten", "stolen",
+                         "swept", "bent", "kept", "tied", "dyed", "overgrown", "outstretched", "forgotten", "stolen", "clad",
                          "chosen", "beaten", "ridden", "driven", "written", "strung", "slung", "flung", "overlaid", "inlaid"}
 # "a traffic light", "a street lamp": light fixtures, not lighting
 FIXTURE_MODIFIERS = {"traffic", "street", "ceiling", "tail", "brake", "pendant", "desk", "flood", "neon", "fairy",
@@ -276,3 +276,6 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
                   "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition",
                   "distinction", "difference"}
 ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")
+# things whose names end in an abstract suffix ("an airship" is not like "friendship")
+CONCRETE_EXCEPTIONS = {"airship", "airships", "spaceship", "spaceships", "starship", "starships", "warship", "warships",
+                       "battleship", "battleships", "steamship", "steamships", "flagship", "station", "stations"}

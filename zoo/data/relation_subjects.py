@@ -23,6 +23,7 @@ from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
     ABSTRACT_SUFFIXES,
     CARRIERS,
+    CONCRETE_EXCEPTIONS,
     COPULAS,
     IRREGULAR_PARTICIPLES,
     LOCATION_ADJUNCTS,
@@ -39,7 +40,10 @@ SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "furt
               "there", "itself", "himself", "herself", "themselves", "quietly", "partly", "partially", "half"}
 PARTICIPLE_CARRIERS = CARRIERS - {"with", "in", "of", "on", "without"}
 POSSESSIVES = {"its", "his", "her", "their", "my", "our", "your"}
-WEARING = {"in", "without"}  # not "with": "with a star floating behind him" is the star's
+WEARING = {"in", "without"}
+# parts and finishes of a thing: "a clipboard with a metallic edge resting on": the clipboard rests, not its edge
+PART_NOUNS = {"edge", "edges", "rim", "rims", "border", "borders", "trim", "handle", "handles", "lid", "lids", "finish",
+              "texture", "pattern", "patterns", "design", "surface", "tip", "tips", "base", "corners", "frame"}  # not "with": "with a star floating behind him" is the star's
 
 
 def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
@@ -82,7 +86,7 @@ def _depictive(tok: Tok) -> bool:
 
 
 def _abstract(word: str) -> bool:
-    return word in ABSTRACT_NOUNS or word.endswith(ABSTRACT_SUFFIXES)
+    return word in ABSTRACT_NOUNS or (word.endswith(ABSTRACT_SUFFIXES) and word not in CONCRETE_EXCEPTIONS)
 
 
 def _manner_start(toks: list[Tok], k: int) -> int | None:
@@ -186,7 +190,8 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
             phrase = noun_phrase_before(toks, outer[0] - 2) or phrase
         elif link.low in CARRIERS and (before.tag in CONTENT or before.low in ("dressed", "clad")):
             if link.low not in PARTICIPLE_CARRIERS and before.low not in ("dressed", "clad") and (
-                    before.tag not in CONTENT or (participle and hop == 0 and link.low not in WEARING)):
+                    before.tag not in CONTENT or (participle and hop == 0 and link.low not in WEARING
+                                                  and head(toks, phrase).low not in PART_NOUNS)):
                 break  # "calligraphy on a scroll spread out on the sand", "with a star floating behind him": the
                 # scroll, the star; but "a man in a robe sitting on": what is worn does not do the verb, nor "dark
                 # hair in a ponytail" that is further from the verb
@@ -276,8 +281,10 @@ def _subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tup
                 j = inner[1]
                 continue
         inverted = sentence_start and j < n and toks[j].tag == "VERB" and \
-            not toks[j].low.endswith(("ing", "ed")) and j + 1 < n and toks[j + 1].tag in ("DET", "NUM")
+            not toks[j].low.endswith(("ing", "ed")) and j + 1 < n and (toks[j + 1].tag in ("DET", "NUM") or (
+                toks[j + 1].tag in CONTENT and noun_phrase_after(toks, j + 1) is not None))
         if j < n and (toks[j].low in COPULAS or toks[j].tag == "AUX" or toks[j].low == "there" or inverted):
+            j += int(inverted)  # "At the heart glows the altar", "Behind the fence lies cracked, barren land"
             while j < n and (toks[j].low in COPULAS or toks[j].tag in ("AUX", "ADV") or toks[j].low == "there"):
                 j += 1
             return _subject_phrase(toks, j, loose=True)

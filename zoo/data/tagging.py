@@ -144,6 +144,8 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = "NOUN"  # ". One is in the foreground": a determiner that stands for a noun phrase
         elif tok.low in ("both", "all", "each") and prev is not None and prev.tag == "PRON":
             tok.tag = "ADV"  # "They both stand"
+        elif tok.tag == "VERB" and _bare_plural_head(toks, i):
+            tok.tag = "NOUN"  # ", intricate brass gear sets and a network of pipes are": a plural head in a list
         elif (tok.tag == "VERB" and _noun_use(toks, i)) or (
                 tok.low in MODALS and prev is not None and prev.tag in ("DET", "ADJ")):
             tok.tag = "NOUN"  # "the waves", "the cylindrical can"
@@ -158,12 +160,16 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = _resolve_participle(tok, prev, nxt, toks[i + 2] if i + 2 < len(toks) else None,
                                           toks[i - 2] if i > 1 else None, toks[i - 3] if i > 2 else None)
     for i in range(1, len(toks) - 2):
-        if toks[i].tag == "VERB" and toks[i].low.endswith("ed") and toks[i - 1].tag in ("PREP", "DET") and \
+        if toks[i].tag == "VERB" and toks[i].low.endswith("ed") and toks[i - 1].tag in ("PREP", "DET", "VERB") and \
                 toks[i + 1].text == "," and toks[i + 2].tag in CONTENT:
-            toks[i].tag = "ADJ"  # "with textured, flame-like leaves": a participle in a list of adjectives
+            toks[i].tag = "ADJ"  # "with textured, flame-like leaves", "lies cracked, barren land": a participle in a
+            # list of adjectives
         if toks[i].tag == "VERB" and toks[i].low.endswith("ing") and toks[i].text[:1].isupper() and \
                 toks[i - 1].text in (".", "!", "?") and toks[i + 1].tag == "NOUN" and toks[i + 2].tag in CONTENT:
             toks[i].tag = "ADJ"  # "Towering pine trees rise": a sentence led by a noun phrase, not by a participle
+        if toks[i].tag in ("NOUN", "VERB") and toks[i - 1].tag == "ADV" and toks[i - 1].low.endswith("ly") and \
+                i > 1 and toks[i - 2].tag in ("DET", "NUM") and toks[i + 1].tag in CONTENT:
+            toks[i].tag = "ADJ"  # "a neatly cut triangular piece": a participle after an adverb, before a noun
         if toks[i].low in FORM_PARTICIPLES and toks[i - 1].tag in CONTENT and toks[i + 1].tag in CONTENT:
             toks[i].tag = "ADJ"  # "a heart shaped cookie": an open compound adjective ("heart-shaped")
     _plural_verbs(toks)
@@ -190,6 +196,12 @@ def _noun_use(toks: list[Tok], i: int) -> bool:
         return False
     if prev.tag in ("DET", "NUM"):
         return True
+    if prev.tag in CONTENT and fronted_object(toks, i - 1):
+        # "On a display stand for ...": the object's head; "Behind the fence lies cracked land": the inverted verb
+        return nxt is None or nxt.tag in ("PREP", "PUNCT", "CONJ") or (
+            nxt.tag in ("VERB", "NOUN") and not nxt.low.endswith(("ed", "ing")))
+    if prev.tag in CONTENT and adjective_like(prev) and _comma_listed(toks, i - 1):
+        return True  # "its warm, ambient glow": the head after a list of adjectives
     if prev.tag == "ADJ" and prev.low in ADJECTIVES and (not tok.low.endswith("s") or nxt is not None and nxt.tag in (
             "VERB", "AUX", "PART")):
         return True  # "the golden glow", "golden waves crash"; not "soft light falls on"
@@ -199,6 +211,46 @@ def _noun_use(toks: list[Tok], i: int) -> bool:
         return False
     in_object = i >= 3 and toks[i - 2].tag == "DET" and toks[i - 3].tag == "PREP"
     return in_object or (not tok.low.endswith("s") and not prev.low.endswith("s"))
+
+
+FRONTED_WORDS = {"front", "back", "left", "right", "top", "bottom", "side", "middle", "center", "centre", "edge", "of",
+                 "the", "far", "upper", "lower", "heart", "foot", "base", "corner", "rear"}
+
+
+def fronted_object(toks: list[Tok], k: int) -> bool:
+    """Token k ends the object of a sentence-initial preposition ("Behind the wire fence", "On a display stand",
+    "To the left of the plate")."""
+    j = k
+    while j >= 0 and toks[j].tag in CONTENT and k - j < 6:
+        j -= 1
+    if j < 0 or toks[j].tag not in ("DET", "NUM"):
+        return False
+    j -= 1
+    while j > 0 and toks[j].low in FRONTED_WORDS:
+        j -= 1
+    return j >= 0 and toks[j].tag == "PREP" and (j == 0 or toks[j - 1].text in (".", "!", "?", ";", ":"))
+
+
+def _bare_plural_head(toks: list[Tok], i: int) -> bool:
+    """An -s verb form that ends a determiner-less noun phrase at a clause start and is followed by "and" and
+    another noun phrase ("intricate brass gear sets and a network of pipes")."""
+    tok = toks[i]
+    if not tok.low.endswith("s") or tok.low.endswith("ss") or i + 2 >= len(toks) or toks[i + 1].low != "and" or \
+            toks[i + 2].tag not in ("DET", "NUM", "ADJ"):
+        return False
+    j = i - 1
+    while j >= 0 and toks[j].tag in CONTENT:
+        j -= 1
+    return i - j >= 3 and (j < 0 or toks[j].text in (",", ".", ";", ":"))
+
+
+def _comma_listed(toks: list[Tok], k: int) -> bool:
+    """Token k is the last of a comma-separated list of modifiers after a determiner ("its warm, ambient")."""
+    j, comma = k, False
+    while j > 0 and (toks[j - 1].tag in CONTENT or toks[j - 1].text == ",") and k - j < 6:
+        comma = comma or toks[j - 1].text == ","
+        j -= 1
+    return comma and j > 0 and toks[j - 1].tag in ("DET", "NUM") and toks[j].tag == "ADJ"
 
 
 def _singular_led(toks: list[Tok], i: int) -> bool:
@@ -234,8 +286,9 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
         return "ADJ"  # "countless miniature, twinkling stars": the noun phrase before the comma has no head yet
     if prev is not None and prev.tag in ("PUNCT", "CONJ") and _verb_stem(tok):
         return "VERB"  # ", casting long shadows", "and holding a cup"
-    if prev is not None and prev.low in ("and", "or") and prev2 is not None and prev2.tag == "ADJ" and noun_next:
-        return "ADJ"  # "a serene and slumbering cat"
+    if prev is not None and prev.low in ("and", "or") and prev2 is not None and (
+            prev2.tag == "ADJ" or tok.low.endswith("ing")) and noun_next:
+        return "ADJ"  # "a serene and slumbering cat", "hazy steam and flashing lights" (not a known verb: see above)
     if "-" in tok.low and tok.low.endswith("ed"):
         return "ADJ"  # "a fair-faced concrete wall", "sun-drenched": a compound adjective
     before_ok = prev is None or prev.tag in ("DET", "NUM", "ADJ", "PREP", "PUNCT", "ADV") or (prev.tag == "PART") or (
@@ -251,6 +304,9 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
 
 
 PARTICLES = {"out", "up", "down", "off", "away"}
+SUBORDINATORS = {"while", "whilst", "as", "where", "when", "whereas"}
+COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung", "rests",
+                "rest", "remains", "remain", "there"}
 
 
 def _plural_verbs(toks: list[Tok]) -> None:
@@ -278,7 +334,15 @@ def _plural_verbs(toks: list[Tok]) -> None:
             # "lifts a turkey", "refuses to open", "the child, eyes wide, blows shimmering bubbles"
             tok.tag = "VERB"
             continue
+        if prev.tag == "REL" and prev.low in ("that", "which", "who") and nxt is not None and nxt.tag in (
+                "PREP", "ADV", "DET"):
+            tok.tag = "VERB"  # "copper piping that snakes along its surface"
+            continue
         if prev.tag != "NOUN":
+            continue
+        if i > 1 and toks[i - 2].low in SUBORDINATORS and not prev.low.endswith("s") and nxt is not None and (
+                nxt.tag == "PREP" or (nxt.tag == "ADV" and nxt.low.endswith("ly"))):
+            tok.tag = "VERB"  # "while mist swells subtly around": a bare mass noun starts the clause, then its verb
             continue
         if nxt is not None and nxt.tag in CONTENT and not tok.low.endswith("as") and _singular_led(toks, i):
             tok.tag = "VERB"  # "an old man feeds pigeons"
@@ -292,8 +356,8 @@ def _plural_verbs(toks: list[Tok]) -> None:
                 toks[j].tag == "DET" and j > 0 and toks[j - 1].low == "of")):
             j -= 1  # "a large patch of moss spreads out", "a much smaller, bright red gear meshes"
         if j >= 0 and toks[j].low in ("a", "an", "this", "that", "one", "each", "every", "another") \
-                and i - j >= 2:
-            tok.tag = "VERB"
+                and i - j >= 2 and not (j > 0 and (toks[j - 1].tag == "AUX" or toks[j - 1].low in COPULA_VERBS)):
+            tok.tag = "VERB"  # not "on the right is a string of pearl necklaces,": a noun phrase after its verb
 
 
 def adjective_like(tok: Tok) -> bool:
