@@ -331,6 +331,31 @@ CASES = {
         ("A tray with a silver rim resting on the counter.", [("A tray", "on", "the counter")]),
         ("On the deck of the airship, two sailors stand.", [("two sailors", "On", "the deck of the airship")]),
     ],
+    # 32. the subject of a fronted phrase comes after it: without a comma after "and", past a participle aside, and
+    # past a chained phrase on a sky or air ("In the misty air above the lake, a heron": as "hanging in the sky
+    # behind him"); a thing in a container ("In the glass dome on the hill") keeps the container's place
+    "fronted_subject_after": [
+        ("A red lamp stood on the desk, and beside it a small clock ticked.",
+         [("A red lamp", "on", "the desk"), ("a small clock", "beside", "it")]),
+        ("On the right, placed on a stool, is a straw hat.",
+         [("a straw hat", "On the right", None), ("a straw hat", "on", "a stool")]),
+        ("In the misty air above the lake, a lone heron glides.", [("a lone heron", "above", "the lake")]),
+        ("In the transparent glass dome on the hill, a dog sleeps.", [("the transparent glass dome", "on", "the hill")]),
+    ],
+    # 33. the subject past what comes between it and its verb: the rest of a with-list after a comma, a manner phrase
+    # with an adverb after "side by side", a place reached with "into" ("stuck into the sand beside them": the flags),
+    # a with-phrase that names the quoted text on a thing; "into" after a verb of change names what a thing becomes
+    "subject_past_lists_and_manner": [
+        ("A sailor with a grey cap and a thick coat, and a pipe, wearing boots, is waiting on the pier.",
+         [("A sailor", "on", "the pier")]),
+        ("Three horses stand side by side in perfectly calm postures under the oak.",
+         [("Three horses", "under", "the oak")]),
+        ("Flags that are planted firmly into the sand beside them flutter.", [("Flags", "beside", "them")]),
+        ("A boy sat on the bench, with a sign with the words 'Back soon' hanging on the door behind him.",
+         [("A boy", "on", "the bench"), ("a sign", "on", "the door"), ("a sign", "behind", "him")]),
+        ("Old boats transformed into planters on the pier.", [("planters", "on", "the pier")]),
+        ("A boy stands in a calm pose, firmly holding two kites beside him.", [("two kites", "beside", "him")]),
+    ],
 }
 
 

@@ -33,7 +33,7 @@ from zoo.data.relation_lexicon import (
     WRAPPER_NOUNS,
 )
 from zoo.data.relation_types import TextRelation
-from zoo.data.tagging import CONTENT, KNOWN_VERBS, Tok
+from zoo.data.tagging import CONTENT, KNOWN_VERBS, Tok, fronted_object
 
 CLAUSE_WORDS = {"and", "while", "where", "whereas", "but", "then", "as", "whilst", "so"}
 SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "further", "farther", "also", "still",
@@ -41,6 +41,9 @@ SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "furt
 PARTICIPLE_CARRIERS = CARRIERS - {"with", "in", "of", "on", "without"}
 POSSESSIVES = {"its", "his", "her", "their", "my", "our", "your"}
 WEARING = {"in", "without"}
+# "transformed into vessels on the sea": "into" names what something becomes, not where it is
+CHANGE_VERBS = {"transformed", "turned", "changed", "converted", "morphed", "made", "shaped", "carved", "formed",
+                "woven", "folded", "cut", "split", "divided", "broken", "grown", "sculpted", "molded", "moulded"}
 # parts and finishes of a thing: "a clipboard with a metallic edge resting on": the clipboard rests, not its edge
 PART_NOUNS = {"edge", "edges", "rim", "rims", "border", "borders", "trim", "handle", "handles", "lid", "lids", "finish",
               "texture", "pattern", "patterns", "design", "surface", "tip", "tips", "base", "corners", "frame"}  # not "with": "with a star floating behind him" is the star's
@@ -92,14 +95,27 @@ def _abstract(word: str) -> bool:
 def _manner_start(toks: list[Tok], k: int) -> int | None:
     """The preposition of "with refined grace" / "in anticipation" when it hangs on a verb, else None."""
     j = k
-    while j > 0 and (toks[j].tag in CONTENT or toks[j].tag == "DET" or toks[j].low in ("and", "of")) and k - j < 8:
-        j -= 1
+    while j > 0 and (toks[j].tag in CONTENT or toks[j].tag == "DET" or toks[j].low in ("and", "of") or (
+            toks[j].tag == "ADV" and toks[j + 1].tag in CONTENT)) and k - j < 8:
+        j -= 1  # "with refined grace", "in perfectly symmetrical postures"
     if toks[j + 1].low in ("a", "an", "the") and not _abstract(toks[k].low) and toks[k].low not in LOCATION_ADJUNCTS:
         return None  # "stands with a key behind her": the key is behind her; not "hanging in the sky behind him"
-    if toks[j].low in ("with", "in", "without") and j > 0 and toks[j - 1].tag in ("VERB", "ADV") and \
-            toks[j - 1].low not in SKIP_WORDS:
+    side_by_side = j > 3 and toks[j - 1].low == toks[j - 3].low and toks[j - 2].low in ("by", "to")
+    if toks[j].low in ("with", "in", "without") and j > 0 and (toks[j - 1].tag in ("VERB", "ADV") or side_by_side) \
+            and toks[j - 1].low not in SKIP_WORDS:
         return j
     return None
+
+
+def _after_fronted_phrase(toks: list[Tok], comma: int) -> bool:
+    """Token `comma` closes a verbless phrase that starts a sentence with a preposition ("On the right, placed on
+    the floor, is a radio": the participle's subject comes after it)."""
+    s = comma - 1
+    while s >= 0 and toks[s].text not in (",", ".", ";", ":", "!", "?"):
+        if toks[s].tag in ("VERB", "AUX"):
+            return False
+        s -= 1
+    return toks[comma].text == "," and (s < 0 or toks[s].text != ",") and toks[s + 1].tag == "PREP"
 
 
 def _boundary(toks: list[Tok], k: int) -> bool:
@@ -127,10 +143,16 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
         if opening is not None and opening > 0 and toks[opening - 1].tag in CONTENT:
             k = opening - 1
     if verb and (quoted := quoted_phrase_before(toks, k)) is not None:
+        if quoted[0] > 1 and toks[quoted[0] - 1].low == "with" and toks[quoted[0] - 2].tag in CONTENT and (
+                outer := _resolve(toks, quoted[0] - 2, [])) is not None:
+            return outer, outer  # 'a map with the words "Go" hanging on the wall': the map, not the words on it
         return None if negated_entity(toks, quoted) else (quoted, quoted)  # 'The words "Keep out" are painted on'
+    if toks[k].low in LOCATION_ADJUNCTS and fronted_object(toks, k) and after < len(toks) and toks[after].text == "," \
+            and (fronted := _subject_after(toks, after, True)) is not None:
+        return fronted, fronted  # "In the pale sky behind him, a huge planet rises": the planet is behind him
     if _boundary(toks, k):
         fronted = _subject_after(toks, after, _sentence_start(toks, k)) if not verb or _sentence_start(
-            toks, k) else None
+            toks, k) or _after_fronted_phrase(toks, k) else None
         if fronted is None and k >= 0 and toks[k].text == ",":
             fronted = _aside_subject(toks, k)
         return (fronted, fronted) if fronted is not None else None
@@ -201,8 +223,11 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 break  # "a diorama scene with a tower on the left", "a room with a window on the left": the tower,
                 # the window is on the left
             phrase = outer
-        elif link.low == "in" and before.tag == "VERB" and not possessive_led(toks, phrase) and not relative:
-            return _clause_subject(toks, start - 2)  # "mushrooms growing in a forest on the left of a log"
+        elif (link.low == "in" or (link.low == "into" and before.low not in CHANGE_VERBS)) and (
+                before.tag == "VERB" or (before.tag == "ADV" and toks[start - 3].tag == "VERB")) and \
+                not possessive_led(toks, phrase) and not relative:
+            return _clause_subject(toks, start - 2)  # "mushrooms growing in a forest on the left of a log", "poles
+            # stuck into the snow beside them"
         elif link.low == "of" and before.tag == "VERB" and (before.low.endswith("ed") or before.low in
                                                             IRREGULAR_PARTICIPLES) and start > 2:
             outer = noun_phrase_before(toks, start - 3)  # "a giant composed of huge rocks sits on": the giant
@@ -224,8 +249,8 @@ def _clause_subject(toks: list[Tok], k: int) -> tuple[int, int] | None:
     k, _, _ = _skip_verb_group(toks, k)
     if k >= 0 and toks[k].text == ",":
         return _aside_subject(toks, k)
-    if k >= 0 and toks[k].tag in CONTENT:
-        return _resolve(toks, k, [])
+    if k >= 0 and (toks[k].tag in CONTENT or toks[k].tag == "REL"):
+        return _resolve(toks, k, [])  # "poles that are stuck into the snow beside them": the poles
     return None
 
 
@@ -288,6 +313,9 @@ def _subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tup
             while j < n and (toks[j].low in COPULAS or toks[j].tag in ("AUX", "ADV") or toks[j].low == "there"):
                 j += 1
             return _subject_phrase(toks, j, loose=True)
+        if not comma and j < n and toks[j].tag in ("DET", "NUM") and (subject := _subject_phrase(toks, j)) is not None \
+                and subject[1] < n and toks[subject[1]].tag in ("VERB", "AUX"):
+            return subject  # "and behind it another lamp floated": the subject before its verb, without a comma
         if not comma:
             participle = toks[j].tag == "VERB" and (toks[j].low.endswith(("ed", "ing")) or
                                                      toks[j].low in IRREGULAR_PARTICIPLES)
@@ -343,6 +371,10 @@ def _aside_subject(toks: list[Tok], comma: int) -> tuple[int, int] | None:
             s -= 1
         starts = [s + 1] + [m + 1 for m in range(s + 1, c) if toks[m].tag == "AUX" or toks[m].low in COPULAS
                             or toks[m].low == "that"]
+        if s >= 0 and toks[s].text == "," and toks[s + 1].low in ("and", "or") and any(
+                t.low == "with" for t in toks[max(0, s - 12):s]):
+            c = s  # "a man with white hair and a beard, and a wise face, wearing": the with-list goes on
+            continue
         for j in starts:
             while j < c and toks[j].low in CLAUSE_WORDS:
                 j += 1

@@ -221,8 +221,9 @@ def fronted_object(toks: list[Tok], k: int) -> bool:
     """Token k ends the object of a sentence-initial preposition ("Behind the wire fence", "On a display stand",
     "To the left of the plate")."""
     j = k
-    while j >= 0 and toks[j].tag in CONTENT and k - j < 6:
-        j -= 1
+    while j >= 0 and (toks[j].tag in CONTENT or (toks[j].text == "," and j > 0 and toks[j - 1].tag == "ADJ")) and \
+            k - j < 8:
+        j -= 1  # "In the thin, pale orange sky"
     if j < 0 or toks[j].tag not in ("DET", "NUM"):
         return False
     j -= 1
@@ -293,7 +294,10 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
         return "ADJ"  # "a fair-faced concrete wall", "sun-drenched": a compound adjective
     before_ok = prev is None or prev.tag in ("DET", "NUM", "ADJ", "PREP", "PUNCT", "ADV") or (prev.tag == "PART") or (
         prev.low.endswith("'s"))  # "the armor's curved surfaces"
-    if noun_next and before_ok and not (prev is not None and prev.tag == "ADV" and prev.low in ADVERBS):
+    clause_adverb = prev is not None and prev.tag == "ADV" and prev2 is not None and prev2.text == "," and \
+        prev3 is not None and prev3.tag == "NOUN"  # "the posture, tightly gripping ski poles": a participle clause
+    if noun_next and before_ok and not (prev is not None and prev.tag == "ADV" and prev.low in ADVERBS) and \
+            not clause_adverb:
         return "ADJ"
     if prev is not None and prev.tag in ("DET", "NUM") and not noun_next:
         return "NOUN"  # "a clearing"
