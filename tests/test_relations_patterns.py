@@ -340,7 +340,8 @@ CASES = {
         ("On the right, placed on a stool, is a straw hat.",
          [("a straw hat", "On the right", None), ("a straw hat", "on", "a stool")]),
         ("In the misty air above the lake, a lone heron glides.", [("a lone heron", "above", "the lake")]),
-        ("In the transparent glass dome on the hill, a dog sleeps.", [("the transparent glass dome", "on", "the hill")]),
+        ("In the transparent glass dome on the hill, a dog sleeps.",
+         [("the transparent glass dome", "on", "the hill")]),
     ],
     # 33. the subject past what comes between it and its verb: the rest of a with-list after a comma, a manner phrase
     # with an adverb after "side by side", a place reached with "into" ("stuck into the sand beside them": the flags),

@@ -224,8 +224,9 @@ QUOTE_NOUNS = {"word", "words", "phrase", "phrases", "text", "characters", "lett
 IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made", "worn", "torn", "drawn", "thrown",
                          "grown", "shown", "frozen", "broken", "fallen", "spread", "stuck", "seen", "known", "sewn",
                          "woven", "bound", "found", "lit", "split", "shut", "sunk", "sunken", "spun", "struck",
-                         "swept", "bent", "kept", "tied", "dyed", "overgrown", "outstretched", "forgotten", "stolen", "clad",
-                         "chosen", "beaten", "ridden", "driven", "written", "strung", "slung", "flung", "overlaid", "inlaid"}
+                         "swept", "bent", "kept", "tied", "dyed", "overgrown", "outstretched", "forgotten", "stolen",
+                         "chosen", "beaten", "ridden", "driven", "written", "strung", "slung", "flung", "overlaid", "inlaid",
+                         "clad"}
 # "a traffic light", "a street lamp": light fixtures, not lighting
 FIXTURE_MODIFIERS = {"traffic", "street", "ceiling", "tail", "brake", "pendant", "desk", "flood", "neon", "fairy",
                      "string", "reading", "night", "porch", "garden", "stage", "warning", "signal", "landing"}

@@ -1,7 +1,8 @@
 """The subject of a spatial phrase: past verbs, adverbs and depictives ("is quietly positioned", "sits
 motionless"), asides between commas or dashes, carriers ("a boy in a red jacket", "a girl wearing a hat"),
 wrappers ("a photo of"), relative pronouns ("three clocks, which are near ..."), chains ("a car parked on the sand
-in the foreground"); or, for a fronted phrase, after it ("Below a castle, a knight ...", "Behind him is a plane").
+in the foreground"); or, for a fronted phrase, after it ("Below a castle, a knight ...", "Behind him is a plane",
+`zoo.data.relation_fronted`).
 
 Phrases are token ranges [start, end) over tagged tokens (`zoo.data.tagging`).
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 from zoo.data.noun_phrases import (
     head,
-    noun_phrase_after,
     noun_phrase_before,
     quoted_phrase_before,
     part_or_amount,
@@ -19,12 +19,12 @@ from zoo.data.noun_phrases import (
     proper_complement,
 )
 from zoo.data.relation_filters import negated_entity
+from zoo.data.relation_fronted import CLAUSE_WORDS, after_fronted_phrase, aside_subject, subject_after
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
     ABSTRACT_SUFFIXES,
     CARRIERS,
     CONCRETE_EXCEPTIONS,
-    COPULAS,
     IRREGULAR_PARTICIPLES,
     LOCATION_ADJUNCTS,
     NOUNS,
@@ -35,18 +35,16 @@ from zoo.data.relation_lexicon import (
 from zoo.data.relation_types import TextRelation
 from zoo.data.tagging import CONTENT, KNOWN_VERBS, Tok, fronted_object
 
-CLAUSE_WORDS = {"and", "while", "where", "whereas", "but", "then", "as", "whilst", "so"}
 SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "further", "farther", "also", "still",
               "there", "itself", "himself", "herself", "themselves", "quietly", "partly", "partially", "half"}
 PARTICIPLE_CARRIERS = CARRIERS - {"with", "in", "of", "on", "without"}
-POSSESSIVES = {"its", "his", "her", "their", "my", "our", "your"}
-WEARING = {"in", "without"}
+WEARING = {"in", "without"}  # not "with": "with a star floating behind him" is the star's
 # "transformed into vessels on the sea": "into" names what something becomes, not where it is
 CHANGE_VERBS = {"transformed", "turned", "changed", "converted", "morphed", "made", "shaped", "carved", "formed",
                 "woven", "folded", "cut", "split", "divided", "broken", "grown", "sculpted", "molded", "moulded"}
 # parts and finishes of a thing: "a clipboard with a metallic edge resting on": the clipboard rests, not its edge
 PART_NOUNS = {"edge", "edges", "rim", "rims", "border", "borders", "trim", "handle", "handles", "lid", "lids", "finish",
-              "texture", "pattern", "patterns", "design", "surface", "tip", "tips", "base", "corners", "frame"}  # not "with": "with a star floating behind him" is the star's
+              "texture", "pattern", "patterns", "design", "surface", "tip", "tips", "base", "corners", "frame"}
 
 
 def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
@@ -107,17 +105,6 @@ def _manner_start(toks: list[Tok], k: int) -> int | None:
     return None
 
 
-def _after_fronted_phrase(toks: list[Tok], comma: int) -> bool:
-    """Token `comma` closes a verbless phrase that starts a sentence with a preposition ("On the right, placed on
-    the floor, is a radio": the participle's subject comes after it)."""
-    s = comma - 1
-    while s >= 0 and toks[s].text not in (",", ".", ";", ":", "!", "?"):
-        if toks[s].tag in ("VERB", "AUX"):
-            return False
-        s -= 1
-    return toks[comma].text == "," and (s < 0 or toks[s].text != ",") and toks[s + 1].tag == "PREP"
-
-
 def _boundary(toks: list[Tok], k: int) -> bool:
     return k < 0 or not toks[k].word or toks[k].low in CLAUSE_WORDS
 
@@ -148,13 +135,13 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
             return outer, outer  # 'a map with the words "Go" hanging on the wall': the map, not the words on it
         return None if negated_entity(toks, quoted) else (quoted, quoted)  # 'The words "Keep out" are painted on'
     if toks[k].low in LOCATION_ADJUNCTS and fronted_object(toks, k) and after < len(toks) and toks[after].text == "," \
-            and (fronted := _subject_after(toks, after, True)) is not None:
+            and (fronted := subject_after(toks, after, True)) is not None:
         return fronted, fronted  # "In the pale sky behind him, a huge planet rises": the planet is behind him
     if _boundary(toks, k):
-        fronted = _subject_after(toks, after, _sentence_start(toks, k)) if not verb or _sentence_start(
-            toks, k) or _after_fronted_phrase(toks, k) else None
+        fronted = subject_after(toks, after, _sentence_start(toks, k)) if not verb or _sentence_start(
+            toks, k) or after_fronted_phrase(toks, k) else None
         if fronted is None and k >= 0 and toks[k].text == ",":
-            fronted = _aside_subject(toks, k)
+            fronted = aside_subject(toks, k)
         return (fronted, fronted) if fronted is not None else None
     if toks[k].tag not in CONTENT and toks[k].tag not in ("PRON", "REL"):
         return None
@@ -248,7 +235,7 @@ def _crosses_phrase(toks: list[Tok], span: tuple[int, int]) -> bool:
 def _clause_subject(toks: list[Tok], k: int) -> tuple[int, int] | None:
     k, _, _ = _skip_verb_group(toks, k)
     if k >= 0 and toks[k].text == ",":
-        return _aside_subject(toks, k)
+        return aside_subject(toks, k)
     if k >= 0 and (toks[k].tag in CONTENT or toks[k].tag == "REL"):
         return _resolve(toks, k, [])  # "poles that are stuck into the snow beside them": the poles
     return None
@@ -258,135 +245,3 @@ def _rel_subject(toks: list[Tok], relation: TextRelation) -> tuple[int, int]:
     start = next(i for i, t in enumerate(toks) if t.start == relation.subject.start)
     end = next(i for i, t in enumerate(toks) if t.end == relation.subject.end)
     return (start, end + 1)
-
-
-def _subject_phrase(toks: list[Tok], j: int, loose: bool = False) -> tuple[int, int] | None:
-    """A phrase at j that can be a clause's subject: determiner- or number-led, a name, a subject pronoun, or
-    (loose, or followed by a verb) a bare plural."""
-    if j >= len(toks) or not toks[j].word:
-        return None
-    phrase = noun_phrase_after(toks, j)
-    if phrase is None or possessive_led(toks, phrase):
-        return None
-    first = toks[phrase[0]]
-    if first.tag == "PRON" and first.low not in ("he", "she", "they", "it", "we"):
-        return None
-    nxt = toks[phrase[1]] if phrase[1] < len(toks) else None
-    if nxt is not None and nxt.low in ("and", "or") and (more := noun_phrase_after(toks, phrase[1] + 1)) is not None:
-        nxt = toks[more[1]] if more[1] < len(toks) else None  # "warm blankets and two lanterns are visible"
-    bare_plural = head(toks, phrase).low.endswith("s") and (loose or nxt is not None and nxt.tag in (
-        "VERB", "AUX", "ADV"))
-    if first.tag in ("DET", "NUM", "PRON") or first.text[:1].isupper() or bare_plural or loose:
-        return None if negated_entity(toks, phrase) else phrase
-    return None
-
-
-DASHES = {"\u2014", "\u2013", "(", "-"}
-
-
-def _subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tuple[int, int] | None:
-    """The subject of a fronted phrase, after its object: ", a knight ...", "is a plane", ", which ..., the cup",
-    ", crafted with ..., rests the rat"; at a sentence start any verb may come first ("Beneath it reposes a cat")."""
-    n, j = len(toks), a
-    for _ in range(6):
-        if j >= n or toks[j].text in (".", "!", "?", ";"):
-            return None
-        if toks[j].text in DASHES:  # an aside between dashes or brackets
-            close = next((m for m in range(j + 1, min(n, j + 40)) if toks[m].text in DASHES | {")"}), None)
-            if close is None:
-                return None
-            j = close + 1
-            continue
-        comma = toks[j].text in (",", ":")
-        if comma:
-            j += 1
-        if sentence_start and not comma and j < n and toks[j].tag == "PREP" and toks[j].in_phrase:
-            inner = noun_phrase_after(toks, _phrase_end(toks, j))  # "On the wall behind him hangs a map"
-            if inner is not None:
-                j = inner[1]
-                continue
-        inverted = sentence_start and j < n and toks[j].tag == "VERB" and \
-            not toks[j].low.endswith(("ing", "ed")) and j + 1 < n and (toks[j + 1].tag in ("DET", "NUM") or (
-                toks[j + 1].tag in CONTENT and noun_phrase_after(toks, j + 1) is not None))
-        if j < n and (toks[j].low in COPULAS or toks[j].tag == "AUX" or toks[j].low == "there" or inverted):
-            j += int(inverted)  # "At the heart glows the altar", "Behind the fence lies cracked, barren land"
-            while j < n and (toks[j].low in COPULAS or toks[j].tag in ("AUX", "ADV") or toks[j].low == "there"):
-                j += 1
-            return _subject_phrase(toks, j, loose=True)
-        if not comma and j < n and toks[j].tag in ("DET", "NUM") and (subject := _subject_phrase(toks, j)) is not None \
-                and subject[1] < n and toks[subject[1]].tag in ("VERB", "AUX"):
-            return subject  # "and behind it another lamp floated": the subject before its verb, without a comma
-        if not comma:
-            participle = toks[j].tag == "VERB" and (toks[j].low.endswith(("ed", "ing")) or
-                                                     toks[j].low in IRREGULAR_PARTICIPLES)
-            # "In front of the pyramid late at night, ...", "Below an island made of clocks, ..."
-            stop = _next_comma(toks, j + participle, limit=10 if participle else 6, verbs=False)
-            if stop == j:
-                return None
-            j = stop
-            continue
-        if j < n and toks[j].tag == "PREP" and toks[j].low != "with":  # ", on the left side of the picture is X"
-            inner = noun_phrase_after(toks, _phrase_end(toks, j))
-            if inner is not None:
-                j = inner[1]
-                continue
-        if j < n and (toks[j].tag in ("REL", "PREP", "VERB", "ADV") or toks[j].low in POSSESSIVES | {"where", "when"}):
-            stop = _next_comma(toks, j)  # an aside: ", which ...,", ", crafted with ...,", ", its hue ...,", ", where"
-            if stop == j:
-                return None
-            j = stop
-            continue
-        subject = _subject_phrase(toks, j)
-        if subject is not None and (subject[1] >= n or toks[subject[1]].tag not in CONTENT):
-            return subject
-        return None
-    return None
-
-
-def _phrase_end(toks: list[Tok], j: int) -> int:
-    """The token after a spatial phrase starting at j (or after the preposition at j)."""
-    m = j + 1
-    while m < len(toks) and toks[m].in_phrase and not (toks[m].tag == "PREP" and toks[m - 1].low == "of"):
-        m += 1
-    return m if toks[j].in_phrase else j + 1
-
-
-def _next_comma(toks: list[Tok], j: int, limit: int = 40, verbs: bool = True) -> int:
-    """Index of the next comma within `limit` tokens (j when none, or when verbs=False and a verb comes first)."""
-    for m in range(j, min(len(toks), j + limit)):
-        if toks[m].text == "," and not (0 < m < len(toks) - 2 and toks[m - 1].tag == "ADJ" and toks[m + 1].tag == "ADJ"
-                                        and toks[m + 2].tag in CONTENT):  # not "its sleek, polished surface"
-            return m
-        if toks[m].text in (".", "!", "?", ";") or (not verbs and toks[m].tag in ("VERB", "AUX")):
-            return j
-    return j
-
-
-def _aside_subject(toks: list[Tok], comma: int) -> tuple[int, int] | None:
-    """The subject before asides between commas: "a refrigerator, imposing and steadfast, stands in front of"."""
-    c = comma
-    for _ in range(8):
-        s = c - 1
-        while s >= 0 and toks[s].text not in (",", ".", ";", ":", "!", "?"):
-            s -= 1
-        starts = [s + 1] + [m + 1 for m in range(s + 1, c) if toks[m].tag == "AUX" or toks[m].low in COPULAS
-                            or toks[m].low == "that"]
-        if s >= 0 and toks[s].text == "," and toks[s + 1].low in ("and", "or") and any(
-                t.low == "with" for t in toks[max(0, s - 12):s]):
-            c = s  # "a man with white hair and a beard, and a wise face, wearing": the with-list goes on
-            continue
-        for j in starts:
-            while j < c and toks[j].low in CLAUSE_WORDS:
-                j += 1
-            subject = _subject_phrase(toks, j) if j < c else None
-            if subject is not None and s >= 0 and toks[s].text == "," and toks[subject[0]].tag not in (
-                    "DET", "NUM", "PRON") and not toks[subject[0]].text[:1].isupper():
-                subject = None  # after a comma, a bare plural starts an absolute phrase ("wings stretching wide")
-            if subject is not None and subject[1] <= comma and (
-                    toks[subject[1]].text == "," or toks[subject[1]].tag in ("VERB", "AUX", "ADV", "REL") or (
-                    toks[subject[1]].tag == "PREP" and not any(t.tag in ("VERB", "AUX") for t in toks[subject[1]:c]))):
-                return subject  # "The girl in overalls, partially hidden by ..."
-        if s < 0 or toks[s].text != ",":
-            return None
-        c = s
-    return None

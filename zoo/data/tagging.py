@@ -309,8 +309,8 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
 
 PARTICLES = {"out", "up", "down", "off", "away"}
 SUBORDINATORS = {"while", "whilst", "as", "where", "when", "whereas"}
-COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung", "rests",
-                "rest", "remains", "remain", "there"}
+COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung",
+                "rests", "rest", "remains", "remain", "there"}
 
 
 def _plural_verbs(toks: list[Tok]) -> None:
