@@ -357,6 +357,18 @@ CASES = {
         ("Old boats transformed into planters on the pier.", [("planters", "on", "the pier")]),
         ("A boy stands in a calm pose, firmly holding two kites beside him.", [("two kites", "beside", "him")]),
     ],
+    # 34. more position phrases: "at/in the heart of" (the middle), "at the heart", "at the feet of", and "before" =
+    # in front of, after a verb of posture or before a person (not a time: "before dawn", "before it is opened")
+    "heart_feet_before": [
+        ("At the heart of the maze stands a stone fountain.", [("a stone fountain", "At the heart of", "the maze")]),
+        ("In the heart of the forest, a small cabin sits.", [("a small cabin", "In the heart of", "the forest")]),
+        ("At the heart glows a red crystal.", [("a red crystal", "At the heart", None)]),
+        ("At the feet of the old statue, two pigeons rest.", [("two pigeons", "At the feet of", "the old statue")]),
+        ("Two monks kneel before the golden statue.", [("Two monks", "before", "the golden statue")]),
+        ("The road stretches before him.", [("The road", "before", "him")]),
+        ("The hikers left the hut before dawn.", []),
+        ("A pile of gifts lies before the tree, before it is opened.", [("A pile of gifts", "before", "the tree")]),
+    ],
 }
 
 

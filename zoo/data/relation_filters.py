@@ -33,6 +33,9 @@ CELESTIAL = {"sun", "moon", "sky", "skies", "heavens", "firmament"}
 NOT_THINGS = frozenset(LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS)  # light, ideas, the scene: nothing to place
 
 
+POSTURE_VERBS = frozenset(COPULAS | {"kneel", "kneels", "kneeling", "knelt", "bow", "bows", "bowing", "bowed",
+                                     "pray", "prays", "praying", "stretches", "stretching", "spreads", "spread",
+                                     "sitting", "standing", "lying", "waiting", "resting", "stands", "sits"})
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
 NEGATORS = frozenset({"without", "no", "not"} | ABSENCE_VERBS)  # words before an entity said not to be there
 
@@ -128,6 +131,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # 'a poster with the words on it: "..."': rendered text, not a thing placed on another
     if words in ("by", "off", "off of") and not locative(toks, subject, phrase, obj):
         return False
+    if words == "before" and not (set(verbs) & POSTURE_VERBS or (
+            toks[obj[0]].tag == "PRON" and (obj[1] >= len(toks) or toks[obj[1]].tag not in ("VERB", "AUX")))):
+        return False  # "kneel before the altar", "the water before him"; not "before dawn", "before it rains"
     if words == "against":
         if object_head in BACKDROP_NOUNS or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("contrast", "silhouetted")):
             return False

@@ -35,6 +35,9 @@ PAIR_PHRASES: dict[str, str] = {
     "on": "on", "upon": "on", "onto": "on", "across the top of": "on", "against": "next_to",
     "in the middle of": "in_middle_of", "in the center of": "in_middle_of", "in the centre of": "in_middle_of",
     "at the center of": "in_middle_of", "at the centre of": "in_middle_of", "in the very center of": "in_middle_of",
+    "at the heart of": "in_middle_of", "in the heart of": "in_middle_of", "at the very heart of": "in_middle_of",
+    "before": "in_front_of",  # only before a person or after a verb of posture (relation_filters.spatial)
+    "at the feet of": "below",
     "at the edge of": "at_edge_of", "on the edge of": "at_edge_of", "in the corner of": "at_edge_of",
     "between": "between", "in between": "between",
     "surrounded by": "surrounded_by", "encircled by": "surrounded_by", "around": "around", "all around": "around",
@@ -57,6 +60,7 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     "in the far distance": "abs_background", "at the top": "abs_top", "at the bottom": "abs_bottom",
     "on the bottom": "abs_bottom", "on top": "abs_top", "in the center": "abs_center", "in the centre": "abs_center",
     "in the middle": "abs_center", "in the corner": "abs_corner", "at the center": "abs_center",
+    "at the heart": "abs_center",
     **{f"{p} {v} {side}{c}": f"abs_{side}" for side in SIDES for v in ("upper", "lower", "top", "bottom")
        for p in ("in the", "at the", "on the", "to the") for c in ("", " corner")},
     # relative to someone: "on its left", "to his lower right"
