@@ -369,6 +369,22 @@ CASES = {
         ("The hikers left the hut before dawn.", []),
         ("A pile of gifts lies before the tree, before it is opened.", [("A pile of gifts", "before", "the tree")]),
     ],
+    # 35. not places: a direction after a verb of turning ("tilted to the left"), the picture itself ("scattered across
+    # the canvas"), holding ("within her embrace"), light from a light word ("a spotlight shines down"), and
+    # "foreground" before a noun ("in the foreground grass", as "on the left stump")
+    "directions_picture_holding_light": [
+        ("The old tower is tilted slightly to the left.", []),
+        ("A sailor turns to the right and waves.", []),
+        ("A small lamp is placed to the left.", [("A small lamp", "to the left", None)]),
+        ("Tiny stars are scattered across the canvas.", []),
+        ("Stones are scattered across the old table.", [("Stones", "across", "the old table")]),
+        ("A mother holds her child within her warm embrace.", []),
+        ("On the stage, a bright spotlight shines down.", []),
+        ("On the stage, a bright spotlight hangs.", [("a bright spotlight", "On", "the stage")]),
+        ("On the desk, a small lamp glows.", [("a small lamp", "On", "the desk")]),
+        ("In the foreground grass, two rabbits play.", []),
+        ("A girl puts the cup in the foreground tray.", []),
+    ],
 }
 
 

@@ -36,6 +36,14 @@ NOT_THINGS = frozenset(LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS)  # light, ide
 POSTURE_VERBS = frozenset(COPULAS | {"kneel", "kneels", "kneeling", "knelt", "bow", "bows", "bowing", "bowed",
                                      "pray", "prays", "praying", "stretches", "stretching", "spreads", "spread",
                                      "sitting", "standing", "lying", "waiting", "resting", "stands", "sits"})
+# verbs after which "to the left" is a direction: "tilted to the left", "turns to the right"
+TURN_VERBS = {"tilted", "tilts", "tilt", "tilting", "turned", "turns", "turn", "turning", "leans", "leaning", "leaned",
+              "bends", "bending", "bent", "slants", "slanting", "slanted", "slopes", "sloping", "veers", "veering",
+              "swerves", "swerving", "points", "pointing", "pointed", "faces", "facing", "looks", "looking", "glances",
+              "glancing", "heads", "heading", "moves", "moving", "walks", "walking", "runs", "running", "swings",
+              "swinging", "sways", "swaying", "drifts", "drifting", "tipped", "tips", "tipping", "rotated", "rotates"}
+HOLDING_NOUNS = {"embrace", "embraces", "grasp", "grip", "clutches", "caress"}
+LIGHT_SOURCE_VERBS = {"shines", "shine", "shone", "glows", "beams", "streams", "pours", "falls", "radiates", "spills"}
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
 NEGATORS = frozenset({"without", "no", "not"} | ABSENCE_VERBS)  # words before an entity said not to be there
 
@@ -52,6 +60,17 @@ def _head(toks: list[Tok], phrase: tuple[int, int]) -> str:
     k = toks.index(word)
     fixture = word.low.endswith(("light", "lights", "lamp", "lamps"))  # "a night light"; not "a night sky"
     return "fixture" if fixture and k > phrase[0] and toks[k - 1].low in FIXTURE_MODIFIERS else word.low
+
+
+def _light_source(toks: list[Tok], subject: tuple[int, int]) -> bool:
+    """A light named by a light word that shines ("a soft spotlight shines down", "the moonlight falls"), not a
+    fixture ("a desk lamp glows", "a street light stands")."""
+    nxt = subject[1]
+    while nxt < len(toks) and toks[nxt].tag == "ADV":
+        nxt += 1
+    word = _head(toks, subject)
+    return word != "fixture" and word.endswith(("light", "lights")) and nxt < len(toks) and \
+        toks[nxt].low in LIGHT_SOURCE_VERBS
 
 
 def _sky(word: str) -> bool:
@@ -105,12 +124,18 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if relation.subject.text.lower() in ("the other", "each other", "one another", "one", "the one", "another"):
         # "one behind the other": reciprocal, no entity of its own; but "the other hides behind it" places one of two
         return relation.object is None or (toks[obj[0]].tag == "PRON" and obj[1] - obj[0] == 1)
+    if relation.predicate.startswith("abs_") and first == "to" and set(_verbs_before(toks, phrase[0])) & TURN_VERBS:
+        return False  # "the scale is tilted to the left", "he turns to the right": a direction, not a place
+    if _light_source(toks, subject):
+        return False  # "On the stand, a soft spotlight shines down": light, not a thing placed
     if obj is None:
         return True
     object_head = _head(toks, obj)
-    if relation.predicate == "inside" and object_head in FRAME_NOUNS - OBJECT_FRAMES and toks[obj[0]].low in (
-            "the", "this"):
-        return False  # "within the canvas", "inside this composition": the picture itself, not a thing
+    if object_head in HOLDING_NOUNS:
+        return False  # "conceals within its ample embrace", "in the grasp of": holding, not a place
+    if relation.predicate in ("inside", "across") and object_head in FRAME_NOUNS - OBJECT_FRAMES and \
+            toks[obj[0]].low in ("the", "this"):
+        return False  # "within the canvas", "scattered across the composition": the picture itself, not a thing
     if object_head in LIGHT_NOUNS - {"light"}:
         return False  # "obscured by the intertwining shadows", "upon the curious gaze"
     idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other"  # "hidden behind the other"

@@ -74,8 +74,18 @@ def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
             if absolute and words[-1] in ADJECTIVE_ENDS and i + width < len(toks) and toks[i + width].tag == "NOUN" \
                     and not (i + width + 1 < len(toks) and toks[i + width + 1].tag in ("DET", "NUM")):
                 continue  # "on the left wall": the position word modifies a noun; not "on the left counts the coins"
+            if absolute and words[-1] in ("foreground", "background") and _modified_noun(toks, i + width):
+                continue  # "in the foreground desert,": a noun phrase; not "in the background mountains rise"
             return width, predicate, absolute
     return None
+
+
+def _modified_noun(toks: list[Tok], j: int) -> bool:
+    """Nouns from token j that end at punctuation or a preposition ("the foreground storage box.")."""
+    k = j
+    while k < len(toks) and toks[k].tag == "NOUN":
+        k += 1
+    return k > j and (k == len(toks) or toks[k].tag in ("PUNCT", "PREP"))
 
 
 def _noun_of(toks: list[Tok], j: int) -> bool:
