@@ -385,6 +385,16 @@ CASES = {
         ("In the foreground grass, two rabbits play.", []),
         ("A girl puts the cup in the foreground tray.", []),
     ],
+    # 36. Markdown markup is not part of a sentence ("**Prompt:**" before it), and a list of comparatives with
+    # adverbs stays in the noun phrase ("a smaller, more modestly sized and older lamp")
+    "markup_and_comparative_lists": [
+        ("**Scene:**\n\nTwo tired hikers, clad in red coats, rest on a flat rock.",
+         [("Two tired hikers", "on", "a flat rock")]),
+        ("A lamp sits beside a smaller, more modestly sized and older lamp.",
+         [("A lamp", "beside", "a smaller, more modestly sized and older lamp")]),
+        ("A cat sits beside a brightly colored, less ornate box.",
+         [("A cat", "beside", "a brightly colored, less ornate box")]),
+    ],
 }
 
 

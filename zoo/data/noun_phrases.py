@@ -33,8 +33,8 @@ def _coordinated(toks: list[Tok], sep: int, last: int, first: int) -> int:
     if toks[sep].low == "but" and not (adjective_like(toks[last]) and sep + 1 < n and adjective_like(toks[sep + 1])):
         return 0  # "a messy but sun-drenched kitchen"
     nxt = sep + width
-    if nxt < n and toks[nxt].tag == "ADV":
-        nxt += 1  # "solidified, irregularly edged"
+    while nxt < n and toks[nxt].tag == "ADV" and nxt - sep - width < 2:
+        nxt += 1  # "solidified, irregularly edged", "smaller, more modestly sized"
     if nxt + 1 >= n or toks[nxt].tag not in CONTENT:
         return 0
     more = toks[nxt + 1].tag in CONTENT
@@ -84,8 +84,10 @@ def _body_end(toks: list[Tok], j: int) -> int | None:
         if tok.tag in CONTENT:
             last, words, j = j, words + 1, j + 1
             continue
-        if tok.tag == "ADV" and j + 1 < n and toks[j + 1].tag == "ADJ" and j + 2 < n and toks[j + 2].tag in CONTENT:
-            j += 1  # "a delicately crafted vase", "irregularly edged"
+        m = j + 1 if tok.tag == "ADV" and j + 1 < n and toks[j + 1].tag == "ADV" else j  # "more modestly sized"
+        if tok.tag == "ADV" and m + 2 < n and toks[m + 1].tag == "ADJ" and (toks[m + 2].tag in CONTENT or (
+                toks[m + 2].low in ("and", "or", ",") and _ends_in_noun(toks, m + 3))):
+            j = m + 1  # "a delicately crafted vase", "brightly colored, less ornate", "more modestly sized and older"
             continue
         if tok.tag == "NUM" and last is None:
             j += 1

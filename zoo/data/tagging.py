@@ -60,9 +60,13 @@ class Tok:
 Tagger = Callable[[str, list[Tok]], None]
 
 
+MARKUP = {"*", "#", "_"}  # Markdown emphasis and headings ("**Expanded Prompt:**"): not words nor punctuation
+
+
 def tokenize(text: str) -> list[Tok]:
-    """Words and punctuation with their character offsets (untagged)."""
-    return [Tok(m.group(), m.group().lower().replace("\u2019", "'"), m.start(), m.end()) for m in TOKEN.finditer(text)]
+    """Words and punctuation with their character offsets (untagged), without Markdown markup."""
+    return [Tok(m.group(), m.group().lower().replace("\u2019", "'"), m.start(), m.end()) for m in TOKEN.finditer(text)
+            if m.group() not in MARKUP]
 
 
 MODALS = {"can", "will", "may", "must", "might", "could", "would", "should", "shall"}
@@ -142,6 +146,9 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.low in ("one", "another") and tok.tag == "DET" and (prev is None or not prev.word) and \
                 nxt is not None and nxt.tag in ("AUX", "VERB"):
             tok.tag = "NOUN"  # ". One is in the foreground": a determiner that stands for a noun phrase
+        elif tok.low in ("more", "less", "most") and nxt is not None and (
+                nxt.tag in ("ADV", "ADJ", "PART") or adjective_like(nxt)):
+            tok.tag = "ADV"  # "a smaller, more modestly sized lamp"
         elif tok.low in ("both", "all", "each") and prev is not None and prev.tag == "PRON":
             tok.tag = "ADV"  # "They both stand"
         elif tok.tag == "VERB" and _bare_plural_head(toks, i):
@@ -170,6 +177,8 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         if toks[i].tag in ("NOUN", "VERB") and toks[i - 1].tag == "ADV" and toks[i - 1].low.endswith("ly") and \
                 i > 1 and toks[i - 2].tag in ("DET", "NUM") and toks[i + 1].tag in CONTENT:
             toks[i].tag = "ADJ"  # "a neatly cut triangular piece": a participle after an adverb, before a noun
+        if toks[i].low in FORM_PARTICIPLES and toks[i - 1].tag == "ADV" and toks[i - 1].low.endswith("ly"):
+            toks[i].tag = "ADJ"  # "modestly sized", "brightly colored"
         if toks[i].low in FORM_PARTICIPLES and toks[i - 1].tag in CONTENT and toks[i + 1].tag in CONTENT:
             toks[i].tag = "ADJ"  # "a heart shaped cookie": an open compound adjective ("heart-shaped")
     _plural_verbs(toks)
