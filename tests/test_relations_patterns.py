@@ -395,6 +395,14 @@ CASES = {
         ("A cat sits beside a brightly colored, less ornate box.",
          [("A cat", "beside", "a brightly colored, less ornate box")]),
     ],
+    # 37. a relative clause in a fronted phrase's object does not hide the subject after it; verbs joined by "and"
+    # after an adverb are verbs ("slowly circle and gather near"); a dance between things is not a thing
+    "relative_clauses_and_verb_pairs": [
+        ("Amidst a crowd of people clad in coats that caught the rain, there stood a lone child.",
+         [("a lone child", "Amidst", "a crowd of people")]),
+        ("Small fish slowly circle and gather near the rocks.", [("Small fish", "near", "the rocks")]),
+        ("Their eyes follow the playful dance between the two kittens.", []),
+    ],
 }
 
 

@@ -119,13 +119,18 @@ def _phrase_end(toks: list[Tok], j: int) -> int:
 
 
 def _next_comma(toks: list[Tok], j: int, limit: int = 40, verbs: bool = True) -> int:
-    """Index of the next comma within `limit` tokens (j when none, or when verbs=False and a verb comes first)."""
-    for m in range(j, min(len(toks), j + limit)):
+    """Index of the next comma within `limit` tokens (j when none, or when verbs=False and a verb comes first that is
+    not in a relative clause: "Amidst a crowd clad in hoodies that caught the light, there stood a woman")."""
+    m, end = j, min(len(toks), j + limit)
+    while m < end:
+        if toks[m].tag == "REL" and not verbs:
+            verbs, end = True, min(len(toks), m + 40)
         if toks[m].text == "," and not (0 < m < len(toks) - 2 and toks[m - 1].tag == "ADJ" and toks[m + 1].tag == "ADJ"
                                         and toks[m + 2].tag in CONTENT):  # not "its sleek, polished surface"
             return m
         if toks[m].text in (".", "!", "?", ";") or (not verbs and toks[m].tag in ("VERB", "AUX")):
             return j
+        m += 1
     return j
 
 

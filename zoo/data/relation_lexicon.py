@@ -279,7 +279,7 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
                   "juxtaposition", "interplay", "sense", "tableau", "story", "narrative", "tale", "essence", "moment",
                   "interaction", "emphasis", "symbolism", "metaphor", "theme", "idea", "concept", "spirit", "aura",
                   "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition",
-                  "distinction", "difference"}
+                  "distinction", "difference", "dance"}  # "the vibrant dance between two dogs"
 ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")
 # things whose names end in an abstract suffix ("an airship" is not like "friendship")
 CONCRETE_EXCEPTIONS = {"airship", "airships", "spaceship", "spaceships", "starship", "starships", "warship", "warships",

@@ -177,6 +177,10 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         if toks[i].tag in ("NOUN", "VERB") and toks[i - 1].tag == "ADV" and toks[i - 1].low.endswith("ly") and \
                 i > 1 and toks[i - 2].tag in ("DET", "NUM") and toks[i + 1].tag in CONTENT:
             toks[i].tag = "ADJ"  # "a neatly cut triangular piece": a participle after an adverb, before a noun
+        if i + 3 < len(toks) and toks[i - 1].tag == "ADV" and toks[i - 1].low.endswith("ly") and toks[i + 1].low in (
+                "and", "or") and all(t.tag == "NOUN" and t.low not in NOUNS for t in (toks[i], toks[i + 2])) and \
+                toks[i + 3].tag in ("PREP", "PUNCT") and toks[i - 2].tag not in ("DET", "NUM"):
+            toks[i].tag = toks[i + 2].tag = "VERB"  # "fish slowly circle and gather near": verbs after an adverb
         if toks[i].low in FORM_PARTICIPLES and toks[i - 1].tag == "ADV" and toks[i - 1].low.endswith("ly"):
             toks[i].tag = "ADJ"  # "modestly sized", "brightly colored"
         if toks[i].low in FORM_PARTICIPLES and toks[i - 1].tag in CONTENT and toks[i + 1].tag in CONTENT:
