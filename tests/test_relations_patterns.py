@@ -403,6 +403,18 @@ CASES = {
         ("Small fish slowly circle and gather near the rocks.", [("Small fish", "near", "the rocks")]),
         ("Their eyes follow the playful dance between the two kittens.", []),
     ],
+    # 38. found on unlabelled benchmark prompts: "on his left and right sides"; a verb after "the left" ("the book on
+    # the left shot out"); the subject before a comparison ("a carton much smaller than it was placed next to it");
+    # a bare verb after "and" is not a second object ("in front of the lamp and prepare to leave")
+    "sides_comparisons_and_verbs": [
+        ("The guitarist and the bassist are on his left and right sides.",
+         [("The guitarist", "on his left and right sides", None), ("the bassist", "on his left and right sides", None)]),
+        ("The magic book on the left shot out a beam.", [("The magic book", "on the left", None)]),
+        ("On the shelf, a big box was empty, and a small carton much smaller than it was placed next to it.",
+         [("a big box", "On", "the shelf"), ("a small carton", "next to", "it")]),
+        ("She wants to pick up the cup in front of the lamp and prepare to leave.",
+         [("the cup", "in front of", "the lamp")]),
+    ],
 }
 
 

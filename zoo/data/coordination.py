@@ -70,6 +70,9 @@ def object_list(toks: list[Tok], first: Phrase, find: Callable[[list[Tok], int],
     end = items[keep - 1][1]
     if keep > 1 and end < len(toks) and (toks[end].tag in ("VERB", "AUX") or toks[end].in_phrase):
         return [first]
+    if keep > 1 and end < len(toks) and toks[end].low == "to" and items[keep - 1][1] - items[keep - 1][0] == 1 and \
+            toks[items[keep - 1][0]].tag not in ("DET", "NUM", "PRON"):
+        return [first]  # "in front of his workbench and prepare to place it": a verb, not a second object
     if "comma" in seps[:keep - 1] and (toks[first[0]].tag == "PRON" or not _alike(toks, items[1:keep], first)):
         return [first]  # "behind it, an old bench, its surface weathered and worn": asides, not a list
     return items[:keep]

@@ -67,6 +67,8 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     **{f"{p} {who} {v}{side}": f"abs_{side}" for side in SIDES for p in ("on", "to", "at")
        for who in ("its", "his", "her", "their") for v in ("", "lower ", "upper ", "far ")},
     **{f"on the left and right{s}": "abs_sides" for s in ("", " sides", " side")},
+    **{f"{p} {who} left and right{s}": "abs_sides" for p in ("on", "to", "at") for who in ("its", "his", "her", "their")
+       for s in ("", " sides", " side")},  # "the guitarist and bassist are on his left and right sides"
     "on the side": "abs_sides", "at the side": "abs_sides", "on the sides": "abs_sides", "at the sides": "abs_sides",
     **{f"{p} {q}": "abs_sides" for p in ("on", "to", "at") for q in ("one side", "both sides", "either side",
                                                                       "each side", "all sides")},

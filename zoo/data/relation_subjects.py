@@ -160,6 +160,11 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
              absolute: bool = False) -> tuple[int, int] | None:
     """The entity whose phrase ends at token k: past "of", carriers and relative pronouns; right before the relation
     (adjacent), "the eye of the fox on the left" is the fox's."""
+    if toks[k].tag == "PRON" and k > 1 and toks[k - 1].low == "than":  # "a carton much smaller than it was placed"
+        j = k - 2
+        while j > 0 and toks[j].tag in ("ADJ", "ADV"):
+            j -= 1
+        return _resolve(toks, j, []) if j < k - 2 and toks[j].tag in CONTENT else None
     if toks[k].tag == "REL":  # "three clocks, which are near two lamps"
         j = k - 1 if k > 0 and toks[k - 1].text != "," else k - 2
         return _resolve(toks, j, [], relative=True) if j >= 0 and toks[j].tag in CONTENT else None

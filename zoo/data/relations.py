@@ -33,7 +33,7 @@ from zoo.data.relation_lexicon import (
 )
 from zoo.data.relation_subjects import find_subject
 from zoo.data.relation_types import Span, TextRelation
-from zoo.data.tagging import CONTENT, Tagger, Tok, tag, tokenize
+from zoo.data.tagging import CONTENT, PARTICLES, Tagger, Tok, tag, tokenize
 
 __all__ = ["ABSOLUTE_PHRASES", "CARRIERS", "DETERMINERS", "INVERSE", "PAIR_PHRASES", "PRONOUNS", "SYMMETRIC", "Span",
            "TextRelation", "canonical", "entity_key", "find_relations", "mark_phrases", "tokenize"]
@@ -72,8 +72,10 @@ def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
             if absolute and i + width < len(toks) and (toks[i + width].low == "of" or _noun_of(toks, i + width)):
                 continue  # "on the bottom shelf of the cabinet": a noun phrase, not a position
             if absolute and words[-1] in ADJECTIVE_ENDS and i + width < len(toks) and toks[i + width].tag == "NOUN" \
-                    and not (i + width + 1 < len(toks) and toks[i + width + 1].tag in ("DET", "NUM")):
-                continue  # "on the left wall": the position word modifies a noun; not "on the left counts the coins"
+                    and not (i + width + 1 < len(toks) and (toks[i + width + 1].tag in ("DET", "NUM") or
+                                                            toks[i + width + 1].low in PARTICLES)):
+                continue  # "on the left wall": the position word modifies a noun; not "on the left counts the coins",
+                # "the book on the left shot out light"
             if absolute and words[-1] in ("foreground", "background") and _modified_noun(toks, i + width):
                 continue  # "in the foreground desert,": a noun phrase; not "in the background mountains rise"
             return width, predicate, absolute

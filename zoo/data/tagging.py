@@ -146,9 +146,10 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.low in ("one", "another") and tok.tag == "DET" and (prev is None or not prev.word) and \
                 nxt is not None and nxt.tag in ("AUX", "VERB"):
             tok.tag = "NOUN"  # ". One is in the foreground": a determiner that stands for a noun phrase
-        elif tok.low in ("more", "less", "most") and nxt is not None and (
-                nxt.tag in ("ADV", "ADJ", "PART") or adjective_like(nxt)):
-            tok.tag = "ADV"  # "a smaller, more modestly sized lamp"
+        elif tok.low in ("more", "less", "most", "much", "far") and nxt is not None and (
+                nxt.tag in ("ADV", "ADJ", "PART") or adjective_like(nxt)) and (tok.low not in ("much", "far") or (
+                comparative(nxt.low) or nxt.low in ("more", "less"))):
+            tok.tag = "ADV"  # "a smaller, more modestly sized lamp", "a carton much smaller than it"
         elif tok.low in ("both", "all", "each") and prev is not None and prev.tag == "PRON":
             tok.tag = "ADV"  # "They both stand"
         elif tok.tag == "VERB" and _bare_plural_head(toks, i):
@@ -370,7 +371,8 @@ def _plural_verbs(toks: list[Tok]) -> None:
         if any(t.tag == "VERB" for t in toks[i + 1:i + 3]):
             continue  # "a herd of African elephants slowly marches"
         while j >= 0 and (toks[j].tag in CONTENT or toks[j].low in ("of", ",") or (
-                toks[j].tag == "DET" and j > 0 and toks[j - 1].low == "of")):
+                toks[j].tag == "DET" and j > 0 and toks[j - 1].low == "of") or (
+                toks[j].tag == "ADV" and toks[j + 1].tag == "ADJ")):
             j -= 1  # "a large patch of moss spreads out", "a much smaller, bright red gear meshes"
         if j >= 0 and toks[j].low in ("a", "an", "this", "that", "one", "each", "every", "another") \
                 and i - j >= 2 and not (j > 0 and (toks[j - 1].tag == "AUX" or toks[j - 1].low in COPULA_VERBS)):
