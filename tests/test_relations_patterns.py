@@ -415,6 +415,17 @@ CASES = {
         ("She wants to pick up the cup in front of the lamp and prepare to leave.",
          [("the cup", "in front of", "the lamp")]),
     ],
+    # 39. lists: every item of a with-list before the verb stays in the list ("a boy with short hair, a round face,
+    # and eyes like beans, is standing"); subjects with their own with-phrases ("a grandmother with a kind smile and a
+    # girl with pigtails are sitting"); inverted subjects closed by a comma ("Behind them are grass and trees, with")
+    "lists_with_phrases": [
+        ("A little boy with short black hair, a round face, and eyes like black beans, is standing in the center of a "
+         "clay cube.", [("A little boy", "in the center of", "a clay cube")]),
+        ("A grandmother with a kind smile and a little girl with cute pigtails are sitting side by side on a bench.",
+         [("A grandmother", "on", "a bench"), ("a little girl", "on", "a bench")]),
+        ("Behind them are soft, blurry grass and large trees, with spots of sunlight.",
+         [("soft, blurry grass", "Behind", "them"), ("large trees", "Behind", "them")]),
+    ],
 }
 
 

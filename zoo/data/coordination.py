@@ -98,7 +98,7 @@ def subject_list(toks: list[Tok], subject: Phrase, fronted: bool) -> list[Phrase
             at = more[1]
         keep = _kept(seps)
         end = items[keep - 1][1]
-        if keep > 1 and not (end >= len(toks) or _finite(toks[end]) or toks[end].text in CLAUSE_END):
+        if keep > 1 and not (end >= len(toks) or _finite(toks[end]) or toks[end].text in CLAUSE_END | {","}):
             return [subject]
         return items[:keep] if _alike(toks, items[1:keep], subject) else [subject]
     items, seps, at = [subject], [], subject[0] - 1

@@ -136,7 +136,7 @@ def _next_comma(toks: list[Tok], j: int, limit: int = 40, verbs: bool = True) ->
 
 def aside_subject(toks: list[Tok], comma: int) -> tuple[int, int] | None:
     """The subject before asides between commas: "a refrigerator, imposing and steadfast, stands in front of"."""
-    c = comma
+    c, with_list = comma, False
     for _ in range(8):
         s = c - 1
         while s >= 0 and toks[s].text not in (",", ".", ";", ":", "!", "?"):
@@ -145,7 +145,11 @@ def aside_subject(toks: list[Tok], comma: int) -> tuple[int, int] | None:
                             or toks[m].low == "that"]
         if s >= 0 and toks[s].text == "," and toks[s + 1].low in ("and", "or") and any(
                 t.low == "with" for t in toks[max(0, s - 12):s]):
-            c = s  # "a man with white hair and a beard, and a wise face, wearing": the with-list goes on
+            c, with_list = s, True  # "a man with white hair and a beard, and a wise face, wearing": the with-list
+            continue
+        if with_list and s >= 0 and toks[s].text == "," and not any(
+                t.low == "with" or t.tag in ("VERB", "AUX") for t in toks[s + 1:c]):
+            c = s  # "a boy with short hair, a round face, and eyes like beans, is standing": an earlier item
             continue
         for j in starts:
             while j < c and toks[j].low in CLAUSE_WORDS:

@@ -171,7 +171,7 @@ ADJECTIVES = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "bro
               "thin", "thick", "massive", "enormous", "miniature", "gigantic", "immense", "vast", "colossal", "mini",
               "petite", "old", "new", "young", "ancient", "antique", "vintage", "modern", "retro", "classic",
               "futuristic", "wooden", "metal", "metallic", "glass", "stone", "leather", "plastic", "fluffy", "soft",
-              "smooth", "rough", "shiny", "glossy", "matte", "dark", "light", "bright", "pale", "deep", "sleek", "pure",
+              "smooth", "rough", "shiny", "glossy", "matte", "dark", "light", "bright", "pale", "deep", "sleek", "pure", "kind",
               "weathered", "rusty", "worn", "round", "square", "rectangular", "circular", "oval", "triangular",
               "spherical", "cubic", "conical", "cylindrical", "flat", "beautiful", "cute", "elegant", "majestic",
               "magnificent", "serene", "lush", "verdant", "radiant", "vibrant", "vivid", "delicate", "graceful",
