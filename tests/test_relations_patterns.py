@@ -426,6 +426,22 @@ CASES = {
         ("Behind them are soft, blurry grass and large trees, with spots of sunlight.",
          [("soft, blurry grass", "Behind", "them"), ("large trees", "Behind", "them")]),
     ],
+    # 40. from long descriptions of rendered text: "bold", "uppercase" are adjectives; an adjective after its noun
+    # ("lines visible in", "a cat asleep on") is not the head; an -s word before an adverb and a phrase is a verb
+    # ("the sky above transitions smoothly from"), as a noun form after a singular subject ("a pendulum swings
+    # rhythmically in") and an unknown word after a bare plural ("Small birds flit between"); text "on the scene" and
+    # things "over its surroundings" are not placed; "wooden beams" are a thing, not light
+    "text_descriptions": [
+        ("Across the poster are six bold, uppercase words.", [("six bold, uppercase words", "Across", "the poster")]),
+        ("Faint diagonal lines visible in the background suggest a court.",
+         [("Faint diagonal lines", "in the background", None)]),
+        ("A small cat asleep on the mat.", [("A small cat", "on", "the mat")]),
+        ("The sky above transitions smoothly from blue to pink.", []),
+        ("A massive pendulum swings rhythmically in the background.", [("A massive pendulum", "in the background", None)]),
+        ("Small birds flit between wooden beams, chirping.", [("Small birds", "between", "wooden beams")]),
+        ("Bold, crisp letters are overlaid on the scene.", []),
+        ("A cat sits on the sill, watchful over its surroundings.", [("A cat", "on", "the sill")]),
+    ],
 }
 
 

@@ -13,6 +13,7 @@ from zoo.data.relation_lexicon import (
     CONCRETE_EXCEPTIONS,
     LIGHT_NOUNS,
     OF_NOUNS,
+    POSTPOSITIVE,
     QUOTE_NOUNS,
     SCENE_NOUNS,
     WRAPPER_NOUNS,
@@ -82,6 +83,9 @@ def _body_end(toks: list[Tok], j: int) -> int | None:
     while j < n and words < MAX_WORDS:
         tok = toks[j]
         if tok.tag in CONTENT:
+            if last is not None and tok.low in POSTPOSITIVE and toks[last].tag == "NOUN" and not (
+                    j + 1 < n and toks[j + 1].tag in CONTENT):
+                break  # "faint lines visible in the background": the adjective follows its noun
             last, words, j = j, words + 1, j + 1
             continue
         m = j + 1 if tok.tag == "ADV" and j + 1 < n and toks[j + 1].tag == "ADV" else j  # "more modestly sized"

@@ -15,6 +15,7 @@ from zoo.data.relation_lexicon import (
     FIXTURE_MODIFIERS,
     IDIOM_OBJECTS,
     LIGHT_NOUNS,
+    MATERIALS,
     NOUNS,
     SCENE_NOUNS,
     SKY_NOUNS,
@@ -59,6 +60,8 @@ def _head(toks: list[Tok], phrase: tuple[int, int]) -> str:
     word = head(toks, phrase)
     k = toks.index(word)
     fixture = word.low.endswith(("light", "lights", "lamp", "lamps"))  # "a night light"; not "a night sky"
+    if k > phrase[0] and word.low in ("beam", "beams") and toks[k - 1].low in MATERIALS:
+        return "girder"  # "wooden beams": a thing, not light
     return "fixture" if fixture and k > phrase[0] and toks[k - 1].low in FIXTURE_MODIFIERS else word.low
 
 
@@ -133,9 +136,10 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     object_head = _head(toks, obj)
     if object_head in HOLDING_NOUNS:
         return False  # "conceals within its ample embrace", "in the grasp of": holding, not a place
-    if relation.predicate in ("inside", "across") and object_head in FRAME_NOUNS - OBJECT_FRAMES and \
-            toks[obj[0]].low in ("the", "this"):
-        return False  # "within the canvas", "scattered across the composition": the picture itself, not a thing
+    if (relation.predicate in ("inside", "across", "on") and object_head in FRAME_NOUNS - OBJECT_FRAMES and
+            toks[obj[0]].low in ("the", "this")) or object_head == "surroundings":
+        return False  # "within the canvas", "scattered across the composition", "overlaid on the scene", "watchful
+        # over its surroundings": the picture or the place itself, not a thing
     if object_head in LIGHT_NOUNS - {"light"}:
         return False  # "obscured by the intertwining shadows", "upon the curious gaze"
     idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other"  # "hidden behind the other"

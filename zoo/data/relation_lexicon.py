@@ -171,7 +171,7 @@ ADJECTIVES = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "bro
               "thin", "thick", "massive", "enormous", "miniature", "gigantic", "immense", "vast", "colossal", "mini",
               "petite", "old", "new", "young", "ancient", "antique", "vintage", "modern", "retro", "classic",
               "futuristic", "wooden", "metal", "metallic", "glass", "stone", "leather", "plastic", "fluffy", "soft",
-              "smooth", "rough", "shiny", "glossy", "matte", "dark", "light", "bright", "pale", "deep", "sleek", "pure", "kind",
+              "smooth", "rough", "shiny", "glossy", "matte", "dark", "light", "bright", "pale", "deep", "sleek", "pure", "kind", "bold", "uppercase", "lowercase",
               "weathered", "rusty", "worn", "round", "square", "rectangular", "circular", "oval", "triangular",
               "spherical", "cubic", "conical", "cylindrical", "flat", "beautiful", "cute", "elegant", "majestic",
               "magnificent", "serene", "lush", "verdant", "radiant", "vibrant", "vivid", "delicate", "graceful",
@@ -233,6 +233,12 @@ IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made
                          "swept", "bent", "kept", "tied", "dyed", "overgrown", "outstretched", "forgotten", "stolen",
                          "chosen", "beaten", "ridden", "driven", "written", "strung", "slung", "flung", "overlaid", "inlaid",
                          "clad"}
+# adjectives that follow their noun ("lines visible in the background", "a cat asleep on the mat")
+POSTPOSITIVE = {"visible", "invisible", "present", "alike", "asleep", "awake", "afloat", "adrift", "aloft", "ablaze",
+                "aglow", "alive"}
+# "wooden beams", "steel rays": a material makes a light word a thing
+MATERIALS = {"wooden", "wood", "oak", "pine", "timber", "steel", "iron", "metal", "metallic", "concrete", "stone",
+             "bamboo", "brass", "copper", "marble", "ceiling", "roof", "support", "exposed"}
 # "a traffic light", "a street lamp": light fixtures, not lighting
 FIXTURE_MODIFIERS = {"traffic", "street", "ceiling", "tail", "brake", "pendant", "desk", "flood", "neon", "fairy",
                      "string", "reading", "night", "porch", "garden", "stage", "warning", "signal", "landing"}
@@ -269,7 +275,7 @@ IDIOM_OBJECTS = {"display", "fire", "time", "board", "purpose", "foot", "hold", 
                  "description", "future", "scenes", "contrast", "sight", "view", "earth", "world", "times",
                  "mind", "minds", "fact", "addition", "order", "instance", "example", "night", "nights", "day",
                  "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "eve", "moment", "each other", "one another", "other", "site", "location",
-                 "own", "menu", "menus", "list", "agenda", "itinerary"}  # "moves on its own"; "a cake on the menu"
+                 "own", "menu", "menus", "list", "agenda", "itinerary", "senses"}  # "moves on its own"; "a cake on the menu"
 # "hanging in the sky behind him": a place phrase that is skipped on the way to the subject
 LOCATION_ADJUNCTS = {"sky", "air", "mid-air", "midair", "wind", "breeze", "rain", "sun", "sunlight", "moonlight", "dark",
                      "darkness", "shadows", "shade", "mist", "fog", "distance", "water", "snow", "clouds", "space"}

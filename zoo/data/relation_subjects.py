@@ -29,6 +29,7 @@ from zoo.data.relation_lexicon import (
     LOCATION_ADJUNCTS,
     NOUNS,
     OF_NOUNS,
+    POSTPOSITIVE,
     SCENE_NOUNS,
     WRAPPER_NOUNS,
 )
@@ -73,8 +74,9 @@ def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
         elif k > 1 and tok.low == toks[k - 2].low and toks[k - 1].low in ("by", "to", "in"):
             k -= 3  # "side by side", "shoulder to shoulder"
         elif tok.tag in CONTENT and k > 0 and tok.low not in NOUNS and (
-                (toks[k - 1].tag in ("VERB", "AUX") and _depictive(tok)) or toks[k - 1].tag == "ADV"):
-            k -= 1  # "sits motionless", "look especially spectacular"
+                (toks[k - 1].tag in ("VERB", "AUX") and _depictive(tok)) or toks[k - 1].tag == "ADV" or (
+                tok.low in POSTPOSITIVE and toks[k - 1].tag == "NOUN")):
+            k -= 1  # "sits motionless", "look especially spectacular", "lines visible in"
         elif tok.tag in CONTENT and (start := _manner_start(toks, k)) is not None:
             k = start - 1
         else:

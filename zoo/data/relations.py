@@ -33,7 +33,8 @@ from zoo.data.relation_lexicon import (
 )
 from zoo.data.relation_subjects import find_subject
 from zoo.data.relation_types import Span, TextRelation
-from zoo.data.tagging import CONTENT, PARTICLES, Tagger, Tok, tag, tokenize
+from zoo.data.plural_verbs import PARTICLES
+from zoo.data.tagging import CONTENT, Tagger, Tok, tag, tokenize
 
 __all__ = ["ABSOLUTE_PHRASES", "CARRIERS", "DETERMINERS", "INVERSE", "PAIR_PHRASES", "PRONOUNS", "SYMMETRIC", "Span",
            "TextRelation", "canonical", "entity_key", "find_relations", "mark_phrases", "tokenize"]

@@ -2,17 +2,13 @@
 or spaCy's tagger when `spacy` and an English model are installed (`pip install 'zoo[nlp]'`, see
 `zoo.data.relations_nlp`).
 
-Tags: DET, NUM, PRON, REL (which/who/that), PREP, CONJ, AUX, NEG, VERB, ADV, ADJ, NOUN, PUNCT.
+Tags: DET, NUM, PRON, REL (which/who/that), PREP, CONJ, AUX, NEG, VERB, ADV, ADJ, NOUN, PUNCT. Tokens are in
+`zoo.data.tokens`; -s words that are verbs are read in `zoo.data.plural_verbs`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from zoo.data.relation_lexicon import (
-    ADJECTIVE_SUFFIXES,
     ADJECTIVES,
     ADVERBS,
     ATTENTION_VERBS,
@@ -32,41 +28,15 @@ from zoo.data.relation_lexicon import (
     SUBJECT_PRONOUNS,
     VERBS,
 )
+from zoo.data.plural_verbs import plural_verbs, singular_led
+from zoo.data.tokens import CONTENT, Tagger, Tok, adjective_like, tokenize
 
-TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:[-'\u2019][A-Za-z0-9\u00C0-\u024F]+)*|[^\sA-Za-z0-9]")
-CONTENT = {"NOUN", "ADJ"}
+__all__ = ["CONTENT", "KNOWN_VERBS", "Tagger", "Tok", "adjective_like", "comparative", "fronted_object", "rule_tag",
+           "tag", "tokenize"]
+
 KNOWN_VERBS = (VERBS | IRREGULAR_PAST | {w for w in ATTENTION_VERBS | CONTACT_VERBS if not w.endswith(("ed", "ing"))}) - NOUNS - {
     "directly", "right", "up", "flat", "squarely", "firmly", "set", "center"}
 BOUNDARY_TAGS = {"PREP", "CONJ", "REL", "AUX", "VERB", "PUNCT", "NEG", "PRON"}
-SINGULAR_DETERMINERS = {"a", "an", "this", "that", "each", "every", "another", "one"}
-
-
-@dataclass
-class Tok:
-    """A word or punctuation mark with its character offsets and coarse tag."""
-
-    text: str
-    low: str
-    start: int
-    end: int
-    tag: str = ""
-    in_phrase: bool = False  # part of a spatial phrase (set by the relation finder)
-
-    @property
-    def word(self) -> bool:
-        return self.text[0].isalnum()
-
-
-Tagger = Callable[[str, list[Tok]], None]
-
-
-MARKUP = {"*", "#", "_"}  # Markdown emphasis and headings ("**Expanded Prompt:**"): not words nor punctuation
-
-
-def tokenize(text: str) -> list[Tok]:
-    """Words and punctuation with their character offsets (untagged), without Markdown markup."""
-    return [Tok(m.group(), m.group().lower().replace("\u2019", "'"), m.start(), m.end()) for m in TOKEN.finditer(text)
-            if m.group() not in MARKUP]
 
 
 MODALS = {"can", "will", "may", "must", "might", "could", "would", "should", "shall"}
@@ -186,7 +156,7 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             toks[i].tag = "ADJ"  # "modestly sized", "brightly colored"
         if toks[i].low in FORM_PARTICIPLES and toks[i - 1].tag in CONTENT and toks[i + 1].tag in CONTENT:
             toks[i].tag = "ADJ"  # "a heart shaped cookie": an open compound adjective ("heart-shaped")
-    _plural_verbs(toks)
+    plural_verbs(toks)
 
 
 # participles that make a compound adjective with the noun before them ("heart shaped", "rose colored", "bite sized")
@@ -216,11 +186,11 @@ def _noun_use(toks: list[Tok], i: int) -> bool:
             nxt.tag in ("VERB", "NOUN") and not nxt.low.endswith(("ed", "ing")))
     if prev.tag in CONTENT and adjective_like(prev) and _comma_listed(toks, i - 1):
         return True  # "its warm, ambient glow": the head after a list of adjectives
-    if prev.tag == "ADJ" and prev.low in ADJECTIVES and (not tok.low.endswith("s") or nxt is not None and nxt.tag in (
-            "VERB", "AUX", "PART")):
-        return True  # "the golden glow", "golden waves crash"; not "soft light falls on"
+    if prev.tag == "ADJ" and prev.low in ADJECTIVES and (not tok.low.endswith("s") or nxt is not None and (nxt.tag in (
+            "VERB", "AUX", "PART") or (nxt.tag == "PUNCT" and i > 1 and toks[i - 2].tag in ("DET", "NUM", "PREP")))):
+        return True  # "the golden glow", "golden waves crash", "between wooden beams,"; not "soft light falls on"
     if prev.tag == "NOUN" and nxt is not None and nxt.tag in ("VERB", "AUX", "PART"):
-        return not (tok.low.endswith("s") and not tok.low.endswith("ss") and _singular_led(toks, i))
+        return not (tok.low.endswith("s") and not tok.low.endswith("ss") and singular_led(toks, i))
     if prev.tag != "NOUN" or nxt is None or nxt.tag != "PUNCT":
         return False
     in_object = i >= 3 and toks[i - 2].tag == "DET" and toks[i - 3].tag == "PREP"
@@ -268,15 +238,6 @@ def _comma_listed(toks: list[Tok], k: int) -> bool:
     return comma and j > 0 and toks[j - 1].tag in ("DET", "NUM") and toks[j].tag == "ADJ"
 
 
-def _singular_led(toks: list[Tok], i: int) -> bool:
-    """The words before token i are a noun phrase led by a singular determiner ("an artist" stands poised: the -s
-    word after it is a verb, not a plural head)."""
-    j = i - 1
-    while j >= 0 and toks[j].tag in CONTENT:
-        j -= 1
-    return j >= 0 and toks[j].low in SINGULAR_DETERMINERS
-
-
 def _verb_stem(tok: Tok) -> bool:
     low = tok.low
     if not low.endswith("ing"):
@@ -319,72 +280,6 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
             and tok.low.endswith("ing"):
         return "NOUN"  # "illegible handwriting on", not "its light shining on", nor "an individual dressed in"
     return "VERB"
-
-
-PARTICLES = {"out", "up", "down", "off", "away"}
-SUBORDINATORS = {"while", "whilst", "as", "where", "when", "whereas"}
-COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung",
-                "rests", "rest", "remains", "remain", "there"}
-
-
-def _plural_verbs(toks: list[Tok]) -> None:
-    """ "a river flows below", "lifts a turkey", "refuses to open": words ending in -s that are verbs; and a word
-    between a plural noun and a verb particle ("gold coins pour out")."""
-    for i in range(1, len(toks)):
-        tok, prev = toks[i], toks[i - 1]
-        if tok.tag == "NOUN" and tok.low not in NOUNS and prev.tag == "NOUN" and prev.low.endswith("s") and \
-                not prev.low.endswith("ss") and i + 1 < len(toks) and toks[i + 1].low in PARTICLES:
-            tok.tag = "VERB"
-            continue
-        if tok.tag == "NOUN" and tok.low not in NOUNS and not tok.low.endswith("s") and prev.tag == "NOUN" and \
-                prev.low.endswith("s") and (i == 1 or toks[i - 2].text in (",", ".", ";", ":")) and i + 1 < len(toks) \
-                and (toks[i + 1].tag in ("DET", "NUM") or (toks[i + 1].tag == "NOUN" and toks[i + 1].low.endswith("s"))):
-            tok.tag = "VERB"  # ", birds outnumber trees": a bare plural subject at a clause start, its verb, an object
-            continue
-        if tok.tag != "NOUN" or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s", "ous")) \
-                or tok.low in NOUNS:
-            continue
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
-        after = toks[i + 2] if i + 2 < len(toks) else None
-        if prev.tag in ("NOUN", "PUNCT", "PRON", "ADV") and nxt is not None and (nxt.tag in ("DET", "NUM", "PRON") or (
-                nxt.low == "to" and after is not None and after.tag not in ("DET", "NUM", "PRON")) or (
-                prev.text == "," and nxt.tag == "ADJ" and after is not None and after.tag == "NOUN")):
-            # "lifts a turkey", "refuses to open", "the child, eyes wide, blows shimmering bubbles"
-            tok.tag = "VERB"
-            continue
-        if prev.tag == "REL" and prev.low in ("that", "which", "who") and nxt is not None and nxt.tag in (
-                "PREP", "ADV", "DET"):
-            tok.tag = "VERB"  # "copper piping that snakes along its surface"
-            continue
-        if prev.tag != "NOUN":
-            continue
-        if i > 1 and toks[i - 2].low in SUBORDINATORS and not prev.low.endswith("s") and nxt is not None and (
-                nxt.tag == "PREP" or (nxt.tag == "ADV" and nxt.low.endswith("ly"))):
-            tok.tag = "VERB"  # "while mist swells subtly around": a bare mass noun starts the clause, then its verb
-            continue
-        if nxt is not None and nxt.tag in CONTENT and not tok.low.endswith("as") and _singular_led(toks, i):
-            tok.tag = "VERB"  # "an old man feeds pigeons"
-            continue
-        if nxt is not None and nxt.tag not in ("PREP", "ADV", "PUNCT", "DET", "NEG"):
-            continue
-        j = i - 1
-        if any(t.tag == "VERB" for t in toks[i + 1:i + 3]):
-            continue  # "a herd of African elephants slowly marches"
-        while j >= 0 and (toks[j].tag in CONTENT or toks[j].low in ("of", ",") or (
-                toks[j].tag == "DET" and j > 0 and toks[j - 1].low == "of") or (
-                toks[j].tag == "ADV" and toks[j + 1].tag == "ADJ")):
-            j -= 1  # "a large patch of moss spreads out", "a much smaller, bright red gear meshes"
-        if j >= 0 and toks[j].low in ("a", "an", "this", "that", "one", "each", "every", "another") \
-                and i - j >= 2 and not (j > 0 and (toks[j - 1].tag == "AUX" or toks[j - 1].low in COPULA_VERBS)):
-            tok.tag = "VERB"  # not "on the right is a string of pearl necklaces,": a noun phrase after its verb
-
-
-def adjective_like(tok: Tok) -> bool:
-    """A word that can stand in a list of adjectives before a noun ("sleek, dark wooden cabinets")."""
-    if tok.tag == "ADJ":
-        return True
-    return tok.tag == "NOUN" and tok.low not in NOUNS and len(tok.low) > 3 and \
-        tok.low.endswith(ADJECTIVE_SUFFIXES) and (not tok.low.endswith("s") or tok.low.endswith(("less", "ous")))
 
 
 def tag(text: str, tagger: Tagger | None = None) -> list[Tok]:

@@ -1,0 +1,93 @@
+"""Words ending in -s (and a few others) that are verbs, not plural nouns, read from their clause: "a river flows
+below", ", birds outnumber trees", "while mist swells around" (part of the rule tagger, `zoo.data.tagging`)."""
+
+from __future__ import annotations
+
+from zoo.data.relation_lexicon import NOUNS
+from zoo.data.tokens import CONTENT, Tok, adjective_like
+
+SINGULAR_DETERMINERS = {"a", "an", "this", "that", "each", "every", "another", "one"}
+
+
+def clause_led(toks: list[Tok], k: int) -> bool:
+    """Token k ends a run of modifiers and nouns that starts a clause ("Small birds", ", birds")."""
+    while k >= 0 and toks[k].tag in CONTENT:
+        k -= 1
+    return k < 0 or toks[k].text in (",", ".", ";", ":")
+
+
+def singular_led(toks: list[Tok], i: int) -> bool:
+    """The words before token i are a noun phrase led by a singular determiner ("an artist" stands poised: the -s
+    word after it is a verb, not a plural head)."""
+    j = i - 1
+    while j >= 0 and toks[j].tag in CONTENT:
+        j -= 1
+    return j >= 0 and toks[j].low in SINGULAR_DETERMINERS
+
+
+PARTICLES = {"out", "up", "down", "off", "away"}
+SUBORDINATORS = {"while", "whilst", "as", "where", "when", "whereas"}
+COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung",
+                "rests", "rest", "remains", "remain", "there"}
+
+
+def plural_verbs(toks: list[Tok]) -> None:
+    """ "a river flows below", "lifts a turkey", "refuses to open": words ending in -s that are verbs; and a word
+    between a plural noun and a verb particle ("gold coins pour out")."""
+    for i in range(1, len(toks)):
+        tok, prev = toks[i], toks[i - 1]
+        if tok.tag == "NOUN" and tok.low not in NOUNS and prev.tag == "NOUN" and prev.low.endswith("s") and \
+                not prev.low.endswith("ss") and i + 1 < len(toks) and toks[i + 1].low in PARTICLES:
+            tok.tag = "VERB"
+            continue
+        if tok.tag == "NOUN" and tok.low not in NOUNS and not tok.low.endswith("s") and prev.tag == "NOUN" and \
+                prev.low.endswith("s") and not adjective_like(prev) and clause_led(toks, i - 1) and \
+                i + 1 < len(toks) and (toks[i + 1].tag in ("DET", "NUM", "PREP") or (
+                    toks[i + 1].tag == "NOUN" and toks[i + 1].low.endswith("s"))):
+            tok.tag = "VERB"  # ", birds outnumber trees", "Small birds flit between": a bare plural subject at a clause
+            continue  # start, then its verb
+        if tok.tag == "NOUN" and tok.low in NOUNS and tok.low.endswith("s") and prev.tag == "NOUN" and \
+                i + 1 < len(toks) and toks[i + 1].tag == "ADV" and toks[i + 1].low.endswith("ly") and \
+                singular_led(toks, i):
+            tok.tag = "VERB"  # "a massive pendulum swings rhythmically": a noun form as the verb of a singular subject
+            continue
+        if tok.tag != "NOUN" or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s", "ous")) \
+                or tok.low in NOUNS:
+            continue
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        after = toks[i + 2] if i + 2 < len(toks) else None
+        if prev.tag in ("NOUN", "PUNCT", "PRON", "ADV") and nxt is not None and (nxt.tag in ("DET", "NUM", "PRON") or (
+                nxt.low == "to" and after is not None and after.tag not in ("DET", "NUM", "PRON")) or (
+                prev.text == "," and nxt.tag == "ADJ" and after is not None and after.tag == "NOUN")):
+            # "lifts a turkey", "refuses to open", "the child, eyes wide, blows shimmering bubbles"
+            tok.tag = "VERB"
+            continue
+        if nxt is not None and nxt.tag == "ADV" and nxt.low.endswith("ly") and after is not None and (
+                after.tag == "PREP" or after.text in (",", ".")) and prev.tag in ("NOUN", "PREP", "ADV"):
+            tok.tag = "VERB"  # "the sky above transitions smoothly from": an -s word before an adverb and a phrase
+            continue
+        if prev.tag == "REL" and prev.low in ("that", "which", "who") and nxt is not None and nxt.tag in (
+                "PREP", "ADV", "DET"):
+            tok.tag = "VERB"  # "copper piping that snakes along its surface"
+            continue
+        if prev.tag != "NOUN":
+            continue
+        if i > 1 and toks[i - 2].low in SUBORDINATORS and not prev.low.endswith("s") and nxt is not None and (
+                nxt.tag == "PREP" or (nxt.tag == "ADV" and nxt.low.endswith("ly"))):
+            tok.tag = "VERB"  # "while mist swells subtly around": a bare mass noun starts the clause, then its verb
+            continue
+        if nxt is not None and nxt.tag in CONTENT and not tok.low.endswith("as") and singular_led(toks, i):
+            tok.tag = "VERB"  # "an old man feeds pigeons"
+            continue
+        if nxt is not None and nxt.tag not in ("PREP", "ADV", "PUNCT", "DET", "NEG"):
+            continue
+        j = i - 1
+        if any(t.tag == "VERB" for t in toks[i + 1:i + 3]):
+            continue  # "a herd of African elephants slowly marches"
+        while j >= 0 and (toks[j].tag in CONTENT or toks[j].low in ("of", ",") or (
+                toks[j].tag == "DET" and j > 0 and toks[j - 1].low == "of") or (
+                toks[j].tag == "ADV" and toks[j + 1].tag == "ADJ")):
+            j -= 1  # "a large patch of moss spreads out", "a much smaller, bright red gear meshes"
+        if j >= 0 and toks[j].low in ("a", "an", "this", "that", "one", "each", "every", "another") \
+                and i - j >= 2 and not (j > 0 and (toks[j - 1].tag == "AUX" or toks[j - 1].low in COPULA_VERBS)):
+            tok.tag = "VERB"  # not "on the right is a string of pearl necklaces,": a noun phrase after its verb
