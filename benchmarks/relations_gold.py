@@ -16,7 +16,9 @@ a third engineer (first measurement: benchmarks/results/relations_gold_heldout3_
 fourth engineer, its prompts drawn by benchmarks/relations_gold_draw.py --seed 17004 (first measurement:
 benchmarks/results/relations_gold_heldout4_blind.md); `heldout5` likewise by a fifth engineer, drawn by
 benchmarks/relations_gold_draw.py --part heldout5 --seed 17005 --short 7 --dense 44 (first measurement:
-benchmarks/results/relations_gold_heldout5_blind.md).
+benchmarks/results/relations_gold_heldout5_blind.md); `heldout6` likewise by a sixth engineer, dense prompts only, drawn
+by benchmarks/relations_gold_draw.py --part heldout6 --seed 17006 --short 0 --dense 45 (first measurement:
+benchmarks/results/relations_gold_heldout6_blind.md).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from zoo.data.relations import Span, TextRelation
 from zoo.data.relations_nlp import get_finder
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "relations_gold.jsonl"
-SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
+SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
 NOTES = {"dev": "The finder was developed on these prompts.",
          "heldout": "Labelled by the finder's author and not tuned on; 4 labels (g200, g201, g207, g212) were changed "
                     "to the dev convention after the first held-out run.",
@@ -62,7 +64,11 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                      "prompts all right, too few to measure the templated targets; misses by cause in "
                      "benchmarks/results/relations_gold_heldout5_misses.md), then the finder was improved on cases of "
                      "the same patterns written anew (tests/test_relations_patterns_more.py, groups 31-37; groups "
-                     "38-40 from misses seen on unlabelled benchmark prompts): no longer blind. No label was changed."}
+                     "38-40 from misses seen on unlabelled benchmark prompts): no longer blind. No label was changed.",
+         "heldout6": "Labelled blind by a sixth engineer (committed before the finder was run on them); the prompts "
+                     "are a seeded draw (benchmarks/relations_gold_draw.py --part heldout6 --seed 17006 --short 0 "
+                     "--dense 45): dense prompts only (the short pool is used up), 15 each from TIIF long, UniGenBench "
+                     "long and UniGenBench short layout prompts."}
 
 
 DUMP = """
