@@ -29,10 +29,10 @@ def _coordinated(toks: list[Tok], sep: int, last: int, first: int) -> int:
     "blue, green, and yellow"), or 0 when the phrase ends at the separator."""
     n = len(toks)
     width = 2 if toks[sep].text == "," and sep + 1 < n and toks[sep + 1].low in ("and", "or") else 1
-    if toks[sep].text != "," and toks[sep].low not in ("and", "or", "but"):
+    if toks[sep].text != "," and toks[sep].low not in ("and", "or", "but", "yet"):
         return 0
-    if toks[sep].low == "but" and not (adjective_like(toks[last]) and sep + 1 < n and adjective_like(toks[sep + 1])):
-        return 0  # "a messy but sun-drenched kitchen"
+    if toks[sep].low in ("but", "yet") and not (adjective_like(toks[last]) and sep + 1 < n and adjective_like(toks[sep + 1])):
+        return 0  # "a messy but sun-drenched kitchen", "a small yet sturdy box"
     nxt = sep + width
     while nxt < n and toks[nxt].tag == "ADV" and nxt - sep - width < 2:
         nxt += 1  # "solidified, irregularly edged", "smaller, more modestly sized"
@@ -69,7 +69,7 @@ def _ends_in_noun(toks: list[Tok], j: int) -> bool:
         if tok.tag in CONTENT:
             last, run = tok, run + 1
             last_run = run  # the words in a row that end at the last content word ("sun-drenched kitchen,")
-        elif tok.text == "," or tok.low in ("and", "or", "but"):
+        elif tok.text == "," or tok.low in ("and", "or", "but", "yet"):
             run = 0
         elif not (tok.tag == "ADV" and j + 1 < len(toks) and toks[j + 1].tag == "ADJ"):
             break

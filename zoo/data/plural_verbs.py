@@ -25,6 +25,16 @@ def singular_led(toks: list[Tok], i: int) -> bool:
     return j >= 0 and toks[j].low in SINGULAR_DETERMINERS
 
 
+def _verb_pair(toks: list[Tok], k: int) -> bool:
+    """Token k, an -s word before "and", is a verb: tagged so, or an unlisted word after a singular noun ("the river
+    bends and curls")."""
+    tok, prev = toks[k], toks[k - 1]
+    if not tok.low.endswith("s") or tok.low.endswith("ss"):
+        return False
+    return tok.tag == "VERB" or (tok.tag == "NOUN" and tok.low not in NOUNS and prev.tag == "NOUN" and
+                                 not prev.low.endswith("s"))
+
+
 PARTICLES = {"out", "up", "down", "off", "away"}
 SUBORDINATORS = {"while", "whilst", "as", "where", "when", "whereas"}
 COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung",
@@ -51,8 +61,17 @@ def plural_verbs(toks: list[Tok]) -> None:
                 singular_led(toks, i):
             tok.tag = "VERB"  # "a massive pendulum swings rhythmically": a noun form as the verb of a singular subject
             continue
-        if tok.tag != "NOUN" or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s", "ous")) \
-                or tok.low in NOUNS:
+        if tok.tag == "NOUN" and tok.low not in NOUNS and tok.low.endswith("s") and prev.low == "and" and i > 2 and \
+                _verb_pair(toks, i - 2) and i + 1 < len(toks) and toks[i + 1].tag in ("PREP", "ADV"):
+            tok.tag = toks[i - 2].tag = "VERB"  # "the wall meanders and coils atop", "the river bends and curls
+            continue  # around": a second verb of the same subject
+        if tok.tag not in ("NOUN", "VERB") or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s",
+                                                                                          "ous")) or tok.low in NOUNS:
+            continue
+        if prev.low.endswith(("'s", "\u2019s")):
+            tok.tag = "NOUN"  # "a pair of tailor's scissors": the possessed head
+            continue
+        if tok.tag != "NOUN":
             continue
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         after = toks[i + 2] if i + 2 < len(toks) else None
@@ -63,8 +82,8 @@ def plural_verbs(toks: list[Tok]) -> None:
             tok.tag = "VERB"
             continue
         if nxt is not None and nxt.tag == "ADV" and nxt.low.endswith("ly") and after is not None and (
-                after.tag == "PREP" or after.text in (",", ".")) and prev.tag in ("NOUN", "PREP", "ADV"):
-            tok.tag = "VERB"  # "the sky above transitions smoothly from": an -s word before an adverb and a phrase
+                after.tag == "PREP" or after.text in (",", ".")) and (prev.tag in ("NOUN", "PREP", "ADV") or prev.text == ","):
+            tok.tag = "VERB"  # "the sky above transitions smoothly from", "a scroll, unfurled, reclines gracefully upon"
             continue
         if prev.tag == "REL" and prev.low in ("that", "which", "who") and nxt is not None and nxt.tag in (
                 "PREP", "ADV", "DET"):

@@ -131,7 +131,7 @@ VERBS = {"stands", "stand", "stood", "sits", "sit", "sat", "lies", "lie", "lay",
          "naps", "nap", "casts", "cast", "shows", "show", "displays", "display", "features", "feature", "contains",
          "contain", "surrounds", "surround", "frames", "frame", "overlooks", "overlook", "overhangs", "protrudes",
          "juxtaposes", "creates", "create", "adds", "add", "forms", "form", "makes", "make", "gives", "give", "brings",
-         "bring", "is"}
+         "bring", "is", "emits", "emit", "envelops", "envelop", "reclines", "recline", "illuminates", "illuminate"}
 # past tenses of irregular verbs that are not also common nouns ("four fish swam alongside"; not "rose", "saw")
 IRREGULAR_PAST = {"swam", "ran", "flew", "rode", "drove", "grew", "fell", "threw", "drew", "wore", "slid", "crept",
                   "leapt", "knelt", "sprang", "sank", "clung", "swung", "wove", "froze", "stole", "strode", "shook",
@@ -172,6 +172,7 @@ ADJECTIVES = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "bro
               "petite", "old", "new", "young", "ancient", "antique", "vintage", "modern", "retro", "classic",
               "futuristic", "wooden", "metal", "metallic", "glass", "stone", "leather", "plastic", "fluffy", "soft",
               "smooth", "rough", "shiny", "glossy", "matte", "dark", "light", "bright", "pale", "deep", "sleek", "pure", "kind", "bold", "uppercase", "lowercase",
+              "grand",
               "weathered", "rusty", "worn", "round", "square", "rectangular", "circular", "oval", "triangular",
               "spherical", "cubic", "conical", "cylindrical", "flat", "beautiful", "cute", "elegant", "majestic",
               "magnificent", "serene", "lush", "verdant", "radiant", "vibrant", "vivid", "delicate", "graceful",
@@ -287,7 +288,9 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
                   "juxtaposition", "interplay", "sense", "tableau", "story", "narrative", "tale", "essence", "moment",
                   "interaction", "emphasis", "symbolism", "metaphor", "theme", "idea", "concept", "spirit", "aura",
                   "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition",
-                  "distinction", "difference", "dance"}  # "the vibrant dance between two dogs"
+                  "distinction", "difference", "dance", "absence", "curiosity", "world"}  # "the vibrant dance between"
+# nouns of a manner phrase on a verb ("moving with an ethereal poise across"): skipped on the way to the subject
+MANNER_NOUNS = {"poise", "grace", "ease", "care", "precision", "confidence", "dignity", "flair", "finesse", "calm"}
 ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")
 # things whose names end in an abstract suffix ("an airship" is not like "friendship")
 CONCRETE_EXCEPTIONS = {"airship", "airships", "spaceship", "spaceships", "starship", "starships", "warship", "warships",

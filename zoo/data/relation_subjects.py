@@ -27,6 +27,7 @@ from zoo.data.relation_lexicon import (
     CONCRETE_EXCEPTIONS,
     IRREGULAR_PARTICIPLES,
     LOCATION_ADJUNCTS,
+    MANNER_NOUNS,
     NOUNS,
     OF_NOUNS,
     POSTPOSITIVE,
@@ -36,6 +37,7 @@ from zoo.data.relation_lexicon import (
 from zoo.data.relation_types import TextRelation
 from zoo.data.tagging import CONTENT, KNOWN_VERBS, Tok, fronted_object
 
+RELATIVE_WORDS = {"which", "who", "that", "whom", "whose", "where", "while", "when", "as"}
 SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "further", "farther", "also", "still",
               "there", "itself", "himself", "herself", "themselves", "quietly", "partly", "partially", "half"}
 PARTICIPLE_CARRIERS = CARRIERS - {"with", "in", "of", "on", "without"}
@@ -68,7 +70,8 @@ def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
         elif tok.tag == "ADV" or tok.low in SKIP_WORDS:
             k -= 1
         elif tok.tag == "NEG" and tok.low in ("not", "never", "n't"):
-            negated, k = True, k - 1
+            negated = negated or not (tok.low == "not" and k + 1 < len(toks) and toks[k + 1].low in ("far", "only"))
+            k -= 1  # "Not far behind him is": a distance, not a negation
         elif tok.low in ("to", "and") and k > 0 and toks[k - 1].tag in ("VERB", "AUX", "ADV"):
             k -= 1  # "seems to float", "prominently and proudly"
         elif k > 1 and tok.low == toks[k - 2].low and toks[k - 1].low in ("by", "to", "in"):
@@ -93,16 +96,18 @@ def _abstract(word: str) -> bool:
 
 
 def _manner_start(toks: list[Tok], k: int) -> int | None:
-    """The preposition of "with refined grace" / "in anticipation" when it hangs on a verb, else None."""
+    """The preposition of "with refined grace" / "in anticipation" / "at rest" when it hangs on a verb, else None."""
     j = k
     while j > 0 and (toks[j].tag in CONTENT or toks[j].tag == "DET" or toks[j].low in ("and", "of") or (
             toks[j].tag == "ADV" and toks[j + 1].tag in CONTENT)) and k - j < 8:
         j -= 1  # "with refined grace", "in perfectly symmetrical postures"
-    if toks[j + 1].low in ("a", "an", "the") and not _abstract(toks[k].low) and toks[k].low not in LOCATION_ADJUNCTS:
+    if toks[j + 1].low in ("a", "an", "the") and not _abstract(toks[k].low) and toks[k].low not in LOCATION_ADJUNCTS \
+            and toks[k].low not in MANNER_NOUNS:
         return None  # "stands with a key behind her": the key is behind her; not "hanging in the sky behind him"
     side_by_side = j > 3 and toks[j - 1].low == toks[j - 3].low and toks[j - 2].low in ("by", "to")
-    if toks[j].low in ("with", "in", "without") and j > 0 and (toks[j - 1].tag in ("VERB", "ADV") or side_by_side) \
-            and toks[j - 1].low not in SKIP_WORDS:
+    at_rest = toks[j].low == "at" and j + 1 == k  # "lie quietly at rest beside"
+    if (toks[j].low in ("with", "in", "without") or at_rest) and j > 0 and (
+            toks[j - 1].tag in ("VERB", "ADV") or side_by_side) and (toks[j - 1].low not in SKIP_WORDS or at_rest):
         return j
     return None
 
@@ -136,6 +141,9 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
                 outer := _resolve(toks, quoted[0] - 2, [])) is not None:
             return outer, outer  # 'a map with the words "Go" hanging on the wall': the map, not the words on it
         return None if negated_entity(toks, quoted) else (quoted, quoted)  # 'The words "Keep out" are painted on'
+    if verb and k > 0 and toks[k].low in ("and", "but") and toks[k + 1].tag in ("VERB", "AUX", "ADV") and (
+            shared_subject := _coordinated_verb_subject(toks, k)) is not None:
+        return shared_subject, shared_subject  # "wearing dresses and dancing on", "did not flow, but gathered in"
     if toks[k].low in LOCATION_ADJUNCTS and fronted_object(toks, k) and after < len(toks) and toks[after].text == "," \
             and (fronted := subject_after(toks, after, True)) is not None:
         return fronted, fronted  # "In the pale sky behind him, a huge planet rises": the planet is behind him
@@ -233,6 +241,26 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         else:
             break
     return None if negated_entity(toks, phrase) else phrase
+
+
+def _coordinated_verb_subject(toks: list[Tok], conj: int) -> tuple[int, int] | None:
+    """The subject of the verb before `conj` ("and", "but"), shared by the verb after it; a negation of the first verb
+    is its own ("did not flow downward, but gathered in the center")."""
+    m = conj - 1 if toks[conj - 1].text != "," else conj - 2
+    for _ in range(15):
+        if m < 0 or toks[m].text in (".", "!", "?", ";", ":") or toks[m].low in RELATIVE_WORDS:
+            return None
+        if toks[m].tag in ("VERB", "AUX"):
+            break
+        m -= 1
+    else:
+        return None
+    k, _, _ = _skip_verb_group(toks, m)
+    if k > 0 and toks[k].tag == "PREP" and toks[k].in_phrase and toks[k - 1].tag in CONTENT:
+        k -= 1  # "The sand inside did not flow": a preposition without an object
+    if k < 0 or (toks[k].tag not in CONTENT and toks[k].tag != "PRON"):
+        return None
+    return _resolve(toks, k, [])
 
 
 def _crosses_phrase(toks: list[Tok], span: tuple[int, int]) -> bool:

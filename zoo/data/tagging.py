@@ -122,6 +122,8 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = "ADV"  # "a smaller, more modestly sized lamp", "a carton much smaller than it"
         elif tok.low in ("both", "all", "each") and prev is not None and prev.tag == "PRON":
             tok.tag = "ADV"  # "They both stand"
+        elif tok.tag == "VERB" and prev is not None and prev.low == "at" and not tok.low.endswith("ing"):
+            tok.tag = "NOUN"  # "at rest", "at play": "at" takes a noun
         elif tok.tag == "VERB" and _bare_plural_head(toks, i):
             tok.tag = "NOUN"  # ", intricate brass gear sets and a network of pipes are": a plural head in a list
         elif (tok.tag == "VERB" and _noun_use(toks, i)) or (
@@ -262,9 +264,9 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
         return "ADJ"  # "countless miniature, twinkling stars": the noun phrase before the comma has no head yet
     if prev is not None and prev.tag in ("PUNCT", "CONJ") and _verb_stem(tok):
         return "VERB"  # ", casting long shadows", "and holding a cup"
-    if prev is not None and prev.low in ("and", "or") and prev2 is not None and (
+    if prev is not None and prev.low in ("and", "or", "but", "yet") and prev2 is not None and (
             prev2.tag == "ADJ" or tok.low.endswith("ing")) and noun_next:
-        return "ADJ"  # "a serene and slumbering cat", "hazy steam and flashing lights" (not a known verb: see above)
+        return "ADJ"  # "a serene and slumbering cat", "a grand but abandoned hall", "hazy steam and flashing lights"
     if "-" in tok.low and tok.low.endswith("ed"):
         return "ADJ"  # "a fair-faced concrete wall", "sun-drenched": a compound adjective
     before_ok = prev is None or prev.tag in ("DET", "NUM", "ADJ", "PREP", "PUNCT", "ADV") or (prev.tag == "PART") or (
