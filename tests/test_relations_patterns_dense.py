@@ -50,6 +50,20 @@ CASES = {
          [("their pale bodies", "across", "the lake")]),
         ("An old man walks with great care along the narrow ledge.", [("An old man", "along", "the narrow ledge")]),
     ],
+    # 44. not things, not places: light named by an of-complement ("under the soft play of moonlight") or after
+    # "amidst"; a posture of one's own body ("kneels on one knee", "one arm stretched behind him"); a quality by its
+    # suffix ("stability", "loneliness"); a smile on a face; a dance between things
+    "not_things_and_postures": [
+        ("Two dogs, their coats shining under the soft play of moonlight, sleep beside the stove.",
+         [("Two dogs", "beside", "the stove")]),
+        ("Amidst the warm sunshine, a boy flies a kite.", []),
+        ("A squire is kneeling on one knee.", []),
+        ("The acrobat stands on a rope, one arm stretched high behind him.",
+         [("The acrobat", "on", "a rope")]),
+        ("Its calm suggests a quiet loneliness amidst the crowded, noisy benches.", []),
+        ("The puppy, with a cheerful smile on its face, sits beside a ball.", [("The puppy", "beside", "a ball")]),
+        ("The painting shows a joyful dance between light and shade.", []),
+    ],
 }
 
 

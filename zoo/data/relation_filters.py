@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 
-from zoo.data.noun_phrases import head, not_an_object
+from zoo.data.noun_phrases import head, not_an_object, noun_phrase_after
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
+    CONCRETE_EXCEPTIONS,
     ATTENTION_VERBS,
     BACKDROP_NOUNS,
     CONTACT_VERBS,
@@ -31,6 +32,7 @@ TEXT_NOUNS = {"text", "words", "caption", "slogan", "title", "lettering", "inscr
 ON = {"on", "upon", "onto", "over", "at"}
 OBJECT_FRAMES = {"frame", "painting", "poster", "photo", "photograph", "screen", "page", "interface"}  # also things
 CELESTIAL = {"sun", "moon", "sky", "skies", "heavens", "firmament"}
+QUALITY_SUFFIXES = ("ness", "ity", "ism", "tude")
 NOT_THINGS = frozenset(LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS)  # light, ideas, the scene: nothing to place
 
 
@@ -45,6 +47,9 @@ TURN_VERBS = {"tilted", "tilts", "tilt", "tilting", "turned", "turns", "turn", "
               "swinging", "sways", "swaying", "drifts", "drifting", "tipped", "tips", "tipping", "rotated", "rotates"}
 HOLDING_NOUNS = {"embrace", "embraces", "grasp", "grip", "clutches", "caress"}
 LIGHT_SOURCE_VERBS = {"shines", "shine", "shone", "glows", "beams", "streams", "pours", "falls", "radiates", "spills"}
+# "kneeling on one knee", "the other leg is raised behind her": a posture of one's own body, not a relation
+BODY_PARTS = {"knee", "knees", "foot", "feet", "leg", "legs", "hand", "hands", "arm", "arms", "elbow", "elbows",
+              "toe", "toes", "heel", "heels", "hip", "hips", "tail", "paw", "paws", "wing", "wings", "head", "fingers"}
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
 NEGATORS = frozenset({"without", "no", "not"} | ABSENCE_VERBS)  # words before an entity said not to be there
 
@@ -79,6 +84,12 @@ def _light_source(toks: list[Tok], subject: tuple[int, int]) -> bool:
 def _sky(word: str) -> bool:
     """A sky, light or weather noun, also as the last part of a compound ("daylight", "candlelight", "sunshine")."""
     return word in SKY_NOUNS or word.endswith(("light", "lights", "shine"))
+
+
+def _abstract_word(word: str) -> bool:
+    """An idea or a quality by its suffix ("stability", "loneliness", "solitude"); not "-tion", "-ance" words, many of
+    which are things ("a section", "a rock formation", "an ambulance")."""
+    return len(word) > 6 and word.endswith(QUALITY_SUFFIXES) and word not in CONCRETE_EXCEPTIONS
 
 
 def _verbs_before(toks: list[Tok], i: int, limit: int = 4) -> list[str]:
@@ -118,7 +129,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
             t.tag in ("VERB", "AUX") for t in toks[near[1]:phrase[0]]):
         near = None  # "a card with a soft texture rests on the table": what the subject has, not what it casts
     a_thing = subject_head == "frame" and toks[subject[0]].low in ("a", "an")  # "a wooden frame hangs on"
-    if (subject_head in NOT_THINGS and not a_thing) or (near is not None and _head(toks, near) in NOT_THINGS):
+    if (subject_head in NOT_THINGS and not a_thing) or (near is not None and _head(toks, near) in NOT_THINGS) or \
+            _abstract_word(subject_head):
         return False  # "a warm glow on", "the scene behind", "casting a warm light on her"
     if subject[0] > 0 and toks[subject[0] - 1].low in ("like", "unlike"):
         return False  # "like a silent guardian stationed at the base of": a simile
@@ -134,6 +146,15 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if obj is None:
         return True
     object_head = _head(toks, obj)
+    if (object_head in BODY_PARTS and toks[obj[0]].low in ("one", "both") and set(
+            _verbs_before(toks, phrase[0])) & POSTURE_VERBS) or (
+            subject_head in BODY_PARTS and toks[obj[0]].tag == "PRON" and obj[1] - obj[0] == 1):
+        return False  # "kneeling on one knee", "the other leg is raised high behind her": a posture, one body
+    if obj[1] + 1 < len(toks) and toks[obj[1]].low == "of" and (light := noun_phrase_after(toks, obj[1] + 1)) and (
+            _sky(_head(toks, light)) or _head(toks, light) in LIGHT_NOUNS):
+        return False  # "under the gentle play of sunlight", "in the warm glow of the lamps": light
+    if relation.predicate == "among" and _sky(object_head):
+        return False  # "Amidst the radiant sunshine": light
     if object_head in HOLDING_NOUNS:
         return False  # "conceals within its ample embrace", "in the grasp of": holding, not a place
     if (relation.predicate in ("inside", "across", "on") and object_head in FRAME_NOUNS - OBJECT_FRAMES and

@@ -288,7 +288,8 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
                   "juxtaposition", "interplay", "sense", "tableau", "story", "narrative", "tale", "essence", "moment",
                   "interaction", "emphasis", "symbolism", "metaphor", "theme", "idea", "concept", "spirit", "aura",
                   "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition",
-                  "distinction", "difference", "dance", "absence", "curiosity", "world"}  # "the vibrant dance between"
+                  "distinction", "difference", "dance", "absence", "curiosity", "world", "smile", "grin", "frown"}
+# "the vibrant dance between", "a smile on its face"
 # nouns of a manner phrase on a verb ("moving with an ethereal poise across"): skipped on the way to the subject
 MANNER_NOUNS = {"poise", "grace", "ease", "care", "precision", "confidence", "dignity", "flair", "finesse", "calm"}
 ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")
