@@ -64,6 +64,17 @@ CASES = {
         ("The puppy, with a cheerful smile on its face, sits beside a ball.", [("The puppy", "beside", "a ball")]),
         ("The painting shows a joyful dance between light and shade.", []),
     ],
+    # 45. amounts and lists: "Dozens of" / "Hundreds of" stay with their noun; an item of a list after a fronted phrase
+    # may carry a participle phrase ("rolls of silk shimmering with a soft glow, a pair of scissors, and ...")
+    "amounts_and_participles_in_lists": [
+        ("Hundreds of paper lanterns of different colors drift above the river.",
+         [("Hundreds of paper lanterns", "above", "the river")]),
+        ("On the counter, two loaves of bread cooling in the breeze, a jar of honey, and a knife are laid out.",
+         [("two loaves of bread", "On", "the counter"), ("a jar of honey", "On", "the counter"),
+          ("a knife", "On", "the counter")]),
+        ("On the shelf, a lamp glowing softly, a clock, and a small vase are lined up.",
+         [("a lamp", "On", "the shelf"), ("a clock", "On", "the shelf"), ("a small vase", "On", "the shelf")]),
+    ],
 }
 
 

@@ -87,15 +87,28 @@ def _boundary_before(toks: list[Tok], start: int) -> bool:
     return start == 0 or toks[start - 1].text in CLAUSE_END | {",", ":"}
 
 
+def _past_participle_phrase(toks: list[Tok], j: int) -> int:
+    """The comma after a participle phrase at token j that ends a list item ("several rolls of silk shimmering with a
+    soft glow, a pair of scissors"), else j."""
+    if j >= len(toks) or toks[j].tag != "VERB" or not toks[j].low.endswith(("ing", "ed")):
+        return j
+    for m in range(j + 1, min(len(toks), j + 9)):
+        if toks[m].text == ",":
+            return m
+        if toks[m].text in CLAUSE_END or _finite(toks[m]) or toks[m].in_phrase:
+            return j
+    return j
+
+
 def subject_list(toks: list[Tok], subject: Phrase, fronted: bool) -> list[Phrase]:
     """The subject and the subjects coordinated with it, in reading order: before it ("Two dogs and a cat sit"), or
     after it when the phrase is fronted ("On the left, two ships and two horses were ...")."""
     if fronted:
-        items, seps, at = [subject], [], subject[1]
+        items, seps, at = [subject], [], _past_participle_phrase(toks, subject[1])
         while (sep := _sep_after(toks, at)) is not None and (more := noun_phrase_after(toks, at + sep[0])) is not None:
             items.append(more)
             seps.append(sep[1])
-            at = more[1]
+            at = _past_participle_phrase(toks, more[1])
         keep = _kept(seps)
         end = items[keep - 1][1]
         if keep > 1 and not (end >= len(toks) or _finite(toks[end]) or toks[end].text in CLAUSE_END | {","}):

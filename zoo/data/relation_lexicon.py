@@ -212,7 +212,8 @@ OF_NOUNS = {"pile", "piles", "stack", "stacks", "cup", "cups", "glass", "glasses
             "circle", "circles", "spiral", "spray", "lump", "block", "blocks", "tower", "towers", "wall", "walls",
             "window", "windows", "door", "doors", "peak", "peaks", "summit", "slope", "slopes", "bank", "banks",
             "shore", "shores", "deck", "floor", "floors", "steps", "step", "stretch", "carpet", "carpets", "blanket",
-            "blankets", "sprig", "sprigs", "tuft", "tufts", "twig", "twigs", "drift", "drifts", "mat", "mats"}
+            "blankets", "sprig", "sprigs", "tuft", "tufts", "twig", "twigs", "drift", "drifts", "mat", "mats", "roll",
+            "rolls", "spool", "spools", "coil", "coils", "bolt", "bolts"}
 # "X of Y" where only Y is depicted: "a photo of a dog", "the sleek form of a cat"
 WRAPPER_NOUNS = {"photo", "photograph", "picture", "image", "painting", "drawing", "sketch", "illustration", "render",
                  "rendering", "view", "close-up", "closeup", "shot", "portrait", "depiction", "scene", "form",

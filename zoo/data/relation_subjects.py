@@ -37,6 +37,7 @@ from zoo.data.relation_lexicon import (
 from zoo.data.relation_types import TextRelation
 from zoo.data.tagging import CONTENT, KNOWN_VERBS, Tok, fronted_object
 
+AMOUNT_WORDS = {"dozens", "hundreds", "thousands", "millions", "scores"}
 RELATIVE_WORDS = {"which", "who", "that", "whom", "whose", "where", "while", "when", "as"}
 SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "further", "farther", "also", "still",
               "there", "itself", "himself", "herself", "themselves", "quietly", "partly", "partially", "half"}
@@ -190,6 +191,9 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         if start < 2:
             break
         link, before = toks[start - 1], toks[start - 2]
+        if link.low == "of" and before.low in AMOUNT_WORDS:
+            phrase = (start - 2, phrase[1])  # "Dozens of brass gears float": an amount, kept
+            break
         if link.low == "of" and before.tag in CONTENT:
             outer = noun_phrase_before(toks, start - 2)
             if outer is None or toks[outer[1] - 1].low in WRAPPER_NOUNS or _crosses_phrase(toks, outer):

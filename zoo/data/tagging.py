@@ -122,6 +122,9 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = "ADV"  # "a smaller, more modestly sized lamp", "a carton much smaller than it"
         elif tok.low in ("both", "all", "each") and prev is not None and prev.tag == "PRON":
             tok.tag = "ADV"  # "They both stand"
+        elif tok.tag == "ADJ" and tok.low.endswith("ing") and prev is not None and prev.tag == "NOUN" and \
+                nxt is not None and nxt.tag in ("PREP", "ADV"):
+            tok.tag = "VERB"  # "silk fabric shimmering with a soft glow": a participle after its noun
         elif tok.tag == "VERB" and prev is not None and prev.low == "at" and not tok.low.endswith("ing"):
             tok.tag = "NOUN"  # "at rest", "at play": "at" takes a noun
         elif tok.tag == "VERB" and _bare_plural_head(toks, i):
