@@ -75,6 +75,16 @@ CASES = {
         ("On the shelf, a lamp glowing softly, a clock, and a small vase are lined up.",
          [("a lamp", "On", "the shelf"), ("a clock", "On", "the shelf"), ("a small vase", "On", "the shelf")]),
     ],
+    # 46. inverted and fronted subjects: a second inverted subject after ", and" with no verb of its own; a phrase
+    # chained to a fronted spatial phrase, also after an adverb, is the subject's (not after a bare "In")
+    "inverted_and_chained_subjects": [
+        ("Above the door is a round clock, and two brass hooks holding a coat.",
+         [("a round clock", "Above", "the door"), ("two brass hooks", "Above", "the door")]),
+        ("Above the door is a round clock, and a bird sings outside.", [("a round clock", "Above", "the door")]),
+        ("On the rug directly in front of the sofa, a sleepy cat is curled up.",
+         [("a sleepy cat", "On", "the rug"), ("a sleepy cat", "in front of", "the sofa")]),
+        ("In the glass tank on the desk, a small turtle swims.", [("the glass tank", "on", "the desk")]),
+    ],
 }
 
 

@@ -87,6 +87,15 @@ def _boundary_before(toks: list[Tok], start: int) -> bool:
     return start == 0 or toks[start - 1].text in CLAUSE_END | {",", ":"}
 
 
+def _clause_ends(toks: list[Tok], j: int) -> bool:
+    """The sentence ends at token j, or a participle phrase follows ("icons consisting of play and pause.")."""
+    if j >= len(toks) or toks[j].text in CLAUSE_END:
+        return True
+    end = next((m for m in range(j, len(toks)) if toks[m].text in CLAUSE_END), len(toks))
+    return toks[j].tag == "VERB" and toks[j].low.endswith(("ing", "ed")) and j + 1 < end and toks[j + 1].tag in (
+        "PREP", "DET") and not any(_finite(t) for t in toks[j + 1:end])  # not "the overall healing style."
+
+
 def _past_participle_phrase(toks: list[Tok], j: int) -> int:
     """The comma after a participle phrase at token j that ends a list item ("several rolls of silk shimmering with a
     soft glow, a pair of scissors"), else j."""
@@ -110,6 +119,9 @@ def subject_list(toks: list[Tok], subject: Phrase, fronted: bool) -> list[Phrase
             seps.append(sep[1])
             at = _past_participle_phrase(toks, more[1])
         keep = _kept(seps)
+        if keep == 1 and seps and seps[0] == "comma_and" and _clause_ends(toks, items[1][1]) and \
+                toks[items[1][1] - 1].tag == "NOUN":
+            return items[:2]  # "Below it is a progress bar, and control icons consisting of ...": no verb of its own
         end = items[keep - 1][1]
         if keep > 1 and not (end >= len(toks) or _finite(toks[end]) or toks[end].text in CLAUSE_END | {","}):
             return [subject]

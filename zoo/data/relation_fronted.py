@@ -67,6 +67,8 @@ def subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tupl
         comma = toks[j].text in (",", ":")
         if comma:
             j += 1
+        if sentence_start and not comma and j + 1 < n and toks[j].tag == "ADV" and toks[j + 1].in_phrase:
+            j += 1  # "On the ground directly in front of it,"
         if sentence_start and not comma and j < n and toks[j].tag == "PREP" and toks[j].in_phrase:
             inner = noun_phrase_after(toks, _phrase_end(toks, j))  # "On the wall behind him hangs a map"
             if inner is not None:

@@ -145,8 +145,8 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
     if verb and k > 0 and toks[k].low in ("and", "but") and toks[k + 1].tag in ("VERB", "AUX", "ADV") and (
             shared_subject := _coordinated_verb_subject(toks, k)) is not None:
         return shared_subject, shared_subject  # "wearing dresses and dancing on", "did not flow, but gathered in"
-    if toks[k].low in LOCATION_ADJUNCTS and fronted_object(toks, k) and after < len(toks) and toks[after].text == "," \
-            and (fronted := subject_after(toks, after, True)) is not None:
+    if (toks[k].low in LOCATION_ADJUNCTS or _led_by_position(toks, k)) and fronted_object(toks, k) and \
+            after < len(toks) and toks[after].text == "," and (fronted := subject_after(toks, after, True)) is not None:
         return fronted, fronted  # "In the pale sky behind him, a huge planet rises": the planet is behind him
     if _boundary(toks, k):
         fronted = subject_after(toks, after, _sentence_start(toks, k)) if not verb or _sentence_start(
@@ -245,6 +245,15 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         else:
             break
     return None if negated_entity(toks, phrase) else phrase
+
+
+def _led_by_position(toks: list[Tok], k: int) -> bool:
+    """The sentence of token k starts with a spatial phrase ("On the ground directly in front of it,"), not a bare
+    "in" ("In the dome base on the lunar surface,")."""
+    m = k
+    while m > 0 and toks[m - 1].text not in (".", "!", "?", ";", ":"):
+        m -= 1
+    return toks[m].in_phrase and toks[k].low not in SCENE_NOUNS
 
 
 def _coordinated_verb_subject(toks: list[Tok], conj: int) -> tuple[int, int] | None:
