@@ -85,6 +85,18 @@ CASES = {
          [("a sleepy cat", "On", "the rug"), ("a sleepy cat", "in front of", "the sofa")]),
         ("In the glass tank on the desk, a small turtle swims.", [("the glass tank", "on", "the desk")]),
     ],
+    # 47. rendered text: quoted words, alone or listed, are the subject ('"Sale," "New," and "Hot" appear'); how text
+    # is written ("in bright red", "in small, silver lettering") is skipped; positions on a card or a board without
+    # an object: "along the lower half", "in the left area", "near the top left corner"
+    "quoted_words_and_text_positions": [
+        ('The label is simple: "Sale," "New," and "Hot" appear in a bright red at the top.',
+         [('"Sale,"', "at the top", None), ('"New,"', "at the top", None), ('"Hot"', "at the top", None)]),
+        ('The sign is plain: "Open" and "Daily" are printed in small, elegant silver lettering along the lower half.',
+         [('"Open"', "along the lower half", None), ('"Daily"', "along the lower half", None)]),
+        ("A price tag is pinned in the left area.", [("A price tag", "in the left area", None)]),
+        ("A tiny logo sits near the top left corner.", [("A tiny logo", "near the top left corner", None)]),
+        ('The words "Go home" are painted on the wall.', [('The words "Go home"', "on", "the wall")]),
+    ],
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from zoo.data.noun_phrases import noun_phrase_after, noun_phrase_before
+from zoo.data.noun_phrases import bare_quotes_before, noun_phrase_after, noun_phrase_before
 from zoo.data.relation_lexicon import CARRIERS
 from zoo.data.tagging import Tok
 
@@ -126,6 +126,8 @@ def subject_list(toks: list[Tok], subject: Phrase, fronted: bool) -> list[Phrase
         if keep > 1 and not (end >= len(toks) or _finite(toks[end]) or toks[end].text in CLAUSE_END | {","}):
             return [subject]
         return items[:keep] if _alike(toks, items[1:keep], subject) else [subject]
+    if (quoted := bare_quotes_before(toks, subject[1] - 1)) and quoted[-1] == subject:
+        return quoted  # '"Access," and "Exclusive" appear at the top'
     items, seps, at = [subject], [], subject[0] - 1
     while (sep := _sep_before(toks, at)) is not None and (more := noun_phrase_before(toks, at - sep[0])) is not None:
         while more[0] >= 2 and toks[more[0] - 1].low in HELD and toks[more[0] - 2].tag in ("NOUN", "ADJ") and (

@@ -156,6 +156,23 @@ def quoted_phrase_before(toks: list[Tok], k: int) -> tuple[int, int] | None:
     return (phrase[0], k + 1) if phrase is not None and _quoted_name_end(toks, opening - 1) == k + 1 else None
 
 
+def bare_quotes_before(toks: list[Tok], k: int) -> list[tuple[int, int]]:
+    """The quoted words whose closing quote is token k and those listed right before them ('"Gold," "Valid," and
+    "Identity" are arranged'), each with its quotes, when no noun names them ('the words "Go"'); else []."""
+    items: list[tuple[int, int]] = []
+    while k >= 1 and toks[k].text in QUOTES.values():
+        opening = next((m for m in range(k - 1, max(-1, k - 12), -1) if QUOTES.get(toks[m].text) == toks[k].text),
+                       None)
+        if opening is None or opening == k - 1:
+            break
+        items.insert(0, (opening, k + 1))
+        k = opening - 1
+        k -= int(k >= 0 and toks[k].low in ("and", "or"))
+        k -= int(k >= 0 and toks[k].text == ",")
+    start = items[0][0] if items else 0
+    return items if items and (start == 0 or toks[start - 1].tag not in CONTENT) else []
+
+
 NOT_OBJECTS = frozenset(ABSTRACT_NOUNS | LIGHT_NOUNS | SCENE_NOUNS | WRAPPER_NOUNS)
 
 

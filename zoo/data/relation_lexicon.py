@@ -62,7 +62,11 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     "in the middle": "abs_center", "in the corner": "abs_corner", "at the center": "abs_center",
     "at the heart": "abs_center",
     **{f"{p} {v} {side}{c}": f"abs_{side}" for side in SIDES for v in ("upper", "lower", "top", "bottom")
-       for p in ("in the", "at the", "on the", "to the") for c in ("", " corner")},
+       for p in ("in the", "at the", "on the", "to the", "near the") for c in ("", " corner")},
+    **{f"along the {part}": f"abs_{v}" for part, v in (("top", "top"), ("bottom", "bottom"), ("upper half", "top"),
+                                                      ("lower half", "bottom"), ("top edge", "top"),
+                                                      ("bottom edge", "bottom"))},  # text "along the lower half"
+    **{f"in the {side} {part}": f"abs_{side}" for side in SIDES for part in ("area", "half", "part", "section")},
     # relative to someone: "on its left", "to his lower right"
     **{f"{p} {who} {v}{side}": f"abs_{side}" for side in SIDES for p in ("on", "to", "at")
        for who in ("its", "his", "her", "their") for v in ("", "lower ", "upper ", "far ")},
@@ -292,7 +296,11 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
                   "distinction", "difference", "dance", "absence", "curiosity", "world", "smile", "grin", "frown"}
 # "the vibrant dance between", "a smile on its face"
 # nouns of a manner phrase on a verb ("moving with an ethereal poise across"): skipped on the way to the subject
-MANNER_NOUNS = {"poise", "grace", "ease", "care", "precision", "confidence", "dignity", "flair", "finesse", "calm"}
+MANNER_NOUNS = {"poise", "grace", "ease", "care", "precision", "confidence", "dignity", "flair", "finesse", "calm",
+                "lettering", "letters", "font", "fonts", "typeface", "script", "calligraphy", "handwriting", "red",
+                "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray", "grey",
+                "gold", "silver", "crimson", "navy", "beige", "ivory", "violet", "indigo", "teal", "turquoise"}
+# ("appear in a deep navy blue at the top", "arranged in smaller, gold lettering along"): how text is written
 ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")
 # things whose names end in an abstract suffix ("an airship" is not like "friendship")
 CONCRETE_EXCEPTIONS = {"airship", "airships", "spaceship", "spaceships", "starship", "starships", "warship", "warships",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 
 from zoo.data.noun_phrases import (
+    bare_quotes_before,
     head,
     noun_phrase_before,
     quoted_phrase_before,
@@ -100,7 +101,8 @@ def _manner_start(toks: list[Tok], k: int) -> int | None:
     """The preposition of "with refined grace" / "in anticipation" / "at rest" when it hangs on a verb, else None."""
     j = k
     while j > 0 and (toks[j].tag in CONTENT or toks[j].tag == "DET" or toks[j].low in ("and", "of") or (
-            toks[j].tag == "ADV" and toks[j + 1].tag in CONTENT)) and k - j < 8:
+            toks[j].tag == "ADV" and toks[j + 1].tag in CONTENT) or (
+            toks[j].text == "," and toks[j - 1].tag in CONTENT and toks[j + 1].tag in CONTENT)) and k - j < 9:
         j -= 1  # "with refined grace", "in perfectly symmetrical postures"
     if toks[j + 1].low in ("a", "an", "the") and not _abstract(toks[k].low) and toks[k].low not in LOCATION_ADJUNCTS \
             and toks[k].low not in MANNER_NOUNS:
@@ -108,7 +110,7 @@ def _manner_start(toks: list[Tok], k: int) -> int | None:
     side_by_side = j > 3 and toks[j - 1].low == toks[j - 3].low and toks[j - 2].low in ("by", "to")
     at_rest = toks[j].low == "at" and j + 1 == k  # "lie quietly at rest beside"
     if (toks[j].low in ("with", "in", "without") or at_rest) and j > 0 and (
-            toks[j - 1].tag in ("VERB", "ADV") or side_by_side) and (toks[j - 1].low not in SKIP_WORDS or at_rest):
+            toks[j - 1].tag in ("VERB", "ADV", "AUX") or side_by_side) and (toks[j - 1].low not in SKIP_WORDS or at_rest):
         return j
     return None
 
@@ -145,6 +147,8 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
     if verb and k > 0 and toks[k].low in ("and", "but") and toks[k + 1].tag in ("VERB", "AUX", "ADV") and (
             shared_subject := _coordinated_verb_subject(toks, k)) is not None:
         return shared_subject, shared_subject  # "wearing dresses and dancing on", "did not flow, but gathered in"
+    if verb and (quoted_words := bare_quotes_before(toks, k)):
+        return quoted_words[-1], quoted_words[-1]  # '"Exclusive" appears in navy blue at the top'
     if (toks[k].low in LOCATION_ADJUNCTS or _led_by_position(toks, k)) and fronted_object(toks, k) and \
             after < len(toks) and toks[after].text == "," and (fronted := subject_after(toks, after, True)) is not None:
         return fronted, fronted  # "In the pale sky behind him, a huge planet rises": the planet is behind him
