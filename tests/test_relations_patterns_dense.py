@@ -97,6 +97,16 @@ CASES = {
         ("A tiny logo sits near the top left corner.", [("A tiny logo", "near the top left corner", None)]),
         ('The words "Go home" are painted on the wall.', [('The words "Go home"', "on", "the wall")]),
     ],
+    # 48. an aside on a fronted object before the inverted verb ("Beside the well, weathered by years of rain, stands
+    # a bucket"); a quality of-complement ("of a unique, hand-carved design") is not part of the entity; a position on
+    # a part or an owned thing after a with-phrase places the thing after "with" ("a glaze with a band on the rim")
+    "asides_qualities_and_with_phrases": [
+        ("Beside the old well, weathered by years of rain, stands a small bucket.",
+         [("a small bucket", "Beside", "the old well")]),
+        ("On the shelf lies a brooch of a unique, hand-carved design.", [("a brooch", "On", "the shelf")]),
+        ("The vase has a smooth glaze with a thin golden band on the rim.", [("a thin golden band", "on", "the rim")]),
+        ("A dog with a red collar sits next to a cat.", [("A dog", "next to", "a cat")]),
+    ],
 }
 
 

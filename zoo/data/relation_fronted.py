@@ -99,6 +99,10 @@ def subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tupl
             if inner is not None:
                 j = inner[1]
                 continue
+        if j < n and toks[j].tag == "ADJ" and (stop := _next_comma(toks, j, limit=12, verbs=False)) > j and any(
+                t.tag == "PREP" for t in toks[j:stop]):
+            j = stop  # "Upon the table, aged and polished by time, lay a necklace": an aside on the object
+            continue
         if j < n and (toks[j].tag in ("REL", "PREP", "VERB", "ADV") or toks[j].low in POSSESSIVES | {"where", "when"}):
             stop = _next_comma(toks, j)  # an aside: ", which ...,", ", crafted with ...,", ", its hue ...,", ", where"
             if stop == j:

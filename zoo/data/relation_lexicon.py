@@ -176,7 +176,7 @@ ADJECTIVES = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "bro
               "petite", "old", "new", "young", "ancient", "antique", "vintage", "modern", "retro", "classic",
               "futuristic", "wooden", "metal", "metallic", "glass", "stone", "leather", "plastic", "fluffy", "soft",
               "smooth", "rough", "shiny", "glossy", "matte", "dark", "light", "bright", "pale", "deep", "sleek", "pure", "kind", "bold", "uppercase", "lowercase",
-              "grand",
+              "grand", "unique",
               "weathered", "rusty", "worn", "round", "square", "rectangular", "circular", "oval", "triangular",
               "spherical", "cubic", "conical", "cylindrical", "flat", "beautiful", "cute", "elegant", "majestic",
               "magnificent", "serene", "lush", "verdant", "radiant", "vibrant", "vivid", "delicate", "graceful",
@@ -223,7 +223,7 @@ WRAPPER_NOUNS = {"photo", "photograph", "picture", "image", "painting", "drawing
                  "rendering", "view", "close-up", "closeup", "shot", "portrait", "depiction", "scene", "form",
                  "silhouette", "presence", "structure", "figure", "shape", "outline", "expanse", "embrace", "caress",
                  "glimpse", "sight", "kind", "sort", "type", "style", "version", "likeness", "representation",
-                 "model", "replica", "posture", "pose", "color", "colour", "size"}
+                 "model", "replica", "posture", "pose", "color", "colour", "size", "design"}
 CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on", "riding", "hugging", "dressed",
             "clutching", "grasping", "clad", "wielding", "sporting", "bearing", "cradling", "embracing"}
 COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",

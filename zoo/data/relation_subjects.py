@@ -163,6 +163,9 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
     near = noun_phrase_before(toks, k) or (k, k + 1)
     participle = verb and all(t.tag != "AUX" and (t.tag != "VERB" or t.low.endswith(("ed", "ing")) or t.low in
                                                   IRREGULAR_PARTICIPLES) for t in toks[k + 1:i])
+    owned = not verb and k == i - 1 and after > i and (toks[after - 1].low in PART_NOUNS or any(
+        t.low in ("its", "his", "their") or (t.low == "her" and t.tag == "DET") for t in toks[i:after]))
+    participle = participle or owned  # "a bronze color with a patina on the surface": the patina, on a part
     plural = any(t.low in ("are", "were") or (t.tag == "VERB" and t.low in KNOWN_VERBS and not t.low.endswith(
         ("s", "ed", "ing"))) for t in toks[k + 1:i])
     subject = _resolve(toks, k, found if k == i - 1 else [], adjacent=k == i - 1, participle=participle,
