@@ -107,6 +107,19 @@ CASES = {
         ("The vase has a smooth glaze with a thin golden band on the rim.", [("a thin golden band", "on", "the rim")]),
         ("A dog with a red collar sits next to a cat.", [("A dog", "next to", "a cat")]),
     ],
+    # 49. a bare "at" is a place only before a part or an edge of a thing ("at the seams", "at its edge", "at the
+    # horizon"), not a time or a target ("at night", "stares at the corner"); an inverted subject may start with an
+    # -ing modifier ("are blooming purple fields"); a colour or a participle is not a thing ("dreamy pink dotted at")
+    "bare_at_inverted_participles_and_colours": [
+        ("Small brass bolts are visible at the seams.", [("Small brass bolts", "at", "the seams")]),
+        ("A heron stands at the edge of the pond, and a boat waits at the edge.",
+         [("A heron", "at the edge of", "the pond"), ("a boat", "at", "the edge")]),
+        ("The old dog sleeps at night.", []),
+        ("The cat stares at the corner.", []),
+        ("A wide photo, the sky is pale, on both sides of the path are swaying golden wheat fields, and the air is still.",
+         [("swaying golden wheat fields", "on both sides of", "the path")]),
+        ("The lid is white, with soft pink dotted at the rim.", []),
+    ],
 }
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from zoo.data.noun_phrases import head, not_an_object, noun_phrase_after
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
-    CONCRETE_EXCEPTIONS,
     ATTENTION_VERBS,
     BACKDROP_NOUNS,
+    COLOURS,
+    CONCRETE_EXCEPTIONS,
     CONTACT_VERBS,
     FRAME_NOUNS,
     COPULAS,
@@ -50,6 +51,9 @@ LIGHT_SOURCE_VERBS = {"shines", "shine", "shone", "glows", "beams", "streams", "
 # "kneeling on one knee", "the other leg is raised behind her": a posture of one's own body, not a relation
 BODY_PARTS = {"knee", "knees", "foot", "feet", "leg", "legs", "hand", "hands", "arm", "arms", "elbow", "elbows",
               "toe", "toes", "heel", "heels", "hip", "hips", "tail", "paw", "paws", "wing", "wings", "head", "fingers"}
+# "at" is spatial only before these ("rivets visible at the seams", "a boy stands at its edge", "hills at the horizon")
+AT_PLACES = {"seam", "seams", "edge", "edges", "center", "centre", "horizon", "feet", "foot", "base", "corner",
+             "corners", "rim", "tip", "end", "entrance", "doorway", "threshold", "joints", "junction"}
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
 NEGATORS = frozenset({"without", "no", "not"} | ABSENCE_VERBS)  # words before an entity said not to be there
 
@@ -130,8 +134,10 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         near = None  # "a card with a soft texture rests on the table": what the subject has, not what it casts
     a_thing = subject_head == "frame" and toks[subject[0]].low in ("a", "an")  # "a wooden frame hangs on"
     if (subject_head in NOT_THINGS and not a_thing) or (near is not None and _head(toks, near) in NOT_THINGS) or \
-            _abstract_word(subject_head):
-        return False  # "a warm glow on", "the scene behind", "casting a warm light on her"
+            _abstract_word(subject_head) or subject_head in COLOURS or (
+            subject_head.endswith("ed") and subject_head not in NOUNS and subject[1] - subject[0] > 1):
+        return False  # "a warm glow on", "the scene behind", "casting a warm light on her"; a colour ("a deep navy
+        # blue at the top", "dreamy pink dotted at the edges")
     if subject[0] > 0 and toks[subject[0] - 1].low in ("like", "unlike"):
         return False  # "like a silent guardian stationed at the base of": a simile
     if words in ("on", "upon", "onto") and subject_head in CELESTIAL:
@@ -184,6 +190,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if words == "before" and not (set(verbs) & POSTURE_VERBS or (
             toks[obj[0]].tag == "PRON" and (obj[1] >= len(toks) or toks[obj[1]].tag not in ("VERB", "AUX")))):
         return False  # "kneel before the altar", "the water before him"; not "before dawn", "before it rains"
+    if words == "at" and (object_head not in AT_PLACES or set(verbs) & (ATTENTION_VERBS | TURN_VERBS)):
+        return False  # "at night", "at a glance", "looks at the door", "aimed at the corner"
     if words == "against":
         if object_head in BACKDROP_NOUNS or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("contrast", "silhouetted")):
             return False

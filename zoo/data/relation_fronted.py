@@ -81,6 +81,10 @@ def subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tupl
             j += int(inverted)  # "At the heart glows the altar", "Behind the fence lies cracked, barren land"
             while j < n and (toks[j].low in COPULAS or toks[j].tag in ("AUX", "ADV") or toks[j].low == "there"):
                 j += 1
+            if j + 1 < n and toks[j].tag == "VERB" and toks[j].low.endswith("ing") and toks[j + 1].tag in CONTENT and (
+                    phrase := subject_phrase(toks, j + 1, loose=True)) is not None and (
+                    phrase[1] >= n or toks[phrase[1]].tag in ("PUNCT", "CONJ")):
+                return (j, phrase[1])  # "on both sides of the road are blooming purple lavender fields,"
             return subject_phrase(toks, j, loose=True)
         if not comma and j < n and toks[j].tag in ("DET", "NUM") and (subject := subject_phrase(toks, j)) is not None \
                 and subject[1] < n and toks[subject[1]].tag in ("VERB", "AUX"):

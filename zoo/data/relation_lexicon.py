@@ -37,6 +37,7 @@ PAIR_PHRASES: dict[str, str] = {
     "at the center of": "in_middle_of", "at the centre of": "in_middle_of", "in the very center of": "in_middle_of",
     "at the heart of": "in_middle_of", "in the heart of": "in_middle_of", "at the very heart of": "in_middle_of",
     "before": "in_front_of",  # only before a person or after a verb of posture (relation_filters.spatial)
+    "at": "next_to",  # only at a part or a place of a thing ("at the seams", "at its edge"; relation_filters.spatial)
     "at the feet of": "below",
     "at the edge of": "at_edge_of", "on the edge of": "at_edge_of", "in the corner of": "at_edge_of",
     "between": "between", "in between": "between",
@@ -273,7 +274,8 @@ ATTENTION_VERBS = {"gaze", "gazes", "gazed", "gazing", "focus", "focuses", "focu
                    "shine", "shines", "shining", "shone", "beam", "beams", "beaming", "shed", "sheds", "shedding",
                    "bestow", "bestows", "smile", "smiles", "smiling", "look", "looks", "looking", "glance", "glances",
                    "glancing", "working", "works", "typing", "concentrating", "concentrate", "concentrates",
-                   "relies", "rely", "relying", "preys", "frowns", "frowning", "spilling", "pours", "pouring"}
+                   "relies", "rely", "relying", "preys", "frowns", "frowning", "spilling", "pours", "pouring",
+                   "stare", "stares", "staring", "stared", "glare", "glares", "glaring", "aimed", "aims", "aiming"}
 IDIOM_OBJECTS = {"display", "fire", "time", "board", "purpose", "foot", "hold", "duty", "sale", "show", "way", "move",
                  "guard", "alert", "average", "end", "behalf", "demand", "track", "schedule",
                  "air", "years", "centuries", "decades", "hours", "days", "minutes", "moments", "reach",
@@ -296,12 +298,14 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
                   "distinction", "difference", "dance", "absence", "curiosity", "world", "smile", "grin", "frown"}
 # "the vibrant dance between", "a smile on its face"
 # nouns of a manner phrase on a verb ("moving with an ethereal poise across"): skipped on the way to the subject
+# colour nouns: "appear in a deep navy blue at the top" is how text is written; "a deep navy blue" is not a thing
+COLOURS = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray", "grey",
+           "gold", "silver", "crimson", "navy", "beige", "ivory", "violet", "indigo", "teal", "turquoise"}
 MANNER_NOUNS = {"poise", "grace", "ease", "care", "precision", "confidence", "dignity", "flair", "finesse", "calm",
-                "lettering", "letters", "font", "fonts", "typeface", "script", "calligraphy", "handwriting", "red",
-                "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray", "grey",
-                "gold", "silver", "crimson", "navy", "beige", "ivory", "violet", "indigo", "teal", "turquoise"}
-# ("appear in a deep navy blue at the top", "arranged in smaller, gold lettering along"): how text is written
+                "lettering", "letters", "font", "fonts", "typeface", "script", "calligraphy", "handwriting"} | COLOURS
+# ("arranged in smaller, gold lettering along"): how text is written
 ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")
 # things whose names end in an abstract suffix ("an airship" is not like "friendship")
 CONCRETE_EXCEPTIONS = {"airship", "airships", "spaceship", "spaceships", "starship", "starships", "warship", "warships",
-                       "battleship", "battleships", "steamship", "steamships", "flagship", "station", "stations"}
+                       "battleship", "battleships", "steamship", "steamships", "flagship", "station", "stations",
+                       "university", "universities"}
