@@ -120,6 +120,16 @@ CASES = {
          [("swaying golden wheat fields", "on both sides of", "the path")]),
         ("The lid is white, with soft pink dotted at the rim.", []),
     ],
+    # 50. found on unlabelled benchmark prompts: "at a playful angle" is a manner; "-like" compounds are adjectives in
+    # a comma list; an -s verb after "on the left" before "to" ("on the left bows to"); a mass noun of two words
+    # after "as" before its verb ("as coal smoke trails behind")
+    "angles_compounds_and_clause_verbs": [
+        ("A small bear wears a party hat perched at a jaunty angle atop its head.",
+         [("a party hat", "atop", "its head")]),
+        ("A pebble tower floats above a still, glass-like pond.", [("A pebble tower", "above", "a still, glass-like pond")]),
+        ("A pawn on the left bows to a tall queen.", [("A pawn", "on the left", None)]),
+        ("The ship sails on as wood smoke trails behind the mast.", [("wood smoke", "behind", "the mast")]),
+    ],
 }
 
 

@@ -35,6 +35,14 @@ def _verb_pair(toks: list[Tok], k: int) -> bool:
                                  not prev.low.endswith("s"))
 
 
+def _after_subordinator(toks: list[Tok], k: int) -> bool:
+    """Token k ends one to three nouns right after "while", "as", "where" ("as coal smoke")."""
+    j = k
+    while j > 0 and k - j < 3 and toks[j].tag == "NOUN":
+        j -= 1
+    return j < k and toks[j].low in SUBORDINATORS
+
+
 PARTICLES = {"out", "up", "down", "off", "away"}
 SUBORDINATORS = {"while", "whilst", "as", "where", "when", "whereas"}
 COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung",
@@ -91,9 +99,10 @@ def plural_verbs(toks: list[Tok]) -> None:
             continue
         if prev.tag != "NOUN":
             continue
-        if i > 1 and toks[i - 2].low in SUBORDINATORS and not prev.low.endswith("s") and nxt is not None and (
+        if _after_subordinator(toks, i - 1) and not prev.low.endswith("s") and nxt is not None and (
                 nxt.tag == "PREP" or (nxt.tag == "ADV" and nxt.low.endswith("ly"))):
-            tok.tag = "VERB"  # "while mist swells subtly around": a bare mass noun starts the clause, then its verb
+            tok.tag = "VERB"  # "while mist swells subtly around", "as coal smoke trails behind": a bare mass noun
+            # starts the clause, then its verb
             continue
         if nxt is not None and nxt.tag in CONTENT and not tok.low.endswith("as") and singular_led(toks, i):
             tok.tag = "VERB"  # "an old man feeds pigeons"

@@ -302,7 +302,8 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
 COLOURS = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray", "grey",
            "gold", "silver", "crimson", "navy", "beige", "ivory", "violet", "indigo", "teal", "turquoise"}
 MANNER_NOUNS = {"poise", "grace", "ease", "care", "precision", "confidence", "dignity", "flair", "finesse", "calm",
-                "lettering", "letters", "font", "fonts", "typeface", "script", "calligraphy", "handwriting"} | COLOURS
+                "lettering", "letters", "font", "fonts", "typeface", "script", "calligraphy", "handwriting", "angle",
+                "angles", "slant", "tilt"} | COLOURS  # "perched at a playful angle atop its head"
 # ("arranged in smaller, gold lettering along"): how text is written
 ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")
 # things whose names end in an abstract suffix ("an airship" is not like "friendship")

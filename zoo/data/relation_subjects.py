@@ -108,7 +108,7 @@ def _manner_start(toks: list[Tok], k: int) -> int | None:
             and toks[k].low not in MANNER_NOUNS:
         return None  # "stands with a key behind her": the key is behind her; not "hanging in the sky behind him"
     side_by_side = j > 3 and toks[j - 1].low == toks[j - 3].low and toks[j - 2].low in ("by", "to")
-    at_rest = toks[j].low == "at" and j + 1 == k  # "lie quietly at rest beside"
+    at_rest = toks[j].low == "at" and (j + 1 == k or toks[k].low in MANNER_NOUNS)  # "at rest", "at a playful angle"
     if (toks[j].low in ("with", "in", "without") or at_rest) and j > 0 and (
             toks[j - 1].tag in ("VERB", "ADV", "AUX") or side_by_side) and (toks[j - 1].low not in SKIP_WORDS or at_rest):
         return j

@@ -74,9 +74,10 @@ def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
                 continue  # "on the bottom shelf of the cabinet": a noun phrase, not a position
             if absolute and words[-1] in ADJECTIVE_ENDS and i + width < len(toks) and toks[i + width].tag == "NOUN" \
                     and not (i + width + 1 < len(toks) and (toks[i + width + 1].tag in ("DET", "NUM") or
-                                                            toks[i + width + 1].low in PARTICLES)):
+                                                            toks[i + width + 1].low in PARTICLES or (
+                        toks[i + width].low.endswith("s") and toks[i + width + 1].low in ("to", "toward", "towards")))):
                 continue  # "on the left wall": the position word modifies a noun; not "on the left counts the coins",
-                # "the book on the left shot out light"
+                # "the book on the left shot out light", "a soldier on the left bows to a king"
             if absolute and words[-1] in ("foreground", "background") and _modified_noun(toks, i + width):
                 continue  # "in the foreground desert,": a noun phrase; not "in the background mountains rise"
             return width, predicate, absolute

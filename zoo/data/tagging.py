@@ -91,8 +91,8 @@ def _base_tag(toks: list[Tok], i: int) -> str:
         return "PART"
     if comparative(low):
         return "ADJ"
-    if "-" in low and low.rsplit("-", 1)[1] in ADJECTIVES:
-        return "ADJ"  # "off-white", "mirror-smooth": a compound adjective ends in an adjective
+    if "-" in low and (low.rsplit("-", 1)[1] in ADJECTIVES or low.endswith("-like")):
+        return "ADJ"  # "off-white", "mirror-smooth", "mirror-like": a compound adjective
     return "NOUN"
 
 
