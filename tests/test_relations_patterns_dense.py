@@ -130,6 +130,18 @@ CASES = {
         ("A pawn on the left bows to a tall queen.", [("A pawn", "on the left", None)]),
         ("The ship sails on as wood smoke trails behind the mast.", [("wood smoke", "behind", "the mast")]),
     ],
+    # 51. found on unlabelled benchmark prompts: the picture itself and a composition "centered around" a thing are
+    # not placed; a role "as a centerpiece" is the clause subject's; an object of adjectives joined by "and" is one
+    # object; an age or a measure is not a place ("around thirty years old"); a tail around its own body is a posture
+    "pictures_roles_measures_and_bodies": [
+        ("The picture shows a teapot, positioned beside a plate of biscuits.", []),
+        ("A sketch centered around a teacup.", []),
+        ("The lamp, standing as a quiet sentinel beside the bed, glows.", [("The lamp", "beside", "the bed")]),
+        ("A mouse hides beneath the old and dusty wooden chest.",
+         [("A mouse", "beneath", "the old and dusty wooden chest")]),
+        ("A sailor, around forty years old, waves.", []),
+        ("The cat sleeps, with its fluffy tail wrapped around its body.", []),
+    ],
 }
 
 

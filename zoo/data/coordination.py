@@ -67,6 +67,10 @@ def object_list(toks: list[Tok], first: Phrase, find: Callable[[list[Tok], int],
         seps.append(sep[1])
         at = more[1]
     keep = _kept(seps)
+    last = toks[first[1] - 1]
+    if keep > 1 and seps[0] == "and" and (last.tag == "ADJ" or last.low.endswith("ed")) and toks[
+            items[1][0]].tag not in ("DET", "NUM", "PRON"):
+        return [(first[0], items[1][1])]  # "beneath the aged and timeworn keyboard": one object, not two
     end = items[keep - 1][1]
     if keep > 1 and end < len(toks) and (toks[end].tag in ("VERB", "AUX") or toks[end].in_phrase):
         return [first]

@@ -54,6 +54,8 @@ BODY_PARTS = {"knee", "knees", "foot", "feet", "leg", "legs", "hand", "hands", "
 # "at" is spatial only before these ("rivets visible at the seams", "a boy stands at its edge", "hills at the horizon")
 AT_PLACES = {"seam", "seams", "edge", "edges", "center", "centre", "horizon", "feet", "foot", "base", "corner",
              "corners", "rim", "tip", "end", "entrance", "doorway", "threshold", "joints", "junction"}
+UNITS = {"years", "year", "months", "days", "hours", "minutes", "seconds", "meters", "metres", "feet", "inches",
+         "miles", "kilometers", "kilometres", "centimeters", "centimetres", "degrees", "percent"}
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
 NEGATORS = frozenset({"without", "no", "not"} | ABSENCE_VERBS)  # words before an entity said not to be there
 
@@ -149,9 +151,18 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "the scale is tilted to the left", "he turns to the right": a direction, not a place
     if _light_source(toks, subject):
         return False  # "On the stand, a soft spotlight shines down": light, not a thing placed
+    if subject_head in FRAME_NOUNS - OBJECT_FRAMES and toks[subject[0]].low in ("the", "this"):
+        return False  # "The image ..., positioned beside a cake": the picture itself, not a thing in it
+    if first in ("around", "on") and set(_verbs_before(toks, phrase[0], 2)) & {"centered", "centred", "focused"}:
+        return False  # "an illustration centered around a teacup": the composition
     if obj is None:
         return True
     object_head = _head(toks, obj)
+    if toks[obj[0]].tag == "NUM" and any(t.low in UNITS for t in toks[obj[0]:obj[1]]):
+        return False  # "a designer around thirty years old", "about two meters"
+    if subject_head in BODY_PARTS and object_head in BODY_PARTS | {"body"} and toks[obj[0]].low in (
+            "its", "his", "her", "their"):
+        return False  # "with its long tail wrapped around its body": one body
     if (object_head in BODY_PARTS and toks[obj[0]].low in ("one", "both") and set(
             _verbs_before(toks, phrase[0])) & POSTURE_VERBS) or (
             subject_head in BODY_PARTS and toks[obj[0]].tag == "PRON" and obj[1] - obj[0] == 1):

@@ -64,7 +64,7 @@ def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
         if tok.tag in ("VERB", "AUX"):
             verb, k = True, k - 1
         elif tok.tag in CONTENT and k > 1 and toks[k - 1].low == "to" and not toks[k - 1].in_phrase and \
-                toks[k - 2].tag in ("VERB", "AUX"):
+                (toks[k - 2].tag in ("VERB", "AUX") or toks[k - 2].low == "about"):  # "about to sink below"
             verb, k = True, k - 2  # "was forced to land next to": an infinitive, not a noun
         elif k == start and tok.tag == "NOUN" and k > 0 and toks[k - 1].tag == "VERB" and \
                 not toks[k - 1].low.endswith(("ing", "ed")) and not tok.low.endswith("s") and tok.low not in NOUNS:
@@ -247,6 +247,8 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
             if outer is None or toks[start - 3].tag not in CONTENT or _crosses_phrase(toks, outer):
                 break
             phrase = outer
+        elif link.low == "as" and before.tag == "VERB" and toks[start].tag == "DET":
+            return _clause_subject(toks, start - 2)  # "The fireplace, standing as a centerpiece within the room"
         elif link.tag == "VERB" and possessive_led(toks, phrase):
             return _clause_subject(toks, start - 1)  # "occupies its resting place behind": the clause's subject
         else:
