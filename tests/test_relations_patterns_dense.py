@@ -142,6 +142,16 @@ CASES = {
         ("A sailor, around forty years old, waves.", []),
         ("The cat sleeps, with its fluffy tail wrapped around its body.", []),
     ],
+    # 52. found on unlabelled benchmark prompts: a comma inside a list of adjectives does not start a clause ("a
+    # brand-new, gleaming red toy sports car on"); "a detective stood" (a past verb after "a" and a noun in -ive);
+    # "ever so slightly"; an -s verb after quoted words, and text that curves "to the right" is a direction
+    "adjective_lists_past_verbs_and_directions": [
+        ("A boy points at a brand-new, shiny blue toy sports car on the right.",
+         [("a brand-new, shiny blue toy sports car", "on the right", None)]),
+        ("A detective stood next to the window.", [("A detective", "next to", "the window")]),
+        ("Beside the pond, a hammock, tied with rope, sways ever so slightly.", [("a hammock", "Beside", "the pond")]),
+        ('Below it, "never" curves gently to the right in blue lettering.', []),
+    ],
 }
 
 

@@ -11,8 +11,8 @@ SINGULAR_DETERMINERS = {"a", "an", "this", "that", "each", "every", "another", "
 
 def clause_led(toks: list[Tok], k: int) -> bool:
     """Token k ends a run of modifiers and nouns that starts a clause ("Small birds", ", birds")."""
-    while k >= 0 and toks[k].tag in CONTENT:
-        k -= 1
+    while k >= 0 and (toks[k].tag in CONTENT or (toks[k].text == "," and k > 0 and toks[k - 1].tag == "ADJ")):
+        k -= 1  # "a brand-new, gleaming red toy sports car on": a comma inside a list of adjectives
     return k < 0 or toks[k].text in (",", ".", ";", ":")
 
 
@@ -75,6 +75,10 @@ def plural_verbs(toks: list[Tok]) -> None:
             continue  # around": a second verb of the same subject
         if tok.tag not in ("NOUN", "VERB") or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s",
                                                                                           "ous")) or tok.low in NOUNS:
+            continue
+        if prev.text in ('"', "\u201d") and i > 1 and toks[i - 2].word and i + 1 < len(toks) and \
+                toks[i + 1].tag in ("ADV", "PREP"):
+            tok.tag = "VERB"  # '"nothing" curves dynamically to the right': the verb of quoted words
             continue
         if prev.low.endswith(("'s", "\u2019s")):
             tok.tag = "NOUN"  # "a pair of tailor's scissors": the possessed head

@@ -45,7 +45,8 @@ TURN_VERBS = {"tilted", "tilts", "tilt", "tilting", "turned", "turns", "turn", "
               "bends", "bending", "bent", "slants", "slanting", "slanted", "slopes", "sloping", "veers", "veering",
               "swerves", "swerving", "points", "pointing", "pointed", "faces", "facing", "looks", "looking", "glances",
               "glancing", "heads", "heading", "moves", "moving", "walks", "walking", "runs", "running", "swings",
-              "swinging", "sways", "swaying", "drifts", "drifting", "tipped", "tips", "tipping", "rotated", "rotates"}
+              "swinging", "sways", "swaying", "drifts", "drifting", "tipped", "tips", "tipping", "rotated", "rotates",
+              "curves", "curving", "curved", "curls", "curling", "bends"}
 HOLDING_NOUNS = {"embrace", "embraces", "grasp", "grip", "clutches", "caress"}
 LIGHT_SOURCE_VERBS = {"shines", "shine", "shone", "glows", "beams", "streams", "pours", "falls", "radiates", "spills"}
 # "kneeling on one knee", "the other leg is raised behind her": a posture of one's own body, not a relation

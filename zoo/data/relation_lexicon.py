@@ -103,7 +103,8 @@ NUMBERS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine
            "twenty", "dozen", "hundred", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
            "nineteen", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "thousand"}
 PRONOUNS = {"it", "him", "them", "her", "us", "me", "you", "itself", "himself", "herself", "themselves"}
-SUBJECT_PRONOUNS = {"he", "she", "they", "we", "i", "it", "you"}
+SUBJECT_PRONOUNS = {"he", "she", "they", "we", "i", "it", "you", "it's", "he's", "she's", "it\u2019s", "he\u2019s",
+                    "she\u2019s"}  # "It's wearing goggles on its head": a pronoun and its verb in one token
 RELATIVES = {"which", "who", "that", "whom", "whose"}
 PREPOSITIONS = {"in", "on", "at", "of", "with", "by", "for", "from", "into", "onto", "to", "toward", "towards",
                 "through", "across", "around", "among", "along", "about", "over", "under", "above", "below", "behind",
@@ -149,7 +150,7 @@ ADVERBS = {"just", "directly", "right", "slightly", "far", "also", "still", "her
            "often", "already", "again", "further", "farther", "upward", "upwards", "downward", "downwards", "outward",
            "outwards", "inward", "inwards", "sideways", "overhead", "instead", "perhaps", "maybe", "nearby", "closely",
            "firmly", "neatly", "thus", "hence", "therefore", "especially", "out", "down", "off", "late", "tonight",
-           "today", "overnight"}
+           "today", "overnight", "ever", "so"}
 # adjectives that follow a verb and describe the subject ("sits motionless", "stands tall")
 DEPICTIVES = {"still", "motionless", "alone", "upright", "flat", "idle", "tall", "silent", "steady", "proud",
               "poised", "ready", "quiet", "calm", "stationary", "side-by-side", "close", "open", "empty"}

@@ -191,9 +191,9 @@ def _noun_use(toks: list[Tok], i: int) -> bool:
             nxt.tag in ("VERB", "NOUN") and not nxt.low.endswith(("ed", "ing")))
     if prev.tag in CONTENT and adjective_like(prev) and _comma_listed(toks, i - 1):
         return True  # "its warm, ambient glow": the head after a list of adjectives
-    if (prev.tag == "ADJ" or adjective_like(prev)) and i > 1 and toks[i - 2].low in ("a", "an") and \
-            not tok.low.endswith("s"):
-        return True  # "a harmonious dance between"
+    if (prev.tag == "ADJ" or (adjective_like(prev) and prev.low.endswith(("ous", "ful", "ic", "al")))) and i > 1 and \
+            toks[i - 2].low in ("a", "an") and not tok.low.endswith(("s", "ed")) and tok.low not in IRREGULAR_PAST | {"stood", "sat", "lay", "hung"}:
+        return True  # "a harmonious dance between"; not "a detective stood"
     if prev.tag == "ADJ" and prev.low in ADJECTIVES and (not tok.low.endswith("s") or nxt is not None and (nxt.tag in (
             "VERB", "AUX", "PART") or (nxt.tag == "PUNCT" and i > 1 and toks[i - 2].tag in ("DET", "NUM", "PREP")))):
         return True  # "the golden glow", "golden waves crash", "between wooden beams,"; not "soft light falls on"
