@@ -152,6 +152,23 @@ CASES = {
         ("Beside the pond, a hammock, tied with rope, sways ever so slightly.", [("a hammock", "Beside", "the pond")]),
         ('Below it, "never" curves gently to the right in blue lettering.', []),
     ],
+    # 53. found on unlabelled benchmark prompts: "the confines of" wraps; light as the end of a kept of-complement ("the
+    # arc of a midday sun"), not "the surface of the moon"; an -ing word after an -al adjective before a noun is a
+    # modifier ("additional diving equipment"); common adjectives without a suffix ("strange plants"); "still life";
+    # a manner noun is not a thing ("a low angle"); "colonies of"; "of the same material" is a quality
+    "wrappers_light_and_modifiers": [
+        ("A bowl rests within the confines of the old cupboard.", [("A bowl", "within", "the old cupboard")]),
+        ("Under the gentle arc of a midday sun, a loaf of bread lies.", []),
+        ("On the dusty surface of the moon, a small rover waits.",
+         [("a small rover", "On", "the dusty surface of the moon")]),
+        ("He floats, without any additional diving equipment on him.", []),
+        ("A boy points at a cluster of strange plants on the left side of the frame.",
+         [("a cluster of strange plants", "on the left side of the frame", None)]),
+        ("On a gray plane, a surrealist still life scene is presented.", []),
+        ("A beam shines from a low angle on the right.", []),
+        ("Small colonies of moss grow on the rocks.", [("Small colonies of moss", "on", "the rocks")]),
+        ("On the left, a bishop piece of the same wood stands.", [("a bishop piece", "On the left", None)]),
+    ],
 }
 
 

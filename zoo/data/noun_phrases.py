@@ -130,7 +130,8 @@ def noun_phrase_after(toks: list[Tok], i: int, wrappers: bool = True) -> tuple[i
             return inner if inner is not None else (i, end)
         inner = noun_phrase_after(toks, end + 1, wrappers=False)
         if inner is not None and toks[inner[0]].tag != "PRON" and (
-                head in OF_NOUNS or proper_complement(toks, end + 1) or part_or_amount(toks, i, last, inner)):
+                (head in OF_NOUNS and not {t.low for t in toks[inner[0]:inner[1]]} & {"same", "different", "similar"})
+                or proper_complement(toks, end + 1) or part_or_amount(toks, i, last, inner)):
             return (i, inner[1])
     return (i, end)
 

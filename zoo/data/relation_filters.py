@@ -17,6 +17,7 @@ from zoo.data.relation_lexicon import (
     FIXTURE_MODIFIERS,
     IDIOM_OBJECTS,
     LIGHT_NOUNS,
+    MANNER_QUALITIES,
     MATERIALS,
     NOUNS,
     SCENE_NOUNS,
@@ -137,7 +138,7 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         near = None  # "a card with a soft texture rests on the table": what the subject has, not what it casts
     a_thing = subject_head == "frame" and toks[subject[0]].low in ("a", "an")  # "a wooden frame hangs on"
     if (subject_head in NOT_THINGS and not a_thing) or (near is not None and _head(toks, near) in NOT_THINGS) or \
-            _abstract_word(subject_head) or subject_head in COLOURS or (
+            _abstract_word(subject_head) or subject_head in COLOURS | MANNER_QUALITIES or (
             subject_head.endswith("ed") and subject_head not in NOUNS and subject[1] - subject[0] > 1):
         return False  # "a warm glow on", "the scene behind", "casting a warm light on her"; a colour ("a deep navy
         # blue at the top", "dreamy pink dotted at the edges")
@@ -171,6 +172,11 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if obj[1] + 1 < len(toks) and toks[obj[1]].low == "of" and (light := noun_phrase_after(toks, obj[1] + 1)) and (
             _sky(_head(toks, light)) or _head(toks, light) in LIGHT_NOUNS):
         return False  # "under the gentle play of sunlight", "in the warm glow of the lamps": light
+    last = toks[obj[1] - 1].low
+    if "of" in {t.low for t in toks[obj[0]:obj[1]]} and (last == "sun" or last.endswith(("light", "shine"))) and \
+            toks[obj[1] - 2].low not in FIXTURE_MODIFIERS:
+        return False  # "under the gentle arc of a midday sun": the of-complement kept, still light; not "the surface
+        # of the moon", "a sea of clouds", "the base of a street light"
     if relation.predicate == "among" and _sky(object_head):
         return False  # "Amidst the radiant sunshine": light
     if object_head in HOLDING_NOUNS:

@@ -197,7 +197,9 @@ ADJECTIVES = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "bro
               "left", "right", "top", "bottom", "middle", "steadfast", "unassuming", "imposing", "gentle", "fierce",
               "proud", "mighty", "noble", "stark", "dim", "faint", "pristine", "polished", "ornamental", "captivating",
               "stunning", "striking", "dramatic", "mysterious", "eerie", "ethereal", "dreamy", "whimsical", "surreal",
-              "fantastical"}
+              "fantastical", "strange", "quaint", "odd", "weird", "rare", "exotic", "plump", "crisp", "brave",
+              "dense", "sparse", "slender", "sharp", "dull", "bare", "rich", "fine", "coarse", "wise", "blank",
+              "subtle", "stout", "neat", "tidy", "steep", "shallow", "hollow", "loose", "tight", "firm", "stiff", "raw"}
 ADJECTIVE_SUFFIXES = ("ful", "ous", "ive", "less", "ish", "able", "ible", "ic", "ical", "en", "ed", "y",
                       "ant", "ent", "al", "ary", "ly")
 # "X of Y" is one entity when X counts, holds or is a part of Y ("a pile of books", "the rim of the bath")
@@ -219,13 +221,13 @@ OF_NOUNS = {"pile", "piles", "stack", "stacks", "cup", "cups", "glass", "glasses
             "window", "windows", "door", "doors", "peak", "peaks", "summit", "slope", "slopes", "bank", "banks",
             "shore", "shores", "deck", "floor", "floors", "steps", "step", "stretch", "carpet", "carpets", "blanket",
             "blankets", "sprig", "sprigs", "tuft", "tufts", "twig", "twigs", "drift", "drifts", "mat", "mats", "roll",
-            "rolls", "spool", "spools", "coil", "coils", "bolt", "bolts"}
+            "rolls", "spool", "spools", "coil", "coils", "bolt", "bolts", "colony", "colonies"}
 # "X of Y" where only Y is depicted: "a photo of a dog", "the sleek form of a cat"
 WRAPPER_NOUNS = {"photo", "photograph", "picture", "image", "painting", "drawing", "sketch", "illustration", "render",
                  "rendering", "view", "close-up", "closeup", "shot", "portrait", "depiction", "scene", "form",
                  "silhouette", "presence", "structure", "figure", "shape", "outline", "expanse", "embrace", "caress",
                  "glimpse", "sight", "kind", "sort", "type", "style", "version", "likeness", "representation",
-                 "model", "replica", "posture", "pose", "color", "colour", "size", "design"}
+                 "model", "replica", "posture", "pose", "color", "colour", "size", "design", "confines"}
 CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on", "riding", "hugging", "dressed",
             "clutching", "grasping", "clad", "wielding", "sporting", "bearing", "cradling", "embracing"}
 COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",
@@ -302,9 +304,11 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
 # colour nouns: "appear in a deep navy blue at the top" is how text is written; "a deep navy blue" is not a thing
 COLOURS = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray", "grey",
            "gold", "silver", "crimson", "navy", "beige", "ivory", "violet", "indigo", "teal", "turquoise"}
-MANNER_NOUNS = {"poise", "grace", "ease", "care", "precision", "confidence", "dignity", "flair", "finesse", "calm",
-                "lettering", "letters", "font", "fonts", "typeface", "script", "calligraphy", "handwriting", "angle",
-                "angles", "slant", "tilt"} | COLOURS  # "perched at a playful angle atop its head"
+# qualities of a manner phrase ("moving with poise", "perched at a playful angle atop its head"): not things
+MANNER_QUALITIES = {"poise", "grace", "ease", "care", "precision", "confidence", "dignity", "flair", "finesse", "calm",
+                    "angle", "angles", "slant", "tilt"}
+MANNER_NOUNS = MANNER_QUALITIES | COLOURS | {"lettering", "letters", "font", "fonts", "typeface", "script",
+                                             "calligraphy", "handwriting"}
 # ("arranged in smaller, gold lettering along"): how text is written
 ABSTRACT_SUFFIXES = ("ness", "ity", "ance", "ence", "tion", "ism", "tude", "dom", "ship")
 # things whose names end in an abstract suffix ("an airship" is not like "friendship")

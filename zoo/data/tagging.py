@@ -125,6 +125,8 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.tag == "ADJ" and tok.low.endswith("ing") and prev is not None and prev.tag == "NOUN" and \
                 nxt is not None and nxt.tag in ("PREP", "ADV"):
             tok.tag = "VERB"  # "silk fabric shimmering with a soft glow": a participle after its noun
+        elif tok.low == "still" and nxt is not None and nxt.low in ("life", "lifes"):
+            tok.tag = "ADJ"  # "a surrealist still life scene"
         elif tok.tag == "VERB" and prev is not None and prev.low == "at" and not tok.low.endswith("ing"):
             tok.tag = "NOUN"  # "at rest", "at play": "at" takes a noun
         elif tok.tag == "VERB" and _bare_plural_head(toks, i):
@@ -276,7 +278,8 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
     if "-" in tok.low and tok.low.endswith("ed"):
         return "ADJ"  # "a fair-faced concrete wall", "sun-drenched": a compound adjective
     before_ok = prev is None or prev.tag in ("DET", "NUM", "ADJ", "PREP", "PUNCT", "ADV") or (prev.tag == "PART") or (
-        prev.low.endswith("'s"))  # "the armor's curved surfaces"
+        prev.low.endswith("'s")) or (adjective_like(prev) and prev.low.endswith(("al", "ous", "ful", "ic")))
+    # "the armor's curved surfaces", "any additional diving equipment"
     clause_adverb = prev is not None and prev.tag == "ADV" and prev2 is not None and prev2.text == "," and \
         prev3 is not None and prev3.tag == "NOUN"  # "the posture, tightly gripping ski poles": a participle clause
     if noun_next and before_ok and not (prev is not None and prev.tag == "ADV" and prev.low in ADVERBS) and \
