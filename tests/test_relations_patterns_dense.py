@@ -150,7 +150,7 @@ CASES = {
          [("a brand-new, shiny blue toy sports car", "on the right", None)]),
         ("A detective stood next to the window.", [("A detective", "next to", "the window")]),
         ("Beside the pond, a hammock, tied with rope, sways ever so slightly.", [("a hammock", "Beside", "the pond")]),
-        ('Below it, "never" curves gently to the right in blue lettering.', []),
+        ('Below it, "never" curves gently to the right in blue lettering.', [('"never"', "Below", "it")]),
     ],
     # 53. found on unlabelled benchmark prompts: "the confines of" wraps; light as the end of a kept of-complement ("the
     # arc of a midday sun"), not "the surface of the moon"; an -ing word after an -al adjective before a noun is a
@@ -168,6 +168,17 @@ CASES = {
         ("A beam shines from a low angle on the right.", []),
         ("Small colonies of moss grow on the rocks.", [("Small colonies of moss", "on", "the rocks")]),
         ("On the left, a bishop piece of the same wood stands.", [("a bishop piece", "On the left", None)]),
+    ],
+    # 54. found on unlabelled benchmark prompts: quoted words after a fronted phrase are its subject ('Directly
+    # beneath it, "CLUB" appears'); "crafted from" is like "composed of"; ", besides X," means "in addition to"
+    "quoted_subjects_after_fronted_phrases": [
+        ('Directly beneath it, "CLUB" appears in a smaller font.', [('"CLUB"', "beneath", "it")]),
+        ('At the bottom, "Eat" and "Sleep" are set side by side.',
+         [('"Eat"', "At the bottom", None), ('"Sleep"', "At the bottom", None)]),
+        ("A small stool carved from pale oak sits quietly upon a woven rug.",
+         [("A small stool", "upon", "a woven rug")]),
+        ("On the desk, besides this letter, there is an ink bottle.", [("an ink bottle", "On", "the desk")]),
+        ("A cat sits besides a dog.", [("A cat", "besides", "a dog")]),
     ],
 }
 

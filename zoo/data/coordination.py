@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from zoo.data.noun_phrases import bare_quotes_before, noun_phrase_after, noun_phrase_before
+from zoo.data.noun_phrases import bare_quotes_after, bare_quotes_before, noun_phrase_after, noun_phrase_before
 from zoo.data.relation_lexicon import CARRIERS
 from zoo.data.tagging import Tok
 
@@ -116,6 +116,8 @@ def _past_participle_phrase(toks: list[Tok], j: int) -> int:
 def subject_list(toks: list[Tok], subject: Phrase, fronted: bool) -> list[Phrase]:
     """The subject and the subjects coordinated with it, in reading order: before it ("Two dogs and a cat sit"), or
     after it when the phrase is fronted ("On the left, two ships and two horses were ...")."""
+    if fronted and (quoted := bare_quotes_after(toks, subject[0])) and quoted[0] == subject:
+        return quoted  # 'At the base, "No" and "GUILT" are positioned side by side'
     if fronted:
         items, seps, at = [subject], [], _past_participle_phrase(toks, subject[1])
         while (sep := _sep_after(toks, at)) is not None and (more := noun_phrase_after(toks, at + sep[0])) is not None:

@@ -174,6 +174,21 @@ def bare_quotes_before(toks: list[Tok], k: int) -> list[tuple[int, int]]:
     return items if items and (start == 0 or toks[start - 1].tag not in CONTENT) else []
 
 
+def bare_quotes_after(toks: list[Tok], j: int) -> list[tuple[int, int]]:
+    """The quoted words whose opening quote is token j and those listed right after them ('"Pure" and "Pleasure" are
+    stacked'), each with its quotes; else []."""
+    items: list[tuple[int, int]] = []
+    while j < len(toks) and toks[j].text in QUOTES:
+        close = next((m for m in range(j + 1, min(len(toks), j + 12)) if toks[m].text == QUOTES[toks[j].text]), None)
+        if close is None or close == j + 1:
+            break
+        items.append((j, close + 1))
+        j = close + 1
+        j += int(j < len(toks) and toks[j].text == ",")
+        j += int(j < len(toks) and toks[j].low in ("and", "or"))
+    return items
+
+
 NOT_OBJECTS = frozenset(ABSTRACT_NOUNS | LIGHT_NOUNS | SCENE_NOUNS | WRAPPER_NOUNS)
 
 

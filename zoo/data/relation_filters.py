@@ -210,6 +210,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "kneel before the altar", "the water before him"; not "before dawn", "before it rains"
     if words == "at" and (object_head not in AT_PLACES or set(verbs) & (ATTENTION_VERBS | TURN_VERBS)):
         return False  # "at night", "at a glance", "looks at the door", "aimed at the corner"
+    if words == "besides" and phrase[0] > 0 and toks[phrase[0] - 1].text == "," and obj[1] < len(toks) and \
+            toks[obj[1]].text == ",":
+        return False  # "On the desk, besides this sheet of paper, there is a bottle": "in addition to"
     if words == "against":
         if object_head in BACKDROP_NOUNS or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("contrast", "silhouetted")):
             return False

@@ -7,7 +7,7 @@ Phrases are token ranges [start, end) over tagged tokens (`zoo.data.tagging`).
 
 from __future__ import annotations
 
-from zoo.data.noun_phrases import head, noun_phrase_after, possessive_led
+from zoo.data.noun_phrases import bare_quotes_after, head, noun_phrase_after, possessive_led
 from zoo.data.relation_filters import negated_entity
 from zoo.data.relation_lexicon import COPULAS, IRREGULAR_PARTICIPLES
 from zoo.data.tagging import CONTENT, Tok
@@ -113,6 +113,8 @@ def subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tupl
                 return None
             j = stop
             continue
+        if (quoted := bare_quotes_after(toks, j)) and quoted[-1][1] < n and toks[quoted[-1][1]].tag in ("VERB", "AUX"):
+            return quoted[0]  # 'Directly beneath it, "COMPANY" appears'
         subject = subject_phrase(toks, j)
         if subject is not None and (subject[1] >= n or toks[subject[1]].tag not in CONTENT):
             return subject

@@ -110,7 +110,8 @@ PREPOSITIONS = {"in", "on", "at", "of", "with", "by", "for", "from", "into", "on
                 "through", "across", "around", "among", "along", "about", "over", "under", "above", "below", "behind",
                 "beside", "between", "near", "inside", "outside", "within", "without", "upon", "beneath", "underneath",
                 "against", "amid", "amidst", "past", "via", "despite", "like", "unlike", "during", "after", "before",
-                "until", "since", "off", "beyond", "atop", "throughout", "per", "except", "than", "as", "alongside"}
+                "until", "since", "off", "beyond", "atop", "throughout", "per", "except", "than", "as", "alongside",
+                "besides"}
 CONJUNCTIONS = {"and", "or", "but", "nor", "while", "whilst", "whereas", "although", "though", "because", "if",
                 "when", "where", "so", "then", "yet", "whose", "which", "who", "that", "whom", "whereby"}
 AUXILIARIES = {"is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "do", "does", "did",

@@ -241,9 +241,10 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 not possessive_led(toks, phrase) and not relative:
             return _clause_subject(toks, start - 2)  # "mushrooms growing in a forest on the left of a log", "poles
             # stuck into the snow beside them"
-        elif link.low == "of" and before.tag == "VERB" and (before.low.endswith("ed") or before.low in
+        elif link.low in ("of", "from") and before.tag == "VERB" and (before.low.endswith("ed") or before.low in
                                                             IRREGULAR_PARTICIPLES) and start > 2:
-            outer = noun_phrase_before(toks, start - 3)  # "a giant composed of huge rocks sits on": the giant
+            outer = noun_phrase_before(toks, start - 3)  # "a giant composed of huge rocks sits on", "a laptop crafted
+            # from dark wood sits upon": the giant, the laptop
             if outer is None or toks[start - 3].tag not in CONTENT or _crosses_phrase(toks, outer):
                 break
             phrase = outer
