@@ -27,14 +27,20 @@ SHIPPED = dict(image_size=32, pixel_factor=2, layers=1, single_layers=2, heads=4
                axes_dims_rope=[8, 12, 12], text_dim=64, text_layers=2, max_sequence_length=40, identity_init=True)
 
 
-def scenes(rng: np.random.Generator, n: int, size: int, placement: str) -> tuple[torch.Tensor, list[str], list]:
+def scenes(rng: np.random.Generator, n: int, size: int, placement: str,
+           grid: int = 4) -> tuple[torch.Tensor, list[str], list]:
     """n single-object scenes: images (n, 3, size, size) in [0, 1], prompts, (colour, shape) per scene."""
     images, prompts, objects = [], [], []
     lo, hi = int(np.ceil(MIN_SIDE_FRACTION * size)), int(MAX_SIDE_FRACTION * size)
     for _ in range(n):
         colour, shape = list(COLOURS)[rng.integers(len(COLOURS))], SHAPES[rng.integers(len(SHAPES))]
-        side = int(rng.integers(lo, hi + 1))
-        x, y = ((size - side) // 2,) * 2 if placement == "fixed" else rng.integers(0, size - side + 1, size=2)
+        side = int(rng.integers(lo, hi + 1)) if placement != "grid" else size // 4
+        if placement == "fixed":
+            x, y = ((size - side) // 2,) * 2
+        elif placement == "grid":  # a quarter of the canvas, at multiples of `grid` pixels
+            x, y = grid * rng.integers(0, (size - side) // grid + 1, size=2)
+        else:
+            x, y = rng.integers(0, size - side + 1, size=2)
         box = (int(x), int(y), int(x) + side, int(y) + side)
         image = render([WorldObject(colour, shape)], Layout((box,), (0,)), size)
         images.append(torch.from_numpy(image).permute(2, 0, 1).float() / 255)
@@ -61,13 +67,18 @@ def judge(images: torch.Tensor, objects: list) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--placement", choices=("fixed", "random"), default="random")
-    parser.add_argument("--steps", type=int, default=2000, help="optimizer steps of 8 images")
+    parser.add_argument("--placement", choices=("fixed", "random", "grid"), default="random")
+    parser.add_argument("--steps", type=int, default=2000, help="optimizer steps of --batch images")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--tiny", default="{}", help="JSON overrides of the shipped tiny Flux sizes")
+    parser.add_argument("--grid", type=int, default=4, help="placement grid: positions at multiples of this (px)")
+    parser.add_argument("--batch", type=int, default=8, help="images a step")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--count", type=int, default=96, help="test prompts")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/runs/shape_probe/probe.json"))
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     tiny = {**SHIPPED, **json.loads(args.tiny)}
     policy = FluxPolicy(tiny=TinyFlux(**tiny), guidance=1.0)
@@ -75,13 +86,13 @@ def main() -> None:
     optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=args.lr)
     policy.train()
     for step in range(args.steps):
-        images, prompts, _ = scenes(rng, 8, size, args.placement)
+        images, prompts, _ = scenes(rng, args.batch, size, args.placement, args.grid)
         loss = policy.flow_matching_loss(images, prompts, torch.Generator().manual_seed(step))
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
     policy.eval()
-    _, prompts, objects = scenes(np.random.default_rng(123), args.count, size, args.placement)
+    _, prompts, objects = scenes(np.random.default_rng(123), args.count, size, args.placement, args.grid)
     rows, default = [], policy.sigmas
     for label, steps, shift in (("8 steps", 8, None), ("32 steps", 32, None), ("8 steps, shift 4", 8, 4.0)):
         policy.sigmas = (lambda n, s=shift: shifted(n, s)) if shift else default

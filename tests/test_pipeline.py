@@ -35,7 +35,7 @@ SMALL = {
 def test_small_pipeline_runs_every_stage_and_reports_the_stages_own_numbers(tmp_path, capsys):
     run = tmp_path / "run"
     result = pipeline(run, data=SMALL_DATA, bench_count=8, overrides=SMALL, construct_prompts=8)
-    assert all(r["status"] == "done" for r in result["stages"].values()) and len(result["stages"]) == 15
+    assert all(r["status"] == "done" for r in result["stages"].values()) and len(result["stages"]) == 16
     report = json.loads((run / "report.json").read_text())
     # Table 1 is the reward-table stage's output, which re-scores the exported scorer on the test pairs
     assert report["rewards"] == json.loads((run / "reward" / "table.json").read_text())
@@ -58,7 +58,7 @@ def test_small_pipeline_runs_every_stage_and_reports_the_stages_own_numbers(tmp_
     assert list((run / "sft").glob("tb/version_0/config.yaml"))  # configs as run
     capsys.readouterr()
     pipeline(run, data=SMALL_DATA, bench_count=8, overrides=SMALL, construct_prompts=8)
-    assert capsys.readouterr().out.count("skipped, finished earlier") == 15
+    assert capsys.readouterr().out.count("skipped, finished earlier") == 16
 
 
 def _as_before(stages) -> dict:

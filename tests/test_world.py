@@ -102,6 +102,26 @@ def test_every_pair_obeys_the_pair_rules():
     assert counts[1] > 100 and counts[2] + counts[3] > 100 and counts[3] > 0
 
 
+@pytest.mark.parametrize("size,grid", [(64, 16), (64, 8), (32, 8)])
+def test_grid_pairs_put_every_box_on_the_grid_and_obey_the_pair_rules(size, grid):
+    spec = PairSpec(size=size, multi_fraction=0.5, grid=grid)
+    side = spec.sampler.grid_side
+    assert side % grid == 0 and spec.sampler.side_range[0] <= side <= spec.sampler.side_range[1]
+    for i in range(60):
+        pair = make_pair(spec, 3, "train", i)
+        meta = pair["json"]
+        assert verify(pair["chosen"], scene_of(meta)).score == 1.0
+        assert verify(pair["rejected"], perturbed_scene_of(meta)).score == 1.0
+        for x0, y0, x1, y1 in meta["chosen_boxes"] + meta["rejected_boxes"]:
+            assert x0 % grid == 0 and y0 % grid == 0 and x1 - x0 == side and y1 - y0 == side
+
+
+def test_grid_zero_is_the_default_world_and_an_impossible_grid_is_refused():
+    assert make_pair(PairSpec(grid=0), 5, "train", 9)["json"] == make_pair(PairSpec(), 5, "train", 9)["json"]
+    with pytest.raises(ValueError, match="grid 32 px leaves no allowed box side"):
+        SceneSampler(64, grid=32)
+
+
 def test_generation_is_a_function_of_seed_split_index():
     spec = PairSpec()
     a, b = make_pair(spec, 7, "train", 42), make_pair(spec, 7, "train", 42)

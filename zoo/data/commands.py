@@ -17,7 +17,7 @@ from zoo.world.sampler import MAX_CANVAS, MIN_CANVAS
 def spatial(out: Path = Path("data/spatialshapes"), train: int = 20000, val: int = 1000, test: int = 1000,
             prompts_train: int = 2000, prompts_val: int = 200, prompts_test: int = 500, image_size: int = 64,
             multi_fraction: float = 0.5, object_counts: list[int] = [2, 3, 4], depth_prob: float = 0.0,
-            seed: int = 0, shard_size: int = 1000, workers: int = 0, overwrite: bool = False) -> dict[str, Any]:
+            grid: int = 0, seed: int = 0, shard_size: int = 1000, workers: int = 0, overwrite: bool = False) -> dict[str, Any]:
     """Write SpatialShapes (world v1) pair and prompt shards with train/val/test splits.
 
     Pairs go to OUT/pairs/{split}-NNNNNN.tar (chosen.png, rejected.png, json), prompts to
@@ -36,6 +36,8 @@ def spatial(out: Path = Path("data/spatialshapes"), train: int = 20000, val: int
         multi_fraction: fraction of pairs with 2-3 perturbations; the rest have exactly 1.
         object_counts: allowed numbers of objects per scene (2, 3, 4).
         depth_prob: probability of a front/behind relation instead of a 2D one.
+        grid: 0 (any layout), or a layout grid in pixels: every object gets the largest allowed side that is a
+            multiple of it, its corner on multiples of it (the SFT data of the embedded policy: 8 at 64 px).
         seed: generation seed; each record depends only on (seed, split, index).
         shard_size: records per shard.
         workers: generator processes (0 = one per CPU core).
@@ -43,8 +45,11 @@ def spatial(out: Path = Path("data/spatialshapes"), train: int = 20000, val: int
     """
     if not MIN_CANVAS <= image_size <= MAX_CANVAS:
         raise UsageError(f"--image_size must be in [{MIN_CANVAS}, {MAX_CANVAS}] pixels, got {image_size}")
-    spec = PairSpec(size=image_size, multi_fraction=multi_fraction, object_counts=tuple(object_counts),
-                    depth_prob=depth_prob)
+    try:
+        spec = PairSpec(size=image_size, multi_fraction=multi_fraction, object_counts=tuple(object_counts),
+                        depth_prob=depth_prob, grid=grid)
+    except ValueError as error:
+        raise UsageError(f"zoo data spatial: {error}") from None
     manifest = build_spatial(out, SplitSizes(train, val, test), SplitSizes(prompts_train, prompts_val, prompts_test),
                              spec, seed=seed, shard_size=shard_size, workers=workers, overwrite=overwrite)
     print(format_manifest(Path(out), manifest))

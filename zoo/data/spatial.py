@@ -160,8 +160,9 @@ def die_with_parent() -> None:
 
 
 def _spec_json(spec: PairSpec) -> dict[str, Any]:
+    grid = {"grid": spec.grid} if spec.grid else {}  # older manifests (no grid) stay reusable
     return {"size": spec.size, "multi_fraction": spec.multi_fraction,
-            "object_counts": list(spec.object_counts), "depth_prob": spec.depth_prob}
+            "object_counts": list(spec.object_counts), "depth_prob": spec.depth_prob, **grid}
 
 
 def split_urls(out: Path, kind: str, split: str) -> str:

@@ -28,12 +28,14 @@ class PairSpec:
         multi_fraction: fraction of pairs with 2-3 perturbations (the rest have exactly 1).
         object_counts: allowed numbers of objects per scene.
         depth_prob: probability of a front/behind relation instead of a 2D one.
+        grid: 0, or the layout grid in pixels (see `SceneSampler.grid`).
     """
 
     size: int = 64
     multi_fraction: float = 0.5
     object_counts: tuple[int, ...] = (2, 3, 4)
     depth_prob: float = 0.0
+    grid: int = 0
     sampler: SceneSampler = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -41,7 +43,7 @@ class PairSpec:
             raise ValueError(f"multi_fraction must be in [0, 1], got {self.multi_fraction}")
         if self.multi_fraction > 0 and max(self.object_counts) < 3:
             raise ValueError("2-3 perturbations need scenes of 3 or 4 objects; add them to object_counts")
-        sampler = SceneSampler(self.size, tuple(self.object_counts), self.depth_prob)
+        sampler = SceneSampler(self.size, tuple(self.object_counts), self.depth_prob, grid=self.grid)
         object.__setattr__(self, "sampler", sampler)
 
 
