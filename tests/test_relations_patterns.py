@@ -3,17 +3,11 @@ file), with the relations a reader expects (subject | phrase | object, entities 
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from relation_patterns import check_pattern, check_perturbations, triples
 
-from zoo.data.perturb_text import perturb_prompt
 from zoo.data.relations import Span, find_relations
 from zoo.data.sentence_check import sentence_problems
-
-
-def triples(text: str) -> list[tuple]:
-    return [(r.subject.text, r.phrase.text, r.object.text if r.object else None)
-            + ((r.object2.text,) if r.object2 else ()) for r in find_relations(text)]
 
 
 CASES = {
@@ -311,8 +305,7 @@ CASES = {
 
 @pytest.mark.parametrize("pattern", list(CASES))
 def test_issue_pattern(pattern):
-    for text, expected in CASES[pattern]:
-        assert triples(text) == expected, text
+    check_pattern(CASES, pattern)
 
 
 @pytest.mark.parametrize("text", ["Behind the old barn, a red tractor waits.", "Beside him stand three tall soldiers.",
@@ -352,14 +345,4 @@ def test_structural_check_names_what_is_broken(edit, problem):
 
 
 def test_perturbations_of_the_patterns_are_well_formed_and_change_one_relation():
-    rng = np.random.default_rng(0)
-    for cases in CASES.values():
-        for text, expected in cases:
-            if not expected:
-                continue
-            result = perturb_prompt(text, 1, rng)
-            if result is None:
-                continue
-            assert result.text != text and result.problems == []
-            before, after = find_relations(text), find_relations(result.text)
-            assert len(before) == len(after)
+    check_perturbations(CASES)
