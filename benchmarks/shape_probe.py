@@ -23,7 +23,8 @@ from zoo.world.scene import WorldObject
 from zoo.world.spec import COLOURS, MAX_SIDE_FRACTION, MIN_SIDE_FRACTION, SHAPES
 from zoo.world.verify import colour_map, find_object
 
-SHIPPED = dict(image_size=32, pixel_factor=2, layers=1, single_layers=2, heads=4, head_dim=32,
+# the tiny Flux sizes shipped before 2fe44a0 (pixel factor 2, velocity); the probe's records start from them
+BASELINE = dict(image_size=32, pixel_factor=2, layers=1, single_layers=2, heads=4, head_dim=32,
                axes_dims_rope=[8, 12, 12], text_dim=64, text_layers=2, max_sequence_length=40, identity_init=True)
 
 
@@ -70,7 +71,8 @@ def main() -> None:
     parser.add_argument("--placement", choices=("fixed", "random", "grid"), default="random")
     parser.add_argument("--steps", type=int, default=2000, help="optimizer steps of --batch images")
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--tiny", default="{}", help="JSON overrides of the shipped tiny Flux sizes")
+    parser.add_argument("--tiny", default="{}",
+                        help='JSON overrides of BASELINE; the shipped sizes: {"pixel_factor": 4, "prediction": "x0"}')
     parser.add_argument("--grid", type=int, default=4, help="placement grid: positions at multiples of this (px)")
     parser.add_argument("--batch", type=int, default=8, help="images a step")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
@@ -80,7 +82,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    tiny = {**SHIPPED, **json.loads(args.tiny)}
+    tiny = {**BASELINE, **json.loads(args.tiny)}
     policy = FluxPolicy(tiny=TinyFlux(**tiny), guidance=1.0)
     size, rng, start = tiny["image_size"], np.random.default_rng(0), time.time()
     optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=args.lr)

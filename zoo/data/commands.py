@@ -37,7 +37,7 @@ def spatial(out: Path = Path("data/spatialshapes"), train: int = 20000, val: int
         object_counts: allowed numbers of objects per scene (2, 3, 4).
         depth_prob: probability of a front/behind relation instead of a 2D one.
         grid: 0 (any layout), or a layout grid in pixels: every object gets the largest allowed side that is a
-            multiple of it, its corner on multiples of it (the SFT data of the embedded policy: 8 at 64 px).
+            multiple of it, its corner on multiples of it (the SFT data of the embedded policy: 16 at 64 px).
         seed: generation seed; each record depends only on (seed, split, index).
         shard_size: records per shard.
         workers: generator processes (0 = one per CPU core).
