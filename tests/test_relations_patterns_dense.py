@@ -1,6 +1,7 @@
 """Failure patterns of issue 17, groups 41 onwards (continuing tests/test_relations_patterns_more.py): the heldout6
-blind misses (benchmarks/results/relations_gold_heldout6_misses.md), each as sentences written for the pattern (not
-taken from the gold file), with the relations a reader expects (subject | phrase | object, entities whole)."""
+blind misses (benchmarks/results/relations_gold_heldout6_misses.md) and, from group 55, the heldout7 ones
+(relations_gold_heldout7_misses.md), each as sentences written for the pattern (not taken from the gold file), with
+the relations a reader expects (subject | phrase | object, entities whole)."""
 
 from __future__ import annotations
 
@@ -171,6 +172,22 @@ CASES = {
          [("A small stool", "upon", "a woven rug")]),
         ("On the desk, besides this letter, there is an ink bottle.", [("an ink bottle", "On", "the desk")]),
         ("A cat sits besides a dog.", [("A cat", "besides", "a dog")]),
+    ],
+    # 55. from the heldout7 blind misses: "can" before a verb of being or a preposition is a noun ("a watering can
+    # is"); a noun completing a verb of watch ("standing vigil on the right") is not the subject; a base-form verb
+    # after an aside, before an adverb and a phrase ("ferns, their fronds ..., grow quietly beside"); "the damp
+    # earth" is soil, "on earth" an idiom
+    "cans_vigils_verbs_after_asides_and_earth": [
+        ("On the porch, a dented paint can is tipped over.", [("a dented paint can", "On", "the porch")]),
+        ("A rusty watering can sits beside the shed.", [("A rusty watering can", "beside", "the shed")]),
+        ("A cat can sit on the mat.", [("A cat", "on", "the mat")]),
+        ("The old lighthouse keeper, standing vigil on the left, waits.", [("The old lighthouse keeper", "on the left",
+                                                                           None)]),
+        ("Under the oak, a cluster of ferns, their fronds spread across the soft moss, grow quietly beside a log.",
+         [("a cluster of ferns", "Under", "the oak"), ("their fronds", "across", "the soft moss"),
+          ("a cluster of ferns", "beside", "a log")]),
+        ("A seed lies on the dark earth.", [("A seed", "on", "the dark earth")]),
+        ("Nothing on earth is like it.", []),
     ],
 }
 

@@ -43,6 +43,17 @@ def _after_subordinator(toks: list[Tok], k: int) -> bool:
     return j < k and toks[j].low in SUBORDINATORS
 
 
+def _aside_closed(toks: list[Tok], comma: int) -> bool:
+    """The comma at `comma` closes an aside that a comma opened in the same sentence (", their caps scattered on
+    the moss,")."""
+    for m in range(comma - 1, max(-1, comma - 25), -1):
+        if toks[m].text == ",":
+            return True
+        if toks[m].text in (".", "!", "?", ";", ":"):
+            return False
+    return False
+
+
 PARTICLES = {"out", "up", "down", "off", "away"}
 SUBORDINATORS = {"while", "whilst", "as", "where", "when", "whereas"}
 COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung",
@@ -73,6 +84,11 @@ def plural_verbs(toks: list[Tok]) -> None:
                 _verb_pair(toks, i - 2) and i + 1 < len(toks) and toks[i + 1].tag in ("PREP", "ADV"):
             tok.tag = toks[i - 2].tag = "VERB"  # "the wall meanders and coils atop", "the river bends and curls
             continue  # around": a second verb of the same subject
+        if tok.tag == "NOUN" and tok.low not in NOUNS and not tok.low.endswith("s") and prev.text == "," and \
+                i + 2 < len(toks) and toks[i + 1].tag == "ADV" and toks[i + 1].low.endswith("ly") and \
+                toks[i + 2].tag == "PREP" and _aside_closed(toks, i - 1):
+            tok.tag = "VERB"  # "mushrooms, their caps scattered across the moss, thrive quietly on": the plural verb
+            continue  # after an aside, before an adverb and a phrase
         if tok.tag not in ("NOUN", "VERB") or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s",
                                                                                           "ous")) or tok.low in NOUNS:
             continue

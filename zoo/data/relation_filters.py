@@ -187,7 +187,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         # over its surroundings": the picture or the place itself, not a thing
     if object_head in LIGHT_NOUNS - {"light"}:
         return False  # "obscured by the intertwining shadows", "upon the curious gaze"
-    idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other"  # "hidden behind the other"
+    idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other" and not (
+        object_head == "earth" and any(t.tag in ("ADJ", "NOUN") for t in toks[obj[0]:obj[1] - 1]))
+    # "hidden behind the other"; "on earth" is an idiom, "across the damp earth" the soil
     if idiom or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
         return False
     verbs = _verbs_before(toks, phrase[0])

@@ -40,6 +40,9 @@ BOUNDARY_TAGS = {"PREP", "CONJ", "REL", "AUX", "VERB", "PUNCT", "NEG", "PRON"}
 
 
 MODALS = {"can", "will", "may", "must", "might", "could", "would", "should", "shall"}
+# words that follow "can" the noun, never "can" the modal ("a watering can is", "a paint can sits")
+CAN_NOUN_NEXT = {"is", "was", "are", "were", "has", "had", "sits", "sat", "stands", "stood", "rests", "lies", "lay",
+                 "hangs", "hung", "and", "or"}
 
 
 def _participle(low: str) -> bool:
@@ -131,6 +134,12 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = "NOUN"  # "at rest", "at play": "at" takes a noun
         elif tok.tag == "VERB" and _bare_plural_head(toks, i):
             tok.tag = "NOUN"  # ", intricate brass gear sets and a network of pipes are": a plural head in a list
+        elif tok.low == "can" and prev is not None and nxt is not None and (
+                nxt.low in CAN_NOUN_NEXT or nxt.tag == "PREP" or not nxt.word) and (
+                prev.tag in CONTENT or (prev.tag in ("VERB", "PART") and prev.low.endswith("ing"))):
+            tok.tag = "NOUN"  # "a watering can is tilted", "a trash can by the door": a modal takes a bare verb
+            if prev.tag in ("VERB", "PART"):
+                prev.tag = "ADJ"
         elif (tok.tag == "VERB" and _noun_use(toks, i)) or (
                 tok.low in MODALS and prev is not None and prev.tag in ("DET", "ADJ")):
             tok.tag = "NOUN"  # "the waves", "the cylindrical can"
