@@ -189,6 +189,20 @@ CASES = {
         ("A seed lies on the dark earth.", [("A seed", "on", "the dark earth")]),
         ("Nothing on earth is like it.", []),
     ],
+    # 56. from the heldout7 blind misses: coordinated items right before their phrase: after "with" ("with the brass
+    # buckles and studs on the sleeves"), after a verb before an absolute position ("reflects Jupiter and its pale
+    # moons in the distance"; a one-word name is like a determiner-led item), not before a pair phrase ("lights the
+    # vases and a few old books next to them"); bare nouns after a possessor share it ("a tree's branches and leaves")
+    "coordinated_items_after_with_verbs_and_possessors": [
+        ("The jackets have zippers, with the brass buckles and studs on the sleeves.",
+         [("the brass buckles", "on", "the sleeves"), ("studs", "on", "the sleeves")]),
+        ("The visor reflects Jupiter and its pale moons in the distance.",
+         [("Jupiter", "in the distance", None), ("its pale moons", "in the distance", None)]),
+        ("A lamp lights the vases and a few old books next to them.", [("a few old books", "next to", "them")]),
+        ("A girl holds a cup and a plate on the table.", [("a plate", "on", "the table")]),
+        ("On the left, a tree's branches and leaves are bare.",
+         [("a tree's branches", "On the left", None), ("leaves", "On the left", None)]),
+    ],
 }
 
 

@@ -41,10 +41,18 @@ def _sep_before(toks: list[Tok], j: int) -> tuple[int, str] | None:
 
 
 def _alike(toks: list[Tok], items: list[Phrase], subject: Phrase) -> bool:
-    """Conjuncts that are entities like the subject: led by a determiner or number when it is ("Two dogs and a cat",
-    not "its huge horn and tonearm"), and not ending in an adjective ("a complete, intact artwork")."""
+    """Conjuncts that are entities like the subject: led by a determiner or number, or a one-word name, when it is
+    ("Two dogs and a cat", "Saturn and its rings", not "its huge horn and tonearm"), and not ending in an adjective
+    ("a complete, intact artwork")."""
     led = toks[subject[0]].tag in ("DET", "NUM")
-    return all((not led or toks[a].tag in ("DET", "NUM")) and toks[b - 1].tag != "ADJ" for a, b in items)
+    return all((not led or toks[a].tag in ("DET", "NUM") or (b - a == 1 and toks[a].text[:1].isupper())) and
+               toks[b - 1].tag != "ADJ" for a, b in items)  # a name is like a determiner-led phrase ("Saturn")
+
+
+def _shared_possessor(toks: list[Tok], subject: Phrase, items: list[Phrase]) -> bool:
+    """Bare nouns after a subject with a possessor share it ("a tree's branches and leaves are bare")."""
+    return any(t.low.endswith(("'s", "\u2019s")) for t in toks[subject[0]:subject[1] - 1]) and all(
+        toks[a].tag not in ("DET", "NUM", "PRON") and b - a <= 2 for a, b in items)
 
 
 def _kept(seps: list[str]) -> int:
@@ -113,9 +121,13 @@ def _past_participle_phrase(toks: list[Tok], j: int) -> int:
     return j
 
 
-def subject_list(toks: list[Tok], subject: Phrase, fronted: bool) -> list[Phrase]:
+def subject_list(toks: list[Tok], subject: Phrase, fronted: bool, adjacent: bool = False,
+                 absolute: bool = False) -> list[Phrase]:
     """The subject and the subjects coordinated with it, in reading order: before it ("Two dogs and a cat sit"), or
-    after it when the phrase is fronted ("On the left, two ships and two horses were ...")."""
+    after it when the phrase is fronted ("On the left, two ships and two horses were ..."); right before the phrase
+    (adjacent), a list may also follow "with" ("with the buttons and pockets on the front") or, before an absolute
+    position, a verb ("reflects a tree and a house in the distance"; not "illuminates the cups and the books next to
+    them": there the phrase is the last object's)."""
     if fronted and (quoted := bare_quotes_after(toks, subject[0])) and quoted[0] == subject:
         return quoted  # 'At the base, "No" and "GUILT" are positioned side by side'
     if fronted:
@@ -131,7 +143,8 @@ def subject_list(toks: list[Tok], subject: Phrase, fronted: bool) -> list[Phrase
         end = items[keep - 1][1]
         if keep > 1 and not (end >= len(toks) or _finite(toks[end]) or toks[end].text in CLAUSE_END | {","}):
             return [subject]
-        return items[:keep] if _alike(toks, items[1:keep], subject) else [subject]
+        return items[:keep] if _alike(toks, items[1:keep], subject) or _shared_possessor(
+            toks, subject, items[1:keep]) else [subject]
     if (quoted := bare_quotes_before(toks, subject[1] - 1)) and quoted[-1] == subject:
         return quoted  # '"Access," and "Exclusive" appear at the top'
     items, seps, at = [subject], [], subject[0] - 1
@@ -144,7 +157,10 @@ def subject_list(toks: list[Tok], subject: Phrase, fronted: bool) -> list[Phrase
         at = more[0] - 1
     for first in range(len(items) - 1):  # the longest list that ends at the subject and starts after a boundary
         tail = seps[first:]
-        if _kept(tail) == len(tail) + 1 and _boundary_before(toks, items[first][0]) and _alike(
+        start = items[first][0]
+        after_verb = adjacent and start > 0 and (toks[start - 1].low == "with" or (
+            absolute and toks[start - 1].tag == "VERB"))
+        if _kept(tail) == len(tail) + 1 and (_boundary_before(toks, start) or after_verb) and _alike(
                 toks, items[first:-1], subject):
             return items[first:]
     return [subject]

@@ -166,7 +166,7 @@ def _relations_at(text: str, toks: list[Tok], i: int, hit: tuple[int, str, bool]
         return []
     subject, near = found_subject
     out = []
-    for each in subject_list(toks, subject, fronted=subject[0] > i):
+    for each in subject_list(toks, subject, fronted=subject[0] > i, adjacent=subject[1] == i, absolute=absolute):
         for obj in objects or [None]:
             rel = TextRelation(_span(text, toks, each), _span(text, toks, phrase), predicate,
                                _span(text, toks, obj) if obj else None, _span(text, toks, object2) if object2 else None)
