@@ -203,6 +203,26 @@ CASES = {
         ("On the left, a tree's branches and leaves are bare.",
          [("a tree's branches", "On the left", None), ("leaves", "On the left", None)]),
     ],
+    # 57. from the heldout7 blind misses: a quoted name after "characters for" stays in the entity; "the sleeve of a
+    # model" keeps its owner; "along the upper edges" is a text position; "by his feet", "by her side" are places; a
+    # body lying "on its stomach" is a posture, and the clause subject takes the next phrase; ", casting ... patterns
+    # across" is light (not a list of adjectives after "the glass,"); a quoted word before an absolute position after
+    # a colon is its subject
+    "quoted_names_owners_places_postures_and_light": [
+        ('On the brick wall, the red characters for "EXIT" are painted.',
+         [('the red characters for "EXIT"', "On", "the brick wall")]),
+        ("A tailor pins a ribbon on the sleeve of a model.", [("a ribbon", "on", "the sleeve of a model")]),
+        ("Small stars twinkle along the upper edges, and tiny hearts float along the lower edge.",
+         [("Small stars", "along the upper edges", None), ("tiny hearts", "along the lower edge", None)]),
+        ("A cat sits by her side, and a bowl rests by his feet.", [("A cat", "by", "her side"), ("a bowl", "by",
+                                                                                              "his feet")]),
+        ("The dog sleeps on its stomach beside the sofa.", [("The dog", "beside", "the sofa")]),
+        ("A baby lies on her back in the middle of the bed.", [("A baby", "in the middle of", "the bed")]),
+        ("A girl carries a basket on her back.", [("a basket", "on", "her back")]),
+        ("Sunlight streams through the glass, casting prismatic patterns across the stone square.", []),
+        ('The lettering is printed on the mug: "HOT" at the top, followed by "TEA" below it.',
+         [("The lettering", "on", "the mug"), ('"HOT"', "at the top", None)]),
+    ],
 }
 
 

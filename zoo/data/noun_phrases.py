@@ -21,6 +21,7 @@ from zoo.data.relation_lexicon import (
 from zoo.data.tagging import CONTENT, Tok, adjective_like, fronted_object
 
 MAX_WORDS = 9
+PEOPLE_WRAPPERS = {"model", "models", "figure", "figures"}  # wrapper nouns that are also people
 POSSESSIVE = {"his", "her", "its", "their", "my", "your", "our"}
 
 
@@ -140,8 +141,11 @@ QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
 
 
 def _quoted_name_end(toks: list[Tok], last: int) -> int | None:
-    """After a noun for text ("the word", "the letters"), the end of a quoted name right after it, else None."""
+    """After a noun for text ("the word", "the letters", "the characters for"), the end of a quoted name right after
+    it, else None."""
     q = last + 1
+    if q + 1 < len(toks) and toks[q].low == "for" and toks[q + 1].text in QUOTES:
+        q += 1  # 'the large characters for "LEAVE"'
     if toks[last].low not in QUOTE_NOUNS or q >= len(toks) or toks[q].text not in QUOTES:
         return None
     close = next((m for m in range(q + 1, min(len(toks), q + 16)) if toks[m].text == QUOTES[toks[q].text]), None)
@@ -153,8 +157,9 @@ def quoted_phrase_before(toks: list[Tok], k: int) -> tuple[int, int] | None:
     if k < 2 or toks[k].text not in QUOTES.values():
         return None
     opening = next((m for m in range(k - 2, max(0, k - 16), -1) if QUOTES.get(toks[m].text) == toks[k].text), None)
-    phrase = noun_phrase_before(toks, opening - 1) if opening else None
-    return (phrase[0], k + 1) if phrase is not None and _quoted_name_end(toks, opening - 1) == k + 1 else None
+    before = opening - 1 - int(bool(opening) and toks[opening - 1].low == "for") if opening else 0
+    phrase = noun_phrase_before(toks, before) if opening else None
+    return (phrase[0], k + 1) if phrase is not None and _quoted_name_end(toks, before) == k + 1 else None
 
 
 def bare_quotes_before(toks: list[Tok], k: int) -> list[tuple[int, int]]:
@@ -204,8 +209,9 @@ def part_or_amount(toks: list[Tok], start: int, last: int, inner: tuple[int, int
     ("a feline of elegant poise", "a lamp of the same shape")."""
     words = {t.low for t in toks[inner[0]:inner[1]]}
     inner_head = head(toks, inner).low
-    if not_an_object(toks[last].low) or not_an_object(inner_head) or words & {"same", "different", "similar"}:
-        return False
+    if not_an_object(toks[last].low) or (not_an_object(inner_head) and inner_head not in PEOPLE_WRAPPERS) or \
+            words & {"same", "different", "similar"}:
+        return False  # but "the skirt of a model": a person who wears it
     if toks[inner[0]].tag in ("DET", "NUM"):
         return True
     return toks[start].low in ("a", "an") and inner_head.endswith("s") and not inner_head.endswith("ss")

@@ -56,6 +56,10 @@ BODY_PARTS = {"knee", "knees", "foot", "feet", "leg", "legs", "hand", "hands", "
 # "at" is spatial only before these ("rivets visible at the seams", "a boy stands at its edge", "hills at the horizon")
 AT_PLACES = {"seam", "seams", "edge", "edges", "center", "centre", "horizon", "feet", "foot", "base", "corner",
              "corners", "rim", "tip", "end", "entrance", "doorway", "threshold", "joints", "junction"}
+# "sleeping on its stomach", "lying on his back": how a body lies, not a relation
+LYING_PARTS = {"stomach", "back", "belly", "tummy", "side", "sides"}
+LYING_VERBS = {"lie", "lies", "lying", "lay", "sleep", "sleeps", "sleeping", "slept", "rests", "resting", "rolled",
+               "rolls", "rolling", "sprawled", "sprawling", "curled", "flopped", "napping", "naps"}
 UNITS = {"years", "year", "months", "days", "hours", "minutes", "seconds", "meters", "metres", "feet", "inches",
          "miles", "kilometers", "kilometres", "centimeters", "centimetres", "degrees", "percent"}
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
@@ -119,6 +123,8 @@ def locative(toks: list[Tok], subject: tuple[int, int], phrase: tuple[int, int],
         return False  # "side by side", "one by one"
     if toks[obj[0]].text[:1].isupper() or _head(toks, obj) in SKY_NOUNS:
         return False  # "a painting by Monet", "by night"
+    if toks[obj[0]].low in ("his", "her", "its", "their") and _head(toks, obj) in ("feet", "foot", "side"):
+        return True  # "a puddle by his feet", "a dog by her side"
     if subject[0] > phrase[0]:
         return before < 0 or not toks[before].word  # fronted; not "Startled by the noise, they ..."
     return before >= 0 and (toks[before].low in COPULAS or toks[before].tag == "AUX")
@@ -169,6 +175,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
             _verbs_before(toks, phrase[0])) & POSTURE_VERBS) or (
             subject_head in BODY_PARTS and toks[obj[0]].tag == "PRON" and obj[1] - obj[0] == 1):
         return False  # "kneeling on one knee", "the other leg is raised high behind her": a posture, one body
+    if object_head in LYING_PARTS and obj[1] - obj[0] == 2 and toks[obj[0]].low in ("its", "his", "her", "their") and \
+            set(_verbs_before(toks, phrase[0])) & LYING_VERBS:
+        return False  # "a cat sleeping on its stomach", "a man lying on his back": a posture
     if obj[1] + 1 < len(toks) and toks[obj[1]].low == "of" and (light := noun_phrase_after(toks, obj[1] + 1)) and (
             _sky(_head(toks, light)) or _head(toks, light) in LIGHT_NOUNS):
         return False  # "under the gentle play of sunlight", "in the warm glow of the lamps": light
@@ -200,8 +209,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "On an old street, the ground is wet": the place itself, not a thing on it
     if object_head in ("background", "backdrop") and relation.predicate != "in_front_of":
         return False  # "a vase near a blue background": things are only in front of a backdrop
-    if first in ON and (object_head in ("breeze", "wind", "air") or
-                        set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
+    if (first in ON and object_head in ("breeze", "wind", "air")) or (
+            first in ON | {"across", "along", "around"} and set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
         return False  # "displayed on a dark background", "float on the breeze"; "the lamp casts a circle on the desk"
     if subject_head in TEXT_NOUNS and toks[obj[0]].tag == "PRON":
         return False  # 'a poster with the words on it: "..."': rendered text, not a thing placed on another

@@ -64,9 +64,11 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     "at the heart": "abs_center",
     **{f"{p} {v} {side}{c}": f"abs_{side}" for side in SIDES for v in ("upper", "lower", "top", "bottom")
        for p in ("in the", "at the", "on the", "to the", "near the") for c in ("", " corner")},
-    **{f"along the {part}": f"abs_{v}" for part, v in (("top", "top"), ("bottom", "bottom"), ("upper half", "top"),
-                                                      ("lower half", "bottom"), ("top edge", "top"),
-                                                      ("bottom edge", "bottom"))},  # text "along the lower half"
+    **{f"along the {part}{s}": f"abs_{v}" for part, v in (("top", "top"), ("bottom", "bottom"), ("upper half", "top"),
+                                                          ("lower half", "bottom"), ("top edge", "top"),
+                                                          ("bottom edge", "bottom"), ("upper edge", "top"),
+                                                          ("lower edge", "bottom"))
+       for s in (("", "s") if part.endswith("edge") else ("",))},  # text "along the lower half", "... lower edges"
     **{f"in the {side} {part}": f"abs_{side}" for side in SIDES for part in ("area", "half", "part", "section")},
     # relative to someone: "on its left", "to his lower right"
     **{f"{p} {who} {v}{side}": f"abs_{side}" for side in SIDES for p in ("on", "to", "at")

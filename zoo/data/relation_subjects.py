@@ -19,7 +19,7 @@ from zoo.data.noun_phrases import (
     possessive_led,
     proper_complement,
 )
-from zoo.data.relation_filters import negated_entity
+from zoo.data.relation_filters import LYING_PARTS, LYING_VERBS, negated_entity
 from zoo.data.relation_fronted import CLAUSE_WORDS, after_fronted_phrase, aside_subject, subject_after
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
@@ -153,6 +153,9 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
         return shared_subject, shared_subject  # "wearing dresses and dancing on", "did not flow, but gathered in"
     if verb and (quoted_words := bare_quotes_before(toks, k)):
         return quoted_words[-1], quoted_words[-1]  # '"Exclusive" appears in navy blue at the top'
+    if absolute and k == i - 1 and (quoted_words := bare_quotes_before(toks, k)) and quoted_words[0][0] > 0 and \
+            toks[quoted_words[0][0] - 1].text in (":", ";", ","):
+        return quoted_words[-1], quoted_words[-1]  # 'printed on the mug: "HOT" at the top, "COLD" below'
     if (toks[k].low in LOCATION_ADJUNCTS or _led_by_position(toks, k)) and fronted_object(toks, k) and \
             after < len(toks) and toks[after].text == "," and (fronted := subject_after(toks, after, True)) is not None:
         return fronted, fronted  # "In the pale sky behind him, a huge planet rises": the planet is behind him
@@ -252,6 +255,9 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
             if outer is None or toks[start - 3].tag not in CONTENT or _crosses_phrase(toks, outer):
                 break
             phrase = outer
+        elif link.low in ("on", "upon") and before.low in LYING_VERBS and head(toks, phrase).low in LYING_PARTS and \
+                possessive_led(toks, phrase) and phrase[1] - phrase[0] == 2:
+            return _clause_subject(toks, start - 2)  # "The dog sleeps on its stomach beside the sofa": the dog
         elif link.low == "as" and before.tag == "VERB" and toks[start].tag == "DET":
             return _clause_subject(toks, start - 2)  # "The fireplace, standing as a centerpiece within the room"
         elif link.tag == "VERB" and possessive_led(toks, phrase):

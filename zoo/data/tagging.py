@@ -108,7 +108,9 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         after_det = prev is not None and prev.tag in ("DET", "NUM")
         if tok.low == "her":
-            tok.tag = "DET" if nxt is not None and nxt.word and nxt.tag in ("NOUN", "ADJ", "PART", "NUM") else "PRON"
+            tok.tag = "DET" if nxt is not None and nxt.word and (nxt.tag in ("NOUN", "ADJ", "PART", "NUM") or (
+                nxt.low == "back" and (i + 2 == len(toks) or toks[i + 2].tag in ("PREP", "PUNCT")))) else "PRON"
+            # "lies on her back in", not "gives her back the key"
         elif tok.low == "that" and prev is not None and prev.tag == "PREP" and nxt is not None and nxt.tag in CONTENT:
             tok.tag = "DET"
         elif tok.low == "that" and prev is not None and prev.tag == "NOUN":
@@ -175,6 +177,8 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
     plural_verbs(toks)
 
 
+# participles of casting light: ", casting long shadows" starts a clause, never a list of adjectives ("the glass,")
+CASTING = {"casting", "throwing", "projecting", "shedding", "spilling"}
 # participles that make a compound adjective with the noun before them ("heart shaped", "rose colored", "bite sized")
 FORM_PARTICIPLES = {"shaped", "colored", "coloured", "sized", "themed", "styled", "toned", "tinted", "hued"}
 
@@ -277,7 +281,7 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
     if tok.text[:1].isupper() and prev is not None and prev.tag in CONTENT:
         return "NOUN"  # "the Leaning Tower"
     if prev is not None and prev.text == "," and noun_next and prev2 is not None and prev2.low in ADJECTIVES and \
-            prev3 is not None and prev3.tag in ("DET", "NUM", "ADJ"):
+            prev3 is not None and prev3.tag in ("DET", "NUM", "ADJ") and tok.low not in CASTING:
         return "ADJ"  # "countless miniature, twinkling stars": the noun phrase before the comma has no head yet
     if prev is not None and prev.tag in ("PUNCT", "CONJ") and _verb_stem(tok):
         return "VERB"  # ", casting long shadows", "and holding a cup"
