@@ -223,6 +223,20 @@ CASES = {
         ('The lettering is printed on the mug: "HOT" at the top, followed by "TEA" below it.',
          [("The lettering", "on", "the mug"), ('"HOT"', "at the top", None)]),
     ],
+    # 58. from the heldout7 blind misses: what is worn takes a place on the wearer's body past its with-item
+    # ("wearing a collar with a light around its neck"; not "a color with a patina on its surface"); "an indicator
+    # light" is a fixture; a simile on the verb is skipped on the way to the subject ("flows like liquid fire around")
+    "worn_things_fixtures_and_similes": [
+        ("A dog is wearing a collar with a small indicator light around its neck.",
+         [("a collar", "around", "its neck")]),
+        ("She wears a scarf with a red pattern around her neck.", [("a scarf", "around", "her neck")]),
+        ("The statue has a bronze color with a patina on its surface.", [("a patina", "on", "its surface")]),
+        ("A robot has a chest panel with a green indicator light on its front.",
+         [("a green indicator light", "on", "its front")]),
+        ("The dancer wears a red dress that flows like liquid fire around her lithe form.",
+         [("a red dress", "around", "her lithe form")]),
+        ("A lantern glows like a tiny star above the door.", [("A lantern", "above", "the door")]),
+    ],
 }
 
 

@@ -254,7 +254,7 @@ MATERIALS = {"wooden", "wood", "oak", "pine", "timber", "steel", "iron", "metal"
              "bamboo", "brass", "copper", "marble", "ceiling", "roof", "support", "exposed"}
 # "a traffic light", "a street lamp": light fixtures, not lighting
 FIXTURE_MODIFIERS = {"traffic", "street", "ceiling", "tail", "brake", "pendant", "desk", "flood", "neon", "fairy",
-                     "string", "reading", "night", "porch", "garden", "stage", "warning", "signal", "landing"}
+                     "indicator", "string", "reading", "night", "porch", "garden", "stage", "warning", "signal", "landing"}
 # not spatial: light and attention ("a glow on", "gazing upon", "under the sun", "against a blue sky")
 LIGHT_NOUNS = {"glow", "glows", "shadow", "shadows", "reflection", "reflections", "light", "sunlight", "moonlight",
                "starlight", "beam", "beams", "ray", "rays", "halo", "sheen", "luster", "lustre", "shimmer", "sparkle",

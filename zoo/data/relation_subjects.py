@@ -49,6 +49,10 @@ WEARING = {"in", "without"}  # not "with": "with a star floating behind him" is 
 # "transformed into vessels on the sea": "into" names what something becomes, not where it is
 CHANGE_VERBS = {"transformed", "turned", "changed", "converted", "morphed", "made", "shaped", "carved", "formed",
                 "woven", "folded", "cut", "split", "divided", "broken", "grown", "sculpted", "molded", "moulded"}
+# places on a body where a thing is worn, and the verbs of wearing ("wearing a collar ... around its neck")
+WORN_PLACES = {"neck", "necks", "wrist", "wrists", "waist", "head", "heads", "shoulder", "shoulders", "finger",
+               "fingers", "ankle", "ankles", "arm", "arms", "chest", "back", "face", "ears", "nose"}
+WEAR_VERBS = {"wearing", "wears", "wore", "wear", "worn", "sporting", "sports", "donning", "dons"}
 # parts and finishes of a thing: "a clipboard with a metallic edge resting on": the clipboard rests, not its edge
 PART_NOUNS = {"edge", "edges", "rim", "rims", "border", "borders", "trim", "handle", "handles", "lid", "lids", "finish",
               "texture", "pattern", "patterns", "design", "surface", "tip", "tips", "base", "corners", "frame"}
@@ -88,6 +92,8 @@ def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
             k -= 1  # "sits motionless", "look especially spectacular", "lines visible in"
         elif tok.tag in CONTENT and (start := _manner_start(toks, k)) is not None:
             k = start - 1
+        elif tok.tag in CONTENT and (start := _simile_start(toks, k)) is not None:
+            k = start - 1  # "a dress that cascades like liquid fire around her": a simile on the verb
         else:
             break
     return k, negated, verb
@@ -117,6 +123,14 @@ def _manner_start(toks: list[Tok], k: int) -> int | None:
             toks[j - 1].tag in ("VERB", "ADV", "AUX") or side_by_side) and (toks[j - 1].low not in SKIP_WORDS or at_rest):
         return j
     return None
+
+
+def _simile_start(toks: list[Tok], k: int) -> int | None:
+    """The "like" of a simile that ends at token k and hangs on a verb ("cascades like liquid fire"), else None."""
+    j = k
+    while j > 0 and (toks[j].tag in CONTENT or toks[j].tag == "DET") and k - j < 6:
+        j -= 1
+    return j if j > 0 and j < k and toks[j].low == "like" and toks[j - 1].tag in ("VERB", "ADV") else None
 
 
 def _boundary(toks: list[Tok], k: int) -> bool:
@@ -172,6 +186,7 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
                                                   IRREGULAR_PARTICIPLES) for t in toks[k + 1:i])
     owned = not verb and k == i - 1 and after > i and (toks[after - 1].low in PART_NOUNS or any(
         t.low in ("its", "his", "their") or (t.low == "her" and t.tag == "DET") for t in toks[i:after]))
+    owned = owned and not _worn_with(toks, near, after)
     participle = participle or owned  # "a bronze color with a patina on the surface": the patina, on a part
     plural = any(t.low in ("are", "were") or (t.tag == "VERB" and t.low in KNOWN_VERBS and not t.low.endswith(
         ("s", "ed", "ing"))) for t in toks[k + 1:i])
@@ -265,6 +280,16 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         else:
             break
     return None if negated_entity(toks, phrase) else phrase
+
+
+def _worn_with(toks: list[Tok], near: tuple[int, int], after: int) -> bool:
+    """ "wearing a collar with a light around its neck": a with-item on a worn thing before a place on the wearer's
+    body; the worn thing is there, not only its part."""
+    start = near[0]
+    if start < 3 or toks[start - 1].low != "with" or toks[after - 1].low not in WORN_PLACES:
+        return False
+    outer = noun_phrase_before(toks, start - 2)
+    return outer is not None and outer[0] > 0 and toks[outer[0] - 1].low in WEAR_VERBS
 
 
 def _led_by_position(toks: list[Tok], k: int) -> bool:
