@@ -49,6 +49,10 @@ WEARING = {"in", "without"}  # not "with": "with a star floating behind him" is 
 # "transformed into vessels on the sea": "into" names what something becomes, not where it is
 CHANGE_VERBS = {"transformed", "turned", "changed", "converted", "morphed", "made", "shaped", "carved", "formed",
                 "woven", "folded", "cut", "split", "divided", "broken", "grown", "sculpted", "molded", "moulded"}
+# actions named as the object of a verb ("executes a pirouette atop", "takes a nap on"): the doer is placed
+ACTION_NOUNS = {"pirouette", "pirouettes", "nap", "naps", "leap", "leaps", "jump", "jumps", "spin", "spins", "twirl",
+                "twirls", "somersault", "somersaults", "stroll", "walk", "swim", "dive", "bow", "curtsy", "handstand",
+                "cartwheel", "cartwheels", "backflip", "flip", "dance", "step", "steps", "stretch", "pose"}
 # places on a body where a thing is worn, and the verbs of wearing ("wearing a collar ... around its neck")
 WORN_PLACES = {"neck", "necks", "wrist", "wrists", "waist", "head", "heads", "shoulder", "shoulders", "finger",
                "fingers", "ankle", "ankles", "arm", "arms", "chest", "back", "face", "ears", "nose"}
@@ -215,6 +219,8 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         first = toks[phrase[0]].start
         if (prev.object is not None and prev.object.start == first) or prev.phrase.start <= first < prev.phrase.end:
             return None if negated_entity(toks, phrase) else _rel_subject(toks, prev)
+    if head(toks, phrase).low in ACTION_NOUNS and phrase[0] > 0 and toks[phrase[0] - 1].tag in ("VERB", "AUX"):
+        return _clause_subject(toks, phrase[0] - 1)  # "performs a pirouette atop a box": the dancer, not the pirouette
     for hop in range(4):
         start = phrase[0]
         if start < 2:

@@ -149,6 +149,9 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             # "a low, old-style building"; "his back,", "its broad back sits"
             possessed = _possessed_head(toks, i)
             tok.tag = "NOUN" if possessed and not (nxt is not None and nxt.tag in CONTENT) else "ADJ"  # "his back,"
+        elif tok.tag == "ADV" and tok.low.endswith("ly") and after_det and nxt is not None and nxt.tag == "NOUN" and \
+                not nxt.low.endswith("ed"):
+            tok.tag = "ADJ"  # "the unlikely platform", "a ghostly figure": an -ly adjective between determiner and noun
         elif tok.tag == "ADV" and prev is not None and prev.tag in CONTENT and prev.low.endswith("'s") and \
                 not tok.low.endswith("ly"):
             tok.tag = "NOUN"  # "on the whale's back": the possessed head
