@@ -248,6 +248,13 @@ CASES = {
          [("A ghostly figure", "behind", "the unlikely platform of a train")]),
         ("A neatly cut piece of cake sits on a plate.", [("A neatly cut piece of cake", "on", "a plate")]),
     ],
+    # 60. from the heldout7 blind misses: adjectives joined by "and" after a verb describe the subject ("appears taut
+    # and pale around"), they are not the subject; not adjectives inside an object ("a red and blue kite")
+    "adjectives_joined_after_a_verb": [
+        ("The lake is calm and clear beside the old mill.", [("The lake", "beside", "the old mill")]),
+        ("A cat sits quiet and alert beside the door.", [("A cat", "beside", "the door")]),
+        ("A boy holds a red and blue kite beside the door.", [("a red and blue kite", "beside", "the door")]),
+    ],
 }
 
 

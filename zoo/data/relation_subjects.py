@@ -94,6 +94,10 @@ def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
                 (toks[k - 1].tag in ("VERB", "AUX") and _depictive(tok)) or toks[k - 1].tag == "ADV" or (
                 tok.low in POSTPOSITIVE and toks[k - 1].tag == "NOUN")):
             k -= 1  # "sits motionless", "look especially spectacular", "lines visible in"
+        elif k == start and k > 2 and tok.tag in CONTENT and toks[k - 1].low == "and" and \
+                toks[k - 2].tag in CONTENT and "ADJ" in (tok.tag, toks[k - 2].tag) and \
+                not {tok.low, toks[k - 2].low} & NOUNS and toks[k - 3].tag in ("VERB", "AUX"):
+            k -= 3  # "The lake is calm and clear beside the mill": adjectives joined by "and" after the verb
         elif tok.tag in CONTENT and (start := _manner_start(toks, k)) is not None:
             k = start - 1
         elif tok.tag in CONTENT and (start := _simile_start(toks, k)) is not None:
