@@ -255,6 +255,17 @@ CASES = {
         ("A cat sits quiet and alert beside the door.", [("A cat", "beside", "the door")]),
         ("A boy holds a red and blue kite beside the door.", [("a red and blue kite", "beside", "the door")]),
     ],
+    # 61. found checking groups 55-60 on the benchmark prompts: a list after "with" before the phrase only when its
+    # last item is placed ("with crisp lines and harmonious spacing between elements": design qualities); "spacing",
+    # "proportions" are not things; "at the edge of dusk" is a time, not a place
+    "with_lists_of_qualities_and_times": [
+        ("The design balances whimsy, with crisp lines, balanced proportions, and harmonious spacing between elements.",
+         []),
+        ("They lie on a chair, with a white beach, a blue sea, and a tall palm in the background.",
+         [("They", "on", "a chair"), ("a white beach", "in the background", None),
+          ("a blue sea", "in the background", None), ("a tall palm", "in the background", None)]),
+        ("The coat shimmered like the amber sky at the edge of dusk.", []),
+    ],
 }
 
 

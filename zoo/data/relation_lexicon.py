@@ -289,7 +289,8 @@ IDIOM_OBJECTS = {"display", "fire", "time", "board", "purpose", "foot", "hold", 
                  "description", "future", "scenes", "contrast", "sight", "view", "earth", "world", "times",
                  "mind", "minds", "fact", "addition", "order", "instance", "example", "night", "nights", "day",
                  "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "eve", "moment", "each other", "one another", "other", "site", "location",
-                 "own", "menu", "menus", "list", "agenda", "itinerary", "senses"}  # "moves on its own"; "a cake on the menu"
+                 "own", "menu", "menus", "list", "agenda", "itinerary", "senses", "dusk", "dawn", "twilight",
+                 "midnight", "noon", "nightfall", "daybreak"}  # "moves on its own"; "a cake on the menu"
 # "hanging in the sky behind him": a place phrase that is skipped on the way to the subject
 LOCATION_ADJUNCTS = {"sky", "air", "mid-air", "midair", "wind", "breeze", "rain", "sun", "sunlight", "moonlight", "dark",
                      "darkness", "shadows", "shade", "mist", "fog", "distance", "water", "snow", "clouds", "space"}
@@ -301,7 +302,8 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
                   "juxtaposition", "interplay", "sense", "tableau", "story", "narrative", "tale", "essence", "moment",
                   "interaction", "emphasis", "symbolism", "metaphor", "theme", "idea", "concept", "spirit", "aura",
                   "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition",
-                  "distinction", "difference", "dance", "absence", "curiosity", "world", "smile", "grin", "frown"}
+                  "distinction", "difference", "dance", "absence", "curiosity", "world", "smile", "grin", "frown",
+                  "spacing", "proportion", "proportions"}
 # "the vibrant dance between", "a smile on its face"
 # nouns of a manner phrase on a verb ("moving with an ethereal poise across"): skipped on the way to the subject
 # colour nouns: "appear in a deep navy blue at the top" is how text is written; "a deep navy blue" is not a thing

@@ -166,7 +166,13 @@ def _relations_at(text: str, toks: list[Tok], i: int, hit: tuple[int, str, bool]
         return []
     subject, near = found_subject
     out = []
-    for each in subject_list(toks, subject, fronted=subject[0] > i, adjacent=subject[1] == i, absolute=absolute):
+    first = objects[0] if objects else None
+    base = TextRelation(_span(text, toks, subject), _span(text, toks, phrase), predicate,
+                        _span(text, toks, first) if first else None, _span(text, toks, object2) if object2 else None)
+    # a list before the phrase after "with" or a verb only when its last item is placed ("with crisp lines and
+    # harmonious spacing between elements": design qualities, none placed)
+    adjacent = subject[1] == i and subject != first and spatial(toks, base, subject, phrase, first, near)
+    for each in subject_list(toks, subject, fronted=subject[0] > i, adjacent=adjacent, absolute=absolute):
         for obj in objects or [None]:
             rel = TextRelation(_span(text, toks, each), _span(text, toks, phrase), predicate,
                                _span(text, toks, obj) if obj else None, _span(text, toks, object2) if object2 else None)
