@@ -85,8 +85,8 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                      "broken 0.140; misses by cause in benchmarks/results/relations_gold_heldout7_misses.md; nine of its "
                      "prompts are long versions of short prompts labelled earlier or were read unlabelled in the "
                      "heldout6 round, see there), then the finder was improved on cases of the same patterns written "
-                     "anew (tests/test_relations_patterns_dense.py, groups 55-60): no longer blind. No label was "
-                     "changed."}
+                     "anew (tests/test_relations_patterns_dense.py, groups 55-60; group 61 from checking them on "
+                     "unlabelled benchmark prompts): no longer blind. No label was changed."}
 
 
 DUMP = """
