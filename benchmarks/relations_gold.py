@@ -20,7 +20,9 @@ benchmarks/results/relations_gold_heldout5_blind.md); `heldout6` likewise by a s
 by benchmarks/relations_gold_draw.py --part heldout6 --seed 17006 --short 0 --dense 45 (first measurement:
 benchmarks/results/relations_gold_heldout6_blind.md); `heldout7` likewise by a seventh engineer, dense prompts only,
 drawn by benchmarks/relations_gold_draw.py --part heldout7 --seed 17007 --short 0 --dense 45 (first measurement:
-benchmarks/results/relations_gold_heldout7_blind.md).
+benchmarks/results/relations_gold_heldout7_blind.md); `heldout8` likewise by an eighth engineer, dense prompts only,
+drawn by benchmarks/relations_gold_draw.py --part heldout8 --seed 17008 --short 0 --dense 45 (first measurement:
+benchmarks/results/relations_gold_heldout8_blind.md).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from zoo.data.relations import Span, TextRelation
 from zoo.data.relations_nlp import get_finder
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "relations_gold.jsonl"
-SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
+          "heldout8")
 NOTES = {"dev": "The finder was developed on these prompts.",
          "heldout": "Labelled by the finder's author and not tuned on; 4 labels (g200, g201, g207, g212) were changed "
                     "to the dev convention after the first held-out run.",
@@ -86,7 +89,11 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                      "prompts are long versions of short prompts labelled earlier or were read unlabelled in the "
                      "heldout6 round, see there), then the finder was improved on cases of the same patterns written "
                      "anew (tests/test_relations_patterns_dense.py, groups 55-60; group 61 from checking them on "
-                     "unlabelled benchmark prompts): no longer blind. No label was changed."}
+                     "unlabelled benchmark prompts): no longer blind. No label was changed.",
+         "heldout8": "Labelled blind by an eighth engineer (committed before the finder was run on them); the prompts "
+                     "are a seeded draw (benchmarks/relations_gold_draw.py --part heldout8 --seed 17008 --short 0 "
+                     "--dense 45): dense prompts only, 15 each from TIIF long, UniGenBench long and UniGenBench short "
+                     "layout prompts."}
 
 
 DUMP = """
