@@ -13,7 +13,7 @@ from zoo.bench.prompts import (DPG_COLUMNS, BenchFormatError, BenchItem, load_dp
                                load_unigenbench)
 from zoo.bench.protocols import (dpg_question_scores, dpg_table, tiif_prompt_score, tiif_table,
                                  unigen_table)
-from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verify_images
+from zoo.bench.spatialbench import load_spatialbench, spatialbench_table, verdict_means, verify_images
 from zoo.world import PairSpec, make_pair
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
@@ -111,6 +111,19 @@ def test_spatialbench_scores_renders_perfectly_and_perturbed_renders_as_predicte
              enumerate(pairs)]
     table = spatialbench_table(items, rejected)
     assert table["Overall"] == pytest.approx(np.mean([r["score"] for r in rejected])) and table["Overall"] < 1.0
+
+
+def test_placement_counts_only_relations_whose_two_objects_were_drawn():
+    pairs = [make_pair(PairSpec(size=48), 0, "test", i) for i in range(24)]
+    scenes = [p["json"] for p in pairs]
+    chosen = verify_images([p["chosen"] for p in pairs], scenes)
+    rejected = verify_images([p["rejected"] for p in pairs], scenes)  # every object drawn, some relations wrong
+    relations = sum(len(s["relations"]) for s in scenes)
+    assert verdict_means(chosen)["placement"] == 1.0 and verdict_means(chosen)["placement_n"] == relations
+    wrong = sum(a != b for p in pairs for a, b in zip(p["json"]["relations"], p["json"]["perturbed_relations"]))
+    assert verdict_means(rejected)["placement"] == pytest.approx(1 - wrong / relations)
+    blank = verify_images([np.full_like(np.asarray(pairs[0]["chosen"]), 255)], scenes[:1])  # nothing drawn
+    assert blank[0]["pairs_found"] == 0 and verdict_means(blank)["placement"] == 0.0
 
 
 def test_spatialbench_reads_world_prompt_shards(spatial_set):

@@ -37,7 +37,7 @@ def test_zoo_bench_policy_eval_and_the_callback_agree_on_a_policy(spatial_set, t
     table = bench(prompts, out=str(tmp_path / "bench"), **common)["table"]
     evaluated = policy_eval(prompts, out=str(tmp_path / "eval"), **common)
     pairs = {"Overall": "relations", "objects found": "objects_found", "colour found": "colour_found",
-             "clutter": "clutter", "Overall (v1)": "relations_v1"}
+             "clutter": "clutter", "Overall (v1)": "relations_v1", "placement": "placement"}
     assert {c: table[c] for c in pairs} == {c: evaluated[k] for c, k in pairs.items()}  # exactly
     module = L.LightningModule()
     module.policy = policy

@@ -23,7 +23,8 @@ POLICIES = {"sft": "starting policy (SFT)", "grpo_verifier": "GRPO, verifier rew
             "grpo_spatialscore": "GRPO, SpatialScore reward"}
 COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189)]
 NO_CONFIGS = hashlib.sha256().hexdigest()  # the digest of a stage that reads no config file
-DELTA_COLUMNS = ("Overall", "objects found", "colour found", "clutter", "Overall (v1)", "SpatialScore")
+DELTA_COLUMNS = ("Overall", "objects found", "colour found", "clutter", "Overall (v1)", "placement",
+                 "SpatialScore")
 
 
 def smoothed(values: Sequence[float], window: int) -> list[float]:
@@ -194,7 +195,9 @@ def report(run_dir: Path) -> Path:
              "relations satisfied, by relation count and Overall (a relation counts only when both objects are "
              "found with the right colour and shape); objects found (right colour and shape); colour found (any "
              "shape); clutter (fraction of the canvas in palette colours outside the found objects); Overall (v1) "
-             "(the older rule, objects found by colour alone); mean SpatialScore of the images.", "",
+             "(the older rule, objects found by colour alone); placement (of the relations whose two objects were "
+             "found, the fraction satisfied; n = those relations): drawing and placing told apart; mean SpatialScore "
+             "of the images.", "",
              *deltas(benches), "", "Samples (the first 32 held-out prompts, one image each, as judged above):", ""]
     lines += [f"{POLICIES[name]}:\n\n![samples_{name}](plots/{path.name})\n" for name, path in grids.items() if path]
     lines += ["## Training curves", ""]

@@ -33,13 +33,18 @@ def load_spatialbench(prompts: str | list[str], count: int | None = None) -> lis
     return items
 
 
-def verdict_row(verdict: Verdict, v1: Verdict | None = None) -> dict[str, Any]:
+def verdict_row(verdict: Verdict, v1: Verdict | None = None, scene: Scene | None = None) -> dict[str, Any]:
     """One image's SpatialBench row: relation score, all relations right, objects found (with the right shape, the
-    v1.1 rule), objects whose colour was found whatever the shape, clutter, and the v1 relation score when given."""
+    v1.1 rule), objects whose colour was found whatever the shape, clutter, and the v1 relation score when given;
+    with the scene, `pairs_found` (relations whose two objects were found) and `pairs_placed` (of those, satisfied)."""
     row = {"score": verdict.score, "all": verdict.score == 1.0, "found": verdict.found_fraction,
            "colour_found": verdict.colour_found_fraction, "clutter": verdict.clutter}
     if v1 is not None:
         row["score_v1"] = v1.score
+    if scene is not None:
+        both = [verdict.objects[r.subject].found and verdict.objects[r.object].found for r in scene.relations]
+        row["pairs_found"] = int(sum(both))
+        row["pairs_placed"] = int(sum(ok for ok, b in zip(verdict.relations, both) if b))
     return row
 
 
@@ -51,7 +56,7 @@ def verify_images(images: torch.Tensor | Sequence[np.ndarray], scenes: Sequence[
     worlds = [Scene.from_json(scene) for scene in scenes]
     verdicts = verify_batch(arrays, worlds, version)
     v1 = verify_batch(arrays, worlds, "v1") if version != "v1" else [None] * len(verdicts)
-    return [verdict_row(verdict, old) for verdict, old in zip(verdicts, v1)]
+    return [verdict_row(verdict, old, world) for verdict, old, world in zip(verdicts, v1, worlds)]
 
 
 MEANS = {"relations": "score", "all_relations": "all", "objects_found": "found", "colour_found": "colour_found",
@@ -61,7 +66,12 @@ MEANS = {"relations": "score", "all_relations": "all", "objects_found": "found",
 def verdict_means(rows: Sequence[dict]) -> dict[str, float]:
     """Means over verdict rows: relations, all relations right, objects found (right shape), colour found, clutter,
     and the v1 relation score where the rows have it."""
-    return {name: float(np.mean([r[key] for r in rows])) for name, key in MEANS.items() if rows and key in rows[0]}
+    means = {name: float(np.mean([r[key] for r in rows])) for name, key in MEANS.items() if rows and key in rows[0]}
+    if rows and "pairs_found" in rows[0]:  # placement: of the relations whose two objects were drawn, how many hold
+        found = sum(r["pairs_found"] for r in rows)
+        means["placement"] = sum(r["pairs_placed"] for r in rows) / found if found else 0.0
+        means["placement_n"] = found
+    return means
 
 
 TABLE_EXTRAS = {"objects found": "found", "colour found": "colour_found", "clutter": "clutter",
@@ -70,7 +80,8 @@ TABLE_EXTRAS = {"objects found": "found", "colour found": "colour_found", "clutt
 
 def spatialbench_table(items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, float]:
     """Mean relation score per relation count and overall (the world-v1.1 rule), then objects found with the right
-    shape, objects whose colour was found whatever the shape, clutter, and the v1 overall score."""
+    shape, objects whose colour was found whatever the shape, clutter, the v1 overall score, and placement (of the
+    relations whose two objects were found, the fraction satisfied: drawing and placing told apart)."""
     by_count: dict[str, list[float]] = defaultdict(list)
     for item, row in zip(items, rows):
         by_count[item.category].append(row["score"])
@@ -79,15 +90,20 @@ def spatialbench_table(items: Sequence[BenchItem], rows: Sequence[dict]) -> dict
     for column, key in TABLE_EXTRAS.items():
         if rows and key in rows[0]:
             table[column] = float(np.mean([r[key] for r in rows]))
+    if rows and "pairs_found" in rows[0]:
+        table["placement"] = verdict_means(rows)["placement"]
     return table
 
 
 def spatialbench_counts(items: Sequence[BenchItem], rows: Sequence[dict]) -> dict[str, int]:
-    """Images behind each column of `spatialbench_table` (per relation count; every image for the rest)."""
+    """Images behind each column of `spatialbench_table` (per relation count; every image for the rest; for
+    placement, the relations whose two objects were found)."""
     counts: dict[str, int] = defaultdict(int)
     for item in items:
         counts[item.category] += 1
     extras = {column: len(rows) for column, key in TABLE_EXTRAS.items() if rows and key in rows[0]}
+    if rows and "pairs_found" in rows[0]:  # placement is over relations, not images
+        extras["placement"] = sum(r["pairs_found"] for r in rows)
     return {**dict(sorted(counts.items())), "Overall": len(rows), **extras}
 
 
