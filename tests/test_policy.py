@@ -303,3 +303,36 @@ def test_a_pretrained_sd3_folder_builds_on_meta_and_fills_from_its_safetensors(t
     meta.materialize("cpu")
     for (name, a), b in zip(whole.transformer.state_dict().items(), meta.transformer.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def test_a_tiny_random_t5_is_a_bag_of_words_and_text_positions_give_the_transformer_word_order():
+    torch.manual_seed(0)
+    policy = FluxPolicy(tiny=TinyFlux(image_size=32, text_positions=True))
+    one, other = policy.encode_text(["a red square above a blue circle", "a blue circle above a red square"]).prompt_embeds
+    # the same words in the other order: each word's T5 state barely moves ("red" is token 1 here, token 5 there)
+    assert torch.nn.functional.cosine_similarity(one[1], other[5], dim=0) > 0.99
+    ids = policy._text_ids(6, "cpu")
+    assert ids[:, 0].tolist() == [0, 1, 2, 3, 4, 5] and not ids[:, 1:].any()
+    assert not FluxPolicy(tiny=TinyFlux(image_size=32))._text_ids(6, "cpu").any()  # Flux's own: all zero
+
+
+def test_text_mask_makes_the_padding_change_nothing():
+    torch.manual_seed(0)
+    short = "a red square above a blue circle"
+    long = "a green triangle to the left of an orange circle, and the orange circle below a purple square"
+    tokens, sigma = torch.randn(2, 16, 192), torch.tensor([0.5, 0.5])  # 32 px, pixel factor 4: 16 tokens
+    outputs = []
+    for length in (40, 24):  # the prompt padded to 40 tokens or to 24, alone or beside a longer prompt
+        torch.manual_seed(0)
+        policy = FluxPolicy(tiny=TinyFlux(image_size=32, text_mask=True, max_sequence_length=length))
+        with torch.no_grad():
+            alone = policy._predict(tokens[:1], sigma[:1], policy.encode_text([short]))
+            beside = policy._predict(tokens, sigma, policy.encode_text([short, long]))[:1]
+        assert torch.allclose(alone, beside, atol=1e-6)
+        outputs.append(alone)
+    assert torch.allclose(*outputs, atol=1e-6)
+    torch.manual_seed(0)
+    unmasked = FluxPolicy(tiny=TinyFlux(image_size=32, max_sequence_length=24))  # Flux.1: the padding is attended
+    with torch.no_grad():
+        assert not torch.allclose(unmasked._predict(tokens[:1], sigma[:1], unmasked.encode_text([short])), outputs[0],
+                                  atol=1e-4)

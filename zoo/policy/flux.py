@@ -57,6 +57,11 @@ class TinyFlux:
     vae_latent_channels: int = 16  # its latent channels (Flux: 16)
     vae_from: str | None = None  # a trained AutoencoderKL of those sizes (configs/pretrain/tiny_vae.yaml's export);
     #   without it the VAE is random and frozen. Saved with the policy (vae/), like clip_from's text tower
+    text_positions: bool = False  # text token i at position i on the first RoPE axis (Flux: all text at 0, its
+    #   pretrained T5 carries word order; a tiny random T5 does not, see `_text_ids`)
+    text_mask: bool = False  # mask the T5 padding, in T5 and in the transformer's joint attention, and drop the
+    #   padding past a batch's longest prompt (as Chroma and Qwen-Image; Flux.1 attends to its padding): padding
+    #   then changes nothing, and a short prompt's few tokens are not outweighed by dozens of identical pads
 
 
 # the Flux.1-dev transformer's own config (11.9 B parameters); with `architecture: flux_dev` a policy builds it with
@@ -233,11 +238,28 @@ class FluxPolicy(FlowPolicy):
         return self.pipe.tokenizer_2
 
     def _encode_prompts(self, prompts: list[str]) -> TextEmbeds:
+        if self._masked():
+            return self._encode_masked(prompts)
         embeds, pooled, _ = self.pipe.encode_prompt(prompts, prompts, device=self._device(),
                                                     max_sequence_length=self.max_sequence_length)
         if self.tiny is not None and self.tiny.get("pooling", "end") == "mean":
             pooled = self._mean_pooled(prompts)
         return TextEmbeds(embeds, pooled)
+
+    def _masked(self) -> bool:
+        return self.tiny is not None and self.tiny.get("text_mask", False)
+
+    def _encode_masked(self, prompts: list[str]) -> TextEmbeds:
+        """T5 states of the real tokens only (T5 told the padding mask), the mask, and the pooled vector as usual."""
+        device = self._device()
+        tokens = self.pipe.tokenizer_2(prompts, padding="max_length", max_length=self.max_sequence_length,
+                                       truncation=True, return_tensors="pt").to(device)
+        embeds = self.pipe.text_encoder_2(tokens.input_ids, attention_mask=tokens.attention_mask).last_hidden_state
+        if self.tiny.get("pooling", "end") == "mean":
+            pooled = self._mean_pooled(prompts)
+        else:
+            pooled = self.pipe._get_clip_prompt_embeds(prompts, device=device)
+        return TextEmbeds(embeds, pooled, mask=tokens.attention_mask.bool())
 
     def _mean_pooled(self, prompts: list[str]) -> torch.Tensor:
         """The mean of CLIP's token states over each prompt's tokens (tiny policies with `pooling: mean`: a small
@@ -249,7 +271,12 @@ class FluxPolicy(FlowPolicy):
         return (states * mask).sum(1) / mask.sum(1)
 
     def _text_ids(self, length: int, device) -> torch.Tensor:
-        return torch.zeros(length, 3, device=device)
+        """Flux's text positions: all zero, or with `tiny.text_positions` token i at i on the first axis (a tiny
+        random frozen T5 is a bag of words: swapping two noun phrases changes its token states by < 0.1 %)."""
+        ids = torch.zeros(length, 3, device=device)
+        if self.tiny is not None and self.tiny.get("text_positions", False):
+            ids[:, 0] = torch.arange(length, device=device)
+        return ids
 
     def _image_ids(self, device) -> torch.Tensor:
         return FluxPipeline._prepare_latent_image_ids(1, self.latent_grid // 2, self.latent_grid // 2, device,
@@ -267,10 +294,16 @@ class FluxPolicy(FlowPolicy):
     def _predict(self, tokens: torch.Tensor, sigma: torch.Tensor, text: TextEmbeds) -> torch.Tensor:
         dtype = self.transformer.dtype
         guidance = torch.full((tokens.shape[0],), self.guidance, device=tokens.device, dtype=dtype)
-        return self.transformer(hidden_states=tokens.to(dtype), encoder_hidden_states=text.prompt_embeds.to(dtype),
+        embeds, txt_ids, attention = text.prompt_embeds, text.text_ids, None
+        if text.mask is not None:  # `text_mask`: the batch's real tokens only, the rest of its padding masked
+            length = int(text.mask.sum(1).max())
+            embeds, txt_ids, mask = embeds[:, :length], txt_ids[:length], text.mask[:, :length].to(tokens.device)
+            image = torch.ones(mask.shape[0], tokens.shape[1], dtype=torch.bool, device=tokens.device)
+            attention = {"attention_mask": torch.cat([mask, image], 1)[:, None, None, :]}
+        return self.transformer(hidden_states=tokens.to(dtype), encoder_hidden_states=embeds.to(dtype),
                                 pooled_projections=text.pooled.to(dtype), timestep=sigma.to(dtype),
-                                img_ids=self._image_ids(tokens.device), txt_ids=text.text_ids, guidance=guidance,
-                                return_dict=False)[0]
+                                img_ids=self._image_ids(tokens.device), txt_ids=txt_ids, guidance=guidance,
+                                joint_attention_kwargs=attention, return_dict=False)[0]
 
     def sigmas(self, steps: int) -> list[float]:
         """The scheduler's own sigma schedule for `steps` steps, Flux's resolution-dependent shift included."""
