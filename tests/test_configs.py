@@ -44,3 +44,18 @@ def test_tiny_config_builds_its_model_and_data(config, tiny_scorer):
     data = "PromptDataModule" if group in RL_GROUPS else "PreferencePairDataModule"
     assert trainable > 100_000 and type(cli.datamodule).__name__ == data, trainable
     assert cli.model.hparams.export_dir.startswith("runs/")
+
+
+def test_tiny_flux_configs_build_the_one_policy_the_sft_exports():
+    """A policy export holds weights, not the tiny sizes and options (prediction, text mask): every tiny Flux config
+    that starts from the SFT policy must build the policy the SFT trained, or it would load its weights silently."""
+    import yaml
+
+    policies = {}
+    for config in EXPERIMENTS:
+        policy = yaml.safe_load(config.read_text())["model"]["init_args"].get("policy") or {}
+        if config.name.startswith("tiny_") and policy.get("class_path", "").endswith("FluxPolicy"):
+            policies[f"{config.parent.name}/{config.name}"] = policy["init_args"]
+    assert len(policies) >= 7 and "sft/tiny_flux.yaml" in policies
+    different = {name: p for name, p in policies.items() if p != policies["sft/tiny_flux.yaml"]}
+    assert not different, different
