@@ -56,8 +56,10 @@ def _coordinated(toks: list[Tok], sep: int, last: int, first: int) -> int:
         end = nxt
         while end < n and toks[end].tag in CONTENT:
             end += 1
-        short_start = end < n and toks[end].text == ","  # "On a plump, soft cushion, a cat"; not "Under the
-        # counter, wooden boxes are stored": the comma ends the fronted phrase
+        short_start = end < n and toks[end].text == "," and any(
+            toks[m].tag == "NOUN" and not adjective_like(toks[m]) for m in range(nxt, end))
+        # "On a plump, soft cushion, a cat"; not "Under the counter, wooden boxes are stored", nor "Inside the circle,
+        # delicate, intertwined lines form": the comma ends the fronted phrase
     return width if adjective_like(toks[last]) or short_start else 0
 
 
@@ -71,6 +73,8 @@ def _ends_in_noun(toks: list[Tok], j: int) -> bool:
             last, run = tok, run + 1
             last_run = run  # the words in a row that end at the last content word ("sun-drenched kitchen,")
         elif tok.text == "," or tok.low in ("and", "or", "but", "yet"):
+            if tok.text == "," and last is not None and last.tag == "NOUN" and not adjective_like(last):
+                return True  # "the small but purposeful white timer, steadfast in": the head comes before the comma
             run = 0
         elif not (tok.tag == "ADV" and j + 1 < len(toks) and toks[j + 1].tag == "ADJ"):
             break
@@ -246,7 +250,7 @@ def noun_phrase_before(toks: list[Tok], k: int) -> tuple[int, int] | None:
             while j > 0 and toks[j - 1].tag in ("DET", "NUM") and k - j < MAX_WORDS + 2:
                 j -= 1
             break
-        if prev.text == "," or prev.low in ("and", "or"):
+        if prev.text == "," or prev.low in ("and", "or", "but", "yet"):  # "the small but purposeful timer"
             width = 2 if prev.low in ("and", "or") and j >= 2 and toks[j - 2].text == "," else 1
             sep = j - width
             if sep > 0 and toks[sep - 1].tag in CONTENT and _coordinated(toks, sep, sep - 1, _run_start(toks, sep - 1)):

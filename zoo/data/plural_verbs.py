@@ -11,8 +11,10 @@ SINGULAR_DETERMINERS = {"a", "an", "this", "that", "each", "every", "another", "
 
 def clause_led(toks: list[Tok], k: int) -> bool:
     """Token k ends a run of modifiers and nouns that starts a clause ("Small birds", ", birds")."""
-    while k >= 0 and (toks[k].tag in CONTENT or (toks[k].text == "," and k > 0 and toks[k - 1].tag == "ADJ")):
-        k -= 1  # "a brand-new, gleaming red toy sports car on": a comma inside a list of adjectives
+    while k >= 0 and (toks[k].tag in CONTENT or (toks[k].text == "," and k > 0 and toks[k - 1].tag == "ADJ") or (
+            toks[k].low in ("and", "or") and k > 0 and adjective_like(toks[k - 1]))):
+        k -= 1  # "a brand-new, gleaming red toy sports car on": a comma inside a list of adjectives; "symmetrical and
+        # iconic golden lines erupt"
     return k < 0 or toks[k].text in (",", ".", ";", ":")
 
 
@@ -55,6 +57,10 @@ def _aside_closed(toks: list[Tok], comma: int) -> bool:
 
 
 PARTICLES = {"out", "up", "down", "off", "away"}
+# count nouns whose of-complement is plural: "a pair of rubber boots", "a row of tea cups"
+PLURAL_OF = {"pair", "pairs", "set", "sets", "row", "rows", "group", "groups", "bunch", "bunches", "couple", "cluster",
+             "clusters", "handful", "pile", "piles", "stack", "stacks", "heap", "heaps", "collection", "series",
+             "array", "assortment", "variety", "number", "dozen", "quartet", "trio", "duo", "myriad", "multitude"}
 SUBORDINATORS = {"while", "whilst", "as", "where", "when", "whereas"}
 COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung",
                 "rests", "rest", "remains", "remain", "there"}
@@ -70,10 +76,13 @@ def plural_verbs(toks: list[Tok]) -> None:
             tok.tag = "VERB"
             continue
         if tok.tag == "NOUN" and tok.low not in NOUNS and not tok.low.endswith("s") and prev.tag == "NOUN" and \
-                prev.low.endswith("s") and not adjective_like(prev) and clause_led(toks, i - 1) and \
-                i + 1 < len(toks) and (toks[i + 1].tag in ("DET", "NUM", "PREP") or (
+                prev.low.endswith("s") and not prev.low.endswith(("ss", "us", "is")) and not adjective_like(prev) and \
+                clause_led(toks, i - 1) and \
+                i + 1 < len(toks) and (toks[i + 1].tag in ("DET", "NUM", "PREP") or toks[i + 1].text in (
+                    ".", "!", "?") or (
                     toks[i + 1].tag == "NOUN" and toks[i + 1].low.endswith("s"))):
-            tok.tag = "VERB"  # ", birds outnumber trees", "Small birds flit between": a bare plural subject at a clause
+            tok.tag = "VERB"  # ", birds outnumber trees", "Small birds flit between", ", golden lines erupt.": a bare
+            # plural subject at a clause
             continue  # start, then its verb
         if tok.tag == "NOUN" and tok.low in NOUNS and tok.low.endswith("s") and prev.tag == "NOUN" and \
                 i + 1 < len(toks) and toks[i + 1].tag == "ADV" and toks[i + 1].low.endswith("ly") and \
@@ -136,6 +145,10 @@ def plural_verbs(toks: list[Tok]) -> None:
                 toks[j].tag == "DET" and j > 0 and toks[j - 1].low == "of") or (
                 toks[j].tag == "ADV" and toks[j + 1].tag == "ADJ")):
             j -= 1  # "a large patch of moss spreads out", "a much smaller, bright red gear meshes"
+        of = [k for k in range(j + 1, i) if toks[k].low == "of"]
+        if of and toks[of[-1] - 1].low in PLURAL_OF and not any(
+                t.low.endswith("s") and t.tag == "NOUN" for t in toks[of[-1] + 1:i]):
+            continue  # "a pair of yellow rubber boots, with ...": the plural head of a count noun's complement
         if j >= 0 and toks[j].low in ("a", "an", "this", "that", "one", "each", "every", "another") \
                 and i - j >= 2 and not (j > 0 and (toks[j - 1].tag == "AUX" or toks[j - 1].low in COPULA_VERBS)):
             tok.tag = "VERB"  # not "on the right is a string of pearl necklaces,": a noun phrase after its verb

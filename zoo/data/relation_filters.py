@@ -63,6 +63,38 @@ LYING_VERBS = {"lie", "lies", "lying", "lay", "sleep", "sleeps", "sleeping", "sl
 UNITS = {"years", "year", "months", "days", "hours", "minutes", "seconds", "meters", "metres", "feet", "inches",
          "miles", "kilometers", "kilometres", "centimeters", "centimetres", "degrees", "percent"}
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
+# "a tug-of-war over a hazelnut", "dogs fight over a bone": "over" means "about" after a contest
+CONTESTS = {"tug-of-war", "fight", "fights", "fighting", "argue", "argues", "arguing", "argument", "arguments",
+            "dispute", "disputes", "quarrel", "quarrels", "quarreling", "quarrelling", "squabble", "squabbles",
+            "squabbling", "bickering", "debate", "debates", "debating", "struggle", "struggles", "struggling",
+            "competing", "competition", "rivalry", "wrestle", "wrestles", "wrestling", "fuss", "fussing", "worry",
+            "worries", "worrying"}
+# what grows on a body: "all the fur on their bodies" is one body, not a thing placed on another
+COVERINGS = {"fur", "feathers", "plumage", "skin", "scales", "hair", "mane", "coat", "wool", "bristles", "spines"}
+# "takes on the form of", "took on a golden hue": "on" is a particle
+TAKE_FORMS = {"take", "takes", "took", "taking", "taken"}
+# times of day as a subject: "In the evening on the Seine", "the night over the city": a time, not a thing
+TIMES = {"evening", "evenings", "morning", "mornings", "afternoon", "night", "nights", "midnight", "noon", "dusk",
+         "dawn", "twilight", "nightfall", "daybreak", "daytime", "nighttime", "sunset", "sunrise", "weekend"}
+# "a fox runs away from the car": a motion away, not a place
+AWAY_MOTIONS = {"run", "runs", "running", "ran", "flee", "flees", "fleeing", "fled", "fly", "flies", "flying", "flew",
+                "walk", "walks", "walking", "walked", "move", "moves", "moving", "moved", "swim", "swims", "swimming",
+                "swam", "drift", "drifts", "drifting", "drifted", "escape", "escapes", "escaping", "hurry", "hurries",
+                "hurrying", "rush", "rushes", "rushing", "dash", "dashes", "dashing", "dart", "darts", "darting",
+                "scurry", "scurries", "scurrying", "race", "races", "racing", "sprint", "sprints", "sprinting",
+                "gallop", "gallops", "galloping", "hop", "hops", "hopping", "jump", "jumps", "jumping", "leap", "leaps",
+                "leaping", "retreat", "retreats", "retreating", "turn", "turns", "turning", "turned", "pull", "pulls",
+                "pulling", "pulled", "speed", "speeds", "speeding", "sail", "sails", "sailing"}
+# "fabrics phase between liquid metal and silk": a change from one state to another, not a place
+CHANGES = {"phase", "phases", "phasing", "shift", "shifts", "shifting", "alternate", "alternates", "alternating",
+           "oscillate", "oscillates", "oscillating", "switch", "switches", "switching", "transition", "transitions",
+           "transitioning", "morph", "morphs", "morphing", "fluctuate", "fluctuates", "fluctuating", "waver", "wavers",
+           "wavering", "vacillate", "vacillates"}
+STARRY = {"starry", "star-filled", "star-studded", "starlit", "starry-eyed"}
+WHOLE = {"entire", "whole", "overall"}
+# the picture itself when it is the entire one: "The entire poster is surrounded by a border"
+PICTURE_NOUNS = {"poster", "painting", "artwork", "illustration", "logo", "emblem", "card", "cover", "design",
+                 "photo", "photograph", "print", "page", "sculpture"}
 NEGATORS = frozenset({"without", "no", "not"} | ABSENCE_VERBS)  # words before an entity said not to be there
 
 
@@ -148,6 +180,14 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
             subject_head.endswith("ed") and subject_head not in NOUNS and subject[1] - subject[0] > 1):
         return False  # "a warm glow on", "the scene behind", "casting a warm light on her"; a colour ("a deep navy
         # blue at the top", "dreamy pink dotted at the edges")
+    last_word = toks[subject[1] - 1].low
+    if (last_word.endswith("s") and last_word[:-1] in COLOURS) or (
+            subject_head in TIMES and toks[subject[0]].low in ("the", "this", "that")) or (
+            "of" in {t.low for t in toks[subject[0]:subject[1]]} and last_word in LIGHT_NOUNS - {"light"}):
+        return False  # "a gradient of icy blues in the background"; "In the evening on the Seine River": a time;
+        # "tiny arcs of electricity jumping around the edge": light
+    if subject_head in FRAME_NOUNS | PICTURE_NOUNS and any(t.low in WHOLE for t in toks[subject[0]:subject[1]]):
+        return False  # "The entire poster is surrounded by a border": the picture itself
     if subject[0] > 0 and toks[subject[0] - 1].low in ("like", "unlike"):
         return False  # "like a silent guardian stationed at the base of": a simile
     if words in ("on", "upon", "onto") and subject_head in CELESTIAL:
@@ -168,9 +208,16 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     object_head = _head(toks, obj)
     if toks[obj[0]].tag == "NUM" and any(t.low in UNITS for t in toks[obj[0]:obj[1]]):
         return False  # "a designer around thirty years old", "about two meters"
-    if subject_head in BODY_PARTS and object_head in BODY_PARTS | {"body"} and toks[obj[0]].low in (
-            "its", "his", "her", "their"):
-        return False  # "with its long tail wrapped around its body": one body
+    if subject_head in BODY_PARTS | COVERINGS and object_head in BODY_PARTS | {"body", "bodies"} and \
+            toks[obj[0]].low in ("its", "his", "her", "their"):
+        return False  # "with its long tail wrapped around its body", "all the fur on their bodies": one body
+    before = toks[phrase[0] - 1].low if phrase[0] > 0 else ""
+    if (words == "over" and before in CONTESTS) or (first in ON and before in TAKE_FORMS) or (
+            words == "between" and before in CHANGES) or (
+            words.startswith("away") and before in AWAY_MOTIONS) or (
+            object_head == "nature" and obj[1] < len(toks) and toks[obj[1]].low == "of"):
+        return False  # "a tug-of-war over a hazelnut", "takes on the form of", "runs away from the car", "the nature
+        # of time"
     if (object_head in BODY_PARTS and toks[obj[0]].low in ("one", "both") and set(
             _verbs_before(toks, phrase[0])) & POSTURE_VERBS) or (
             subject_head in BODY_PARTS and toks[obj[0]].tag == "PRON" and obj[1] - obj[0] == 1):
@@ -197,7 +244,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if object_head in LIGHT_NOUNS - {"light"}:
         return False  # "obscured by the intertwining shadows", "upon the curious gaze"
     idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other" and not (
-        object_head == "earth" and any(t.tag in ("ADJ", "NOUN") for t in toks[obj[0]:obj[1] - 1]))
+        object_head == "earth" and any(t.tag in ("ADJ", "NOUN") for t in toks[obj[0]:obj[1] - 1])) and not (
+        object_head == "fire" and toks[obj[0]].low in ("the", "a"))  # "on fire"; "Beside the fire," a thing
     # "hidden behind the other"; "on earth" is an idiom, "across the damp earth" the soil
     if idiom or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
         return False
@@ -210,7 +258,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if object_head in ("background", "backdrop") and relation.predicate != "in_front_of":
         return False  # "a vase near a blue background": things are only in front of a backdrop
     if (first in ON and object_head in ("breeze", "wind", "air")) or (
-            first in ON | {"across", "along", "around"} and set(_verbs_before(toks, subject[0])) & LIGHT_VERBS):
+            first in ON | {"across", "along", "around"} and set(_verbs_before(toks, subject[0])) & LIGHT_VERBS and
+            not {subject_head, toks[subject[1] - 1].low} & TEXT_NOUNS):  # "projecting glowing words on": text
         return False  # "displayed on a dark background", "float on the breeze"; "the lamp casts a circle on the desk"
     if subject_head in TEXT_NOUNS and toks[obj[0]].tag == "PRON":
         return False  # 'a poster with the words on it: "..."': rendered text, not a thing placed on another
@@ -228,6 +277,7 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         if object_head in BACKDROP_NOUNS or (phrase[0] > 0 and toks[phrase[0] - 1].low in ("contrast", "silhouetted")):
             return False
         return bool(set(verbs) & CONTACT_VERBS)
-    if first in UNDER and len(words.split()) == 1 and _sky(object_head):
+    if first in UNDER and len(words.split()) == 1 and (_sky(object_head) or any(
+            t.low in STARRY for t in toks[obj[0]:obj[1]])):  # "under the brilliant starry river": the sky
         return False
     return not (first in ON and set(verbs) & ATTENTION_VERBS)

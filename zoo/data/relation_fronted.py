@@ -43,7 +43,9 @@ def subject_phrase(toks: list[Tok], j: int, loose: bool = False) -> tuple[int, i
         nxt = toks[more[1]] if more[1] < len(toks) else None  # "warm blankets and two lanterns are visible"
     bare_plural = head(toks, phrase).low.endswith("s") and (loose or nxt is not None and nxt.tag in (
         "VERB", "AUX", "ADV"))
-    if first.tag in ("DET", "NUM", "PRON") or first.text[:1].isupper() or bare_plural or loose:
+    bare_mass = phrase[1] - phrase[0] == 1 and first.tag == "NOUN" and nxt is not None and nxt.low in ("is", "was")
+    # "On the wooden table, steam is rising": a bare mass noun before its verb
+    if first.tag in ("DET", "NUM", "PRON") or first.text[:1].isupper() or bare_plural or bare_mass or loose:
         return None if negated_entity(toks, phrase) else phrase
     return None
 
@@ -115,10 +117,32 @@ def subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tupl
             continue
         if (quoted := bare_quotes_after(toks, j)) and quoted[-1][1] < n and toks[quoted[-1][1]].tag in ("VERB", "AUX"):
             return quoted[0]  # 'Directly beneath it, "COMPANY" appears'
+        if j < n and (seen := _perceived(toks, (j, j + 1))) is not None:
+            return seen  # "behind him, one cannot help but notice the clocks"
         subject = subject_phrase(toks, j)
         if subject is not None and (subject[1] >= n or toks[subject[1]].tag not in CONTENT):
             return subject
         return None
+    return None
+
+
+VIEWERS = {"one", "you", "we", "i"}
+PERCEIVE = {"notice", "notices", "see", "sees", "spot", "spots", "observe", "observes", "find", "finds", "glimpse",
+            "glimpses", "discover", "discovers", "behold", "beholds"}
+PERCEIVE_SKIP = {"cannot", "can", "could", "will", "would", "may", "might", "must", "should", "help", "but", "not",
+                 "also", "then", "soon", "can't"}
+
+
+def _perceived(toks: list[Tok], subject: tuple[int, int]) -> tuple[int, int] | None:
+    """ "positioned behind him, one cannot help but notice the clocks": what the viewer sees is the thing placed."""
+    text = " ".join(t.low for t in toks[subject[0]:subject[1]])
+    if text not in VIEWERS:
+        return None
+    k = subject[1]
+    while k < len(toks) and (toks[k].low in PERCEIVE_SKIP or toks[k].tag == "ADV"):
+        k += 1
+    if k + 1 < len(toks) and toks[k].low in PERCEIVE:
+        return subject_phrase(toks, k + 1, loose=True)
     return None
 
 

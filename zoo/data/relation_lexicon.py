@@ -41,7 +41,8 @@ PAIR_PHRASES: dict[str, str] = {
     "at the feet of": "below",
     "at the edge of": "at_edge_of", "on the edge of": "at_edge_of", "in the corner of": "at_edge_of",
     "between": "between", "in between": "between",
-    "surrounded by": "surrounded_by", "encircled by": "surrounded_by", "around": "around", "all around": "around",
+    "surrounded by": "surrounded_by", "encircled by": "surrounded_by", "surrounding": "around",
+    "around": "around", "all around": "around",
     "across": "across", "across from": "opposite", "opposite": "opposite", "opposite to": "opposite",
     "among": "among", "amongst": "among", "amid": "among", "amidst": "among", "along": "along",
     "by": "next_to", "off": "off", "off of": "off",  # where they are locative (relation_filters.locative)
@@ -59,7 +60,8 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     **{f"{p} {side} side": f"abs_{side}" for side in SIDES for p in ("on the", "to the", "at the")},
     "in the background": "abs_background", "in the foreground": "abs_foreground", "in the distance": "abs_background",
     "in the far distance": "abs_background", "at the top": "abs_top", "at the bottom": "abs_bottom",
-    "on the bottom": "abs_bottom", "on top": "abs_top", "in the center": "abs_center", "in the centre": "abs_center",
+    "on the bottom": "abs_bottom", "on top": "abs_top", "on the top": "abs_top", "in the center": "abs_center",
+    "in the centre": "abs_center",
     "in the middle": "abs_center", "in the corner": "abs_corner", "at the center": "abs_center",
     "at the heart": "abs_center",
     **{f"{p} {v} {side}{c}": f"abs_{side}" for side in SIDES for v in ("upper", "lower", "top", "bottom")
@@ -119,7 +121,7 @@ CONJUNCTIONS = {"and", "or", "but", "nor", "while", "whilst", "whereas", "althou
 AUXILIARIES = {"is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "do", "does", "did",
                "can", "could", "will", "would", "may", "might", "shall", "should", "must", "seems", "seem", "seemed",
                "appears", "appear", "appeared", "remains", "remain", "remained", "becomes", "become", "became",
-               "'s", "gets", "get", "got"}
+               "'s", "gets", "get", "got", "cannot"}
 NEGATIONS = {"not", "never", "no", "without", "nor", "n't"}
 VERBS = {"stands", "stand", "stood", "sits", "sit", "sat", "lies", "lie", "lay", "rests", "rest", "hangs", "hang",
          "hung", "floats", "float", "hovers", "hover", "looms", "loom", "perches", "perch", "leans", "lean", "sleeps",
@@ -140,7 +142,8 @@ VERBS = {"stands", "stand", "stood", "sits", "sit", "sat", "lies", "lie", "lay",
          "naps", "nap", "casts", "cast", "shows", "show", "displays", "display", "features", "feature", "contains",
          "contain", "surrounds", "surround", "frames", "frame", "overlooks", "overlook", "overhangs", "protrudes",
          "juxtaposes", "creates", "create", "adds", "add", "forms", "form", "makes", "make", "gives", "give", "brings",
-         "bring", "is", "emits", "emit", "envelops", "envelop", "reclines", "recline", "illuminates", "illuminate"}
+         "bring", "is", "emits", "emit", "envelops", "envelop", "reclines", "recline", "illuminates", "illuminate",
+         "takes", "take", "says", "say"}
 # past tenses of irregular verbs that are not also common nouns ("four fish swam alongside"; not "rose", "saw")
 IRREGULAR_PAST = {"swam", "ran", "flew", "rode", "drove", "grew", "fell", "threw", "drew", "wore", "slid", "crept",
                   "leapt", "knelt", "sprang", "sank", "clung", "swung", "wove", "froze", "stole", "strode", "shook",
@@ -172,7 +175,7 @@ NOUNS = {"painting", "paintings", "building", "buildings", "ceiling", "ceilings"
          "melancholy", "trolley", "gully", "bully", "folly", "jolly", "steed", "tweed", "speed", "breed", "seaweed",
          "hundred", "kindred", "shed", "sled", "bobsled", "reed", "seed", "weed", "bed", "beds", "flowerbed",
          "riverbed", "seabed", "sunbed", "hotbed", "deathbed", "flatbed", "roadbed", "bloodshed", "watershed",
-         "woodshed"}
+         "woodshed", "lightning"}
 ADJECTIVES = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray", "grey",
               "golden", "gold", "silver", "crimson", "scarlet", "azure", "cerulean", "emerald", "beige", "tawny",
               "ivory", "violet", "indigo", "turquoise", "teal", "maroon", "navy", "cream", "amber", "bronze", "copper",
@@ -224,13 +227,15 @@ OF_NOUNS = {"pile", "piles", "stack", "stacks", "cup", "cups", "glass", "glasses
             "window", "windows", "door", "doors", "peak", "peaks", "summit", "slope", "slopes", "bank", "banks",
             "shore", "shores", "deck", "floor", "floors", "steps", "step", "stretch", "carpet", "carpets", "blanket",
             "blankets", "sprig", "sprigs", "tuft", "tufts", "twig", "twigs", "drift", "drifts", "mat", "mats", "roll",
-            "rolls", "spool", "spools", "coil", "coils", "bolt", "bolts", "colony", "colonies"}
+            "rolls", "spool", "spools", "coil", "coils", "bolt", "bolts", "colony", "colonies", "arc", "arcs",
+            "quartet", "quartets", "trio", "trios", "duo", "quintet"}
 # "X of Y" where only Y is depicted: "a photo of a dog", "the sleek form of a cat"
 WRAPPER_NOUNS = {"photo", "photograph", "picture", "image", "painting", "drawing", "sketch", "illustration", "render",
                  "rendering", "view", "close-up", "closeup", "shot", "portrait", "depiction", "scene", "form",
                  "silhouette", "presence", "structure", "figure", "shape", "outline", "expanse", "embrace", "caress",
                  "glimpse", "sight", "kind", "sort", "type", "style", "version", "likeness", "representation",
-                 "model", "replica", "posture", "pose", "color", "colour", "size", "design", "confines"}
+                 "model", "replica", "posture", "pose", "color", "colour", "size", "design", "confines", "charm",
+                 "allure", "beauty", "embodiment"}
 CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on", "riding", "hugging", "dressed",
             "clutching", "grasping", "clad", "wielding", "sporting", "bearing", "cradling", "embracing"}
 COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",
@@ -248,7 +253,7 @@ IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made
                          "clad"}
 # adjectives that follow their noun ("lines visible in the background", "a cat asleep on the mat")
 POSTPOSITIVE = {"visible", "invisible", "present", "alike", "asleep", "awake", "afloat", "adrift", "aloft", "ablaze",
-                "aglow", "alive"}
+                "aglow", "alive", "nearby"}
 # "wooden beams", "steel rays": a material makes a light word a thing
 MATERIALS = {"wooden", "wood", "oak", "pine", "timber", "steel", "iron", "metal", "metallic", "concrete", "stone",
              "bamboo", "brass", "copper", "marble", "ceiling", "roof", "support", "exposed"}
@@ -260,7 +265,8 @@ LIGHT_NOUNS = {"glow", "glows", "shadow", "shadows", "reflection", "reflections"
                "starlight", "beam", "beams", "ray", "rays", "halo", "sheen", "luster", "lustre", "shimmer", "sparkle",
                "glare", "highlight", "highlights", "hue", "hues", "tone", "tones", "gaze", "attention", "focus",
                "glint", "gleam", "glimmer", "radiance", "warmth", "contrast", "emphasis", "brushstrokes",
-               "blur", "effect", "atmosphere", "ambiance", "ambience", "mood", "feel", "feeling", "aura", "texture"}
+               "blur", "effect", "atmosphere", "ambiance", "ambience", "mood", "feel", "feeling", "aura", "texture",
+               "electricity", "gradient", "gradients", "ripples"}
 SKY_NOUNS = {"sun", "sunlight", "moonlight", "starlight", "light", "glow", "sky", "skies", "stars", "twilight",
              "afterglow", "spotlight", "spotlights", "lamplight", "rain", "gaze", "embrace", "caress", "watch", "care",
              "influence", "spell", "moon", "night", "sunset", "sunrise", "dusk", "dawn", "heavens", "firmament",
@@ -290,7 +296,8 @@ IDIOM_OBJECTS = {"display", "fire", "time", "board", "purpose", "foot", "hold", 
                  "mind", "minds", "fact", "addition", "order", "instance", "example", "night", "nights", "day",
                  "morning", "evening", "afternoon", "weekend", "occasion", "date", "holiday", "eve", "moment", "each other", "one another", "other", "site", "location",
                  "own", "menu", "menus", "list", "agenda", "itinerary", "senses", "dusk", "dawn", "twilight",
-                 "midnight", "noon", "nightfall", "daybreak"}  # "moves on its own"; "a cake on the menu"
+                 "midnight", "noon", "nightfall", "daybreak", "weight", "beauty", "charm", "allure", "embodiment",
+                 "contemplation", "meditation", "thought", "thoughts"}  # "moves on its own"; "a cake on the menu"
 # "hanging in the sky behind him": a place phrase that is skipped on the way to the subject
 LOCATION_ADJUNCTS = {"sky", "air", "mid-air", "midair", "wind", "breeze", "rain", "sun", "sunlight", "moonlight", "dark",
                      "darkness", "shadows", "shade", "mist", "fog", "distance", "water", "snow", "clouds", "space"}
@@ -303,7 +310,8 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
                   "interaction", "emphasis", "symbolism", "metaphor", "theme", "idea", "concept", "spirit", "aura",
                   "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition",
                   "distinction", "difference", "dance", "absence", "curiosity", "world", "smile", "grin", "frown",
-                  "spacing", "proportion", "proportions"}
+                  "spacing", "proportion", "proportions", "contemplation", "meditation", "rumination", "musings",
+                  "reverie", "nostalgia", "thought", "thoughts", "weight", "beauty", "charm", "allure", "embodiment"}
 # "the vibrant dance between", "a smile on its face"
 # nouns of a manner phrase on a verb ("moving with an ethereal poise across"): skipped on the way to the subject
 # colour nouns: "appear in a deep navy blue at the top" is how text is written; "a deep navy blue" is not a thing

@@ -53,6 +53,10 @@ CHANGE_VERBS = {"transformed", "turned", "changed", "converted", "morphed", "mad
 ACTION_NOUNS = {"pirouette", "pirouettes", "nap", "naps", "leap", "leaps", "jump", "jumps", "spin", "spins", "twirl",
                 "twirls", "somersault", "somersaults", "stroll", "walk", "swim", "dive", "bow", "curtsy", "handstand",
                 "cartwheel", "cartwheels", "backflip", "flip", "dance", "step", "steps", "stretch", "pose"}
+# the shape a thing makes ("the pyramids form a black silhouette in the distance"): the thing is placed
+OUTLINE_NOUNS = {"silhouette", "silhouettes", "outline", "outlines", "contour", "contours"}
+FORMING_VERBS = {"form", "forms", "formed", "forming", "make", "makes", "made", "making", "create", "creates",
+                 "created", "creating", "cut", "cuts", "cutting"}
 # places on a body where a thing is worn, and the verbs of wearing ("wearing a collar ... around its neck")
 WORN_PLACES = {"neck", "necks", "wrist", "wrists", "waist", "head", "heads", "shoulder", "shoulders", "finger",
                "fingers", "ankle", "ankles", "arm", "arms", "chest", "back", "face", "ears", "nose"}
@@ -130,6 +134,9 @@ def _manner_start(toks: list[Tok], k: int) -> int | None:
     if (toks[j].low in ("with", "in", "without") or at_rest) and j > 0 and (
             toks[j - 1].tag in ("VERB", "ADV", "AUX") or side_by_side) and (toks[j - 1].low not in SKIP_WORDS or at_rest):
         return j
+    if toks[j].low == "in" and j > 1 and toks[j - 1].tag == "ADJ" and toks[j - 2].text == "," and \
+            _abstract(toks[k].low):
+        return j - 1  # "rests the timer, steadfast in its watchful silence behind the horse": an aside on the subject
     return None
 
 
@@ -223,7 +230,8 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         first = toks[phrase[0]].start
         if (prev.object is not None and prev.object.start == first) or prev.phrase.start <= first < prev.phrase.end:
             return None if negated_entity(toks, phrase) else _rel_subject(toks, prev)
-    if head(toks, phrase).low in ACTION_NOUNS and phrase[0] > 0 and toks[phrase[0] - 1].tag in ("VERB", "AUX"):
+    if (head(toks, phrase).low in ACTION_NOUNS and phrase[0] > 0 and toks[phrase[0] - 1].tag in ("VERB", "AUX")) or (
+            head(toks, phrase).low in OUTLINE_NOUNS and phrase[0] > 0 and toks[phrase[0] - 1].low in FORMING_VERBS):
         return _clause_subject(toks, phrase[0] - 1)  # "performs a pirouette atop a box": the dancer, not the pirouette
     for hop in range(4):
         start = phrase[0]
@@ -273,11 +281,13 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 not possessive_led(toks, phrase) and not relative:
             return _clause_subject(toks, start - 2)  # "mushrooms growing in a forest on the left of a log", "poles
             # stuck into the snow beside them"
-        elif link.low in ("of", "from") and before.tag == "VERB" and (before.low.endswith("ed") or before.low in
-                                                            IRREGULAR_PARTICIPLES) and start > 2:
-            outer = noun_phrase_before(toks, start - 3)  # "a giant composed of huge rocks sits on", "a laptop crafted
-            # from dark wood sits upon": the giant, the laptop
-            if outer is None or toks[start - 3].tag not in CONTENT or _crosses_phrase(toks, outer):
+        elif link.low in ("of", "from") and (verb_at := start - 2 - int(
+                before.tag == "ADV" and start > 3 and toks[start - 3].tag == "VERB")) > 0 and \
+                toks[verb_at].tag == "VERB" and (toks[verb_at].low.endswith("ed") or toks[verb_at].low in
+                                                 IRREGULAR_PARTICIPLES):
+            outer = noun_phrase_before(toks, verb_at - 1)  # "a giant composed of huge rocks sits on", "a laptop crafted
+            # from dark wood sits upon", "a sword forged entirely from lightning high above": the giant, the laptop
+            if outer is None or toks[verb_at - 1].tag not in CONTENT or _crosses_phrase(toks, outer):
                 break
             phrase = outer
         elif link.low in ("on", "upon") and before.low in LYING_VERBS and head(toks, phrase).low in LYING_PARTS and \
@@ -337,6 +347,10 @@ def _crosses_phrase(toks: list[Tok], span: tuple[int, int]) -> bool:
 
 def _clause_subject(toks: list[Tok], k: int) -> tuple[int, int] | None:
     k, _, _ = _skip_verb_group(toks, k)
+    if k > 0 and toks[k].text in ("\u2014", "\u2013"):  # 'six words—"one," "two"—are arranged in an arc above'
+        opening = next((m for m in range(k - 1, max(-1, k - 40), -1) if toks[m].text == toks[k].text), None)
+        if opening is not None and opening > 0 and toks[opening - 1].tag in CONTENT:
+            k = opening - 1
     if k >= 0 and toks[k].text == ",":
         return aside_subject(toks, k)
     if k >= 0 and (toks[k].tag in CONTENT or toks[k].tag == "REL"):

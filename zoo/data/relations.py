@@ -66,6 +66,8 @@ def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
     for words, predicate, absolute in LEXICON:
         n = len(words)
         if plain[:n] == words:
+            if words == ("surrounding",) and not _surrounding(toks, i):
+                continue  # "the surrounding trees": an adjective
             width = n + sum(1 for k in skipped if k < n + len(skipped))
             if absolute and i + width + 1 < len(toks) and toks[i + width].low in REGION_NOUNS and \
                     toks[i + width + 1].low == "of" and (pair := PAIR_PHRASES.get(" ".join(words) + " of")):
@@ -82,6 +84,13 @@ def _match(toks: list[Tok], i: int) -> tuple[int, str, bool] | None:
                 continue  # "in the foreground desert,": a noun phrase; not "in the background mountains rise"
             return width, predicate, absolute
     return None
+
+
+def _surrounding(toks: list[Tok], i: int) -> bool:
+    """ "Surrounding the motif, words are arranged", "pines surrounding the lake": a participle that places its
+    subject around the next noun phrase; not "the surrounding trees", "illuminating the surrounding area"."""
+    prev_ok = i == 0 or not toks[i - 1].word or toks[i - 1].tag == "NOUN"
+    return prev_ok and i + 1 < len(toks) and toks[i + 1].tag in ("DET", "NUM")
 
 
 def _modified_noun(toks: list[Tok], j: int) -> bool:

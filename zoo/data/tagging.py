@@ -130,6 +130,9 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.tag == "ADJ" and tok.low.endswith("ing") and prev is not None and prev.tag == "NOUN" and \
                 nxt is not None and nxt.tag in ("PREP", "ADV"):
             tok.tag = "VERB"  # "silk fabric shimmering with a soft glow": a participle after its noun
+        elif tok.low in ING_NOUNS and prev is not None and prev.text == "," and nxt is not None and \
+                nxt.tag == "PREP" and nxt.low != "of" and i > 1 and toks[i - 2].tag in ("NOUN", "ADV", "PRON"):
+            tok.tag = "VERB"  # "Snowflakes drift through the air, landing on the turrets": a participle clause
         elif tok.low == "still" and nxt is not None and nxt.low in ("life", "lifes"):
             tok.tag = "ADJ"  # "a surrealist still life scene"
         elif tok.tag == "VERB" and prev is not None and prev.low == "at" and not tok.low.endswith("ing"):
@@ -203,6 +206,8 @@ def _noun_use(toks: list[Tok], i: int) -> bool:
         return False
     if prev.tag in ("DET", "NUM"):
         return True
+    if tok.low in SPEECH_VERBS and nxt is not None and nxt.text in QUOTE_MARKS:
+        return False  # 'a piece of paper says "..."': the verb of the quoted words
     if prev.tag in CONTENT and fronted_object(toks, i - 1):
         # "On a display stand for ...": the object's head; "Behind the fence lies cracked land": the inverted verb
         return nxt is None or nxt.tag in ("PREP", "PUNCT", "CONJ") or (
@@ -223,6 +228,11 @@ def _noun_use(toks: list[Tok], i: int) -> bool:
     return in_object or (not tok.low.endswith("s") and not prev.low.endswith("s"))
 
 
+# -ing nouns that are also participles of verbs ("a landing", ", landing on the roof")
+ING_NOUNS = {"landing", "crossing", "gathering", "carving", "drawing", "clearing", "opening", "setting", "serving",
+             "filling", "lining", "swing"}
+SPEECH_VERBS = {"says", "say", "said", "reads", "read", "states", "declares", "proclaims", "announces", "spells"}
+QUOTE_MARKS = {'"', "'", "\u201c", "\u2018"}
 FRONTED_WORDS = {"front", "back", "left", "right", "top", "bottom", "side", "middle", "center", "centre", "edge", "of",
                  "the", "far", "upper", "lower", "heart", "foot", "base", "corner", "rear"}
 
