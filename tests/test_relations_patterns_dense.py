@@ -291,7 +291,8 @@ CASES = {
     # complement before a comma ("a pair of rubber boots, with"); a verb of saying before quoted words; an -ing noun
     # that is a participle after a comma ("drift through the air, landing on"); adjectives joined by "but"; the viewer
     # who notices a thing ("one cannot help but notice"); "lightning" is a noun; a bare plural subject and its verb at
-    # a sentence end ("golden spikes erupt."), also after adjectives joined by "and"; "status" is not a plural
+    # a sentence end ("golden spikes erupt."), also after adjectives joined by "and"; "status" is not a plural; "set"
+    # after "are" before a phrase is a participle ("are set in a row above")
     "part_of_speech_in_dense_prompts": [
         ("A pair of green rubber gloves, with their worn fingertips, lies on the bench.",
          [("A pair of green rubber gloves", "on", "the bench")]),
@@ -305,6 +306,7 @@ CASES = {
          [("a staff", "above", "her head")]),
         ("Beneath the arch, bright and golden spikes erupt.", [("bright and golden spikes", "Beneath", "the arch")]),
         ("Small green status lights glow on their helmets.", [("Small green status lights", "on", "their helmets")]),
+        ("Five paper lanterns are set in a row above the gate.", [("Five paper lanterns", "above", "the gate")]),
     ],
     # 64. from the heldout8 blind misses: relations that were missed. "on the top" is an absolute position; a fronted
     # phrase ends before "nearby" and may be followed by a bare mass noun and its verb or by a backdrop phrase; "the

@@ -133,6 +133,9 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.low in ING_NOUNS and prev is not None and prev.text == "," and nxt is not None and \
                 nxt.tag == "PREP" and nxt.low != "of" and i > 1 and toks[i - 2].tag in ("NOUN", "ADV", "PRON"):
             tok.tag = "VERB"  # "Snowflakes drift through the air, landing on the turrets": a participle clause
+        elif tok.low in ("set", "put", "laid") and prev is not None and prev.tag == "AUX" and nxt is not None and \
+                nxt.tag in ("PREP", "ADV"):
+            tok.tag = "VERB"  # "flags are set in a row above the gate": a participle after "are", not "a set of"
         elif tok.low == "still" and nxt is not None and nxt.low in ("life", "lifes"):
             tok.tag = "ADJ"  # "a surrealist still life scene"
         elif tok.tag == "VERB" and prev is not None and prev.low == "at" and not tok.low.endswith("ing"):
