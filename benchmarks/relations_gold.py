@@ -22,7 +22,9 @@ benchmarks/results/relations_gold_heldout6_blind.md); `heldout7` likewise by a s
 drawn by benchmarks/relations_gold_draw.py --part heldout7 --seed 17007 --short 0 --dense 45 (first measurement:
 benchmarks/results/relations_gold_heldout7_blind.md); `heldout8` likewise by an eighth engineer, dense prompts only,
 drawn by benchmarks/relations_gold_draw.py --part heldout8 --seed 17008 --short 0 --dense 45 (first measurement:
-benchmarks/results/relations_gold_heldout8_blind.md).
+benchmarks/results/relations_gold_heldout8_blind.md); `heldout9` likewise by a ninth engineer, dense prompts only,
+drawn by benchmarks/relations_gold_draw.py --part heldout9 --seed 17009 --short 0 --dense 45 (first measurement:
+benchmarks/results/relations_gold_heldout9_blind.md).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from zoo.data.relations_nlp import get_finder
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "relations_gold.jsonl"
 SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-          "heldout8")
+          "heldout8", "heldout9")
 NOTES = {"dev": "The finder was developed on these prompts.",
          "heldout": "Labelled by the finder's author and not tuned on; 4 labels (g200, g201, g207, g212) were changed "
                     "to the dev convention after the first held-out run.",
@@ -98,7 +100,11 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                      "broken 0.286; misses by cause in benchmarks/results/relations_gold_heldout8_misses.md; 20 of its "
                      "prompts are long or short versions of prompts labelled earlier or followed by earlier test cases, "
                      "see there), then the finder was improved on cases of the same patterns written anew "
-                     "(tests/test_relations_patterns_dense.py, groups 62-64): no longer blind. No label was changed."}
+                     "(tests/test_relations_patterns_dense.py, groups 62-64): no longer blind. No label was changed.",
+         "heldout9": "Labelled blind by a ninth engineer (committed before the finder was run on them); the prompts "
+                     "are a seeded draw (benchmarks/relations_gold_draw.py --part heldout9 --seed 17009 --short 0 "
+                     "--dense 45): dense prompts only, 15 each from TIIF long, UniGenBench long and UniGenBench short "
+                     "layout prompts."}
 
 
 DUMP = """

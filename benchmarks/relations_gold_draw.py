@@ -5,14 +5,15 @@
     python benchmarks/relations_gold_draw.py --part heldout6 --seed 17006 --short 0 --dense 45 > /tmp/heldout6_draw.jsonl
     python benchmarks/relations_gold_draw.py --part heldout7 --seed 17007 --short 0 --dense 45 > /tmp/heldout7_draw.jsonl
     python benchmarks/relations_gold_draw.py --part heldout8 --seed 17008 --short 0 --dense 45 > /tmp/heldout8_draw.jsonl
+    python benchmarks/relations_gold_draw.py --part heldout9 --seed 17009 --short 0 --dense 45 > /tmp/heldout9_draw.jsonl
 
 Rule (heldout4): from the public prompt files in ../shared/benchmarks, keep the prompts that contain a spatial phrase
 (`SPATIAL`, whole words, case-insensitive) and are not already in the gold file under a part drawn or labelled
 before it (`PARTS` order; compared by prompt text, so the draw gives the same prompts after its part and later parts
 are added). heldout5 is drawn by the same rule with seed 17005; after heldout4 only 7 prompts of the short pool were
 left (the earlier parts hold the other 262), so heldout5 takes all 7 of them and 44 dense prompts; heldout6 (seed
-17006), heldout7 (seed 17007) and heldout8 (seed 17008) take dense prompts only (`--short 0`), 15 from each dense
-source. Pools, each sorted by source before the draw:
+17006), heldout7 (seed 17007), heldout8 (seed 17008) and heldout9 (seed 17009) take dense prompts only (`--short 0`),
+15 from each dense source. Pools, each sorted by source before the draw:
 short = the TIIF testmini `short_description`s and the GenEval prompts; dense = the TIIF testmini `long_description`s,
 and the UniGenBench prompts (short and long file) whose test points name an entity layout ("Entity Layout - ...").
 TIIF's `real_world_prompts.jsonl` is left out of both: its short and long descriptions are the same text, instructions
@@ -36,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "relations_gold.jsonl"
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 LEFT_OUT = ("real_world_prompts.jsonl",)
-PARTS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
+PARTS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
+         "heldout9")
 SPATIAL = re.compile(
     r"\b(left|right|above|below|beneath|under|underneath|behind|in front of|next to|beside|besides|near|on|upon|"
     r"onto|atop|on top of|top|bottom|between|across|around|over|inside|within|outside|along|alongside|"
@@ -114,8 +116,8 @@ def main() -> None:
     parser.add_argument("--benchmarks", type=Path, default=BENCHMARKS)
     parser.add_argument("--gold", type=Path, default=GOLD)
     parser.add_argument("--part", default="heldout4", choices=PARTS[4:],
-                        help="the part being drawn: heldout4, heldout5, heldout6, heldout7 or heldout8 (only the parts "
-                             "before it are excluded)")
+                        help="the part being drawn: heldout4, heldout5, heldout6, heldout7, heldout8 or heldout9 (only "
+                             "the parts before it are excluded)")
     parser.add_argument("--seed", type=int, default=17004)
     parser.add_argument("--short", type=int, default=44)
     parser.add_argument("--dense", type=int, default=44)
