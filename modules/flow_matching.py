@@ -32,11 +32,13 @@ class ImageCaptionCollator:
         self.both_sides, self.size = both_sides, size
 
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
-        prompts, images, metas = [], [], []
+        prompts, images, metas, partners = [], [], [], []
         for s in samples:
             sides = [("chosen", s["prompt"])]
             if self.both_sides and "perturbed_prompt" in s["meta"]:
                 sides.append(("rejected", s["meta"]["perturbed_prompt"]))
+            first = len(prompts)
+            partners += [first + 1, first] if len(sides) == 2 else [-1]
             for side, prompt in sides:
                 prompts.append(prompt)
                 image = s[side].convert("RGB")
@@ -45,7 +47,8 @@ class ImageCaptionCollator:
                 images.append(torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 255)
                 relations = s["meta"].get("perturbed_relations") if side == "rejected" else s["meta"].get("relations")
                 metas.append({**s["meta"], "relations": relations} if relations is not None else s["meta"])
-        return {"prompt": prompts, "image": torch.stack(images), "meta": metas, "data_errors": stamp_errors(samples)}
+        return {"prompt": prompts, "image": torch.stack(images), "meta": metas, "partner": partners,
+                "data_errors": stamp_errors(samples)}
 
 
 def drain(buffer: list[tuple[torch.Tensor, list[dict]]]) -> tuple[torch.Tensor, list[dict]]:
@@ -80,6 +83,9 @@ class FlowMatchingModule(TrainableCheckpoint, WeightScopes, ShardedModel, Export
         logit_mean: the logit-normal's mean (0 for SD3/Flux; > 0 trains more at high noise levels).
         weighting: "velocity" (the rectified-flow MSE on the velocity) or "x0" (the MSE of the implied clean image).
         contrastive: Delta-FM's weight on the error against another sample's flow, subtracted (0 = plain).
+        contrastive_negative: that other flow: "batch" (the next sample's, as Delta-FM) or "pair" (from the same
+            noise to the other image of the sample's preference pair: a hard negative that differs only in where the
+            objects are; needs both_sides).
         prompt_dropout: fraction of captions replaced by the empty prompt, so that CFG has an unconditional branch.
         activation_checkpointing: recompute the transformer's blocks in the backward pass.
         hybrid_shard: FSDP2 on a 2-D (replicate, shard) mesh: shard within each node, replicate across nodes.
@@ -92,9 +98,13 @@ class FlowMatchingModule(TrainableCheckpoint, WeightScopes, ShardedModel, Export
                  timesteps: Literal["logit_normal", "uniform"] = "logit_normal", prompt_dropout: float = 0.0,
                  cosine: bool = False,
                  logit_mean: float = 0.0, weighting: Literal["velocity", "x0"] = "velocity", contrastive: float = 0.0,
+                 contrastive_negative: Literal["batch", "pair"] = "batch",
                  min_lr_ratio: float = 0.1, activation_checkpointing: bool = False, hybrid_shard: bool = False,
                  param_dtype: Literal["bfloat16", "float16", "float32"] | None = None) -> None:
         super().__init__()
+        if contrastive_negative not in ("batch", "pair") or (contrastive_negative == "pair" and not both_sides):
+            raise ValueError(f"contrastive_negative must be 'batch' or 'pair' (with both_sides), got "
+                             f"{contrastive_negative!r} with both_sides={both_sides}")
         self.save_hyperparameters(ignore=["policy"])
         self.policy = policy
         self.weight_scopes: list = []  # e.g. the EMA callback's swap-in
@@ -108,7 +118,9 @@ class FlowMatchingModule(TrainableCheckpoint, WeightScopes, ShardedModel, Export
         gen = torch.Generator().manual_seed(int(self.global_step) * 7919 + batch_idx)
         loss = self.policy.flow_matching_loss(batch["image"], batch["prompt"], gen, self.hparams.timesteps,
                                               self.hparams.prompt_dropout, self.hparams.logit_mean,
-                                              self.hparams.weighting, self.hparams.contrastive)
+                                              self.hparams.weighting, self.hparams.contrastive,
+                                              batch.get("partner") if self.hparams.contrastive_negative == "pair"
+                                              else None)
         self.log("sft/loss", loss, prog_bar=True, batch_size=len(batch["prompt"]))
         return loss
 

@@ -37,3 +37,15 @@ def test_a_datamodule_without_connect_is_named(tmp_path):
                         enable_checkpointing=False, enable_model_summary=False, default_root_dir=tmp_path)
     with pytest.raises(TypeError, match="NoConnect cannot take this module's batches"):
         trainer.fit(_module(), datamodule=NoConnect())
+
+
+def test_the_collator_names_each_side_of_a_pair_the_others_partner():
+    from PIL import Image
+
+    image = Image.new("RGB", (8, 8), "white")
+    pair = {"prompt": "a", "chosen": image, "rejected": image, "meta": {"perturbed_prompt": "b"}}
+    single = {"prompt": "c", "chosen": image, "rejected": image, "meta": {}}
+    batch = ImageCaptionCollator(both_sides=True)([pair, single, pair])
+    assert batch["prompt"] == ["a", "b", "c", "a", "b"] and batch["partner"] == [1, 0, -1, 4, 3]
+    with pytest.raises(ValueError, match="contrastive_negative"):
+        FlowMatchingModule(torch.nn.Linear(1, 1), contrastive_negative="pair", both_sides=False)

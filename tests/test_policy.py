@@ -222,6 +222,28 @@ def test_velocity_loss_weightings_and_the_contrastive_term():
     assert delta < plain  # minus a positive error against the other samples' flows
 
 
+def test_pair_contrastive_pushes_away_from_the_flow_to_the_partner_image():
+    from zoo.policy.base import velocity_loss
+
+    torch.manual_seed(0)
+    policy = FluxPolicy(tiny=TinyFlux(image_size=32))
+    images, prompts = torch.rand(3, 3, 32, 32), ["a red circle left of a blue square",
+                                                 "a blue square left of a red circle", "a green circle"]
+    partners = [1, 0, -1]  # a preference pair (both sides) and a sample without one
+    with torch.no_grad():
+        loss = policy.flow_matching_loss(images, prompts, torch.Generator().manual_seed(1), contrastive=0.1,
+                                         negatives=partners)
+        generator = torch.Generator().manual_seed(1)  # the same draws, by hand
+        x0 = policy.images_to_tokens(images)
+        t = torch.sigmoid(torch.randn(3, generator=generator))
+        eps = torch.randn(x0.shape, generator=generator)
+        tb = t.view(-1, 1, 1)
+        v = policy.model_velocity((1 - tb) * x0 + tb * eps, t, policy.encode_text(prompts))
+        plain = velocity_loss(v, eps - x0, t)
+        pushed = velocity_loss(v[:2], eps[:2] - x0[[1, 0]], t[:2])  # same noise, the partner's image
+    assert torch.isclose(loss, plain - 0.1 * pushed, atol=1e-6)
+
+
 def test_mean_pooled_text_is_the_masked_mean_of_clip_token_states():
     torch.manual_seed(0)
     policy = FluxPolicy(tiny=TinyFlux(image_size=32, pooling="mean"))

@@ -315,12 +315,16 @@ class FlowPolicy(PolicyWeights, nn.Module):
     def flow_matching_loss(self, images: torch.Tensor, prompts: Sequence[str],
                            generator: torch.Generator | None = None, timesteps: str = "logit_normal",
                            prompt_dropout: float = 0.0, logit_mean: float = 0.0,
-                           weighting: str = "velocity", contrastive: float = 0.0) -> torch.Tensor:
+                           weighting: str = "velocity", contrastive: float = 0.0,
+                           negatives: Sequence[int] | None = None) -> torch.Tensor:
         """Rectified-flow loss of the unguided model on the velocity (whatever the `prediction`):
         x_t = (1 - t) x_0 + t eps, target eps - x_0;
         t ~ logit-normal(logit_mean, 1) (SD3/Flux: mean 0; > 0 trains more at high noise, where the layout is decided)
         or uniform; prompt_dropout trains the empty prompt for CFG; weighting: see `velocity_loss`; `contrastive`
-        (Delta-FM, Stoica et al. 2025) subtracts that weight times the error against another sample's target."""
+        (Delta-FM, Stoica et al. 2025) subtracts that weight times the error against another sample's target: the
+        next sample's flow, or with `negatives` (per row, the index of its negative image, -1 for none) the flow from
+        the same noise to that image (e.g. the other image of its preference pair: the same objects, placed as the
+        perturbed prompt says)."""
         x0 = self.images_to_tokens(images)
         n = x0.shape[0]
         if timesteps == "uniform":
@@ -338,7 +342,14 @@ class FlowPolicy(PolicyWeights, nn.Module):
             text = text.where(torch.rand(n, generator=generator) < prompt_dropout, self.unconditional(n))
         v, target = self.model_velocity(xt, t, text).float(), (eps - x0).float()
         loss = velocity_loss(v, target, t, weighting)
-        if contrastive and n > 1:  # the next sample's flow in the batch: pushed away from, as in Delta-FM
+        if contrastive and negatives is not None:  # the same noise flowing to the row's negative image
+            rows = torch.tensor([i for i, j in enumerate(negatives) if j >= 0], dtype=torch.long)
+            if len(rows):
+                other = torch.tensor([negatives[i] for i in rows.tolist()], dtype=torch.long)
+                negative = (eps[rows.to(eps.device)] - x0[other.to(x0.device)]).float()
+                loss = loss - contrastive * velocity_loss(v[rows.to(v.device)], negative, t[rows.to(t.device)],
+                                                          weighting)
+        elif contrastive and n > 1:  # the next sample's flow in the batch: pushed away from, as in Delta-FM
             loss = loss - contrastive * velocity_loss(v, target.roll(1, 0), t, weighting)
         return loss
 
