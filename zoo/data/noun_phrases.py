@@ -124,6 +124,9 @@ def noun_phrase_after(toks: list[Tok], i: int, wrappers: bool = True) -> tuple[i
     if last is None:
         if j > i and toks[j - 1].low in ("one", "other"):  # "the other", "the one"
             return (i, j)
+        if j > i and (toks[j - 1].tag == "NUM" or toks[j - 1].low == "both") and j < n and toks[j].tag in (
+                "VERB", "AUX"):
+            return (i, j)  # "The two stand side by side on", "both sit beneath": a number that stands for its nouns
         return None
     end = last + 1
     if (quoted := _quoted_name_end(toks, last)) is not None:

@@ -58,6 +58,19 @@ AT_PLACES = {"seam", "seams", "edge", "edges", "center", "centre", "horizon", "f
              "corners", "rim", "tip", "end", "entrance", "doorway", "threshold", "joints", "junction"}
 # "sleeping on its stomach", "lying on his back": how a body lies, not a relation
 LYING_PARTS = {"stomach", "back", "belly", "tummy", "side", "sides"}
+# "the crowd on their feet", "a knight on his knees": a posture of one's own body
+FOOTING_PARTS = {"feet", "knees", "toes", "tiptoe", "tiptoes", "haunches"}
+# a body's own markings: "white spots on their brown fur", "stripes on its back"
+MARKINGS = {"spot", "spots", "stripe", "stripes", "marking", "markings", "freckles", "speckles", "dots", "patches"}
+# past tenses that do not modify a noun: "the liquid contained within held secrets"
+FINITE_PAST = {"held", "had", "kept", "gave", "took", "felt", "seemed", "became", "began", "went", "came", "said"}
+# a thing's own surfaces: what is "with" a thing is on them, not the thing itself
+OWN_SURFACES = {"surface", "surfaces", "face", "faces", "side", "sides", "top", "edge", "edges", "body", "exterior"}
+# the eyes as a subject of "on"/"onto"/"at": "its eyes locked onto the feline" is attention
+EYES = {"eye", "eyes", "gaze", "stare", "glance"}
+# light made into spots: "casting light spots inside the cathedral", "sun patches on the floor"
+SPOT_NOUNS = {"spot", "spots", "patch", "patches", "pool", "pools", "fleck", "flecks", "speck", "specks", "streak",
+              "streaks", "dapples", "patterns"}
 LYING_VERBS = {"lie", "lies", "lying", "lay", "sleep", "sleeps", "sleeping", "slept", "rests", "resting", "rolled",
                "rolls", "rolling", "sprawled", "sprawling", "curled", "flopped", "napping", "naps"}
 UNITS = {"years", "year", "months", "days", "hours", "minutes", "seconds", "meters", "metres", "feet", "inches",
@@ -197,6 +210,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return relation.object is None or (toks[obj[0]].tag == "PRON" and obj[1] - obj[0] == 1)
     if relation.predicate.startswith("abs_") and first == "to" and set(_verbs_before(toks, phrase[0])) & TURN_VERBS:
         return False  # "the scale is tilted to the left", "he turns to the right": a direction, not a place
+    if subject_head in SPOT_NOUNS and subject[1] - subject[0] >= 2 and (
+            toks[subject[1] - 2].low in LIGHT_NOUNS or _sky(toks[subject[1] - 2].low)):
+        return False  # "casting splendid light spots inside the cathedral", "sun patches on the floor": light
     if _light_source(toks, subject):
         return False  # "On the stand, a soft spotlight shines down": light, not a thing placed
     if subject_head in FRAME_NOUNS - OBJECT_FRAMES and toks[subject[0]].low in ("the", "this"):
@@ -208,9 +224,26 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     object_head = _head(toks, obj)
     if toks[obj[0]].tag == "NUM" and any(t.low in UNITS for t in toks[obj[0]:obj[1]]):
         return False  # "a designer around thirty years old", "about two meters"
-    if subject_head in BODY_PARTS | COVERINGS and object_head in BODY_PARTS | {"body", "bodies"} and \
-            toks[obj[0]].low in ("its", "his", "her", "their"):
+    possessed = toks[obj[0]].low in ("its", "his", "her", "their")
+    if subject_head in BODY_PARTS | COVERINGS and object_head in BODY_PARTS | {"body", "bodies"} and possessed:
         return False  # "with its long tail wrapped around its body", "all the fur on their bodies": one body
+    if (toks[subject[0]].low in ("its", "his", "her", "their") and possessed and object_head in BODY_PARTS | {
+            "body", "bodies", "shoulder", "shoulders", "back", "neck", "face"} and any(
+            t.low in COVERINGS for t in toks[subject[0]:subject[1]])) or (
+            subject_head in COVERINGS - {"coat"} and object_head in BODY_PARTS and not any(
+                t.low.endswith("'s") or t.low == "other" for t in toks[obj[0]:obj[1]])) or (
+            subject_head in MARKINGS and object_head in COVERINGS | BODY_PARTS | {"body", "bodies"}):
+        return False  # "Her long hair cascades over her shoulders", "the scales on the wings", "their white spots on
+        # their brown fur": one body and what grows on it; not "the feathers under the other sparrow's wing"
+    if toks[obj[0]].low in FINITE_PAST:
+        return False  # "the liquid contained within held secrets": "within" without an object, then the verb
+    if possessed and object_head in OWN_SURFACES and subject[1] < phrase[0] and any(
+            t.low == "with" for t in toks[subject[1]:phrase[0]]):
+        return False  # "gears with intricate patterns carved onto their surfaces": the owner is not on its own surface
+    if words == "on" and possessed and obj[1] - obj[0] == 2 and object_head in FOOTING_PARTS:
+        return False  # "the crowd on their feet", "a knight on his knees": a posture
+    if subject_head in EYES and first in ON:
+        return False  # "its eyes locked onto the feline", "his gaze fixed on the door": attention
     before = toks[phrase[0] - 1].low if phrase[0] > 0 else ""
     if (words == "over" and before in CONTESTS) or (first in ON and before in TAKE_FORMS) or (
             words == "between" and before in CHANGES) or (

@@ -43,8 +43,10 @@ def subject_phrase(toks: list[Tok], j: int, loose: bool = False) -> tuple[int, i
         nxt = toks[more[1]] if more[1] < len(toks) else None  # "warm blankets and two lanterns are visible"
     bare_plural = head(toks, phrase).low.endswith("s") and (loose or nxt is not None and nxt.tag in (
         "VERB", "AUX", "ADV"))
-    bare_mass = phrase[1] - phrase[0] == 1 and first.tag == "NOUN" and nxt is not None and nxt.low in ("is", "was")
-    # "On the wooden table, steam is rising": a bare mass noun before its verb
+    bare_mass = (phrase[1] - phrase[0] == 1 and first.tag == "NOUN" and nxt is not None and nxt.low in ("is", "was")) or (
+        phrase[1] - phrase[0] <= 4 and first.tag == "ADJ" and nxt is not None and nxt.tag == "VERB" and
+        nxt.low.endswith("s") and not head(toks, phrase).low.endswith("s") and j > 0 and toks[j - 1].text == ",")
+    # "On the wooden table, steam is rising", "Between the rocks, hot lava flows": a bare mass noun before its verb
     if first.tag in ("DET", "NUM", "PRON") or first.text[:1].isupper() or bare_plural or bare_mass or loose:
         return None if negated_entity(toks, phrase) else phrase
     return None
@@ -57,6 +59,7 @@ def subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tupl
     """The subject of a fronted phrase, after its object: ", a knight ...", "is a plane", ", which ..., the cup",
     ", crafted with ..., rests the rat"; at a sentence start any verb may come first ("Beneath it reposes a cat")."""
     n, j = len(toks), a
+    dashed = False
     for _ in range(6):
         if j >= n or toks[j].text in (".", "!", "?", ";"):
             return None
@@ -64,11 +67,15 @@ def subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tupl
             close = next((m for m in range(j + 1, min(n, j + 40)) if toks[m].text in DASHES | {")"}), None)
             if close is None:
                 return None
-            j = close + 1
+            j, dashed = close + 1, True
             continue
         comma = toks[j].text in (",", ":")
         if comma:
             j += 1
+        elif dashed:
+            comma = True  # "In front of a tree—its canopy rustling—a hammock, woven with care, sways": the aside
+            # closes the fronted phrase as a comma would
+        dashed = False
         if sentence_start and not comma and j + 1 < n and toks[j].tag == "ADV" and toks[j + 1].in_phrase:
             j += 1  # "On the ground directly in front of it,"
         if sentence_start and not comma and j < n and toks[j].tag == "PREP" and toks[j].in_phrase:
@@ -83,6 +90,9 @@ def subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tupl
             j += int(inverted)  # "At the heart glows the altar", "Behind the fence lies cracked, barren land"
             while j < n and (toks[j].low in COPULAS or toks[j].tag in ("AUX", "ADV") or toks[j].low == "there"):
                 j += 1
+            if j + 1 < n and toks[j].tag in ("VERB", "ADJ") and (toks[j].low.endswith("ed") or toks[
+                    j].low in IRREGULAR_PARTICIPLES) and toks[j + 1].tag in ("DET", "NUM"):
+                j += 1  # "in the very center is embedded a huge pearl": an inverted passive
             if j + 1 < n and toks[j].tag == "VERB" and toks[j].low.endswith("ing") and toks[j + 1].tag in CONTENT and (
                     phrase := subject_phrase(toks, j + 1, loose=True)) is not None and (
                     phrase[1] >= n or toks[phrase[1]].tag in ("PUNCT", "CONJ")):

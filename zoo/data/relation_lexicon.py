@@ -59,7 +59,8 @@ ABSOLUTE_PHRASES: dict[str, str] = {
                                                                   "to the far", "at the far")},
     **{f"{p} {side} side": f"abs_{side}" for side in SIDES for p in ("on the", "to the", "at the")},
     "in the background": "abs_background", "in the foreground": "abs_foreground", "in the distance": "abs_background",
-    "in the far distance": "abs_background", "at the top": "abs_top", "at the bottom": "abs_bottom",
+    "in the far distance": "abs_background", "in the deep background": "abs_background",
+    "in the far background": "abs_background", "in the distant background": "abs_background", "at the top": "abs_top", "at the bottom": "abs_bottom",
     "on the bottom": "abs_bottom", "on top": "abs_top", "on the top": "abs_top", "in the center": "abs_center",
     "in the centre": "abs_center",
     "in the middle": "abs_center", "in the corner": "abs_corner", "at the center": "abs_center",
@@ -143,7 +144,7 @@ VERBS = {"stands", "stand", "stood", "sits", "sit", "sat", "lies", "lie", "lay",
          "contain", "surrounds", "surround", "frames", "frame", "overlooks", "overlook", "overhangs", "protrudes",
          "juxtaposes", "creates", "create", "adds", "add", "forms", "form", "makes", "make", "gives", "give", "brings",
          "bring", "is", "emits", "emit", "envelops", "envelop", "reclines", "recline", "illuminates", "illuminate",
-         "takes", "take", "says", "say"}
+         "takes", "take", "says", "say", "find", "finds"}
 # past tenses of irregular verbs that are not also common nouns ("four fish swam alongside"; not "rose", "saw")
 IRREGULAR_PAST = {"swam", "ran", "flew", "rode", "drove", "grew", "fell", "threw", "drew", "wore", "slid", "crept",
                   "leapt", "knelt", "sprang", "sank", "clung", "swung", "wove", "froze", "stole", "strode", "shook",
@@ -228,14 +229,14 @@ OF_NOUNS = {"pile", "piles", "stack", "stacks", "cup", "cups", "glass", "glasses
             "shore", "shores", "deck", "floor", "floors", "steps", "step", "stretch", "carpet", "carpets", "blanket",
             "blankets", "sprig", "sprigs", "tuft", "tufts", "twig", "twigs", "drift", "drifts", "mat", "mats", "roll",
             "rolls", "spool", "spools", "coil", "coils", "bolt", "bolts", "colony", "colonies", "arc", "arcs",
-            "quartet", "quartets", "trio", "trios", "duo", "quintet"}
+            "quartet", "quartets", "trio", "trios", "duo", "quintet", "ring", "rings", "circle", "circles"}
 # "X of Y" where only Y is depicted: "a photo of a dog", "the sleek form of a cat"
 WRAPPER_NOUNS = {"photo", "photograph", "picture", "image", "painting", "drawing", "sketch", "illustration", "render",
                  "rendering", "view", "close-up", "closeup", "shot", "portrait", "depiction", "scene", "form",
                  "silhouette", "presence", "structure", "figure", "shape", "outline", "expanse", "embrace", "caress",
                  "glimpse", "sight", "kind", "sort", "type", "style", "version", "likeness", "representation",
                  "model", "replica", "posture", "pose", "color", "colour", "size", "design", "confines", "charm",
-                 "allure", "beauty", "embodiment"}
+                 "allure", "beauty", "embodiment", "sculpture", "frame"}
 CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on", "riding", "hugging", "dressed",
             "clutching", "grasping", "clad", "wielding", "sporting", "bearing", "cradling", "embracing"}
 COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",
@@ -266,12 +267,14 @@ LIGHT_NOUNS = {"glow", "glows", "shadow", "shadows", "reflection", "reflections"
                "glare", "highlight", "highlights", "hue", "hues", "tone", "tones", "gaze", "attention", "focus",
                "glint", "gleam", "glimmer", "radiance", "warmth", "contrast", "emphasis", "brushstrokes",
                "blur", "effect", "atmosphere", "ambiance", "ambience", "mood", "feel", "feeling", "aura", "texture",
-               "electricity", "gradient", "gradients", "ripples"}
+               "electricity", "gradient", "gradients", "ripples", "bioluminescence", "luminescence",
+               "phosphorescence"}
 SKY_NOUNS = {"sun", "sunlight", "moonlight", "starlight", "light", "glow", "sky", "skies", "stars", "twilight",
              "afterglow", "spotlight", "spotlights", "lamplight", "rain", "gaze", "embrace", "caress", "watch", "care",
              "influence", "spell", "moon", "night", "sunset", "sunrise", "dusk", "dawn", "heavens", "firmament",
              "canopy", "shade", "illumination", "lights", "sunshine", "clouds", "downpour", "snowfall", "glare",
-             "lighting", "pressure", "construction", "attack", "way", "guise", "threat"}
+             "lighting", "pressure", "construction", "attack", "way", "guise", "threat", "rainstorm", "rainstorms",
+             "storm", "storms", "thunderstorm", "snowstorm", "blizzard", "drizzle", "rainfall", "hail"}
 BACKDROP_NOUNS = {"sky", "skies", "backdrop", "background", "light", "darkness", "night", "wind", "gale", "current",
                   "odds", "contrast", "horizon", "sunset", "sunrise", "twilight", "dusk", "dawn", "glow", "clouds",
                   "blackness", "void", "canvas", "surroundings", "landscape", "scenery", "setting", "tide"}

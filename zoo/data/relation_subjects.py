@@ -57,6 +57,10 @@ ACTION_NOUNS = {"pirouette", "pirouettes", "nap", "naps", "leap", "leaps", "jump
 OUTLINE_NOUNS = {"silhouette", "silhouettes", "outline", "outlines", "contour", "contours"}
 FORMING_VERBS = {"form", "forms", "formed", "forming", "make", "makes", "made", "making", "create", "creates",
                  "created", "creating", "cut", "cuts", "cutting"}
+# the place a thing takes ("the dividers find their place situated to the left of"): the thing is placed
+PLACE_NOUNS = {"place", "places", "spot", "spots", "position", "positions", "seat", "seats", "station", "home"}
+TAKING_VERBS = {"find", "finds", "found", "finding", "take", "takes", "took", "taking", "assume", "assumes",
+                "assumed", "assuming", "hold", "holds", "held", "holding", "claim", "claims", "claimed"}
 # places on a body where a thing is worn, and the verbs of wearing ("wearing a collar ... around its neck")
 WORN_PLACES = {"neck", "necks", "wrist", "wrists", "waist", "head", "heads", "shoulder", "shoulders", "finger",
                "fingers", "ankle", "ankles", "arm", "arms", "chest", "back", "face", "ears", "nose"}
@@ -194,6 +198,10 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
         if fronted is None and k >= 0 and toks[k].text == ",":
             fronted = aside_subject(toks, k)
         return (fronted, fronted) if fronted is not None else None
+    if verb and (toks[k].tag == "NUM" or toks[k].low == "both") and toks[k].low not in ("one", "1"):
+        start = k - 1 if k > 0 and toks[k - 1].tag == "DET" else k
+        if start == 0 or toks[start - 1].tag in ("PUNCT", "CONJ"):
+            return (start, k + 1), (start, k + 1)  # "The two stand side by side on", "while both sit beneath"
     if toks[k].tag not in CONTENT and toks[k].tag not in ("PRON", "REL"):
         return None
     near = noun_phrase_before(toks, k) or (k, k + 1)
@@ -231,7 +239,9 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
         if (prev.object is not None and prev.object.start == first) or prev.phrase.start <= first < prev.phrase.end:
             return None if negated_entity(toks, phrase) else _rel_subject(toks, prev)
     if (head(toks, phrase).low in ACTION_NOUNS and phrase[0] > 0 and toks[phrase[0] - 1].tag in ("VERB", "AUX")) or (
-            head(toks, phrase).low in OUTLINE_NOUNS and phrase[0] > 0 and toks[phrase[0] - 1].low in FORMING_VERBS):
+            head(toks, phrase).low in OUTLINE_NOUNS and phrase[0] > 0 and toks[phrase[0] - 1].low in FORMING_VERBS) or (
+            head(toks, phrase).low in PLACE_NOUNS and phrase[0] > 0 and toks[phrase[0]].low in (
+                "its", "his", "her", "their") and toks[phrase[0] - 1].low in TAKING_VERBS):
         return _clause_subject(toks, phrase[0] - 1)  # "performs a pirouette atop a box": the dancer, not the pirouette
     for hop in range(4):
         start = phrase[0]

@@ -16,7 +16,7 @@ are left out. Tokens are tagged by the rule tagger (`zoo.data.tagging`) or, give
 from __future__ import annotations
 
 from zoo.data.coordination import object_list, subject_list
-from zoo.data.noun_phrases import head, noun_phrase_after
+from zoo.data.noun_phrases import head, noun_phrase_after, noun_phrase_before
 from zoo.data.relation_filters import spatial
 from zoo.data.relation_lexicon import (
     ABSOLUTE_PHRASES,
@@ -169,11 +169,16 @@ def _relations_at(text: str, toks: list[Tok], i: int, hit: tuple[int, str, bool]
     object2 = None
     if predicate == "between" and after + 1 < len(toks) and toks[after].low == "and":
         object2 = _object(toks, after + 1)
+        if object2 is None and after + 2 < len(toks) and toks[after + 1].low.endswith("ing") and (
+                rest := _object(toks, after + 2)) is not None:
+            object2 = (after + 1, rest[1])  # "between it and surrounding skyscrapers": a modifier, not a verb
         after = object2[1] if object2 else after
     found_subject = find_subject(toks, i, after, found, absolute)
     if found_subject is None:
         return []
     subject, near = found_subject
+    if objects and (other := _self_placed(toks, subject, i, objects[0])) is not None:
+        subject, near = other, other
     out = []
     first = objects[0] if objects else None
     base = TextRelation(_span(text, toks, subject), _span(text, toks, phrase), predicate,
@@ -188,6 +193,26 @@ def _relations_at(text: str, toks: list[Tok], i: int, hit: tuple[int, str, bool]
             if each != obj and spatial(toks, rel, each, phrase, obj, near):
                 out.append(rel)
     return out
+
+
+def _plural(toks: list[Tok], phrase: tuple[int, int]) -> bool:
+    word = toks[phrase[1] - 1]
+    return word.tag == "NUM" or word.low in ("both", "they") or (word.low.endswith("s") and not word.low.endswith("ss"))
+
+
+def _self_placed(toks: list[Tok], subject: tuple[int, int], i: int, obj: tuple[int, int]) -> tuple[int, int] | None:
+    """ "Both sit beneath a glass lamp, suspended above them": a plural subject is not placed relative to "them"; the
+    participle aside is the singular noun phrase's before its comma. That noun phrase, else None."""
+    if obj[1] - obj[0] != 1 or toks[obj[0]].low != "them" or not _plural(toks, subject):
+        return None
+    k = i - 1
+    while k > subject[1] and (toks[k].tag == "ADV" or (toks[k].tag in ("VERB", "ADJ") and toks[k].low.endswith(
+            ("ed", "ing")))):
+        k -= 1
+    if k <= subject[1] or k == i - 1 or toks[k].text != "," or toks[k - 1].tag not in CONTENT:
+        return None
+    before = noun_phrase_before(toks, k - 1)
+    return before if before is not None and before[0] > subject[1] and not _plural(toks, before) else None
 
 
 def entity_key(span: Span | None) -> str | None:

@@ -127,9 +127,11 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = "ADV"  # "a smaller, more modestly sized lamp", "a carton much smaller than it"
         elif tok.low in ("both", "all", "each") and prev is not None and prev.tag == "PRON":
             tok.tag = "ADV"  # "They both stand"
-        elif tok.tag == "ADJ" and tok.low.endswith("ing") and prev is not None and prev.tag == "NOUN" and \
-                nxt is not None and nxt.tag in ("PREP", "ADV"):
-            tok.tag = "VERB"  # "silk fabric shimmering with a soft glow": a participle after its noun
+        elif tok.tag == "ADJ" and tok.low.endswith(("ing", "ed")) and prev is not None and prev.tag == "NOUN" and \
+                nxt is not None and (nxt.tag in ("PREP", "ADV") if tok.low.endswith("ing") else nxt.low in (
+                    "with", "by")):
+            tok.tag = "VERB"  # "silk fabric shimmering with a soft glow", "grasses dotted with flowers": a participle
+            # after its noun
         elif tok.low in ING_NOUNS and prev is not None and prev.text == "," and nxt is not None and \
                 nxt.tag == "PREP" and nxt.low != "of" and i > 1 and toks[i - 2].tag in ("NOUN", "ADV", "PRON"):
             tok.tag = "VERB"  # "Snowflakes drift through the air, landing on the turrets": a participle clause
@@ -207,8 +209,16 @@ def _noun_use(toks: list[Tok], i: int) -> bool:
     nxt = toks[i + 1] if i + 1 < len(toks) else None
     if prev is None:
         return False
+    if (prev.low in ("both", "all") or (prev.tag == "NUM" and prev.low not in ("one", "1"))) and \
+            not tok.low.endswith("s") and (nxt is None or nxt.tag in ("ADV", "PREP", "PUNCT") or nxt.low == "side") and \
+            (i < 2 or toks[i - 2].tag not in CONTENT):
+        return False  # "The two stand side by side on", "while both sit beneath": a plural pronoun and its verb (a
+        # number takes a plural noun: "two stands")
     if prev.tag in ("DET", "NUM"):
         return True
+    if nxt is not None and nxt.low == "of" and prev.tag in ("ADJ", "NOUN") and not tok.low.endswith(
+            ("ed", "ing")) and tok.low not in OF_VERBS and i > 1 and toks[i - 2].tag in ("DET", "ADJ", "PUNCT", "NUM"):
+        return True  # "the quaint, modest frame of the home": a verb form before "of" after its modifiers is a noun
     if tok.low in SPEECH_VERBS and nxt is not None and nxt.text in QUOTE_MARKS:
         return False  # 'a piece of paper says "..."': the verb of the quoted words
     if prev.tag in CONTENT and fronted_object(toks, i - 1):
@@ -231,6 +241,10 @@ def _noun_use(toks: list[Tok], i: int) -> bool:
     return in_object or (not tok.low.endswith("s") and not prev.low.endswith("s"))
 
 
+# verbs that take "of" ("smells of smoke", "consists of"): not nouns before it
+OF_VERBS = {"consist", "consists", "smell", "smells", "reek", "reeks", "think", "thinks", "dream", "dreams", "speak",
+            "speaks", "remind", "reminds", "tire", "tires", "approve", "approves", "partake", "partakes", "taste",
+            "tastes"}
 # -ing nouns that are also participles of verbs ("a landing", ", landing on the roof")
 ING_NOUNS = {"landing", "crossing", "gathering", "carving", "drawing", "clearing", "opening", "setting", "serving",
              "filling", "lining", "swing"}
