@@ -363,7 +363,9 @@ CASES = {
     # a plural subject relative to "them" is the singular noun's before its comma ("both sit beneath a lamp,
     # suspended above them"); the place a thing finds or takes places the thing ("find their place situated to the
     # left of"); "find" is a verb; "Please create a clay sculpture of" wraps; a verb form before "of" after its
-    # modifiers is a noun ("the quaint, modest frame of": the frame wraps the house)
+    # modifiers is a noun ("the quaint, modest frame of": the frame wraps the house); a participle aside after the
+    # thing a picture depicts and its own participle is that thing's ("The image depicts a girl dressed in a coat,
+    # standing near"; not "The picture shows a teapot, positioned beside", group 51)
     "wrong_subjects_heldout9": [
         ("The two stand side by side on the wooden bridge.", [("The two", "on", "the wooden bridge")]),
         ("Both sit quietly beneath the old oak.", [("Both", "beneath", "the old oak")]),
@@ -379,6 +381,10 @@ CASES = {
          [("A fox", "behind", "the wooden shed")]),
         ("A massive display of roses stands beside the door.",
          [("A massive display of roses", "beside", "the door")]),
+        ("The image depicts a girl dressed in a red coat, standing near a tall gate.",
+         [("a girl", "near", "a tall gate")]),
+        ("The photo shows two boys standing on the pier, surrounded by noisy gulls.",
+         [("two boys", "on", "the pier"), ("two boys", "surrounded by", "noisy gulls")]),
     ],
     # 67. from the heldout9 blind misses: cut entities and missed relations. "rings", "circles" keep their
     # of-complement; "between X and Y" with an -ing modifier on Y; "in the deep/far/distant background" is absolute;

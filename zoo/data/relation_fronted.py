@@ -52,6 +52,10 @@ def subject_phrase(toks: list[Tok], j: int, loose: bool = False) -> tuple[int, i
     return None
 
 
+DEPICTING = {"depicts", "shows", "features", "displays", "presents", "portrays", "captures", "showcases",
+             "illustrates"}
+PICTURE_WORDS = {"image", "picture", "photo", "photograph", "painting", "illustration", "scene", "shot", "artwork",
+                 "poster", "frame", "composition"}
 DASHES = {"\u2014", "\u2013", "(", "-"}
 
 
@@ -180,6 +184,15 @@ def _next_comma(toks: list[Tok], j: int, limit: int = 40, verbs: bool = True) ->
     return j
 
 
+def _depicted_acting(toks: list[Tok], j: int, c: int) -> bool:
+    """The noun phrase depicted at j is a thing (not "an illustration") followed by its participle before the comma
+    at c ("depicts a woman dressed in a dress,"; not "shows a teapot," nor "features a man in a suit,")."""
+    phrase = noun_phrase_after(toks, j)
+    if phrase is None or head(toks, phrase).low in PICTURE_WORDS | {"drawing", "sketch", "design", "view"}:
+        return False
+    return any(t.tag == "VERB" and t.low.endswith(("ed", "ing")) for t in toks[phrase[1]:c])
+
+
 def aside_subject(toks: list[Tok], comma: int) -> tuple[int, int] | None:
     """The subject before asides between commas: "a refrigerator, imposing and steadfast, stands in front of"."""
     c, with_list = comma, False
@@ -189,6 +202,9 @@ def aside_subject(toks: list[Tok], comma: int) -> tuple[int, int] | None:
             s -= 1
         starts = [s + 1] + [m + 1 for m in range(s + 1, c) if toks[m].tag == "AUX" or toks[m].low in COPULAS
                             or toks[m].low == "that"]
+        starts = [m + 1 for m in range(s + 1, c) if toks[m].low in DEPICTING and m > s + 1 and toks[
+            m - 1].low in PICTURE_WORDS and _depicted_acting(toks, m + 1, c)] + starts
+        # "The image depicts two children standing in ..., surrounded by": the children, not the image
         if s >= 0 and toks[s].text == "," and toks[s + 1].low in ("and", "or") and any(
                 t.low == "with" for t in toks[max(0, s - 12):s]):
             c, with_list = s, True  # "a man with white hair and a beard, and a wise face, wearing": the with-list
