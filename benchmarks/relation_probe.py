@@ -13,7 +13,6 @@ the layout follows the relation; about 0: it ignores it)."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
