@@ -6,6 +6,20 @@ must hold as many relations as the original, with exactly the chosen ones change
 (`canonical`), else another choice is tried and, failing all, None comes back. An optional
 `Rewriter` (a causal LM told to rephrase, as the paper used an LLM) may rewrite the result; its
 output is kept only if it parses to the same relations, otherwise the rule-based text stays.
+
+Which relation is changed (`prefer="sure"`, the default): a relation the finder is surest is spatial first. Each
+relation gets a tier from its phrase alone (`phrase_tier`): 0 for a phrase that names a direction or a region
+("to the left of", "on top of", "in the background", "at the edge of") or is a preposition with (almost) only a
+spatial sense ("above", "below", "beneath", "behind", "beside", "between", "next to", "inside", "opposite"); 2 for a
+short preposition with common non-spatial senses ("on", "at", "over", "across", "around", "along", "against", "by",
+"within", "among": "focusing on", "a glow on", "against a blue sky", "at dawn", "over the years"); 1 for the rest
+("under", "near", "beyond", "surrounded by", "at the heart of": mostly spatial, with figurative uses such as "under
+the sun"). A relation whose subject or object ends in a closed-class word (a pronoun, adverb, determiner: "them")
+or has one word after its determiners that is an adjective or verb of the finder's lists ("the quaint", "both
+sit") is put at least in tier 1: its entity may be cut, a wrong subject or a guessed referent. The random order of
+the relations (`rng.permutation`, drawn as before) is sorted stably by tier, so the order within a tier stays random and a prompt whose relations share one tier (every SpatialShapes world prompt) is
+perturbed exactly as with `prefer="random"`; where the tiers differ and every preferred attempt fails, the random
+order gets the same number of attempts again.
 """
 
 from __future__ import annotations
@@ -15,6 +29,7 @@ from typing import Protocol
 
 import numpy as np
 
+from zoo.data import relation_lexicon as lex
 from zoo.data.llm_chat import CausalLMChat
 from zoo.data.relations import (
     CARRIERS,
@@ -30,6 +45,25 @@ from zoo.data.relations import (
 from zoo.data.sentence_check import sentence_problems
 
 KINDS = ("flip", "swap", "axis")
+# words naming a direction or a region of a thing: a phrase with one of them is spatial ("to the left of", "on top of")
+REGION_WORDS = {"left", "right", "front", "back", "top", "bottom", "side", "sides", "middle", "center", "centre",
+                "edge", "corner", "foreground", "background", "distance", "base", "foot", "feet", "upper", "lower"}
+# prepositions (and fixed phrases) whose sense is (almost) only spatial
+SURE_PHRASES = {"above", "below", "beneath", "underneath", "behind", "beside", "besides", "atop", "between",
+                "in between", "opposite", "opposite to", "across from", "next to", "adjacent to", "alongside", "inside",
+                "inside of", "outside", "outside of", "hidden behind", "from behind", "from beneath",
+                "from underneath", "from inside"}
+# short prepositions with common non-spatial senses ("focusing on", "at dawn", "over the years", "by hand")
+POLYSEMOUS_PHRASES = {"on", "upon", "onto", "at", "in", "over", "across", "around", "all around", "along", "against",
+                      "by", "with", "through", "within", "from within", "off", "off of", "before", "among", "amongst",
+                      "amid", "amidst"}
+PREFER = ("sure", "random")
+# closed-class words (a pronoun, auxiliary, preposition, conjunction, adverb, determiner) as an entity's last word, or
+# an entity whose only word after its determiners is an adjective or a verb of the finder's lists: the entity may be
+# cut ("the quaint"), a wrong subject ("both sit") or a referent the finder guessed ("them")
+CLOSED_CLASS = (lex.PRONOUNS | lex.SUBJECT_PRONOUNS | lex.AUXILIARIES | lex.PREPOSITIONS | lex.CONJUNCTIONS
+                | lex.ADVERBS | lex.DETERMINERS | lex.MORE_DETERMINERS) - lex.NOUNS
+NOT_ALONE = (lex.ADJECTIVES | lex.VERBS | lex.IRREGULAR_PAST) - lex.NOUNS
 FLIP: dict[str, str] = {
     "above": "below", "over": "under", "on top of": "beneath", "atop": "beneath", "on the top of": "beneath",
     "below": "above", "beneath": "on top of", "under": "on top of", "underneath": "on top of",
@@ -176,6 +210,30 @@ def _owner(relations: list[TextRelation], span: Span) -> TextRelation:
     return next(r for r in relations if span in (r.phrase, r.subject, r.object, r.object2))
 
 
+def phrase_tier(relation: TextRelation) -> int:
+    """0 if the relation's phrase is surely spatial (a direction or region word, or a spatial-only preposition), 2 if
+    it is a short preposition with common non-spatial senses, 1 otherwise (see the module docstring)."""
+    words = relation.phrase.text.lower().replace("-", " ").split()
+    low = " ".join(w for w in words if w not in ("directly", "just", "partially", "partly"))
+    if low in SURE_PHRASES or REGION_WORDS & set(words):
+        return 0
+    return 2 if low in POLYSEMOUS_PHRASES else 1
+
+
+def doubtful_entity(span: Span) -> bool:
+    """Whether the entity's last word is a closed-class word ("them", "it") or its only word after the determiners
+    an adjective or a verb ("the quaint", "both sit", "takes") by the finder's word lists."""
+    words = span.text.lower().strip(" ,.;:!?\"'").split()
+    content = [w for w in words if w not in lex.DETERMINERS | lex.MORE_DETERMINERS]
+    return not words or words[-1] in CLOSED_CLASS or (len(content) == 1 and content[0] in NOT_ALONE)
+
+
+def relation_tier(relation: TextRelation) -> int:
+    """The phrase's tier (`phrase_tier`), at least 1 when an entity's head is doubtful (`doubtful_entity`)."""
+    tier = phrase_tier(relation)
+    return max(tier, 1) if any(doubtful_entity(e) for e in relation.entities()) else tier
+
+
 def _check(original: list[TextRelation], text: str, chosen: set[int]) -> list[TextRelation] | None:
     """The perturbed prompt's relations if exactly the chosen relations changed in meaning, else None."""
     after = find_relations(text)
@@ -186,13 +244,28 @@ def _check(original: list[TextRelation], text: str, chosen: set[int]) -> list[Te
 
 
 def perturb_prompt(text: str, count: int, rng: np.random.Generator, kinds: tuple[str, ...] = KINDS,
-                   attempts: int = 12, relations: list[TextRelation] | None = None) -> TextPerturbation | None:
-    """Change exactly `count` different relations of the prompt (checked by re-parsing), or None if impossible."""
+                   attempts: int = 12, relations: list[TextRelation] | None = None,
+                   prefer: str = "sure") -> TextPerturbation | None:
+    """Change exactly `count` different relations of the prompt (checked by re-parsing), or None if impossible.
+
+    `prefer="sure"` tries the relations surest to be spatial first (`phrase_tier`; random within a tier),
+    `prefer="random"` in a uniformly random order."""
+    if prefer not in PREFER:
+        raise ValueError(f"prefer must be one of {PREFER}, not {prefer!r}")
     relations = find_relations(text) if relations is None else relations
     if count < 1 or count > len(relations):
         return None
+    tiers = [relation_tier(r) for r in relations] if prefer == "sure" else [0] * len(relations)
+    result = _attempt(text, count, rng, kinds, attempts, relations, tiers)
+    if result is None and len(set(tiers)) > 1:  # the preferred relations could not be changed: any relation
+        result = _attempt(text, count, rng, kinds, attempts, relations, [0] * len(relations))
+    return result
+
+
+def _attempt(text: str, count: int, rng: np.random.Generator, kinds: tuple[str, ...], attempts: int,
+             relations: list[TextRelation], tiers: list[int]) -> TextPerturbation | None:
     for _ in range(attempts):
-        order = rng.permutation(len(relations)).tolist()
+        order = sorted(rng.permutation(len(relations)).tolist(), key=lambda i: tiers[i])  # stable: random in a tier
         edits: list[tuple[Span, str]] = []
         taken: list[Span] = []
         changes: list[dict] = []
