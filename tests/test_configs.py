@@ -48,14 +48,15 @@ def test_tiny_config_builds_its_model_and_data(config, tiny_scorer):
 
 def test_tiny_flux_configs_build_the_one_policy_the_sft_exports():
     """A policy export holds weights, not the tiny sizes and options (prediction, text mask): every tiny Flux config
-    that starts from the SFT policy must build the policy the SFT trained, or it would load its weights silently."""
+    that starts from the SFT policy must build the policy the SFT trained, or it would load its weights silently
+    (sampling settings such as the CFG scale may differ: DiffusionNFT is CFG-free)."""
     import yaml
 
     policies = {}
     for config in EXPERIMENTS:
         policy = yaml.safe_load(config.read_text())["model"]["init_args"].get("policy") or {}
         if config.name.startswith("tiny_") and policy.get("class_path", "").endswith("FluxPolicy"):
-            policies[f"{config.parent.name}/{config.name}"] = policy["init_args"]
+            policies[f"{config.parent.name}/{config.name}"] = policy["init_args"]["tiny"]
     assert len(policies) >= 7 and "sft/tiny_flux.yaml" in policies
     different = {name: p for name, p in policies.items() if p != policies["sft/tiny_flux.yaml"]}
     assert not different, different
