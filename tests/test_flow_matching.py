@@ -21,8 +21,10 @@ def test_verified_scores_renders_as_perfect_and_blank_as_zero():
     pairs = [make_pair(PairSpec(size=48), 0, "val", i) for i in range(4)]
     images = torch.stack([torch.from_numpy(p["chosen"]).permute(2, 0, 1).float() / 255 for p in pairs])
     metas = [p["json"] for p in pairs]
+    relations = sum(len(m["relations"]) for m in metas)
     assert verified(images, metas) == {"relations": 1.0, "all_relations": 1.0, "objects_found": 1.0,
-                                       "colour_found": 1.0, "clutter": 0.0, "relations_v1": 1.0}
+                                       "colour_found": 1.0, "clutter": 0.0, "relations_v1": 1.0,
+                                       "placement": 1.0, "placement_n": relations}
     blank = verified(torch.ones_like(images), metas)
     assert blank["relations"] == 0.0 and blank["objects_found"] == 0.0
     assert image_grid(images, columns=2).shape == (3, 2 * 50, 2 * 50)
