@@ -67,11 +67,16 @@ def verdict_means(rows: Sequence[dict]) -> dict[str, float]:
     """Means over verdict rows: relations, all relations right, objects found (right shape), colour found, clutter,
     and the v1 relation score where the rows have it."""
     means = {name: float(np.mean([r[key] for r in rows])) for name, key in MEANS.items() if rows and key in rows[0]}
-    if rows and "pairs_found" in rows[0]:  # placement: of the relations whose two objects were drawn, how many hold
-        found = sum(r["pairs_found"] for r in rows)
-        means["placement"] = sum(r["pairs_placed"] for r in rows) / found if found else 0.0
-        means["placement_n"] = found
+    if rows and "pairs_found" in rows[0]:
+        means["placement"], means["placement_n"] = placement(rows)
     return means
+
+
+def placement(rows: Sequence[dict]) -> tuple[float, int]:
+    """Of the relations whose two objects were found, the fraction satisfied (0 when none), and how many there were:
+    drawing and placing told apart."""
+    found = sum(r["pairs_found"] for r in rows)
+    return (sum(r["pairs_placed"] for r in rows) / found if found else 0.0), found
 
 
 TABLE_EXTRAS = {"objects found": "found", "colour found": "colour_found", "clutter": "clutter",
@@ -91,7 +96,7 @@ def spatialbench_table(items: Sequence[BenchItem], rows: Sequence[dict]) -> dict
         if rows and key in rows[0]:
             table[column] = float(np.mean([r[key] for r in rows]))
     if rows and "pairs_found" in rows[0]:
-        table["placement"] = verdict_means(rows)["placement"]
+        table["placement"] = placement(rows)[0]
     return table
 
 
@@ -103,7 +108,7 @@ def spatialbench_counts(items: Sequence[BenchItem], rows: Sequence[dict]) -> dic
         counts[item.category] += 1
     extras = {column: len(rows) for column, key in TABLE_EXTRAS.items() if rows and key in rows[0]}
     if rows and "pairs_found" in rows[0]:  # placement is over relations, not images
-        extras["placement"] = sum(r["pairs_found"] for r in rows)
+        extras["placement"] = placement(rows)[1]
     return {**dict(sorted(counts.items())), "Overall": len(rows), **extras}
 
 

@@ -343,12 +343,11 @@ class FlowPolicy(PolicyWeights, nn.Module):
         v, target = self.model_velocity(xt, t, text).float(), (eps - x0).float()
         loss = velocity_loss(v, target, t, weighting)
         if contrastive and negatives is not None:  # the same noise flowing to the row's negative image
-            rows = torch.tensor([i for i, j in enumerate(negatives) if j >= 0], dtype=torch.long)
-            if len(rows):
-                other = torch.tensor([negatives[i] for i in rows.tolist()], dtype=torch.long)
-                negative = (eps[rows.to(eps.device)] - x0[other.to(x0.device)]).float()
-                loss = loss - contrastive * velocity_loss(v[rows.to(v.device)], negative, t[rows.to(t.device)],
-                                                          weighting)
+            pairs = [(i, j) for i, j in enumerate(negatives) if j >= 0]
+            if pairs:
+                rows, other = torch.tensor(pairs, dtype=torch.long, device=x0.device).T
+                negative = (eps[rows] - x0[other]).float()
+                loss = loss - contrastive * velocity_loss(v[rows], negative, t[rows], weighting)
         elif contrastive and n > 1:  # the next sample's flow in the batch: pushed away from, as in Delta-FM
             loss = loss - contrastive * velocity_loss(v, target.roll(1, 0), t, weighting)
         return loss

@@ -238,28 +238,24 @@ class FluxPolicy(FlowPolicy):
         return self.pipe.tokenizer_2
 
     def _encode_prompts(self, prompts: list[str]) -> TextEmbeds:
-        if self._masked():
-            return self._encode_masked(prompts)
-        embeds, pooled, _ = self.pipe.encode_prompt(prompts, prompts, device=self._device(),
-                                                    max_sequence_length=self.max_sequence_length)
+        mask = None
+        if self.tiny is not None and self.tiny.get("text_mask", False):
+            embeds, mask = self._t5_masked(prompts)
+        else:
+            embeds, pooled, _ = self.pipe.encode_prompt(prompts, prompts, device=self._device(),
+                                                        max_sequence_length=self.max_sequence_length)
         if self.tiny is not None and self.tiny.get("pooling", "end") == "mean":
             pooled = self._mean_pooled(prompts)
-        return TextEmbeds(embeds, pooled)
+        elif mask is not None:
+            pooled = self.pipe._get_clip_prompt_embeds(prompts, device=self._device())
+        return TextEmbeds(embeds, pooled, mask=mask)
 
-    def _masked(self) -> bool:
-        return self.tiny is not None and self.tiny.get("text_mask", False)
-
-    def _encode_masked(self, prompts: list[str]) -> TextEmbeds:
-        """T5 states of the real tokens only (T5 told the padding mask), the mask, and the pooled vector as usual."""
-        device = self._device()
+    def _t5_masked(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """T5 states of the real tokens only (T5 told the padding mask) and that mask (`text_mask`)."""
         tokens = self.pipe.tokenizer_2(prompts, padding="max_length", max_length=self.max_sequence_length,
-                                       truncation=True, return_tensors="pt").to(device)
+                                       truncation=True, return_tensors="pt").to(self._device())
         embeds = self.pipe.text_encoder_2(tokens.input_ids, attention_mask=tokens.attention_mask).last_hidden_state
-        if self.tiny.get("pooling", "end") == "mean":
-            pooled = self._mean_pooled(prompts)
-        else:
-            pooled = self.pipe._get_clip_prompt_embeds(prompts, device=device)
-        return TextEmbeds(embeds, pooled, mask=tokens.attention_mask.bool())
+        return embeds, tokens.attention_mask.bool()
 
     def _mean_pooled(self, prompts: list[str]) -> torch.Tensor:
         """The mean of CLIP's token states over each prompt's tokens (tiny policies with `pooling: mean`: a small
