@@ -32,31 +32,70 @@ def tiny_scorer(tmp_path_factory) -> Path:
     return export_scorer(RewardModel(QwenVLBackbone(), "linear"), tmp_path_factory.mktemp("scorer") / "scorer")
 
 
+@pytest.fixture(scope="module")
+def layout_t5(tmp_path_factory) -> Path:
+    """An untrained export of configs/pretrain/tiny_t5_layout.yaml (what the SFT config's `tiny.t5_from` reads)."""
+    import yaml
+
+    from modules.text_layout import TextLayoutModule
+
+    config = yaml.safe_load((ROOT / "configs" / "pretrain" / "tiny_t5_layout.yaml").read_text())
+    module = TextLayoutModule(**{k: v for k, v in config["model"]["init_args"].items() if k != "export_dir"})
+    return module.export(tmp_path_factory.mktemp("t5") / "t5")
+
+
+def tiny_policy(config: Path) -> dict:
+    """The `tiny` block of a config's policy ({} when it has none)."""
+    import yaml
+
+    policy = yaml.safe_load(config.read_text())["model"]["init_args"].get("policy") or {}
+    return (policy.get("init_args") or {}).get("tiny") or {}
+
+
 @pytest.mark.parametrize("config", [p for p in EXPERIMENTS if p.name.startswith("tiny_")],
                          ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_tiny_config_builds_its_model_and_data(config, tiny_scorer):
+def test_tiny_config_builds_its_model_and_data(config, tiny_scorer, layout_t5):
     group = config.parent.name
     no_init = ["--model.init_args.init_from", "null"] if group in ("reward", *RL_GROUPS) else []
     if "spatialscore" in config.name:
         no_init += ["--model.init_args.reward.init_args.folder", str(tiny_scorer)]
+    if tiny_policy(config).get("t5_from"):
+        no_init += ["--model.init_args.policy.init_args.tiny.t5_from", str(layout_t5)]
     cli = ZooCLI(args=["-c", str(config), *no_init, "--trainer.logger", "false"], run=False)
     trainable = sum(p.numel() for p in cli.model.parameters() if p.requires_grad)
     data = "PromptDataModule" if group in RL_GROUPS else "PreferencePairDataModule"
-    assert trainable > 100_000 and type(cli.datamodule).__name__ == data, trainable
+    assert trainable > 50_000 and type(cli.datamodule).__name__ == data, trainable
     assert cli.model.hparams.export_dir.startswith("runs/")
+
+
+# a policy export carries these parts (text_encoders/, vae/): a config that starts from the export need not name them
+EXPORTED_SOURCES = ("t5_from", "clip_from", "vae_from")
 
 
 def test_tiny_flux_configs_build_the_one_policy_the_sft_exports():
     """A policy export holds weights, not the tiny sizes and options (prediction, text mask): every tiny Flux config
     that starts from the SFT policy must build the policy the SFT trained, or it would load its weights silently
-    (sampling settings such as the CFG scale may differ: DiffusionNFT is CFG-free)."""
+    (sampling settings such as the CFG scale may differ: DiffusionNFT is CFG-free; the pretrained parts' sources may
+    differ: the export carries those parts)."""
     import yaml
 
     policies = {}
     for config in EXPERIMENTS:
         policy = yaml.safe_load(config.read_text())["model"]["init_args"].get("policy") or {}
         if config.name.startswith("tiny_") and policy.get("class_path", "").endswith("FluxPolicy"):
-            policies[f"{config.parent.name}/{config.name}"] = policy["init_args"]["tiny"]
+            tiny = policy["init_args"]["tiny"]
+            policies[f"{config.parent.name}/{config.name}"] = {k: v for k, v in tiny.items() if k not in EXPORTED_SOURCES}
     assert len(policies) >= 7 and "sft/tiny_flux.yaml" in policies
     different = {name: p for name, p in policies.items() if p != policies["sft/tiny_flux.yaml"]}
     assert not different, different
+
+
+def test_the_t5_layout_pretraining_trains_the_encoder_the_sft_policy_reads():
+    """configs/pretrain/tiny_t5_layout.yaml builds its encoder from the SFT policy's own tiny block and exports it
+    where the SFT config's `tiny.t5_from` reads it."""
+    import yaml
+
+    sft = tiny_policy(ROOT / "configs" / "sft" / "tiny_flux.yaml")
+    pretrain = yaml.safe_load((ROOT / "configs" / "pretrain" / "tiny_t5_layout.yaml").read_text())["model"]["init_args"]
+    assert pretrain["tiny"] == {k: v for k, v in sft.items() if k != "t5_from"}
+    assert sft["t5_from"] == pretrain["export_dir"]

@@ -59,6 +59,8 @@ class TinyFlux:
     #   without it the VAE is random and frozen. Saved with the policy (vae/), like clip_from's text tower
     text_positions: bool = False  # text token i at position i on the first RoPE axis (Flux: all text at 0, its
     #   pretrained T5 carries word order; a tiny random T5 does not, see `_text_ids`)
+    t5_from: str | None = None  # a saved T5 encoder of the same sizes (e.g. layout-pretrained on the world's captions,
+    #   `zoo.policy.text_layout`) instead of the frozen random one; saved with the policy, like clip_from
     text_mask: bool = False  # mask the T5 padding, in T5 and in the transformer's joint attention, and drop the
     #   padding past a batch's longest prompt (as Chroma and Qwen-Image; Flux.1 attends to its padding): padding
     #   then changes nothing, and a short prompt's few tokens are not outweighed by dozens of identical pads
@@ -143,6 +145,13 @@ def tiny_vae(tiny):
     return vae, vae.config.latent_channels
 
 
+def tiny_t5(tiny: TinyFlux, tokenizer) -> transformers.T5EncoderModel:
+    """The tiny policy's T5 encoder (random weights from the current RNG), of `tiny`'s width and depth."""
+    return transformers.T5EncoderModel(transformers.T5Config(
+        vocab_size=len(tokenizer), d_model=tiny.text_dim, d_ff=2 * tiny.text_dim, num_layers=tiny.text_layers,
+        num_heads=2, d_kv=tiny.text_dim // 2, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id))
+
+
 def build_tiny_flux(tiny: TinyFlux, architecture: str | None = None, init_device: str | None = None) -> FluxPipeline:
     """A real FluxPipeline with tiny random components (offline tokenizer); `architecture` names a real-size
     transformer config instead of the tiny one."""
@@ -153,9 +162,7 @@ def build_tiny_flux(tiny: TinyFlux, architecture: str | None = None, init_device
             vocab_size=len(clip_tok), hidden_size=clip_dim, intermediate_size=2 * clip_dim,
             num_hidden_layers=tiny.clip_layers or tiny.text_layers, num_attention_heads=tiny.clip_heads,
             max_position_embeddings=77, **clip_end_ids(clip_tok)))
-        text_2 = transformers.T5EncoderModel(transformers.T5Config(
-            vocab_size=len(t5_tok), d_model=tiny.text_dim, d_ff=2 * tiny.text_dim, num_layers=tiny.text_layers,
-            num_heads=2, d_kv=tiny.text_dim // 2, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id))
+        text_2 = tiny_t5(tiny, t5_tok)
         vae, channels = tiny_vae(tiny)
     config = ARCHITECTURES[architecture] if architecture else dict(
         patch_size=1, in_channels=4 * channels, num_layers=tiny.layers, num_single_layers=tiny.single_layers,
@@ -170,25 +177,35 @@ def build_tiny_flux(tiny: TinyFlux, architecture: str | None = None, init_device
                         tokenizer_2=t5_tok, transformer=transformer)
 
 
-def load_clip_text(encoder: transformers.CLIPTextModel, folder: str) -> None:
-    """Fill a tiny policy's CLIP text encoder from a saved CLIP (a CLIPModel's or CLIPTextModel's save_pretrained
-    folder: caption-pretrained text conditioning, as Flux's CLIP-L is contrastively pretrained); the sizes must match."""
+TEXT_SIZE_KEYS = {
+    "CLIPTextModel": ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                      "max_position_embeddings", "eos_token_id"),
+    "T5EncoderModel": ("vocab_size", "d_model", "d_ff", "num_layers", "num_heads", "d_kv", "pad_token_id"),
+}
+TEXT_SIZE_HINT = {"CLIPTextModel": "set tiny.pooled_dim, clip_layers and clip_heads to match",
+                  "T5EncoderModel": "set tiny.text_dim and text_layers to match"}
+
+
+def load_text_tower(encoder: transformers.PreTrainedModel, folder: str, option: str) -> None:
+    """Fill a tiny policy's text encoder from a saved one of the same class and sizes (`option` names the setting
+    in errors): a CLIPModel's or CLIPTextModel's folder for CLIP (caption-pretrained, as Flux's CLIP-L), a
+    T5EncoderModel's for T5 (e.g. `zoo.policy.text_layout`'s layout-pretrained encoder)."""
     path = Path(folder)
     if not (path / "config.json").is_file():
-        raise FileNotFoundError(f"clip_from: {path} holds no saved CLIP (config.json missing)")
+        raise FileNotFoundError(f"{option}: {path} holds no saved text encoder (config.json missing)")
+    kind = type(encoder).__name__
     verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()  # a CLIPModel folder also holds the vision tower: not an error here
     try:
-        saved = transformers.CLIPTextModel.from_pretrained(path, use_safetensors=True)
+        saved = type(encoder).from_pretrained(path, use_safetensors=True)
     finally:
         transformers.logging.set_verbosity(verbosity)
     mine, theirs = encoder.config, saved.config
-    keys = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
-            "max_position_embeddings", "eos_token_id")
-    differ = {k: (getattr(mine, k), getattr(theirs, k)) for k in keys if getattr(mine, k) != getattr(theirs, k)}
+    differ = {k: (getattr(mine, k), getattr(theirs, k)) for k in TEXT_SIZE_KEYS[kind]
+              if getattr(mine, k) != getattr(theirs, k)}
     if differ:
-        raise ValueError(f"clip_from: the CLIP text tower in {path} does not fit the tiny policy's sizes "
-                         f"(setting: policy, saved): {differ}; set tiny.pooled_dim, clip_layers and clip_heads to match")
+        raise ValueError(f"{option}: the {kind} in {path} does not fit the tiny policy's sizes "
+                         f"(setting: policy, saved): {differ}; {TEXT_SIZE_HINT[kind]}")
     encoder.load_state_dict(saved.state_dict())
 
 
@@ -228,8 +245,11 @@ class FluxPolicy(FlowPolicy):
         self.guidance, self.cfg_scale = guidance, true_cfg_scale
         self._setup(pipe, pretrained, tiny, resolution, max_sequence_length, 512, lora, train_text_encoders)
         if pretrained is None and tiny.clip_from:
-            load_clip_text(pipe.text_encoder, tiny.clip_from)
+            load_text_tower(pipe.text_encoder, tiny.clip_from, "clip_from")
             self.text_weights = True  # not the frozen_seed's random tower: saved with the policy
+        if pretrained is None and tiny.t5_from:
+            load_text_tower(pipe.text_encoder_2, tiny.t5_from, "t5_from")
+            self.text_weights = True
 
     block_names = ("transformer_blocks", "single_transformer_blocks")
 

@@ -18,15 +18,19 @@ from zoo.settings import SettingsError, integer, number, of_type, parse_json, sa
 def build_policy(config: str | Path, weights: str | Path | None = None, device: str | torch.device = "cpu"):
     """The policy of an experiment YAML (its `model.init_args.policy` node) on `device`, with saved weights when
     given: a folder from `FlowPolicy.save` (a `transformer/` inside it, or a LoRA `lora/` folder; a `vae/` in it
-    replaces the config's `tiny.vae_from`, which then need not exist). A policy the
-    config builds on the meta device (`init_device: meta`) is materialised whole on `device` here."""
+    replaces the config's `tiny.vae_from`, a `text_encoders/` its `clip_from` and `t5_from`: those then need not
+    exist). A policy the config builds on the meta device (`init_device: meta`) is materialised whole on `device`
+    here."""
     with open(config) as f:
         node = (yaml.safe_load(f) or {}).get("model", {}).get("init_args", {}).get("policy")
     if node is None:
         raise ValueError(f"{config}: no model.init_args.policy to build a policy from")
     tiny = (node.get("init_args") or {}).get("tiny") if isinstance(node, dict) else None
-    if weights is not None and (Path(weights) / "vae").is_dir() and isinstance(tiny, dict) and tiny.get("vae_from"):
-        node = {**node, "init_args": {**node["init_args"], "tiny": {**tiny, "vae_from": None}}}  # the saved VAE
+    if weights is not None and isinstance(tiny, dict):  # parts the export holds replace the config's sources
+        saved = {"vae_from": "vae", "clip_from": "text_encoders", "t5_from": "text_encoders"}
+        replaced = {key: None for key, folder in saved.items() if tiny.get(key) and (Path(weights) / folder).is_dir()}
+        if replaced:
+            node = {**node, "init_args": {**node["init_args"], "tiny": {**tiny, **replaced}}}
     parser = ArgumentParser()
     parser.add_argument("--policy", type=FlowPolicy)
     policy = parser.instantiate_classes(parser.parse_object({"policy": node})).policy
