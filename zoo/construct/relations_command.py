@@ -42,7 +42,7 @@ def relations(file: str, gold: Path | None = None, finder: Literal["rules", "spa
               spacy_model: str = "en_core_web_sm", llm: str | None = None,
               suite: str | None = None,
               variant: Literal["short", "long"] = "short", spatial_only: bool = False, count: int | None = None,
-              show: int = 20,
+              show: int = 20, prefer: Literal["sure", "random"] = "sure",
               seed: int = 0, device: str = "cpu", out: Path | None = None) -> dict[str, Any]:
     """Print the spatial relations found in each prompt of FILE (subject | phrase | object, and a one-relation
     perturbation) for review; with --gold, score them: precision, recall, strict prompts (found relations exactly the
@@ -62,6 +62,10 @@ def relations(file: str, gold: Path | None = None, finder: Literal["rules", "spa
         spatial_only: keep only the spatial items of a benchmark.
         count: prompts to read (the first ones); None = all.
         show: prompts printed (the scores cover all).
+        prefer: which relation a perturbation changes: "sure" (default) the relations the finder is surest are
+            spatial first (a direction or region phrase or a spatial-only preposition such as "to the left of" or
+            "behind", then "under", "near" and the like, polysemous "on", "at", "over", "by" ... last; random within
+            a tier); "random" any relation, in a uniformly random order (the order before this option existed).
         seed: seed of the perturbation draws.
         device: where the LLM runs.
         out: also write everything (relations per prompt, scores, LLM counts) as JSON to this file.
@@ -72,7 +76,7 @@ def relations(file: str, gold: Path | None = None, finder: Literal["rules", "spa
     rows = []
     for item in items:
         found = find(item.prompt)
-        result = perturb_prompt(item.prompt, 1, rng, relations=found) if found else None
+        result = perturb_prompt(item.prompt, 1, rng, relations=found, prefer=prefer) if found else None
         rows.append({"id": item.id, "prompt": item.prompt, "relations": [r.to_json() for r in found],
                      "perturbed": result.text if result else None})
     print(f"finder: {used}; {len(items)} prompts, {sum(bool(r['relations']) for r in rows)} with a relation, "
@@ -88,7 +92,7 @@ def relations(file: str, gold: Path | None = None, finder: Literal["rules", "spa
         scored = [row for row in read_gold(gold) if row["prompt"] in wanted]
         if not scored:
             raise SystemExit(f"relations: no prompt of {gold} is in {file}")
-        result = evaluate(scored, finder=find, seed=seed)
+        result = evaluate(scored, finder=find, seed=seed, prefer=prefer)
         print(f"\nscores against {gold} ({len(scored)} prompts)\n" + format_scores(result["by_kind"]))
         found_all["scores"], found_all["gold_details"] = result["by_kind"], result["details"]
     if llm is not None:

@@ -110,9 +110,10 @@ def match_count(found: list[TextRelation], gold: list[dict], by_head: bool = Fal
     return len(used), index
 
 
-def _perturbation_verdict(prompt: str, found: list[TextRelation], gold: list[dict], rng: np.random.Generator) -> str:
+def _perturbation_verdict(prompt: str, found: list[TextRelation], gold: list[dict], rng: np.random.Generator,
+                          prefer: str = "sure") -> str:
     """'none' (no perturbation), 'ok', 'broken' (entity or structure) or 'non_spatial' (no gold relation changed)."""
-    result = perturb_prompt(prompt, 1, rng, relations=found)
+    result = perturb_prompt(prompt, 1, rng, relations=found, prefer=prefer)
     if result is None:
         return "none"
     relation = found[result.changes[0]["index"]]
@@ -121,8 +122,10 @@ def _perturbation_verdict(prompt: str, found: list[TextRelation], gold: list[dic
     return "ok" if not result.problems else "broken"
 
 
-def evaluate(rows: list[dict], finder: Finder = find_relations, perturb: bool = True, seed: int = 0) -> dict:
-    """Scores by kind and over all rows (see the module docstring), plus per-prompt details."""
+def evaluate(rows: list[dict], finder: Finder = find_relations, perturb: bool = True, seed: int = 0,
+             prefer: str = "sure") -> dict:
+    """Scores by kind and over all rows (see the module docstring), plus per-prompt details; `prefer` is
+    `perturb_prompt`'s choice of the relation to change."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     details = []
     rng = np.random.default_rng(seed)
@@ -131,7 +134,7 @@ def evaluate(rows: list[dict], finder: Finder = find_relations, perturb: bool = 
         gold = row["relations"]
         strict, index = match_count(found, gold)
         head, _ = match_count(found, gold, by_head=True)
-        verdict = _perturbation_verdict(row["prompt"], found, gold, rng) if perturb else "none"
+        verdict = _perturbation_verdict(row["prompt"], found, gold, rng, prefer) if perturb else "none"
         for kind in (row["kind"], "all") + (("short",) if row["kind"] in SHORT_KINDS else ()):
             c = counts[kind]
             c["prompts"] += 1
