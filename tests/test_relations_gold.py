@@ -108,9 +108,11 @@ def test_spacy_tags_replace_the_rule_guess_for_unlisted_words():
     spacy = pytest.importorskip("spacy")
     nlp = spacy.blank("en")  # no model file can be installed here: a rule pipeline sets the tags
     nlp.add_pipe("attribute_ruler").add([[{"LOWER": "smeeth"}]], {"TAG": "VB"})
-    text = "The wugs smeeth beside a dog."
-    assert find_relations(text)[0].subject.text == "The wugs smeeth"  # the rules guess an unknown word is a noun
-    assert find_relations(text, tagger=SpacyTagger(nlp=nlp))[0].subject.text == "The wugs"
+    # after a singular noun the rules guess an unknown word is a noun (after a plural one, "The wugs smeeth beside",
+    # they read it as the plural's verb: pattern group 68)
+    text = "The wug smeeth beside a dog."
+    assert find_relations(text)[0].subject.text == "The wug smeeth"
+    assert find_relations(text, tagger=SpacyTagger(nlp=nlp))[0].subject.text == "The wug"
     with pytest.raises(NLPUnavailable, match="sets no part-of-speech tags"):
         SpacyTagger(nlp=spacy.blank("en"))
 
