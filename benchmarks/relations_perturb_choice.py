@@ -26,6 +26,11 @@ GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "relations_gold.
 MODES = ("random", "phrase_only", "sure")
 
 
+def _forced(perturb, mode: str, /, *args, **kwargs):
+    """`perturb_prompt` with this mode's `prefer`, whatever the caller passes (`evaluate` passes its own)."""
+    return perturb(*args, **{**kwargs, "prefer": mode})
+
+
 def rates(rows: list[dict], seeds: int) -> dict:
     """Per mode and kind: bad (broken or non-spatial) and perturbed prompts summed over the seeds, and their ratio."""
     found = {row["prompt"]: find_relations(row["prompt"]) for row in rows}
@@ -34,7 +39,7 @@ def rates(rows: list[dict], seeds: int) -> dict:
     try:
         for mode in MODES:
             perturb_text.relation_tier = perturb_text.phrase_tier if mode == "phrase_only" else full_tier
-            relation_eval.perturb_prompt = functools.partial(perturb, prefer="random" if mode == "random" else "sure")
+            relation_eval.perturb_prompt = functools.partial(_forced, perturb, "random" if mode == "random" else "sure")
             sums: dict[str, list[int]] = {}
             for seed in range(seeds):
                 for kind, c in relation_eval.evaluate(rows, finder=found.__getitem__, seed=seed)["by_kind"].items():

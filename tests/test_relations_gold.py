@@ -108,9 +108,11 @@ def test_spacy_tags_replace_the_rule_guess_for_unlisted_words():
     spacy = pytest.importorskip("spacy")
     nlp = spacy.blank("en")  # no model file can be installed here: a rule pipeline sets the tags
     nlp.add_pipe("attribute_ruler").add([[{"LOWER": "smeeth"}]], {"TAG": "VB"})
-    text = "The wugs smeeth beside a dog."
-    assert find_relations(text)[0].subject.text == "The wugs smeeth"  # the rules guess an unknown word is a noun
-    assert find_relations(text, tagger=SpacyTagger(nlp=nlp))[0].subject.text == "The wugs"
+    # after a singular noun the rules guess an unknown word is a noun (after a plural one, "The wugs smeeth beside",
+    # they read it as the plural's verb: pattern group 68)
+    text = "The wug smeeth beside a dog."
+    assert find_relations(text)[0].subject.text == "The wug smeeth"
+    assert find_relations(text, tagger=SpacyTagger(nlp=nlp))[0].subject.text == "The wug"
     with pytest.raises(NLPUnavailable, match="sets no part-of-speech tags"):
         SpacyTagger(nlp=spacy.blank("en"))
 
@@ -123,3 +125,51 @@ def test_finder_choice_reports_a_missing_spacy_model_or_falls_back():
     assert finder is find_relations and used.startswith("rules (spaCy not used")
     with pytest.raises(ValueError, match="unknown finder 'parser'"):
         get_finder("parser")
+
+
+MIXED = "A cup is on the table, and a cat is to the left of a dog."  # only the left-of relation is gold below
+
+
+def test_scores_over_several_seeds_give_the_mean_broken_rate_and_its_spread(tmp_path):
+    import numpy as np
+
+    from zoo.data.perturb_text import perturb_prompt
+    from zoo.data.relation_eval import evaluate_seeds
+
+    rows = read_gold(_write(tmp_path / "g.jsonl", [_row(MIXED, ("a cat", "to the left of", "a dog"))]))
+    # with the uniform order, a seed whose draw changes "on" (no gold relation) gives a broken rate of 1, else 0
+    picks = [perturb_prompt(MIXED, 1, np.random.default_rng(s), prefer="random").changes[0]["index"]
+             for s in range(3, 23)]
+    expected = [float(p == 0) for p in picks]
+    assert 0 < sum(expected) < 20
+    result = evaluate_seeds(rows, seeds=20, seed=3, prefer="random")
+    scores = result["by_kind"]["all"]
+    assert result["seeds"] == list(range(3, 23)) and scores["seeds"] == 20
+    assert scores["broken_rates"] == expected and scores["broken_rate"] == round(float(np.mean(expected)), 4)
+    assert scores["broken_rate_sd"] == round(float(np.std(expected, ddof=1)), 4)
+    assert (scores["broken_rate_min"], scores["broken_rate_max"]) == (0.0, 1.0)
+    assert scores["precision"] == 0.5 and scores["recall"] == 1.0  # the seed-independent figures stay
+    assert evaluate_seeds(rows, seeds=1, seed=3) == evaluate(rows, seed=3)  # one seed: the single-seed result
+    assert evaluate_seeds(rows, seeds=5, seed=3, prefer="sure")["by_kind"]["all"]["broken_rate_max"] == 0.0
+    with pytest.raises(ValueError, match="seeds must be an integer >= 1"):
+        evaluate_seeds(rows, seeds=0)
+
+
+def test_zoo_data_relations_reports_the_mean_over_seeds(tmp_path, capsys):
+    from zoo.cli import main
+
+    gold = _write(tmp_path / "gold.jsonl", [_row(MIXED, ("a cat", "to the left of", "a dog"), kind="dense")])
+    out = tmp_path / "found.json"
+    main(["data", "relations", str(gold), "--gold", str(gold), "--seeds", "4", "--seed", "2", "--prefer", "random",
+          "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert "perturbations over seeds 2-5" in printed and "| broken sd, min-max (4 seeds) |" in printed
+    result = json.loads(out.read_text())
+    assert result["perturbation_seeds"] == [2, 3, 4, 5] and len(result["scores"]["dense"]["broken_rates"]) == 4
+    main(["data", "relations", str(gold), "--gold", str(gold), "--out", str(out)])  # default: one seed, as before
+    printed = capsys.readouterr().out
+    assert "seeds" not in printed and "| dense | 1 | 1 | 1.000 | 0.500 | 1.000 | 0.000 |" in printed
+    assert "broken_rates" not in json.loads(out.read_text())["scores"]["dense"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["data", "relations", str(gold), "--gold", str(gold), "--seeds", "0"])
+    assert exit_.value.code != 0 and "seeds must be an integer >= 1" in capsys.readouterr().err

@@ -3,6 +3,8 @@ random within a tier; one-tier prompts are perturbed exactly as with `prefer="ra
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,86 @@ def test_the_uncertain_relation_is_still_changed_when_the_sure_one_cannot_be(mon
 def test_prefer_is_checked():
     with pytest.raises(ValueError):
         perturb_prompt("A cat is to the left of a dog.", 1, np.random.default_rng(0), prefer="best")
+
+
+MIXED = "A cup is on the table, and a cat is to the left of a dog."  # "on" is tier 2, "to the left of" tier 0
+
+
+def test_zoo_data_relations_perturbs_by_the_prefer_option(tmp_path):
+    from zoo.cli import main
+
+    seed = _picks(MIXED, "random").index(0)  # a seed whose uniform draw changes "on"
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text(MIXED + "\n")
+    perturbed = {}
+    for prefer in ("sure", "random"):
+        out = tmp_path / f"{prefer}.json"
+        main(["data", "relations", str(prompts), "--seed", str(seed), "--prefer", prefer, "--out", str(out)])
+        perturbed[prefer] = json.loads(out.read_text())["prompts"][0]["perturbed"]
+    assert "on the table" in perturbed["sure"] and "to the left of a dog" not in perturbed["sure"]
+    assert "on the table" not in perturbed["random"] and "to the left of a dog" in perturbed["random"]
+
+
+def test_zoo_data_relations_scores_the_gold_file_with_the_prefer_option(tmp_path):
+    from zoo.data.relation_eval import evaluate, read_gold
+
+    start = MIXED.index("a cat")
+    gold_row = {"prompt": MIXED, "kind": "dense", "relations": [{  # only the left-of relation is gold
+        "subject": {"text": "a cat", "start": start, "end": start + 5},
+        "phrase": {"text": "to the left of", "start": MIXED.index("to the left"), "end": MIXED.index(" a dog")},
+        "object": {"text": "a dog", "start": MIXED.index("a dog"), "end": len(MIXED) - 1}}]}
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps(gold_row) + "\n")
+    rows = read_gold(gold)
+    seed = _picks(MIXED, "random").index(0)
+    assert evaluate(rows, seed=seed, prefer="random")["details"][0]["perturbation"] == "non_spatial"
+    assert evaluate(rows, seed=seed, prefer="sure")["details"][0]["perturbation"] == "ok"
+    assert evaluate(rows, seed=seed)["details"][0]["perturbation"] == "ok"  # "sure" is the default
+
+
+def test_construct_perturbs_by_the_prefer_option():
+    from zoo.bench.prompts import BenchItem
+    from zoo.construct.rules import perturbation_for
+
+    items = [BenchItem(f"p{i}", MIXED, "dense") for i in range(20)]
+    sure = {perturbation_for(item, 0, 0.0, prefer="sure").changes[0]["index"] for item in items}
+    uniform = {perturbation_for(item, 0, 0.0, prefer="random").changes[0]["index"] for item in items}
+    assert sure == {1} and uniform == {0, 1}
+    assert {perturbation_for(item, 0, 0.0).changes[0]["index"] for item in items} == {1}  # the default
+
+
+def test_zoo_data_construct_passes_the_prefer_option_to_the_rule(tmp_path, monkeypatch):
+    import zoo.construct.run as run
+    from zoo.cli import main
+
+    seen = []
+
+    def chunk(items, *args, prefer="unset", **kwargs):
+        seen.append(prefer)
+        return [], {"prompts": len(items), "reasons": {}, "failures": [], "no_pair": []}
+
+    monkeypatch.setattr(run, "build_policy", lambda *args, **kwargs: None)  # no generator or judge is built
+    monkeypatch.setattr(run, "make_judge", lambda *args, **kwargs: None)
+    monkeypatch.setattr(run, "perturbed_chunk", chunk)
+    prompts, experiment = tmp_path / "prompts.txt", tmp_path / "policy.yaml"
+    prompts.write_text(MIXED + "\n")
+    experiment.write_text("{}\n")
+    for prefer, out in (([], "a"), (["--prefer", "random"], "b"), (["--prefer", "sure"], "c")):
+        main(["data", "construct", str(prompts), "--out", str(tmp_path / out), "--experiment", str(experiment)]
+             + prefer)
+    assert seen == ["sure", "random", "sure"]
+    with pytest.raises(ValueError, match="unknown prefer 'best'"):
+        run.construct(str(prompts), out=tmp_path / "d", experiment=str(experiment), prefer="best")
+
+
+@pytest.mark.parametrize("verb", ["relations", "construct"])
+def test_the_prefer_option_explains_its_choices_and_refuses_others(verb, tmp_path, capsys):
+    from zoo.cli import PROJECT_COMMANDS, _function_parser, main
+
+    text = " ".join(_function_parser(PROJECT_COMMANDS["data"][verb]).format_help().split())
+    assert "--prefer {sure,random}" in text and "surest are spatial first" in text and "uniformly random" in text
+    argv = ["data", verb, "p.txt", "--prefer", "best"] + (["--out", "o", "--experiment", "x.yaml"]
+                                                         if verb == "construct" else [])
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and "best" in capsys.readouterr().err

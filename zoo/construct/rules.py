@@ -34,8 +34,9 @@ def item_rng(seed: int, item_id: str) -> np.random.Generator:
 
 
 def perturbation_for(item: BenchItem, seed: int, multi_fraction: float, rewriter=None,
-                     llm=None) -> TextPerturbation | str:
-    """The item's perturbation (1, or 2-3 relations with probability multi_fraction), or the reason there is none.
+                     llm=None, prefer: str = "sure") -> TextPerturbation | str:
+    """The item's perturbation (1, or 2-3 relations with probability multi_fraction; which ones: `perturb_prompt`'s
+    `prefer`), or the reason there is none.
     With `llm` (`zoo.data.llm_relations.LLMRelations`) the model proposes it first; a proposal the finder does not
     confirm is counted in the model's review and the rule-based perturbation is used."""
     relations = find_relations(item.prompt)
@@ -47,7 +48,7 @@ def perturbation_for(item: BenchItem, seed: int, multi_fraction: float, rewriter
         count = int(rng.integers(2, min(3, len(relations)) + 1))
     for n in range(count, 0, -1):  # fewer if that many cannot be changed independently
         result = llm.propose(item.prompt, n, relations) if llm is not None else None
-        result = result or perturb_prompt(item.prompt, n, rng, relations=relations)
+        result = result or perturb_prompt(item.prompt, n, rng, relations=relations, prefer=prefer)
         if result is not None:
             if rewriter is not None:
                 rewrite_checked(result, rewriter)
@@ -83,7 +84,7 @@ def _judged(judge: RelationJudge, images: np.ndarray, item: BenchItem, relations
 def perturbed_chunk(items: Sequence[BenchItem], generate: Generate, judge: RelationJudge, per_prompt: int,
                     seeds: Callable[[int, int], int], first: int, *, seed: int = 0, multi_fraction: float = 0.5,
                     threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter=None,
-                    llm=None) -> tuple[list[dict], dict]:
+                    llm=None, prefer: str = "sure") -> tuple[list[dict], dict]:
     """Original-vs-perturbed pairs of a chunk of prompts, and the chunk's counts by reason (and, with `llm`, the
     model's accepted and rejected outputs by stage and reason, the rejected ones listed for review)."""
     seen = len(llm.review.rows) if llm is not None else 0
@@ -93,7 +94,7 @@ def perturbed_chunk(items: Sequence[BenchItem], generate: Generate, judge: Relat
     no_relation: list[dict] = []
     plans: list[tuple[BenchItem, TextPerturbation, int]] = []
     for offset, item in enumerate(items):
-        plan = perturbation_for(item, seed, multi_fraction, rewriter, llm)
+        plan = perturbation_for(item, seed, multi_fraction, rewriter, llm, prefer)
         if isinstance(plan, str):
             reasons[plan] += 1
             no_relation.append({"id": item.id, "prompt": item.prompt, "reason": plan})

@@ -30,7 +30,7 @@ from zoo.construct.rules import perturbed_chunk, ranked_chunk
 from zoo.data.llm_chat import CausalLMChat
 from zoo.data.llm_relations import LLMRelations
 from zoo.data.paths import safe_join
-from zoo.data.perturb_text import CausalLMRewriter
+from zoo.data.perturb_text import PREFER, CausalLMRewriter
 from zoo.data.writing import encode_json, encode_png, shard_name, write_json_atomic, write_shard
 from zoo.policy.io import build_policy
 from zoo.progress import tqdm
@@ -44,7 +44,7 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
               variant: Literal["short", "long"] = "short", spatial_only: bool = False, count: int | None = None,
               images_per_prompt: int = 8, multi_fraction: float = 0.5,
               threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter: str | None = None,
-              llm: str | None = None, steps: int = 8,
+              llm: str | None = None, prefer: Literal["sure", "random"] = "sure", steps: int = 8,
               noise_level: float = 0.0, margin: float = 0.25, objects_weight: float = 0.25,
               prompts_per_shard: int = 200, batch_size: int = 64, seed: int = 0, split: str = "train",
               rank: int | None = None, world_size: int | None = None, device: str = "cpu") -> dict[str, Any]:
@@ -73,6 +73,11 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
         llm: local path or hub id of a causal chat model that extracts each prompt's relations and proposes its
             perturbation (the paper's LLM step); kept only when the rule finder agrees with both, else counted
             (summary "llm"), listed in OUT/review/llm_review.jsonl and replaced by the rule-based perturbation.
+        prefer: which relations the rule-based perturbation changes: "sure" (default) the relations the finder is
+            surest are spatial first (a direction or region phrase or a spatial-only preposition such as "to the left
+            of" or "behind", then "under", "near" and the like, polysemous "on", "at", "over", "by" ... last; random
+            within a tier); "random" any relations, in a uniformly random order (the order before this option
+            existed). World prompts, whose relations are all of one tier, are perturbed the same either way.
         steps: sampler steps per image.
         noise_level: 0 is the ODE sampler (measured: more kept pairs than SDE 0.7 from the embedded SFT policy),
             > 0 the SDE sampler GRPO rolls out with.
@@ -93,6 +98,8 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
         device = f"cuda:{os.environ['LOCAL_RANK']}"
     if rule not in ("perturbed", "ranked"):
         raise ValueError(f"unknown rule {rule!r}: choose perturbed or ranked")
+    if prefer not in PREFER:
+        raise ValueError(f"unknown prefer {prefer!r}: choose {' or '.join(PREFER)}")
     shard_name(split, 0)  # a split that is not a plain name fails here, before anything is written
     for key, value in (("prompts_per_shard", prompts_per_shard), ("images_per_prompt", images_per_prompt),
                        ("batch_size", batch_size), ("steps", steps), ("pairs_per_prompt", pairs_per_prompt)):
@@ -109,8 +116,8 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
         run = _chunk_runner(policy, items, rule=rule, judge=judge, judge_model=judge_model,
                             per_prompt=images_per_prompt, steps=steps, noise_level=noise_level, batch_size=batch_size,
                             seed=seed, multi_fraction=multi_fraction, threshold=threshold,
-                            pairs_per_prompt=pairs_per_prompt, rewriter=rewriter, llm=llm, margin=margin,
-                            objects_weight=objects_weight, device=device)
+                            pairs_per_prompt=pairs_per_prompt, rewriter=rewriter, llm=llm, prefer=prefer,
+                            margin=margin, objects_weight=objects_weight, device=device)
         with tqdm(total=sum(len(chunks[i]) for i in todo), desc=f"construct {out.name}", unit="prompt") as bar:
             for index in todo:
                 _one_chunk(out, split, index, chunks[index], index * prompts_per_shard, run)
@@ -147,7 +154,7 @@ def read_stats(path: Path) -> dict[str, Any]:
 
 
 def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps, noise_level, batch_size, seed,
-                  multi_fraction, threshold, pairs_per_prompt, rewriter, llm, margin, objects_weight, device):
+                  multi_fraction, threshold, pairs_per_prompt, rewriter, llm, prefer, margin, objects_weight, device):
     """A function (chunk, first index) -> (pairs, stats) for the chosen rule."""
     def generate(texts: list[str], seeds: list[int]) -> torch.Tensor:
         with torch.no_grad():
@@ -164,7 +171,8 @@ def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps,
     proposer = LLMRelations(CausalLMChat(llm, device=device).chat) if llm else None
     return lambda chunk, first: perturbed_chunk(chunk, generate, relation_judge, per_prompt, seeds, first, seed=seed,
                                                 multi_fraction=multi_fraction, threshold=threshold,
-                                                pairs_per_prompt=pairs_per_prompt, rewriter=lm, llm=proposer)
+                                                pairs_per_prompt=pairs_per_prompt, rewriter=lm, llm=proposer,
+                                                prefer=prefer)
 
 
 def _one_chunk(out: Path, split: str, index: int, chunk: list, first: int, run) -> None:

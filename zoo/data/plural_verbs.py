@@ -1,12 +1,16 @@
 """Words ending in -s (and a few others) that are verbs, not plural nouns, read from their clause: "a river flows
-below", ", birds outnumber trees", "while mist swells around" (part of the rule tagger, `zoo.data.tagging`)."""
+below", ", birds outnumber trees", "while mist swells around"; and the bare verb of a plural subject ("Birds fly
+above", "The children play beside") (part of the rule tagger, `zoo.data.tagging`)."""
 
 from __future__ import annotations
 
-from zoo.data.relation_lexicon import NOUNS
+from zoo.data.relation_lexicon import NOUNS, VERBS
 from zoo.data.tokens import CONTENT, Tok, adjective_like
 
 SINGULAR_DETERMINERS = {"a", "an", "this", "that", "each", "every", "another", "one"}
+# determiners that lead only plurals ("these birds", never "these bird")
+PLURAL_DETERMINERS = {"these", "those", "many", "several", "few", "both", "various", "numerous", "multiple",
+                      "countless"}
 
 
 def clause_led(toks: list[Tok], k: int) -> bool:
@@ -16,6 +20,40 @@ def clause_led(toks: list[Tok], k: int) -> bool:
         k -= 1  # "a brand-new, gleaming red toy sports car on": a comma inside a list of adjectives; "symmetrical and
         # iconic golden lines erupt"
     return k < 0 or toks[k].text in (",", ".", ";", ":")
+
+
+# plurals without -s: a head noun that takes a plural verb ("children play", "people walk")
+IRREGULAR_PLURALS = {"children", "people", "men", "women", "geese", "mice", "teeth", "feet", "oxen"}
+
+
+def plural_head(tok: Tok) -> bool:
+    """A noun that reads as a plural head: an -s form that is not an adjective ("birds", not "glass", "bus",
+    "famous") or an irregular plural ("children")."""
+    if tok.tag != "NOUN":
+        return False
+    return tok.low in IRREGULAR_PLURALS or (tok.low.endswith("s") and not tok.low.endswith((
+        "ss", "us", "is", "'s", "\u2019s")) and not adjective_like(tok))
+
+
+def plural_subject_led(toks: list[Tok], k: int) -> str | None:
+    """If token k, a plural head, ends a noun phrase that starts a clause (after a sentence start, a comma, ", and",
+    ", but" or "while"), bare or after a determiner or number that can lead a plural ("Birds", "The birds", "Two
+    small birds", ", and three children"; not after "a", "this", "each": "a sports car"), how it is led: "plural" (a
+    number or a plural-only determiner: "two", "these"), "neutral" ("the", "our", none) or, where a noun comes before
+    the head, "compound" unless led by "plural" ("the yellow sun splashes": the -s word may be the verb); else None."""
+    j = k
+    while j >= 0 and (toks[j].tag in CONTENT or (toks[j].text == "," and j > 0 and toks[j - 1].tag == "ADJ")):
+        j -= 1
+    lead = "neutral"
+    if j >= 0 and toks[j].tag in ("DET", "NUM") and toks[j].low not in SINGULAR_DETERMINERS:
+        lead = "plural" if toks[j].tag == "NUM" or toks[j].low in PLURAL_DETERMINERS else lead
+        j -= 1
+        if j >= 0 and toks[j].tag == "DET" and toks[j].low not in SINGULAR_DETERMINERS:
+            j -= 1  # "the two birds", "all the children"
+    if not (j < 0 or toks[j].text in (",", ".", "!", "?", ";", ":") or toks[j].low in SUBORDINATORS or (
+            toks[j].low in ("and", "but") and j > 0 and toks[j - 1].text == ",")):
+        return None
+    return "compound" if lead == "neutral" and k > 0 and toks[k - 1].tag == "NOUN" else lead
 
 
 def singular_led(toks: list[Tok], i: int) -> bool:
@@ -43,6 +81,28 @@ def _after_subordinator(toks: list[Tok], k: int) -> bool:
     while j > 0 and k - j < 3 and toks[j].tag == "NOUN":
         j -= 1
     return j < k and toks[j].low in SUBORDINATORS
+
+
+def _phrase_follows(toks: list[Tok], k: int) -> bool:
+    """Token k is a preposition other than "of", or an -ly adverb before one ("above", "gracefully over")."""
+    if k < len(toks) and toks[k].tag == "ADV" and toks[k].low.endswith("ly"):
+        k += 1
+    return k < len(toks) and toks[k].tag == "PREP" and toks[k].low != "of"
+
+
+SINGULAR_AUXILIARIES = {"is", "was", "has", "does"}
+
+
+def _singular_verb_follows(toks: list[Tok], k: int) -> bool:
+    """A singular finite verb ("is", an -s verb) comes from token k to the end of the clause (punctuation, a
+    conjunction, a relative or a subordinator ends it)."""
+    for tok in toks[k:]:
+        if tok.text in (",", ".", "!", "?", ";", ":") or tok.tag in ("CONJ", "REL") or tok.low in SUBORDINATORS:
+            return False
+        if tok.low in SINGULAR_AUXILIARIES or (tok.tag == "VERB" and tok.low.endswith("s") and
+                                               not tok.low.endswith("ss")):
+            return True
+    return False
 
 
 def _aside_closed(toks: list[Tok], comma: int) -> bool:
@@ -84,6 +144,17 @@ def plural_verbs(toks: list[Tok]) -> None:
             tok.tag = "VERB"  # ", birds outnumber trees", "Small birds flit between", ", golden lines erupt.": a bare
             # plural subject at a clause
             continue  # start, then its verb
+        if tok.tag == "NOUN" and (tok.low not in NOUNS or tok.low in VERBS) and not tok.low.endswith("s") and \
+                tok.low not in PARTICLES and not tok.text[:1].isupper() and plural_head(prev) and \
+                plural_subject_led(toks, i - 1) in ("plural", "neutral", "compound" if tok.low in VERBS else "") and \
+                _phrase_follows(toks, i + 1) and not _singular_verb_follows(toks, i + 1):
+            tok.tag = "VERB"  # "Birds fly above the lake", "The children play beside", "Two birds fly gracefully
+            # over": a bare word after a plural subject at a clause start, before a phrase, agrees with it as its
+            # verb (a noun compound's first noun is singular: "bird cage"); not a particle ("lights up"), a name
+            # ("the Arts Museum") or a listed noun, and after "the" with a noun before the -s word only a listed verb
+            # ("the yellow sun splashes warmth across": "splashes" is the verb); a singular verb later in the clause
+            # is the verb of a compound head ("The sports car beside the road is red")
+            continue
         if tok.tag == "NOUN" and tok.low in NOUNS and tok.low.endswith("s") and prev.tag == "NOUN" and \
                 i + 1 < len(toks) and toks[i + 1].tag == "ADV" and toks[i + 1].low.endswith("ly") and \
                 singular_led(toks, i):

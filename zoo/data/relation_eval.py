@@ -13,6 +13,12 @@ Kinds `templated`, `photo_of`, `compound` and `3d` are also scored together as `
 - `broken_rate`: of the prompts `perturb_prompt` changed in one relation, the share whose change is not a clean
   edit of a gold relation (the changed relation is no strict gold match: non-spatial, or an entity cut or too
   long), or whose text fails the structural check (`zoo.data.sentence_check`); `perturbed_rate`: prompts changed.
+
+The perturbations of one run share one generator (`seed`), so a prompt's draws shift every later prompt's and a
+single-seed broken rate moves by a prompt or so from seed to seed. `evaluate_seeds` runs seeds seed..seed+N-1 (the
+finder once per prompt) and reports per kind the mean of the seeds' `broken_rate` and `perturbed_rate`, with
+`broken_rate_sd` (sample standard deviation), `broken_rate_min` and `broken_rate_max`; the other figures do not
+depend on the seed.
 """
 
 from __future__ import annotations
@@ -110,9 +116,10 @@ def match_count(found: list[TextRelation], gold: list[dict], by_head: bool = Fal
     return len(used), index
 
 
-def _perturbation_verdict(prompt: str, found: list[TextRelation], gold: list[dict], rng: np.random.Generator) -> str:
+def _perturbation_verdict(prompt: str, found: list[TextRelation], gold: list[dict], rng: np.random.Generator,
+                          prefer: str = "sure") -> str:
     """'none' (no perturbation), 'ok', 'broken' (entity or structure) or 'non_spatial' (no gold relation changed)."""
-    result = perturb_prompt(prompt, 1, rng, relations=found)
+    result = perturb_prompt(prompt, 1, rng, relations=found, prefer=prefer)
     if result is None:
         return "none"
     relation = found[result.changes[0]["index"]]
@@ -121,8 +128,10 @@ def _perturbation_verdict(prompt: str, found: list[TextRelation], gold: list[dic
     return "ok" if not result.problems else "broken"
 
 
-def evaluate(rows: list[dict], finder: Finder = find_relations, perturb: bool = True, seed: int = 0) -> dict:
-    """Scores by kind and over all rows (see the module docstring), plus per-prompt details."""
+def evaluate(rows: list[dict], finder: Finder = find_relations, perturb: bool = True, seed: int = 0,
+             prefer: str = "sure") -> dict:
+    """Scores by kind and over all rows (see the module docstring), plus per-prompt details; `prefer` is
+    `perturb_prompt`'s choice of the relation to change."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     details = []
     rng = np.random.default_rng(seed)
@@ -131,7 +140,7 @@ def evaluate(rows: list[dict], finder: Finder = find_relations, perturb: bool = 
         gold = row["relations"]
         strict, index = match_count(found, gold)
         head, _ = match_count(found, gold, by_head=True)
-        verdict = _perturbation_verdict(row["prompt"], found, gold, rng) if perturb else "none"
+        verdict = _perturbation_verdict(row["prompt"], found, gold, rng, prefer) if perturb else "none"
         for kind in (row["kind"], "all") + (("short",) if row["kind"] in SHORT_KINDS else ()):
             c = counts[kind]
             c["prompts"] += 1
@@ -146,6 +155,33 @@ def evaluate(rows: list[dict], finder: Finder = find_relations, perturb: bool = 
                         "found": [r.to_json() for r in found], "matched": index, "gold": len(gold),
                         "perturbation": verdict})
     return {"by_kind": {kind: _rates(c) for kind, c in counts.items()}, "details": details}
+
+
+def evaluate_seeds(rows: list[dict], finder: Finder = find_relations, seeds: int = 1, seed: int = 0,
+                   prefer: str = "sure") -> dict:
+    """`evaluate` over seeds seed..seed+seeds-1: per kind, the seed-independent figures, the mean `perturbed_rate`
+    and `broken_rate`, and the broken rate's spread (`broken_rate_sd`, `_min`, `_max`; `broken_rates` per seed);
+    details are the first seed's. One seed gives exactly `evaluate`'s result."""
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+    found = {row["prompt"]: finder(row["prompt"]) for row in rows}
+    runs = [evaluate(rows, finder=found.__getitem__, seed=seed + k, prefer=prefer) for k in range(seeds)]
+    if seeds == 1:
+        return runs[0]
+    by_kind = {}
+    for kind, first in runs[0]["by_kind"].items():
+        broken = [run["by_kind"][kind]["broken_rate"] for run in runs]
+        values = [b for b in broken if b == b]  # a seed that perturbed nothing of this kind has no rate (nan)
+        perturbed = float(np.mean([run["by_kind"][kind]["perturbed_rate"] for run in runs]))
+        nan = float("nan")
+        by_kind[kind] = {**first, "perturbed_rate": round(perturbed, 4),
+                         "broken_rate": round(float(np.mean(values)), 4) if values else nan,
+                         "broken_rate_sd": round(float(np.std(values, ddof=1)), 4) if len(values) > 1 else nan,
+                         "broken_rate_min": min(values, default=nan), "broken_rate_max": max(values, default=nan),
+                         "broken_rates": broken, "seeds": seeds,
+                         "broken": round(float(np.mean([run["by_kind"][kind]["broken"] for run in runs])), 2),
+                         "non_spatial": round(float(np.mean([run["by_kind"][kind]["non_spatial"] for run in runs])), 2)}
+    return {"by_kind": by_kind, "details": runs[0]["details"], "seeds": list(range(seed, seed + seeds))}
 
 
 def _rates(c: dict[str, int]) -> dict[str, float | int]:
@@ -164,12 +200,19 @@ def _rates(c: dict[str, int]) -> dict[str, float | int]:
 
 
 def format_scores(by_kind: dict[str, dict]) -> str:
-    """A markdown table, one row per kind."""
+    """A markdown table, one row per kind; scores of several seeds (`evaluate_seeds`) give the mean perturbed and
+    broken rates and a column with the broken rate's spread."""
+    seeds = max((r.get("seeds", 1) for r in by_kind.values()), default=1)
+    spread = f" broken sd, min-max ({seeds} seeds) |" if seeds > 1 else ""
+    mean = " (mean)" if seeds > 1 else ""
     head = ("| kind | prompts | relations | found in | precision | recall | strict prompts | head P | head R | "
-            "perturbed | broken or non-spatial |\n|---|---|---|---|---|---|---|---|---|---|---|")
+            f"perturbed{mean} | broken or non-spatial{mean} |{spread}\n|---|---|---|---|---|---|---|---|---|---|---|"
+            + ("---|" if spread else ""))
     lines = [head]
     for kind, r in sorted(by_kind.items(), key=lambda kv: (kv[0] == "all", kv[0])):
         lines.append(f"| {kind} | {r['prompts']} | {r['gold_relations']} | {r['any_found']:.3f} | {r['precision']:.3f} | "
                      f"{r['recall']:.3f} | {r['strict_prompt_accuracy']:.3f} | {r['head_precision']:.3f} | "
-                     f"{r['head_recall']:.3f} | {r['perturbed_rate']:.3f} | {r['broken_rate']:.3f} |")
+                     f"{r['head_recall']:.3f} | {r['perturbed_rate']:.3f} | {r['broken_rate']:.3f} |"
+                     + (f" {r['broken_rate_sd']:.3f}, {r['broken_rate_min']:.3f}-{r['broken_rate_max']:.3f} |"
+                        if spread else ""))
     return "\n".join(lines)
