@@ -99,6 +99,7 @@ def test_the_module_exports_an_encoder_the_policy_loads_saves_and_a_saved_policy
     data = PreferencePairDataModule(train=str(spatial_set / "pairs" / "train-*.tar"),
                                     val=str(spatial_set / "pairs" / "val-*.tar"), batch_size=8, eval_batch_size=8,
                                     train_samples_per_epoch=40)
+    assert all(m.p == 0.0 for m in module.encoder.modules() if isinstance(m, torch.nn.Dropout))  # the default
     before = {k: v.clone() for k, v in module.encoder.state_dict().items()}
     trainer = L.Trainer(max_steps=4, accelerator="cpu", limit_val_batches=1, val_check_interval=4, logger=False,
                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
