@@ -37,14 +37,12 @@ class LayoutCollator:
             for prompt, key in sides:
                 if key not in meta or "objects" not in meta:
                     raise RecordError(f"sample {s.get('key')}: layout pretraining needs world records with 'objects' "
-                                    f"and '{key}' (SpatialShapes pairs from `zoo data spatial`)")
+                                      f"and '{key}' (SpatialShapes pairs from `zoo data spatial`)")
                 prompts.append(prompt)
                 scenes.append(meta)
                 boxes.append(meta[key])
                 sizes.append(int(meta.get("image_size", 64)))
-        if len(set(sizes)) > 1:
-            raise RecordError(f"a batch mixes image sizes {sorted(set(sizes))}: layout cells need one canvas size")
-        targets = layout_targets(self.tokenizer, prompts, scenes, boxes, sizes[0], self.grid, self.max_length)
+        targets = layout_targets(self.tokenizer, prompts, scenes, boxes, sizes, self.grid, self.max_length)
         return {**{f.name: getattr(targets, f.name) for f in fields(LayoutTargets)}, "data_errors": stamp_errors(samples)}
 
 

@@ -40,6 +40,10 @@ def test_targets_mark_every_mention_of_each_object_and_nothing_else():
                       ("triangle", colour("orange"), shape("triangle"), 13)}
     assert int((t.cell[0] != IGNORE).sum()) == 8  # "green square" twice; "to the right of", "a", "," etc. unmarked
     assert centre_cell([63, 63, 64, 64], 64, 4) == 15 and centre_cell([0, 0, 2, 2], 64, 4) == 0
+    # one canvas side per prompt: the same boxes on a 128 px canvas sit in other cells (purple's centre 48,16 -> 1)
+    both = layout_targets(tokenizer, [prompt, prompt], [{"objects": objects}] * 2, [boxes] * 2, [64, 128], 4, 32)
+    assert torch.equal(both.cell[0], t.cell[0])
+    assert set(both.cell[1][t.colour[0] == colour("purple")].tolist()) == {1}
 
 
 def _scenes(seed: int, count: int) -> tuple[list[str], list[dict], list[list]]:

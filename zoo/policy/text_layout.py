@@ -75,15 +75,16 @@ def word_objects(prompt: str, objects: Sequence[dict[str, str]]) -> list[tuple[i
 
 
 def layout_targets(tokenizer, prompts: Sequence[str], scenes: Sequence[dict[str, Any]], boxes: Sequence[Sequence],
-                   image_size: int, grid: int, max_length: int) -> LayoutTargets:
+                   image_size: int | Sequence[int], grid: int, max_length: int) -> LayoutTargets:
     """Tokenise `prompts` (padded to `max_length`, as the policy does) and mark each token that overlaps an object
-    word with that object's colour, shape and centre cell; `scenes[i]["objects"]` and `boxes[i]` (pixels of an
-    `image_size` canvas) describe prompt i's image."""
+    word with that object's colour, shape and centre cell; `scenes[i]["objects"]` and `boxes[i]` (pixels of a canvas
+    of side `image_size`, one for all prompts or one per prompt) describe prompt i's image."""
+    sizes = [image_size] * len(prompts) if isinstance(image_size, int) else list(image_size)
     enc = tokenizer(list(prompts), padding="max_length", max_length=max_length, truncation=True,
                     return_offsets_mapping=True, return_tensors="pt")
     colour = torch.full(enc.input_ids.shape, IGNORE, dtype=torch.long)
     shape, cell = colour.clone(), colour.clone()
-    for row, (prompt, scene, box_list) in enumerate(zip(prompts, scenes, boxes)):
+    for row, (prompt, scene, box_list, size) in enumerate(zip(prompts, scenes, boxes, sizes)):
         objects = scene["objects"]
         spans = word_objects(prompt, objects)
         for col, (start, end) in enumerate(enc.offset_mapping[row].tolist()):
@@ -94,7 +95,7 @@ def layout_targets(tokenizer, prompts: Sequence[str], scenes: Sequence[dict[str,
                 continue
             colour[row, col] = COLOUR_IDS[objects[hit]["colour"]]
             shape[row, col] = SHAPE_IDS[objects[hit]["shape"]]
-            cell[row, col] = centre_cell(box_list[hit], image_size, grid)
+            cell[row, col] = centre_cell(box_list[hit], size, grid)
     return LayoutTargets(enc.input_ids, enc.attention_mask, colour, shape, cell)
 
 
