@@ -41,7 +41,8 @@ def test_construct_keeps_judged_best_over_worst_pairs_and_resumes(spatial_set, t
                       steps=2,
                       margin=0.0, objects_weight=1.0, prompts_per_shard=3)
     assert again["shards_reused"] == 1 and again["pairs"] == summary["pairs"]
-    assert json.loads((out / "construct_summary.json").read_text())["pairs"] == summary["pairs"]
+    written = json.loads((out / "construct_summary.json").read_text())
+    assert written["pairs"] == summary["pairs"] and written["prefer"] == "sure"  # how perturbations were chosen
     # a margin no pair of these (untrained, near-blank) images reaches: every prompt is counted as flat
     strict = construct(prompts, out=tmp_path / "strict", experiment=str(experiment), rule="ranked", count=6,
                        images_per_prompt=4,

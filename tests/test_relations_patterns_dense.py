@@ -434,6 +434,23 @@ CASES = {
         ("A broom rests against the door, beside a bucket.", [("A broom", "beside", "a bucket")]),
         ("A lighthouse stands against a stormy sky.", []),
     ],
+    # 70. a noun with a reduced participle clause before the finite verb: the noun does the verb, not the object of
+    # the clause's preposition ("A lamp placed on the table stands next to a vase": the lamp is next to the vase)
+    "reduced_clause_subject": [
+        ("A lamp placed on the table stands next to a vase.",
+         [("A lamp", "on", "the table"), ("A lamp", "next to", "a vase")]),
+        ("A bicycle propped against the hut stands next to a tree.", [("A bicycle", "next to", "a tree")]),
+        ("The book lying on the desk sits beside a cup.", [("The book", "on", "the desk"), ("The book", "beside", "a cup")]),
+        ("Birds perched on the wire sit above the road.", [("Birds", "on", "the wire"), ("Birds", "above", "the road")]),
+    ],
+    # 71. an -s noun that is a compound's modifier ("sports car", "arts centre") at a prompt's start: the next word is
+    # the head, not the bare verb of a plural subject (group 68), unless it is a listed verb
+    "compound_plural_modifier": [
+        ("Sports car beside the road.", [("Sports car", "beside", "the road")]),
+        ("Arts centre next to the river.", [("Arts centre", "next to", "the river")]),
+        ("Sports cars race beside the road.", [("Sports cars", "beside", "the road")]),
+        ("Glasses sit beside a book.", [("Glasses", "beside", "a book")]),
+    ],
 }
 
 

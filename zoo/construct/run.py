@@ -123,7 +123,7 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
                 _one_chunk(out, split, index, chunks[index], index * prompts_per_shard, run)
                 bar.update(len(chunks[index]))
     summary = _summary(out, split, len(chunks), items, problems, rule, experiment, weights, images_per_prompt,
-                       time.perf_counter() - started, reused=len(mine) - len(todo))
+                       time.perf_counter() - started, reused=len(mine) - len(todo), prefer=prefer)
     write_json_atomic(safe_join(out, "construct_summary.json"), summary)
     print(json.dumps({k: summary[k] for k in ("prompts", "pairs", "reasons", "shards_done", "shards")}))
     return summary
@@ -193,7 +193,7 @@ def _one_chunk(out: Path, split: str, index: int, chunk: list, first: int, run) 
 
 
 def _summary(out: Path, split: str, n_chunks: int, items: list, problems: list[str], rule: str, experiment: str,
-             weights: str | None, per_prompt: int, seconds: float, reused: int) -> dict[str, Any]:
+             weights: str | None, per_prompt: int, seconds: float, reused: int, prefer: str = "sure") -> dict[str, Any]:
     """Counts over every finished chunk (of every rank) and the input problems."""
     reasons: Counter = Counter()
     n_pert: Counter = Counter()
@@ -215,5 +215,5 @@ def _summary(out: Path, split: str, n_chunks: int, items: list, problems: list[s
             "flat_prompts": reasons.get("flat", 0), "shards": n_chunks, "shards_done": done, "shards_reused": reused,
             "complete": done == n_chunks, "input_problems": problems, "failures": failures[:200],
             "no_pair_prompts": no_pair[:200], "review_rows": reviewed, "rule": rule,
-            "seconds": round(seconds, 1), "images_per_prompt": per_prompt,
+            "prefer": prefer, "seconds": round(seconds, 1), "images_per_prompt": per_prompt,
             "generator": {"experiment": str(experiment), "weights": str(weights)}}

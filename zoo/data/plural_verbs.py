@@ -122,6 +122,10 @@ PLURAL_OF = {"pair", "pairs", "set", "sets", "row", "rows", "group", "groups", "
              "clusters", "handful", "pile", "piles", "stack", "stacks", "heap", "heaps", "collection", "series",
              "array", "assortment", "variety", "number", "dozen", "quartet", "trio", "duo", "myriad", "multitude"}
 SUBORDINATORS = {"while", "whilst", "as", "where", "when", "whereas"}
+# -s nouns that modify the next noun of a compound ("sports car", "arts centre", "goods train"): the word after them is
+# the head of the subject, not its verb, unless it is a listed verb
+COMPOUND_PLURALS = {"sports", "arts", "goods", "sales", "news", "savings", "games", "crafts", "customs", "sweets",
+                    "electronics", "athletics", "parts", "systems", "arms", "glasses", "clothes", "pants", "jeans"}
 COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung",
                 "rests", "rest", "remains", "remain", "there"}
 
@@ -137,7 +141,7 @@ def plural_verbs(toks: list[Tok]) -> None:
             continue
         if tok.tag == "NOUN" and tok.low not in NOUNS and not tok.low.endswith("s") and prev.tag == "NOUN" and \
                 prev.low.endswith("s") and not prev.low.endswith(("ss", "us", "is")) and not adjective_like(prev) and \
-                clause_led(toks, i - 1) and \
+                prev.low not in COMPOUND_PLURALS and clause_led(toks, i - 1) and \
                 i + 1 < len(toks) and (toks[i + 1].tag in ("DET", "NUM", "PREP") or toks[i + 1].text in (
                     ".", "!", "?") or (
                     toks[i + 1].tag == "NOUN" and toks[i + 1].low.endswith("s"))):
@@ -146,6 +150,7 @@ def plural_verbs(toks: list[Tok]) -> None:
             continue  # start, then its verb
         if tok.tag == "NOUN" and (tok.low not in NOUNS or tok.low in VERBS) and not tok.low.endswith("s") and \
                 tok.low not in PARTICLES and not tok.text[:1].isupper() and plural_head(prev) and \
+                (prev.low not in COMPOUND_PLURALS or tok.low in VERBS) and \
                 plural_subject_led(toks, i - 1) in ("plural", "neutral", "compound" if tok.low in VERBS else "") and \
                 _phrase_follows(toks, i + 1) and not _singular_verb_follows(toks, i + 1):
             tok.tag = "VERB"  # "Birds fly above the lake", "The children play beside", "Two birds fly gracefully

@@ -300,6 +300,14 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
             if outer is None or toks[verb_at - 1].tag not in CONTENT or _crosses_phrase(toks, outer):
                 break
             phrase = outer
+        elif not adjacent and not participle and hop == 0 and link.tag == "PREP" and link.low != "of" and \
+                before.tag == "VERB" and (before.low.endswith(("ed", "ing")) or before.low in IRREGULAR_PARTICIPLES) \
+                and start > 2 and toks[start - 3].tag == "NOUN":
+            outer = noun_phrase_before(toks, start - 3)  # "A lamp placed on the table stands next to a vase", "a
+            # bicycle propped against the hut stands next to": the reduced clause's noun does the finite verb
+            if outer is None or _crosses_phrase(toks, outer):
+                break
+            phrase = outer
         elif link.low in ("on", "upon") and before.low in LYING_VERBS and head(toks, phrase).low in LYING_PARTS and \
                 possessive_led(toks, phrase) and phrase[1] - phrase[0] == 2:
             return _clause_subject(toks, start - 2)  # "The dog sleeps on its stomach beside the sofa": the dog
