@@ -104,6 +104,13 @@ def test_hard_negatives_erase_one_object_or_add_clutter_in_training_pairs_only(s
         index = int(after["meta"]["negative"].split()[-1])
         assert after["meta"]["negative"].startswith("wrong shape") and not verdict.objects[index].found
         assert verdict.objects[index].colour_found and verdict.objects[index].shape != before["meta"]["objects"][index]["shape"]
+    twice = [(b, a) for b, a in zip(pairs, HardNegatives(duplicate=1.0)(pairs)) if "negative" in a["meta"]]
+    assert len(twice) >= len(pairs) // 2  # a free place is found in most scenes
+    for before, after in twice:  # one object drawn again in an empty place: all found, the copy is clutter
+        verdict = verify(np.array(after["rejected"].convert("RGB")), Scene.from_json(before["meta"]))
+        changed = np.array(after["rejected"]) != np.array(before["chosen"].convert("RGB"))
+        assert after["meta"]["negative"].startswith("duplicate") and all(o.found for o in verdict.objects)
+        assert verdict.clutter > 0 and changed.any(-1).any()
     mixed = HardNegatives(missing_object=0.3, clutter=0.3)
     kinds = [s["meta"].get("negative", "none").split(" ")[0] for s in mixed(pairs)]
     assert kinds == [s["meta"].get("negative", "none").split(" ")[0] for s in mixed(pairs)]  # per key: resumable

@@ -9,7 +9,9 @@ on a reward trained with missing-object negatives learned to fill the canvas wit
 (SpatialScore up, verified relations down); splattering palette-coloured specks over the chosen image
 gives that negative. World v1.1 counts an object only with its right shape, and relation pairs never show a
 wrong shape either (both images hold the same objects): redrawing one object of the chosen image as another
-shape, in the same box and colour, gives that negative.
+shape, in the same box and colour, gives that negative. A policy sampled with classifier-free guidance draws some
+objects twice (the clutter world v1.1 counts), and relation pairs never show a duplicate: copying one object's box of
+the chosen image to an empty place gives that negative.
 """
 
 from __future__ import annotations
@@ -52,6 +54,30 @@ def wrong_shape(image: Image.Image, meta: dict[str, Any], index: int, rng: np.ra
     return Image.fromarray(array)
 
 
+def _boxes(meta: dict[str, Any], side: int) -> list[tuple[int, int, int, int]]:
+    scale = side / float(meta.get("image_size", side))
+    return [tuple(int(round(v * scale)) for v in box) for box in meta["chosen_boxes"]]
+
+
+def duplicate_object(image: Image.Image, meta: dict[str, Any], index: int,
+                     rng: np.random.Generator) -> Image.Image | None:
+    """The image with object `index`'s box copied to a place that overlaps no object's box (up to 50 random tries),
+    so the prompt's object appears twice; None where no such place was found."""
+    array = np.array(image.convert("RGB"))
+    side = array.shape[0]
+    boxes = _boxes(meta, side)
+    x0, y0, x1, y1 = boxes[index]
+    h, w = y1 - y0, x1 - x0
+    if not 0 < h < side or not 0 < w < side:
+        return None
+    for _ in range(50):
+        y, x = (int(v) for v in rng.integers(0, (side - h + 1, side - w + 1)))
+        if all(x + w <= a or b <= x or y + h <= c or d <= y for a, c, b, d in boxes):
+            array[y:y + h, x:x + w] = array[y0:y1, x0:x1].copy()
+            return Image.fromarray(array)
+    return None
+
+
 def splatter(image: Image.Image, rng: np.random.Generator, specks: tuple[int, int] = (20, 80)) -> Image.Image:
     """The image with square specks (1/32 to 1/16 of the side) of random palette colours at random places."""
     array = np.array(image.convert("RGB"))
@@ -66,16 +92,17 @@ def splatter(image: Image.Image, rng: np.random.Generator, specks: tuple[int, in
 class HardNegatives:
     """For a fraction of training pairs (chosen per pair key and seed, so a resumed run sees the same),
     replace the rejected image by the chosen one with one object erased (`missing_object`), with colour
-    specks splattered over it (`clutter`) or with one object redrawn as another shape (`wrong_shape`);
-    the prompt stays the original."""
+    specks splattered over it (`clutter`), with one object redrawn as another shape (`wrong_shape`) or with
+    one object drawn a second time in an empty place (`duplicate`); the prompt stays the original."""
 
     def __init__(self, missing_object: float = 0.0, clutter: float = 0.0, seed: int = 0,
-                 wrong_shape: float = 0.0) -> None:
-        if min(missing_object, clutter, wrong_shape) < 0 or missing_object + clutter + wrong_shape > 1:
+                 wrong_shape: float = 0.0, duplicate: float = 0.0) -> None:
+        fractions = (missing_object, clutter, wrong_shape, duplicate)
+        if min(fractions) < 0 or sum(fractions) > 1:
             raise ValueError(f"negative fractions must be >= 0 and sum to <= 1, got missing_object={missing_object}, "
-                             f"clutter={clutter}, wrong_shape={wrong_shape}")
+                             f"clutter={clutter}, wrong_shape={wrong_shape}, duplicate={duplicate}")
         self.missing_object, self.clutter, self.seed = missing_object, clutter, seed
-        self.wrong_shape = wrong_shape
+        self.wrong_shape, self.duplicate = wrong_shape, duplicate
 
     def __call__(self, samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
@@ -95,5 +122,10 @@ class HardNegatives:
                 index = int(rng.integers(len(meta["objects"])))
                 s = {**s, "rejected": wrong_shape(s["chosen"], meta, index, rng),
                      "meta": {**meta, "negative": f"wrong shape {index}"}}
+            elif (u < self.missing_object + self.clutter + self.wrong_shape + self.duplicate and
+                  meta.get("chosen_boxes") and meta.get("objects")):
+                index = int(rng.integers(len(meta["objects"])))
+                if (twice := duplicate_object(s["chosen"], meta, index, rng)) is not None:
+                    s = {**s, "rejected": twice, "meta": {**meta, "negative": f"duplicate {index}"}}
             out.append(s)
         return out
