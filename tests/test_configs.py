@@ -75,8 +75,8 @@ EXPORTED_SOURCES = ("t5_from", "clip_from", "vae_from")
 def test_tiny_flux_configs_build_the_one_policy_the_sft_exports():
     """A policy export holds weights, not the tiny sizes and options (prediction, text mask): every tiny Flux config
     that starts from the SFT policy must build the policy the SFT trained, or it would load its weights silently
-    (sampling settings such as the CFG scale may differ: DiffusionNFT is CFG-free; the pretrained parts' sources may
-    differ: the export carries those parts)."""
+    (sampling settings may differ, the CFG scale is checked below; the pretrained parts' sources may differ: the export
+    carries those parts)."""
     import yaml
 
     policies = {}
@@ -88,6 +88,22 @@ def test_tiny_flux_configs_build_the_one_policy_the_sft_exports():
     assert len(policies) >= 7 and "sft/tiny_flux.yaml" in policies
     different = {name: p for name, p in policies.items() if p != policies["sft/tiny_flux.yaml"]}
     assert not different, different
+
+
+def test_tiny_rl_configs_sample_as_the_sft_policy_is_judged():
+    """Every tiny Flux RL config samples with the SFT config's true CFG scale (none: as Flux.1-dev), so the report's
+    SFT -> RL deltas compare one sampler, and GRPO rollouts are the SFT's own images."""
+    import yaml
+
+    def cfg_scale(config: Path) -> float:
+        args = yaml.safe_load(config.read_text())["model"]["init_args"]["policy"]["init_args"]
+        return float(args.get("true_cfg_scale", 1.0))
+
+    sft = cfg_scale(ROOT / "configs" / "sft" / "tiny_flux.yaml")
+    rl = {f"{c.parent.name}/{c.name}": cfg_scale(c) for c in EXPERIMENTS if c.parent.name in RL_GROUPS
+          and c.name.startswith("tiny_") and "qwen_image" not in c.name}
+    assert sft == 1.0 and len(rl) >= 6
+    assert {name: scale for name, scale in rl.items() if scale != sft} == {}
 
 
 def test_the_t5_layout_pretraining_trains_the_encoder_the_sft_policy_reads():
