@@ -107,9 +107,8 @@ class RewardModule(TrainableCheckpoint, ShardedModel, ExportAtFitEnd, L.Lightnin
         hp = self.hparams
         negatives = HardNegatives(hp.missing_object_negatives, hp.clutter_negatives,
                                   wrong_shape=hp.wrong_shape_negatives, duplicate=hp.duplicate_negatives)
-        with_negatives = any((negatives.missing_object, negatives.clutter, negatives.wrong_shape, negatives.duplicate))
         connect_batches(self.trainer, PairCollator(self.model.inputs),  # extra negatives in training only
-                        PairCollator(self.model.inputs, negatives) if with_negatives else None)
+                        PairCollator(self.model.inputs, negatives) if negatives.enabled else None)
 
     def shard_units(self) -> list[ShardUnit]:
         """Each transformer block of the backbone, then the modules its forward calls; the fp32 head alone (small,

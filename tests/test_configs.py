@@ -95,13 +95,13 @@ def test_tiny_rl_configs_sample_as_the_sft_policy_is_judged():
     SFT -> RL deltas compare one sampler, and GRPO rollouts are the SFT's own images."""
     import yaml
 
-    def cfg_scale(config: Path) -> float:
-        args = yaml.safe_load(config.read_text())["model"]["init_args"]["policy"]["init_args"]
-        return float(args.get("true_cfg_scale", 1.0))
+    def flux_policy(config: Path) -> dict:
+        policy = yaml.safe_load(config.read_text())["model"]["init_args"].get("policy") or {}
+        return policy["init_args"] if policy.get("class_path", "").endswith("FluxPolicy") else {}
 
-    sft = cfg_scale(ROOT / "configs" / "sft" / "tiny_flux.yaml")
-    rl = {f"{c.parent.name}/{c.name}": cfg_scale(c) for c in EXPERIMENTS if c.parent.name in RL_GROUPS
-          and c.name.startswith("tiny_") and "qwen_image" not in c.name}
+    sft = flux_policy(ROOT / "configs" / "sft" / "tiny_flux.yaml").get("true_cfg_scale", 1.0)
+    rl = {f"{c.parent.name}/{c.name}": p.get("true_cfg_scale", 1.0) for c in EXPERIMENTS
+          if c.parent.name in RL_GROUPS and c.name.startswith("tiny_") and (p := flux_policy(c))}
     assert sft == 1.0 and len(rl) >= 6
     assert {name: scale for name, scale in rl.items() if scale != sft} == {}
 

@@ -124,8 +124,8 @@ PLURAL_OF = {"pair", "pairs", "set", "sets", "row", "rows", "group", "groups", "
 SUBORDINATORS = {"while", "whilst", "as", "where", "when", "whereas"}
 # -s nouns that modify the next noun of a compound ("sports car", "arts centre", "goods train"): the word after them is
 # the head of the subject, not its verb, unless it is a listed verb
-COMPOUND_PLURALS = {"sports", "arts", "goods", "sales", "news", "savings", "games", "crafts", "customs", "sweets",
-                    "electronics", "athletics", "parts", "systems", "arms", "glasses", "clothes", "pants", "jeans"}
+COMPOUND_PLURALS = {"sports", "arts", "goods", "sales", "news", "savings", "games", "crafts", "customs",
+                    "electronics", "athletics", "systems"}  # not "glasses", "clothes": mostly plural heads themselves
 COPULA_VERBS = {"lies", "lie", "lay", "stands", "stand", "stood", "sits", "sit", "sat", "hangs", "hang", "hung",
                 "rests", "rest", "remains", "remain", "there"}
 

@@ -28,12 +28,17 @@ from zoo.world.spec import COLOURS, SHAPES, WHITE
 PALETTE = np.array(list(COLOURS.values()), dtype=np.uint8)
 
 
+def _boxes(meta: dict[str, Any], side: int) -> list[tuple[int, int, int, int]]:
+    """The chosen image's object boxes (`chosen_boxes`, x0 y0 x1 y1) scaled to a canvas of `side` pixels."""
+    scale = side / float(meta.get("image_size", side))
+    return [tuple(int(round(v * scale)) for v in box) for box in meta["chosen_boxes"]]
+
+
 def erase_object(image: Image.Image, meta: dict[str, Any], index: int) -> Image.Image:
     """The image with object `index` painted white: its colour's pixels inside its box (`chosen_boxes`,
     scaled to the image's size); an occluding object of another colour stays."""
     array = np.array(image.convert("RGB"))
-    scale = array.shape[0] / float(meta.get("image_size", array.shape[0]))
-    x0, y0, x1, y1 = (int(round(v * scale)) for v in meta["chosen_boxes"][index])
+    x0, y0, x1, y1 = _boxes(meta, array.shape[0])[index]
     colour = np.array(COLOURS[meta["objects"][index]["colour"]], dtype=np.int16)
     region = array[y0:y1, x0:x1]
     close = (np.abs(region.astype(np.int16) - colour).sum(-1) <= 48)  # the flat colour, and box-filtered edges
@@ -45,18 +50,12 @@ def wrong_shape(image: Image.Image, meta: dict[str, Any], index: int, rng: np.ra
     """The image with object `index` erased and drawn again in its box and colour as another shape (drawn over
     whatever overlaps it)."""
     array = np.array(erase_object(image, meta, index))
-    scale = array.shape[0] / float(meta.get("image_size", array.shape[0]))
-    x0, y0, x1, y1 = (int(round(v * scale)) for v in meta["chosen_boxes"][index])
+    x0, y0, x1, y1 = _boxes(meta, array.shape[0])[index]
     obj = meta["objects"][index]
     others = [s for s in SHAPES if s != obj["shape"]]
     side = min(x1 - x0, y1 - y0)
     array[y0:y0 + side, x0:x0 + side][shape_mask(others[int(rng.integers(len(others)))], side)] = COLOURS[obj["colour"]]
     return Image.fromarray(array)
-
-
-def _boxes(meta: dict[str, Any], side: int) -> list[tuple[int, int, int, int]]:
-    scale = side / float(meta.get("image_size", side))
-    return [tuple(int(round(v * scale)) for v in box) for box in meta["chosen_boxes"]]
 
 
 def duplicate_object(image: Image.Image, meta: dict[str, Any], index: int,
@@ -103,6 +102,11 @@ class HardNegatives:
                              f"clutter={clutter}, wrong_shape={wrong_shape}, duplicate={duplicate}")
         self.missing_object, self.clutter, self.seed = missing_object, clutter, seed
         self.wrong_shape, self.duplicate = wrong_shape, duplicate
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any fraction is above zero (else the pairs pass unchanged)."""
+        return any((self.missing_object, self.clutter, self.wrong_shape, self.duplicate))
 
     def __call__(self, samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
