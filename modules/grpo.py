@@ -41,6 +41,9 @@ class GRPOModule(OnlineRLModule):
         minibatches: optimizer steps per pass over a rollout; the rollout runs in the same chunks, so that
             the first update sees exactly the rollout's log-probs (ratio 1).
         inner_epochs: passes over each rollout.
+        shared_noise: every image of a group starts from one initial noise, so the rewards of a group differ only
+            through the SDE noise the log-probs are taken of (DanceGRPO's `use_same_noise`); False: a noise per image
+            (Flow-GRPO).
         clip_range: PPO's epsilon on the ratio.
         beta: KL penalty to the reference, in the convention `kl` ("exact": the step's Gaussian KL; "flow_grpo":
             Flow-GRPO's, the exact KL times |dt|, in which its beta = 0.04 was tuned; docs/rl.md). Both are logged.
@@ -80,7 +83,8 @@ class GRPOModule(OnlineRLModule):
                  kl: Literal["exact", "flow_grpo"] = "exact",
                  first_std: Literal["next_sigma", "flow_grpo"] = "next_sigma",
                  untrained_steps: Literal["ode", "sde"] = "ode", zero_advantage: Literal["keep", "drop"] = "keep",
-                 sde_branch: int | None = None, branch_range: tuple[int, int] | None = None) -> None:
+                 sde_branch: int | None = None, branch_range: tuple[int, int] | None = None,
+                 shared_noise: bool = False) -> None:
         for name, value, allowed in (("kl", kl, KL_CONVENTIONS), ("untrained_steps", untrained_steps, ("ode", "sde")),
                                      ("zero_advantage", zero_advantage, ("keep", "drop"))):
             if value not in allowed:
@@ -112,19 +116,27 @@ class GRPOModule(OnlineRLModule):
         return n // self.hparams.minibatches
 
     @torch.no_grad()
-    def rollout(self, prompts: list[str], sde_mask: torch.Tensor) -> tuple[torch.Tensor, list[Trajectory]]:
-        """Images and trajectories (with log-probs), sampled in the chunks the update will use."""
+    def rollout(self, prompts: list[str], sde_mask: torch.Tensor,
+                groups: torch.Tensor | None = None) -> tuple[torch.Tensor, list[Trajectory]]:
+        """Images and trajectories (with log-probs), sampled in the chunks the update will use; with
+        `shared_noise`, every image of a group (ids `groups`) starts from the group's initial noise."""
         hp = self.hparams
+        noise_seeds = self._group_seeds(groups) if hp.shared_noise and groups is not None else None
         return self.policy.generate(prompts, self._seeds(len(prompts)), steps=hp.steps, noise_level=hp.noise_level,
                                     kind=hp.kind, sde_mask=sde_mask, keep=True, batch_size=self._chunk(len(prompts)),
-                                    first_std=hp.first_std)
+                                    first_std=hp.first_std, noise_seeds=noise_seeds)
+
+    def _group_seeds(self, groups: torch.Tensor) -> list[int]:
+        """One initial-noise seed per group id and step, the same on every rank (a group may span ranks)."""
+        base = ((self.hparams.seed * 1_000_003 + self.global_step) * 65_537 + 2**30) % (2**31 - 1)
+        return [(base + int(g) * 7_919) % (2**31 - 1) for g in groups.tolist()]
 
     # the step ------------------------------------------------------------------------------------
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         prompts = list(batch["prompt"])
         sde_mask, trained = self._step_masks(len(prompts))
         t0 = time.perf_counter()
-        images, trajectories = self.rollout(prompts, sde_mask)
+        images, trajectories = self.rollout(prompts, sde_mask, batch["group"])
         t1 = time.perf_counter()
         adv, local, reward_stats = self.score(batch, images)
         t2 = time.perf_counter()

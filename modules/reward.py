@@ -71,6 +71,8 @@ class RewardModule(TrainableCheckpoint, ShardedModel, ExportAtFitEnd, L.Lightnin
         duplicate_negatives: fraction of training pairs whose rejected image becomes the chosen one with an object
             drawn a second time in an empty place, so a policy cannot gain by drawing an object twice (the clutter
             of guided sampling).
+        adjacent_duplicates: of the duplicate negatives, the fraction whose copy touches the original (the
+            duplicates GRPO draws to hedge a relation); the others go anywhere free.
         init_from: a folder with `model/` weights (a caption-pretraining export or a scorer) to start from.
         export_dir: where to write the scorer folder when fitting ends.
         activation_checkpointing: recompute transformer blocks in the backward pass.
@@ -83,7 +85,7 @@ class RewardModule(TrainableCheckpoint, ShardedModel, ExportAtFitEnd, L.Lightnin
                  parts: TrainableParts | None = None, lr: float = 1e-4, weight_decay: float = 0.0,
                  warmup_steps: int = 0, betas: tuple[float, float] = (0.9, 0.999), cosine: bool = False,
                  min_lr_ratio: float = 0.05, missing_object_negatives: float = 0.0, clutter_negatives: float = 0.0,
-                 wrong_shape_negatives: float = 0.0, duplicate_negatives: float = 0.0,
+                 wrong_shape_negatives: float = 0.0, duplicate_negatives: float = 0.0, adjacent_duplicates: float = 0.0,
                  init_from: str | None = None, export_dir: str | None = None,
                  activation_checkpointing: bool = False, hybrid_shard: bool = False,
                  param_dtype: Literal["bfloat16", "float16", "float32"] | None = None) -> None:
@@ -106,7 +108,8 @@ class RewardModule(TrainableCheckpoint, ShardedModel, ExportAtFitEnd, L.Lightnin
         """Give the datamodule this backbone's collator (tokenizer and image processor run in its workers)."""
         hp = self.hparams
         negatives = HardNegatives(hp.missing_object_negatives, hp.clutter_negatives,
-                                  wrong_shape=hp.wrong_shape_negatives, duplicate=hp.duplicate_negatives)
+                                  wrong_shape=hp.wrong_shape_negatives, duplicate=hp.duplicate_negatives,
+                                  adjacent=hp.adjacent_duplicates)
         connect_batches(self.trainer, PairCollator(self.model.inputs),  # extra negatives in training only
                         PairCollator(self.model.inputs, negatives) if negatives.enabled else None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import torch
 import yaml
 
 from zoo.bench.spatialbench import verify_images
@@ -43,8 +44,40 @@ def test_construct_keeps_judged_best_over_worst_pairs_and_resumes(spatial_set, t
     assert again["shards_reused"] == 1 and again["pairs"] == summary["pairs"]
     written = json.loads((out / "construct_summary.json").read_text())
     assert written["pairs"] == summary["pairs"] and written["prefer"] == "sure"  # how perturbations were chosen
+    assert written["ranking"] == {"margin": 0.0, "objects_weight": 1.0, "clutter_weight": 0.0}  # how images were ranked
     # a margin no pair of these (untrained, near-blank) images reaches: every prompt is counted as flat
     strict = construct(prompts, out=tmp_path / "strict", experiment=str(experiment), rule="ranked", count=6,
                        images_per_prompt=4,
                        steps=2, margin=10.0, prompts_per_shard=3)
     assert strict["pairs"] == 0 and strict["flat_prompts"] == 6
+
+
+def test_ranked_rule_with_clutter_weight_prefers_the_clean_image_over_one_with_an_object_drawn_twice(spatial_set):
+    from zoo.bench.prompts import BenchItem
+    from zoo.construct.rules import ranked_chunk
+    from zoo.reward.negatives import duplicate_object
+
+    shard = sorted((spatial_set / "pairs").glob("train-*.tar"))[0]
+    pairs = [decode_pair(raw) for raw in iter_tar_samples(str(shard), ErrorLog("raise", "test"))]
+    rng = np.random.default_rng(0)
+    for pair in pairs[:8]:
+        twice = duplicate_object(pair["chosen"], pair["meta"], 0, rng)
+        if twice is not None:
+            break
+    assert twice is not None
+    scene = {k: pair["meta"][k] for k in ("objects", "relations")}
+    item = BenchItem("p0", pair["prompt"], "test", {"scene": scene})
+    images = np.stack([np.array(twice.convert("RGB")), np.array(pair["chosen"].convert("RGB"))])
+    tensor = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255  # the duplicate first, then the clean one
+    both = verify_images(images, [scene, scene])
+    assert both[0]["score"] == both[1]["score"] and both[0]["clutter"] > both[1]["clutter"] == 0.0
+
+    def run(clutter_weight):
+        return ranked_chunk([item], lambda texts, seeds: tensor, 2, lambda i, k: k, 0, margin=0.1,
+                            clutter_weight=clutter_weight)
+
+    flat, stats = run(0.0)  # relations and objects alike: the clutter alone cannot tell them apart
+    assert flat == [] and stats["reasons"] == {"flat": 1}
+    (kept,), _ = run(8.0)
+    assert np.array_equal(kept["chosen"], images[1]) and np.array_equal(kept["rejected"], images[0])
+    assert kept["meta"]["rejected_verdict"]["clutter"] > 0

@@ -141,6 +141,22 @@ def test_first_update_after_a_rollout_is_on_policy(spatial_set, tmp_path, batch_
         assert stats["ratio_min"] < 1.0 or stats["ratio_max"] > 1.0
 
 
+@pytest.mark.parametrize("shared", [False, True])
+def test_shared_noise_starts_a_group_from_one_initial_noise_with_its_own_sde_noise(spatial_set, shared):
+    module = GRPOModule(_policy(), Brightness(), steps=4, noise_level=0.7, shared_noise=shared)
+    batch = next(iter(_data(spatial_set, 8, 4).train_dataloader()))
+    groups = batch["group"]
+    sde_mask, _ = module._step_masks(len(groups))
+    images, (trajectory,) = module.rollout(list(batch["prompt"]), sde_mask, groups)
+    start = trajectory.samples[0]
+    for g in groups.unique():
+        rows = (groups == g).nonzero().squeeze(1)
+        assert torch.equal(start[rows[0]], start[rows[1]]) == shared  # one initial noise a group, or one an image
+        assert not torch.equal(images[rows[0]], images[rows[1]])  # the SDE noise still differs within the group
+    first = [(groups == g).nonzero()[0, 0] for g in groups.unique()]
+    assert not torch.equal(start[first[0]], start[first[1]])  # groups do not share noise
+
+
 def test_grpo_raises_a_reward_it_is_given(spatial_set, tmp_path):
     module = GRPOModule(_policy(), Brightness(), steps=4, noise_level=0.7, lr=3e-3, clip_range=0.2, adv_std="group")
     prompts = ["a red circle to the left of a blue square"] * 8

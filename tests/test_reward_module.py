@@ -125,6 +125,33 @@ def test_hard_negatives_erase_one_object_or_add_clutter_in_training_pairs_only(s
     assert data.train_collate_fn.negatives.clutter == 0.25 and data.collate_fn.negatives is None
 
 
+def test_adjacent_duplicates_touch_the_original_and_leave_the_other_negatives_as_they_were(spatial_set):
+    import numpy as np
+
+    from zoo.reward.negatives import HardNegatives, _boxes
+    from zoo.world import Scene, verify
+
+    pairs = [s for batch, _ in zip(_data(spatial_set).train_dataloader(), range(3)) for s in _raw(batch)]
+    near = [(b, a) for b, a in zip(pairs, HardNegatives(duplicate=1.0, adjacent=1.0)(pairs)) if "negative" in a["meta"]]
+    assert len(near) >= len(pairs) // 2  # a free place next to the object in most scenes
+    cluttered = 0
+    for before, after in near:
+        assert after["meta"]["negative"].startswith("adjacent duplicate")
+        verdict = verify(np.array(after["rejected"].convert("RGB")), Scene.from_json(before["meta"]))
+        assert all(o.found for o in verdict.objects)
+        cluttered += verdict.clutter > 0  # not all: a copy that shares an edge merges with the original's region
+        changed = (np.array(after["rejected"]) != np.array(before["chosen"].convert("RGB"))).any(-1)
+        ys, xs = changed.nonzero()
+        x0, y0, x1, y1 = _boxes(before["meta"], changed.shape[0])[int(after["meta"]["negative"].split()[-1])]
+        # every changed pixel lies in the ring of boxes around the original (the copy touches it)
+        assert ys.min() >= y0 - (y1 - y0) and ys.max() < y1 + (y1 - y0)
+        assert xs.min() >= x0 - (x1 - x0) and xs.max() < x1 + (x1 - x0)
+    assert 0 < cluttered < len(near)  # the diagonal copies are clutter; most edge-sharing ones merge
+    off = HardNegatives(duplicate=0.3, missing_object=0.2)  # adjacent = 0 draws nothing more: the same pairs
+    assert [a["meta"].get("negative") for a in off(pairs)] == [
+        a["meta"].get("negative") for a in HardNegatives(duplicate=0.3, missing_object=0.2, adjacent=0.0)(pairs)]
+
+
 def _raw(batch):
     """Pair samples back from a default-collated batch (prompt, chosen, rejected, meta per pair)."""
     return [{"key": k, "prompt": p, "chosen": c, "rejected": r, "meta": m, "n_perturbations": n}

@@ -162,8 +162,10 @@ def _select(item, plan: TextPerturbation, images: np.ndarray, conf: list, per_pr
 
 
 def ranked_chunk(items: Sequence[BenchItem], generate: Generate, per_prompt: int, seeds: Callable[[int, int], int],
-                 first: int, *, margin: float = 0.25, objects_weight: float = 0.25) -> tuple[list[dict], dict]:
-    """(best, worst) verifier-judged images of each world prompt whose scores differ by >= margin."""
+                 first: int, *, margin: float = 0.25, objects_weight: float = 0.25,
+                 clutter_weight: float = 0.0) -> tuple[list[dict], dict]:
+    """(best, worst) verifier-judged images of each world prompt whose scores (relations + objects_weight * objects
+    found - clutter_weight * clutter) differ by >= margin."""
     missing = [i.id for i in items if "scene" not in i.data]
     if missing:
         raise ValueError(f"prompt {missing[0]} has no SpatialShapes scene: the ranked rule needs the verifier")
@@ -174,7 +176,7 @@ def ranked_chunk(items: Sequence[BenchItem], generate: Generate, per_prompt: int
     pairs, reasons = [], Counter()
     for g, item in enumerate(items):
         idx = list(range(g * per_prompt, (g + 1) * per_prompt))
-        scores = [rows[i]["score"] + objects_weight * rows[i]["found"] for i in idx]
+        scores = [rows[i]["score"] + objects_weight * rows[i]["found"] - clutter_weight * rows[i]["clutter"] for i in idx]
         best, worst = idx[int(np.argmax(scores))], idx[int(np.argmin(scores))]
         if max(scores) - min(scores) < margin:
             reasons["flat"] += 1

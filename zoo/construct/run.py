@@ -46,7 +46,7 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
               threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter: str | None = None,
               llm: str | None = None, prefer: Literal["sure", "random"] = "sure", steps: int = 8,
               noise_level: float = 0.0, margin: float = 0.25, objects_weight: float = 0.25,
-              prompts_per_shard: int = 200, batch_size: int = 64, seed: int = 0, split: str = "train",
+              clutter_weight: float = 0.0, prompts_per_shard: int = 200, batch_size: int = 64, seed: int = 0, split: str = "train",
               rank: int | None = None, world_size: int | None = None, device: str = "cpu") -> dict[str, Any]:
     """Build preference pairs from a policy's own images and write pair shards, review sheets and a summary.
 
@@ -82,7 +82,10 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
         noise_level: 0 is the ODE sampler (measured: more kept pairs than SDE 0.7 from the embedded SFT policy),
             > 0 the SDE sampler GRPO rolls out with.
         margin: ranked rule: the least score difference between the best and the worst image of a prompt.
-        objects_weight: ranked rule: an image's score is relations + objects_weight * objects found.
+        objects_weight: ranked rule: an image's score is relations + objects_weight * objects found
+            - clutter_weight * clutter.
+        clutter_weight: ranked rule: see objects_weight (clutter is a fraction of the canvas: an object drawn twice
+            on the 32 px policy canvas is 0.0625, so 4 makes it cost as much as a quarter of the relations).
         prompts_per_shard: prompts per chunk (the unit of resuming and of splitting across ranks).
         batch_size: images per generation batch.
         seed: base of the noise seeds (image k of prompt i: seed, i, k) and of the perturbation draws.
@@ -117,13 +120,16 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
                             per_prompt=images_per_prompt, steps=steps, noise_level=noise_level, batch_size=batch_size,
                             seed=seed, multi_fraction=multi_fraction, threshold=threshold,
                             pairs_per_prompt=pairs_per_prompt, rewriter=rewriter, llm=llm, prefer=prefer,
-                            margin=margin, objects_weight=objects_weight, device=device)
+                            margin=margin, objects_weight=objects_weight, clutter_weight=clutter_weight,
+                            device=device)
         with tqdm(total=sum(len(chunks[i]) for i in todo), desc=f"construct {out.name}", unit="prompt") as bar:
             for index in todo:
                 _one_chunk(out, split, index, chunks[index], index * prompts_per_shard, run)
                 bar.update(len(chunks[index]))
     summary = _summary(out, split, len(chunks), items, problems, rule, experiment, weights, images_per_prompt,
-                       time.perf_counter() - started, reused=len(mine) - len(todo), prefer=prefer)
+                       time.perf_counter() - started, reused=len(mine) - len(todo), prefer=prefer,
+                       ranking={"margin": margin, "objects_weight": objects_weight, "clutter_weight": clutter_weight}
+                       if rule == "ranked" else None)
     write_json_atomic(safe_join(out, "construct_summary.json"), summary)
     print(json.dumps({k: summary[k] for k in ("prompts", "pairs", "reasons", "shards_done", "shards")}))
     return summary
@@ -154,7 +160,8 @@ def read_stats(path: Path) -> dict[str, Any]:
 
 
 def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps, noise_level, batch_size, seed,
-                  multi_fraction, threshold, pairs_per_prompt, rewriter, llm, prefer, margin, objects_weight, device):
+                  multi_fraction, threshold, pairs_per_prompt, rewriter, llm, prefer, margin, objects_weight, clutter_weight,
+                  device):
     """A function (chunk, first index) -> (pairs, stats) for the chosen rule."""
     def generate(texts: list[str], seeds: list[int]) -> torch.Tensor:
         with torch.no_grad():
@@ -165,7 +172,7 @@ def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps,
 
     if rule == "ranked":
         return lambda chunk, first: ranked_chunk(chunk, generate, per_prompt, seeds, first, margin=margin,
-                                                 objects_weight=objects_weight)
+                                                 objects_weight=objects_weight, clutter_weight=clutter_weight)
     relation_judge = make_judge(judge, items, judge_model, device)
     lm = CausalLMRewriter(rewriter) if rewriter else None
     proposer = LLMRelations(CausalLMChat(llm, device=device).chat) if llm else None
@@ -193,7 +200,8 @@ def _one_chunk(out: Path, split: str, index: int, chunk: list, first: int, run) 
 
 
 def _summary(out: Path, split: str, n_chunks: int, items: list, problems: list[str], rule: str, experiment: str,
-             weights: str | None, per_prompt: int, seconds: float, reused: int, prefer: str = "sure") -> dict[str, Any]:
+             weights: str | None, per_prompt: int, seconds: float, reused: int, prefer: str = "sure",
+             ranking: dict[str, float] | None = None) -> dict[str, Any]:
     """Counts over every finished chunk (of every rank) and the input problems."""
     reasons: Counter = Counter()
     n_pert: Counter = Counter()
@@ -215,5 +223,6 @@ def _summary(out: Path, split: str, n_chunks: int, items: list, problems: list[s
             "flat_prompts": reasons.get("flat", 0), "shards": n_chunks, "shards_done": done, "shards_reused": reused,
             "complete": done == n_chunks, "input_problems": problems, "failures": failures[:200],
             "no_pair_prompts": no_pair[:200], "review_rows": reviewed, "rule": rule,
-            "prefer": prefer, "seconds": round(seconds, 1), "images_per_prompt": per_prompt,
+            "prefer": prefer, **({"ranking": ranking} if ranking else {}), "seconds": round(seconds, 1),
+            "images_per_prompt": per_prompt,
             "generator": {"experiment": str(experiment), "weights": str(weights)}}

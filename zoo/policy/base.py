@@ -295,9 +295,15 @@ class FlowPolicy(PolicyWeights, nn.Module):
     @torch.no_grad()
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], steps: int = 28, noise_level: float = 0.0,
                  kind: str = "sde", sde_mask: Sequence[bool] | torch.Tensor | None = None, keep: bool = False,
-                 batch_size: int | None = None, first_std: str = "next_sigma") -> tuple[torch.Tensor, list[Trajectory]]:
+                 batch_size: int | None = None, first_std: str = "next_sigma",
+                 noise_seeds: Sequence[int] | None = None) -> tuple[torch.Tensor, list[Trajectory]]:
         """Images in [0, 1] and their trajectories, in batches; the same seed gives the same image at any batch size.
-        sde_mask: which steps are SDE steps, (steps,) for every image or (len(prompts), steps) per image."""
+        sde_mask: which steps are SDE steps, (steps,) for every image or (len(prompts), steps) per image.
+        noise_seeds: the initial noise's seeds when they differ from `seeds` (which then seed the SDE steps only),
+        e.g. one per GRPO group (DanceGRPO's shared initial noise)."""
+        if noise_seeds is not None and len(noise_seeds) != len(seeds):
+            raise ValueError(f"noise_seeds has {len(noise_seeds)} entries for {len(seeds)} seeds")
+        initial = seeds if noise_seeds is None else noise_seeds
         sigmas = self.sigmas(steps)
         size = batch_size or len(prompts)
         per_row = isinstance(sde_mask, torch.Tensor) and sde_mask.ndim == 2
@@ -306,7 +312,8 @@ class FlowPolicy(PolicyWeights, nn.Module):
             p, s = prompts[start:start + size], seeds[start:start + size]
             mask = sde_mask[start:start + size] if per_row else sde_mask
             text = self.encode_text(p)
-            traj = sample(lambda x, sigma: self.velocity(x, sigma, text), self.noise(s), sigmas, s, noise_level,
+            x_init = self.noise(initial[start:start + size])
+            traj = sample(lambda x, sigma: self.velocity(x, sigma, text), x_init, sigmas, s, noise_level,
                           kind, mask, keep, first_std)
             images.append(self.tokens_to_images(traj.final))
             trajectories.append(traj)

@@ -59,9 +59,10 @@ def wrong_shape(image: Image.Image, meta: dict[str, Any], index: int, rng: np.ra
 
 
 def duplicate_object(image: Image.Image, meta: dict[str, Any], index: int,
-                     rng: np.random.Generator) -> Image.Image | None:
-    """The image with object `index`'s box copied to a place that overlaps no object's box (up to 50 random tries),
-    so the prompt's object appears twice; None where no such place was found."""
+                     rng: np.random.Generator, adjacent: bool = False) -> Image.Image | None:
+    """The image with object `index`'s box copied to a place that overlaps no object's box (up to 50 random tries;
+    `adjacent`: one of the 8 places touching the original, in random order), so the prompt's object appears twice;
+    None where no such place was found."""
     array = np.array(image.convert("RGB"))
     side = array.shape[0]
     boxes = _boxes(meta, side)
@@ -69,9 +70,14 @@ def duplicate_object(image: Image.Image, meta: dict[str, Any], index: int,
     h, w = y1 - y0, x1 - x0
     if not 0 < h < side or not 0 < w < side:
         return None
-    for _ in range(50):
-        y, x = (int(v) for v in rng.integers(0, (side - h + 1, side - w + 1)))
-        if all(x + w <= a or b <= x or y + h <= c or d <= y for a, c, b, d in boxes):
+    if adjacent:
+        shifts = [(dy, dx) for dy in (-h, 0, h) for dx in (-w, 0, w) if (dy, dx) != (0, 0)]
+        places = [(y0 + shifts[i][0], x0 + shifts[i][1]) for i in rng.permutation(len(shifts))]
+    else:
+        places = (tuple(int(v) for v in rng.integers(0, (side - h + 1, side - w + 1))) for _ in range(50))
+    for y, x in places:
+        inside = 0 <= y <= side - h and 0 <= x <= side - w
+        if inside and all(x + w <= a or b <= x or y + h <= c or d <= y for a, c, b, d in boxes):
             array[y:y + h, x:x + w] = array[y0:y1, x0:x1].copy()
             return Image.fromarray(array)
     return None
@@ -92,16 +98,19 @@ class HardNegatives:
     """For a fraction of training pairs (chosen per pair key and seed, so a resumed run sees the same),
     replace the rejected image by the chosen one with one object erased (`missing_object`), with colour
     specks splattered over it (`clutter`), with one object redrawn as another shape (`wrong_shape`) or with
-    one object drawn a second time in an empty place (`duplicate`); the prompt stays the original."""
+    one object drawn a second time in an empty place (`duplicate`; of those, the fraction `adjacent` right next to
+    the original, as a policy that hedges draws it); the prompt stays the original."""
 
     def __init__(self, missing_object: float = 0.0, clutter: float = 0.0, seed: int = 0,
-                 wrong_shape: float = 0.0, duplicate: float = 0.0) -> None:
+                 wrong_shape: float = 0.0, duplicate: float = 0.0, adjacent: float = 0.0) -> None:
         fractions = (missing_object, clutter, wrong_shape, duplicate)
         if min(fractions) < 0 or sum(fractions) > 1:
             raise ValueError(f"negative fractions must be >= 0 and sum to <= 1, got missing_object={missing_object}, "
                              f"clutter={clutter}, wrong_shape={wrong_shape}, duplicate={duplicate}")
         self.missing_object, self.clutter, self.seed = missing_object, clutter, seed
-        self.wrong_shape, self.duplicate = wrong_shape, duplicate
+        if not 0 <= adjacent <= 1:
+            raise ValueError(f"adjacent must be a fraction in [0, 1], got {adjacent}")
+        self.wrong_shape, self.duplicate, self.adjacent = wrong_shape, duplicate, adjacent
 
     @property
     def enabled(self) -> bool:
@@ -129,7 +138,9 @@ class HardNegatives:
             elif (u < self.missing_object + self.clutter + self.wrong_shape + self.duplicate and
                   meta.get("chosen_boxes") and meta.get("objects")):
                 index = int(rng.integers(len(meta["objects"])))
-                if (twice := duplicate_object(s["chosen"], meta, index, rng)) is not None:
-                    s = {**s, "rejected": twice, "meta": {**meta, "negative": f"duplicate {index}"}}
+                near = self.adjacent > 0 and bool(rng.random() < self.adjacent)  # no draw when off: same pairs as before
+                if (twice := duplicate_object(s["chosen"], meta, index, rng, adjacent=near)) is not None:
+                    kind = "adjacent duplicate" if near else "duplicate"
+                    s = {**s, "rejected": twice, "meta": {**meta, "negative": f"{kind} {index}"}}
             out.append(s)
         return out
