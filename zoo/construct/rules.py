@@ -176,7 +176,8 @@ def ranked_chunk(items: Sequence[BenchItem], generate: Generate, per_prompt: int
     pairs, reasons = [], Counter()
     for g, item in enumerate(items):
         idx = list(range(g * per_prompt, (g + 1) * per_prompt))
-        scores = [rows[i]["score"] + objects_weight * rows[i]["found"] - clutter_weight * rows[i]["clutter"] for i in idx]
+        scores = [rows[i]["score"] + objects_weight * rows[i]["found"] - clutter_weight * rows[i]["clutter"]
+                  for i in idx]
         best, worst = idx[int(np.argmax(scores))], idx[int(np.argmin(scores))]
         if max(scores) - min(scores) < margin:
             reasons["flat"] += 1

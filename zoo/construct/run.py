@@ -46,7 +46,8 @@ def construct(prompts: str, *, out: Path, experiment: str, weights: str | None =
               threshold: float = 0.5, pairs_per_prompt: int = 1, rewriter: str | None = None,
               llm: str | None = None, prefer: Literal["sure", "random"] = "sure", steps: int = 8,
               noise_level: float = 0.0, margin: float = 0.25, objects_weight: float = 0.25,
-              clutter_weight: float = 0.0, prompts_per_shard: int = 200, batch_size: int = 64, seed: int = 0, split: str = "train",
+              clutter_weight: float = 0.0, prompts_per_shard: int = 200, batch_size: int = 64, seed: int = 0,
+              split: str = "train",
               rank: int | None = None, world_size: int | None = None, device: str = "cpu") -> dict[str, Any]:
     """Build preference pairs from a policy's own images and write pair shards, review sheets and a summary.
 
@@ -160,8 +161,8 @@ def read_stats(path: Path) -> dict[str, Any]:
 
 
 def _chunk_runner(policy, items, *, rule, judge, judge_model, per_prompt, steps, noise_level, batch_size, seed,
-                  multi_fraction, threshold, pairs_per_prompt, rewriter, llm, prefer, margin, objects_weight, clutter_weight,
-                  device):
+                  multi_fraction, threshold, pairs_per_prompt, rewriter, llm, prefer, margin, objects_weight,
+                  clutter_weight, device):
     """A function (chunk, first index) -> (pairs, stats) for the chosen rule."""
     def generate(texts: list[str], seeds: list[int]) -> torch.Tensor:
         with torch.no_grad():

@@ -138,7 +138,8 @@ class HardNegatives:
             elif (u < self.missing_object + self.clutter + self.wrong_shape + self.duplicate and
                   meta.get("chosen_boxes") and meta.get("objects")):
                 index = int(rng.integers(len(meta["objects"])))
-                near = self.adjacent > 0 and bool(rng.random() < self.adjacent)  # no draw when off: same pairs as before
+                # no extra draw when off: the same pairs as before the option
+                near = self.adjacent > 0 and bool(rng.random() < self.adjacent)
                 if (twice := duplicate_object(s["chosen"], meta, index, rng, adjacent=near)) is not None:
                     kind = "adjacent duplicate" if near else "duplicate"
                     s = {**s, "rejected": twice, "meta": {**meta, "negative": f"{kind} {index}"}}
