@@ -28,15 +28,20 @@ from zoo.policy.io import build_policy  # noqa: E402
 from zoo.world import Scene, verify_batch  # noqa: E402
 
 
+def relation_held(verdicts, scene: Scene) -> list[list[bool]]:
+    """Per relation of the scene, whether it holds in each of the group's images that found both its objects."""
+    return [[v.relations[j] for v in verdicts if v.objects[r.subject].found and v.objects[r.object].found]
+            for j, r in enumerate(scene.relations)]
+
+
+def outcome(held: list[bool]) -> str | None:
+    """"right_only", "wrong_only" or "mixed" for one relation's results in a group (None when there are none)."""
+    return None if not held else "right_only" if all(held) else "wrong_only" if not any(held) else "mixed"
+
+
 def relation_outcomes(verdicts, scene: Scene) -> list[str | None]:
-    """Per relation of the scene, over a group's verdicts: "right_only", "wrong_only" or "mixed" among the images that
-    found both its objects (None when none did)."""
-    out = []
-    for j, relation in enumerate(scene.relations):
-        held = [v.relations[j] for v in verdicts
-                if v.objects[relation.subject].found and v.objects[relation.object].found]
-        out.append(None if not held else "right_only" if all(held) else "wrong_only" if not any(held) else "mixed")
-    return out
+    """Per relation of the scene, its outcome over the group's images that found both its objects."""
+    return [outcome(held) for held in relation_held(verdicts, scene)]
 
 
 def group_outcomes(policy, items, group: int, steps: int, noise_level: float, sde_steps: int,
@@ -54,13 +59,10 @@ def group_outcomes(policy, items, group: int, steps: int, noise_level: float, sd
         verdicts = verify_batch([to_uint8(image) for image in images], [scene] * group)
         found += sum(v.found_fraction for v in verdicts) / group
         clutter += sum(v.clutter for v in verdicts) / group
-        for j, relation in enumerate(scene.relations):
-            held = [v.relations[j] for v in verdicts
-                    if v.objects[relation.subject].found and v.objects[relation.object].found]
+        for held in relation_held(verdicts, scene):
             pairs, placed = pairs + len(held), placed + sum(held)
-        for outcome in relation_outcomes(verdicts, scene):
-            if outcome is not None:
-                counts[outcome] += 1
+            if held:
+                counts[outcome(held)] += 1
     n = max(len(items), 1)
     return {**counts, "objects_found": found / n, "clutter": clutter / n, "placement": placed / max(pairs, 1),
             "pairs_found": int(pairs)}

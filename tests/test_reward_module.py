@@ -147,9 +147,16 @@ def test_adjacent_duplicates_touch_the_original_and_leave_the_other_negatives_as
         assert ys.min() >= y0 - (y1 - y0) and ys.max() < y1 + (y1 - y0)
         assert xs.min() >= x0 - (x1 - x0) and xs.max() < x1 + (x1 - x0)
     assert 0 < cluttered < len(near)  # the diagonal copies are clutter; most edge-sharing ones merge
-    off = HardNegatives(duplicate=0.3, missing_object=0.2)  # adjacent = 0 draws nothing more: the same pairs
-    assert [a["meta"].get("negative") for a in off(pairs)] == [
-        a["meta"].get("negative") for a in HardNegatives(duplicate=0.3, missing_object=0.2, adjacent=0.0)(pairs)]
+    off = HardNegatives(duplicate=0.3, missing_object=0.2)(pairs)  # the option changes only where duplicates go
+    on = HardNegatives(duplicate=0.3, missing_object=0.2, adjacent=1.0)(pairs)
+    kinds = [a["meta"].get("negative", "none").split()[0] for a in off]
+    assert {"missing", "duplicate"} <= set(kinds)
+    for before, after, kind in zip(off, on, kinds):
+        if kind == "missing":  # the same pairs chosen and the same random draws: an identical negative
+            assert after["meta"]["negative"] == before["meta"]["negative"]
+            assert np.array_equal(np.array(after["rejected"]), np.array(before["rejected"]))
+        elif kind == "duplicate":
+            assert after["meta"].get("negative", "adjacent").startswith("adjacent")  # unless no place touches it
 
 
 def _raw(batch):
