@@ -6,6 +6,8 @@
     python benchmarks/relations_gold_draw.py --part heldout7 --seed 17007 --short 0 --dense 45 > /tmp/heldout7_draw.jsonl
     python benchmarks/relations_gold_draw.py --part heldout8 --seed 17008 --short 0 --dense 45 > /tmp/heldout8_draw.jsonl
     python benchmarks/relations_gold_draw.py --part heldout9 --seed 17009 --short 0 --dense 45 > /tmp/heldout9_draw.jsonl
+    python benchmarks/relations_gold_draw.py --part heldout10 --seed 17010 --short 0 --dense 36 \
+        --dense_pools dense_tiif,dense_unigen_long > /tmp/heldout10_draw.jsonl
 
 Rule (heldout4): from the public prompt files in ../shared/benchmarks, keep the prompts that contain a spatial phrase
 (`SPATIAL`, whole words, case-insensitive) and are not already in the gold file under a part drawn or labelled
@@ -13,13 +15,15 @@ before it (`PARTS` order; compared by prompt text, so the draw gives the same pr
 are added). heldout5 is drawn by the same rule with seed 17005; after heldout4 only 7 prompts of the short pool were
 left (the earlier parts hold the other 262), so heldout5 takes all 7 of them and 44 dense prompts; heldout6 (seed
 17006), heldout7 (seed 17007), heldout8 (seed 17008) and heldout9 (seed 17009) take dense prompts only (`--short 0`),
-15 from each dense source. Pools, each sorted by source before the draw:
+15 from each dense source. heldout10 (seed 17010) takes 36 dense prompts from the two long sources only
+(`--dense_pools dense_tiif,dense_unigen_long`, 18 each): after heldout9 the UniGenBench short pool had 13 prompts
+left, and the long descriptions are the dense prompts users bring. Pools, each sorted by source before the draw:
 short = the TIIF testmini `short_description`s and the GenEval prompts; dense = the TIIF testmini `long_description`s,
 and the UniGenBench prompts (short and long file) whose test points name an entity layout ("Entity Layout - ...").
 TIIF's `real_world_prompts.jsonl` is left out of both: its short and long descriptions are the same text, instructions
 of up to 2,500 characters (notebook pages, posters), neither a short prompt nor a described scene.
-`random.Random(seed)` draws `--short` prompts from the short pool, then `--dense` from the dense pool, a third from
-each of its three sources (TIIF long, UniGenBench long, UniGenBench short). The draw looks only at the prompt texts,
+`random.Random(seed)` draws `--short` prompts from the short pool, then `--dense` from the dense pool, split evenly
+over its sources (`--dense_pools`, by default all three: TIIF long, UniGenBench long, UniGenBench short). The draw looks only at the prompt texts,
 never at what the relation finder makes of them. Writes one JSON object a line: prompt, source, pool.
 """
 
@@ -38,7 +42,8 @@ GOLD = ROOT / "tests" / "data" / "relations_gold.jsonl"
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 LEFT_OUT = ("real_world_prompts.jsonl",)
 PARTS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
-         "heldout9")
+         "heldout9", "heldout10")
+DENSE_POOLS = ("dense_tiif", "dense_unigen_long", "dense_unigen_short")
 SPATIAL = re.compile(
     r"\b(left|right|above|below|beneath|under|underneath|behind|in front of|next to|beside|besides|near|on|upon|"
     r"onto|atop|on top of|top|bottom|between|across|around|over|inside|within|outside|along|alongside|"
@@ -96,17 +101,19 @@ def pools(root: Path, gold: Path, part: str) -> dict[str, list[tuple[str, str]]]
     return out
 
 
-def draw(root: Path, gold: Path, part: str, seed: int, short: int, dense: int) -> list[dict[str, str]]:
-    """The drawn prompts: `short` of the short pool, then `dense` split evenly over the three dense sources."""
+def draw(root: Path, gold: Path, part: str, seed: int, short: int, dense: int,
+         dense_pools: tuple[str, ...] = DENSE_POOLS) -> list[dict[str, str]]:
+    """The drawn prompts: `short` of the short pool, then `dense` split evenly over the dense sources."""
     rng = random.Random(seed)
     found = pools(root, gold, part)
     if short > len(found["short"]):
         raise SystemExit(f"only {len(found['short'])} prompts are left in the short pool for {part}: pass --short "
                          f"{len(found['short'])} or less")
     picked = [("short", row) for row in rng.sample(found["short"], short)]
-    dense_pools = ("dense_tiif", "dense_unigen_long", "dense_unigen_short")
     for k, pool in enumerate(dense_pools):
-        count = dense // 3 + (1 if k < dense % 3 else 0)
+        count = dense // len(dense_pools) + (1 if k < dense % len(dense_pools) else 0)
+        if count > len(found[pool]):
+            raise SystemExit(f"only {len(found[pool])} prompts are left in the {pool} pool for {part}")
         picked += [(pool, row) for row in rng.sample(found[pool], count)]
     return [{"prompt": prompt, "source": source, "pool": pool} for pool, (prompt, source) in picked]
 
@@ -116,15 +123,19 @@ def main() -> None:
     parser.add_argument("--benchmarks", type=Path, default=BENCHMARKS)
     parser.add_argument("--gold", type=Path, default=GOLD)
     parser.add_argument("--part", default="heldout4", choices=PARTS[4:],
-                        help="the part being drawn: heldout4, heldout5, heldout6, heldout7, heldout8 or heldout9 (only "
-                             "the parts before it are excluded)")
+                        help="the part being drawn, heldout4 to heldout10 (only the parts before it are excluded)")
     parser.add_argument("--seed", type=int, default=17004)
     parser.add_argument("--short", type=int, default=44)
     parser.add_argument("--dense", type=int, default=44)
+    parser.add_argument("--dense_pools", default=",".join(DENSE_POOLS),
+                        help=f"comma-separated dense sources to split --dense over (default: {','.join(DENSE_POOLS)})")
     args = parser.parse_args()
     sizes = {pool: len(rows) for pool, rows in pools(args.benchmarks, args.gold, args.part).items()}
     print(f"pool sizes: {sizes}", file=sys.stderr)
-    for row in draw(args.benchmarks, args.gold, args.part, args.seed, args.short, args.dense):
+    pools_asked = tuple(args.dense_pools.split(","))
+    if not set(pools_asked) <= set(DENSE_POOLS):
+        parser.error(f"--dense_pools: each of {pools_asked} must be one of {DENSE_POOLS}")
+    for row in draw(args.benchmarks, args.gold, args.part, args.seed, args.short, args.dense, pools_asked):
         print(json.dumps(row, ensure_ascii=False))
 
 

@@ -1,7 +1,8 @@
 """Failure patterns of issue 17, groups 41 onwards (continuing tests/test_relations_patterns_more.py): the heldout6
 blind misses (benchmarks/results/relations_gold_heldout6_misses.md) and, from group 55, the heldout7 ones
 (relations_gold_heldout7_misses.md), from group 62 the heldout8 ones and from group 65 the heldout9 ones (group 68 a
-known tagging slip, group 69 the gold file's convention for "against"), each as sentences written for the pattern
+known tagging slip, group 69 the gold file's convention for "against"; groups 70-72 written anew between
+rounds), each as sentences written for the pattern
 (not taken from the gold file), with the relations a reader expects (subject | phrase | object, entities whole)."""
 
 from __future__ import annotations
@@ -450,6 +451,19 @@ CASES = {
         ("Arts centre next to the river.", [("Arts centre", "next to", "the river")]),
         ("Sports cars race beside the road.", [("Sports cars", "beside", "the road")]),
         ("Glasses sit beside a book.", [("Glasses", "beside", "a book")]),
+    ],
+    # 72. an aside between commas that starts with a state ("asleep", "adrift", "airborne") or a participle with its
+    # particle ("curled up", "worn out") belongs to the noun before it; "mid-air" after "is" is a state, so a relative
+    # clause's subject is its antecedent
+    "state_asides": [
+        ("The cat, asleep on the rug, purrs softly.", [("The cat", "on", "the rug")]),
+        ("A dolphin leaps, airborne above the waves.", [("A dolphin", "above", "the waves")]),
+        ("The old boat, adrift on the lake, creaks.", [("The old boat", "on", "the lake")]),
+        ("The cat, curled up in a ball, naps on top of a stack of newspapers.",
+         [("The cat", "on top of", "a stack of newspapers")]),
+        ("A hiker, worn out, rests beside a boulder.", [("A hiker", "beside", "a boulder")]),
+        ("Graffiti covers the wall behind the skater, who is mid-air above the ramp.",
+         [("the wall", "behind", "the skater"), ("the skater", "above", "the ramp")]),
     ],
 }
 

@@ -254,7 +254,7 @@ IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made
                          "clad"}
 # adjectives that follow their noun ("lines visible in the background", "a cat asleep on the mat")
 POSTPOSITIVE = {"visible", "invisible", "present", "alike", "asleep", "awake", "afloat", "adrift", "aloft", "ablaze",
-                "aglow", "alive", "nearby"}
+                "aglow", "alive", "nearby", "mid-air", "midair", "airborne"}
 # "wooden beams", "steel rays": a material makes a light word a thing
 MATERIALS = {"wooden", "wood", "oak", "pine", "timber", "steel", "iron", "metal", "metallic", "concrete", "stone",
              "bamboo", "brass", "copper", "marble", "ceiling", "roof", "support", "exposed"}

@@ -100,7 +100,8 @@ def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
             k -= 3  # "side by side", "shoulder to shoulder"
         elif tok.tag in CONTENT and k > 0 and tok.low not in NOUNS and (
                 (toks[k - 1].tag in ("VERB", "AUX") and _depictive(tok)) or toks[k - 1].tag == "ADV" or (
-                tok.low in POSTPOSITIVE and toks[k - 1].tag == "NOUN")):
+                tok.low in POSTPOSITIVE and toks[k - 1].tag == "NOUN") or (
+                k == start and tok.tag == "ADJ" and tok.low in POSTPOSITIVE and toks[k - 1].text == ",")):
             k -= 1  # "sits motionless", "look especially spectacular", "lines visible in"
         elif k == start and k > 2 and tok.tag in CONTENT and toks[k - 1].low == "and" and \
                 toks[k - 2].tag in CONTENT and "ADJ" in (tok.tag, toks[k - 2].tag) and \

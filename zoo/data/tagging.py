@@ -22,13 +22,14 @@ from zoo.data.relation_lexicon import (
     NEGATIONS,
     NOUNS,
     NUMBERS,
+    POSTPOSITIVE,
     PREPOSITIONS,
     PRONOUNS,
     RELATIVES,
     SUBJECT_PRONOUNS,
     VERBS,
 )
-from zoo.data.plural_verbs import plural_verbs, singular_led
+from zoo.data.plural_verbs import PARTICLES, plural_verbs, singular_led
 from zoo.data.tokens import CONTENT, Tagger, Tok, adjective_like, tokenize
 
 __all__ = ["CONTENT", "KNOWN_VERBS", "Tagger", "Tok", "adjective_like", "comparative", "fronted_object", "rule_tag",
@@ -86,8 +87,8 @@ def _base_tag(toks: list[Tok], i: int) -> str:
         return "NOUN"
     if low in KNOWN_VERBS:
         return "VERB"
-    if low in ADJECTIVES:
-        return "ADJ"
+    if low in ADJECTIVES or low in POSTPOSITIVE:
+        return "ADJ"  # "asleep", "afloat": adjectives that never lead a noun phrase
     if low in ADVERBS or (len(low) > 4 and low.endswith("ly")):
         return "ADV"
     if _participle(low):
@@ -138,6 +139,9 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.low in ("set", "put", "laid") and prev is not None and prev.tag == "AUX" and nxt is not None and \
                 nxt.tag in ("PREP", "ADV"):
             tok.tag = "VERB"  # "flags are set in a row above the gate": a participle after "are", not "a set of"
+        elif tok.low in PARTICLES and tok.tag == "NOUN" and prev is not None and prev.low.endswith("ed") and \
+                prev.tag in ("VERB", "ADJ", "PART"):
+            tok.tag = "ADV"  # "curled up in a ball", "worn out": the particle of a participle, not a noun
         elif tok.low == "still" and nxt is not None and nxt.low in ("life", "lifes"):
             tok.tag = "ADJ"  # "a surrealist still life scene"
         elif tok.tag == "VERB" and prev is not None and prev.low == "at" and not tok.low.endswith("ing"):
