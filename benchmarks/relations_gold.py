@@ -24,7 +24,10 @@ benchmarks/results/relations_gold_heldout7_blind.md); `heldout8` likewise by an 
 drawn by benchmarks/relations_gold_draw.py --part heldout8 --seed 17008 --short 0 --dense 45 (first measurement:
 benchmarks/results/relations_gold_heldout8_blind.md); `heldout9` likewise by a ninth engineer, dense prompts only,
 drawn by benchmarks/relations_gold_draw.py --part heldout9 --seed 17009 --short 0 --dense 45 (first measurement:
-benchmarks/results/relations_gold_heldout9_blind.md).
+benchmarks/results/relations_gold_heldout9_blind.md); `heldout10` likewise by a tenth engineer (three labellers, 12
+prompts each), dense prompts from the two long sources only, drawn by benchmarks/relations_gold_draw.py --part
+heldout10 --seed 17010 --short 0 --dense 36 --dense_pools dense_tiif,dense_unigen_long (first measurement:
+benchmarks/results/relations_gold_heldout10_blind.md).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from zoo.data.relations_nlp import get_finder
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "relations_gold.jsonl"
 SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-          "heldout8", "heldout9")
+          "heldout8", "heldout9", "heldout10")
 NOTES = {"dev": "The finder was developed on these prompts.",
          "heldout": "Labelled by the finder's author and not tuned on; 4 labels (g200, g201, g207, g212) were changed "
                     "to the dev convention after the first held-out run.",
@@ -111,7 +114,12 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                      "earlier round or are followed by earlier test cases, see there), then the finder was improved on "
                      "cases of the same patterns written anew (tests/test_relations_patterns_dense.py, groups 65-67): "
                      "no longer blind. One label span was fixed before the blind figures (r012, an offset slip of the "
-                     "labelling script, see the misses file); no label was changed after them."}
+                     "labelling script, see the misses file); no label was changed after them.",
+         "heldout10": "Labelled blind by a tenth engineer (three labellers, 12 prompts each; committed before the finder "
+                      "was run on them); the prompts are a seeded draw (benchmarks/relations_gold_draw.py --part "
+                      "heldout10 --seed 17010 --short 0 --dense 36 --dense_pools dense_tiif,dense_unigen_long): dense "
+                      "prompts only, 18 each from TIIF long and UniGenBench long layout prompts. Measured blind "
+                      "(benchmarks/results/relations_gold_heldout10_blind.md)."}
 
 
 DUMP = """
