@@ -210,6 +210,11 @@ def not_an_object(low: str) -> bool:
         len(low) > 6 and low.endswith(ABSTRACT_SUFFIXES) and low not in CONCRETE_EXCEPTIONS)
 
 
+# what an "of" complement describes the head by ("travelers of various species", "cubes of varying sizes")
+KIND_NOUNS = {"species", "kinds", "types", "sorts", "sizes", "shapes", "colors", "colours", "heights", "lengths",
+              "styles", "shades", "forms", "breeds", "ages", "depths", "widths", "hues", "tones"}
+
+
 def part_or_amount(toks: list[Tok], start: int, last: int, inner: tuple[int, int]) -> bool:
     """ "the broad trunk of a towering tree", "a large amount of gold coins": an "of" complement that names the thing
     the head is a part or an amount of (a determiner-led phrase, or a bare plural after "a ... of"), not a quality
@@ -217,8 +222,8 @@ def part_or_amount(toks: list[Tok], start: int, last: int, inner: tuple[int, int
     words = {t.low for t in toks[inner[0]:inner[1]]}
     inner_head = head(toks, inner).low
     if not_an_object(toks[last].low) or (not_an_object(inner_head) and inner_head not in PEOPLE_WRAPPERS) or \
-            words & {"same", "different", "similar"}:
-        return False  # but "the skirt of a model": a person who wears it
+            words & {"same", "different", "similar"} or inner_head in KIND_NOUNS:
+        return False  # but "the skirt of a model": a person who wears it; "travelers of various species": a quality
     if toks[inner[0]].tag in ("DET", "NUM"):
         return True
     return toks[start].low in ("a", "an") and inner_head.endswith("s") and not inner_head.endswith("ss")

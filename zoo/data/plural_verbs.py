@@ -24,6 +24,10 @@ def clause_led(toks: list[Tok], k: int) -> bool:
 
 # plurals without -s: a head noun that takes a plural verb ("children play", "people walk")
 IRREGULAR_PLURALS = {"children", "people", "men", "women", "geese", "mice", "teeth", "feet", "oxen"}
+# nouns whose plural is the singular ("two fish", "several deer"): a plural head only after a number or a plural-only
+# determiner
+INVARIANT_PLURALS = {"fish", "jellyfish", "starfish", "sheep", "deer", "aircraft", "spacecraft", "bison", "moose",
+                     "salmon", "trout", "shrimp", "squid", "cattle", "swine", "offspring", "reindeer", "elk"}
 
 
 def plural_head(tok: Tok) -> bool:
@@ -149,9 +153,11 @@ def plural_verbs(toks: list[Tok]) -> None:
             # plural subject at a clause
             continue  # start, then its verb
         if tok.tag == "NOUN" and (tok.low not in NOUNS or tok.low in VERBS) and not tok.low.endswith("s") and \
-                tok.low not in PARTICLES and not tok.text[:1].isupper() and plural_head(prev) and \
+                tok.low not in PARTICLES and not tok.text[:1].isupper() and (plural_head(prev) or (
+                    prev.low in INVARIANT_PLURALS and prev.tag == "NOUN")) and \
                 (prev.low not in COMPOUND_PLURALS or tok.low in VERBS) and \
-                plural_subject_led(toks, i - 1) in ("plural", "neutral", "compound" if tok.low in VERBS else "") and \
+                plural_subject_led(toks, i - 1) in (("plural",) if prev.low in INVARIANT_PLURALS else (
+                    "plural", "neutral", "compound" if tok.low in VERBS else "")) and \
                 _phrase_follows(toks, i + 1) and not _singular_verb_follows(toks, i + 1):
             tok.tag = "VERB"  # "Birds fly above the lake", "The children play beside", "Two birds fly gracefully
             # over": a bare word after a plural subject at a clause start, before a phrase, agrees with it as its

@@ -38,6 +38,12 @@ QUALITY_SUFFIXES = ("ness", "ity", "ism", "tude")
 NOT_THINGS = frozenset(LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS)  # light, ideas, the scene: nothing to place
 
 
+def _light_or_idea(word: str) -> bool:
+    """A light or abstract noun, also in the plural ("textures", "contrasts", "effects"); not the scene nouns, whose
+    plurals are things ("picture frames")."""
+    return word in NOT_THINGS or (word.endswith("s") and word[:-1] in (LIGHT_NOUNS - {"light"}) | ABSTRACT_NOUNS)
+
+
 POSTURE_VERBS = frozenset(COPULAS | {"kneel", "kneels", "kneeling", "knelt", "bow", "bows", "bowing", "bowed",
                                      "pray", "prays", "praying", "stretches", "stretching", "spreads", "spread",
                                      "sitting", "standing", "lying", "waiting", "resting", "stands", "sits"})
@@ -59,7 +65,8 @@ AT_PLACES = {"seam", "seams", "edge", "edges", "center", "centre", "horizon", "f
 # "sleeping on its stomach", "lying on his back": how a body lies, not a relation
 LYING_PARTS = {"stomach", "back", "belly", "tummy", "side", "sides"}
 # "the crowd on their feet", "a knight on his knees": a posture of one's own body
-FOOTING_PARTS = {"feet", "knees", "toes", "tiptoe", "tiptoes", "haunches"}
+FOOTING_PARTS = {"feet", "knees", "toes", "tiptoe", "tiptoes", "haunches", "legs", "fours"}
+FOOTING_MODIFIERS = {"hind", "back", "front", "two", "four", "bare", "own"}  # "on its hind legs", "on his bare feet"
 # a body's own markings: "white spots on their brown fur", "stripes on its back"
 MARKINGS = {"spot", "spots", "stripe", "stripes", "marking", "markings", "freckles", "speckles", "dots", "patches"}
 # past tenses that do not modify a noun: "the liquid contained within held secrets"
@@ -109,6 +116,14 @@ WHOLE = {"entire", "whole", "overall"}
 PICTURE_NOUNS = {"poster", "painting", "artwork", "illustration", "logo", "emblem", "card", "cover", "design",
                  "photo", "photograph", "print", "page", "sculpture"}
 NEGATORS = frozenset({"without", "no", "not"} | ABSENCE_VERBS)  # words before an entity said not to be there
+
+
+def footing(toks: list[Tok], phrase: tuple[int, int]) -> bool:
+    """ "on its hind legs", "on one knee", "on all fours": a posture of the body after "on", not a place."""
+    words = [t.low for t in toks[phrase[0]:phrase[1]]]
+    return phrase[0] > 0 and toks[phrase[0] - 1].low == "on" and len(words) >= 2 and (
+        words[-1] in FOOTING_PARTS | {"knee"}) and words[0] in ("its", "his", "her", "their", "one", "all") and all(
+        w in FOOTING_MODIFIERS for w in words[1:-1])
 
 
 def negated_entity(toks: list[Tok], phrase: tuple[int, int]) -> bool:
@@ -188,7 +203,7 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
             t.tag in ("VERB", "AUX") for t in toks[near[1]:phrase[0]]):
         near = None  # "a card with a soft texture rests on the table": what the subject has, not what it casts
     a_thing = subject_head == "frame" and toks[subject[0]].low in ("a", "an")  # "a wooden frame hangs on"
-    if (subject_head in NOT_THINGS and not a_thing) or (near is not None and _head(toks, near) in NOT_THINGS) or \
+    if (_light_or_idea(subject_head) and not a_thing) or (near is not None and _light_or_idea(_head(toks, near))) or \
             _abstract_word(subject_head) or subject_head in COLOURS | MANNER_QUALITIES or (
             subject_head.endswith("ed") and subject_head not in NOUNS and subject[1] - subject[0] > 1):
         return False  # "a warm glow on", "the scene behind", "casting a warm light on her"; a colour ("a deep navy
@@ -240,7 +255,7 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if possessed and object_head in OWN_SURFACES and subject[1] < phrase[0] and any(
             t.low == "with" for t in toks[subject[1]:phrase[0]]):
         return False  # "gears with intricate patterns carved onto their surfaces": the owner is not on its own surface
-    if words == "on" and possessed and obj[1] - obj[0] == 2 and object_head in FOOTING_PARTS:
+    if words == "on" and footing(toks, obj):
         return False  # "the crowd on their feet", "a knight on his knees": a posture
     if subject_head in EYES and first in ON:
         return False  # "its eyes locked onto the feline", "his gaze fixed on the door": attention
@@ -268,13 +283,16 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         # of the moon", "a sea of clouds", "the base of a street light"
     if relation.predicate == "among" and _sky(object_head):
         return False  # "Amidst the radiant sunshine": light
+    if object_head in ABSTRACT_NOUNS - SCENE_NOUNS - {"composition"} and relation.predicate in ("inside", "on", "among"):
+        return False  # "its place within this peculiar tableau", "upon the story": an idea or the scene, not a thing
     if object_head in HOLDING_NOUNS:
         return False  # "conceals within its ample embrace", "in the grasp of": holding, not a place
     if (relation.predicate in ("inside", "across", "on") and object_head in FRAME_NOUNS - OBJECT_FRAMES and
             toks[obj[0]].low in ("the", "this")) or object_head == "surroundings":
         return False  # "within the canvas", "scattered across the composition", "overlaid on the scene", "watchful
         # over its surroundings": the picture or the place itself, not a thing
-    if object_head in LIGHT_NOUNS - {"light"}:
+    if object_head in LIGHT_NOUNS - {"light"} or (object_head.endswith("s") and object_head[:-1] in LIGHT_NOUNS - {
+            "light"}):
         return False  # "obscured by the intertwining shadows", "upon the curious gaze"
     idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other" and not (
         object_head == "earth" and any(t.tag in ("ADJ", "NOUN") for t in toks[obj[0]:obj[1] - 1])) and not (

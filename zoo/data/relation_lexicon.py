@@ -161,7 +161,7 @@ ADVERBS = {"just", "directly", "right", "slightly", "far", "also", "still", "her
 # adjectives that follow a verb and describe the subject ("sits motionless", "stands tall")
 DEPICTIVES = {"still", "motionless", "alone", "upright", "flat", "idle", "tall", "silent", "steady", "proud",
               "poised", "ready", "quiet", "calm", "stationary", "side-by-side", "close", "open", "empty"}
-NOUNS = {"painting", "paintings", "building", "buildings", "ceiling", "ceilings", "clothing", "ring", "rings", "king",
+NOUNS = {"characters", "letters", "symbols", "painting", "paintings", "building", "buildings", "ceiling", "ceilings", "clothing", "ring", "rings", "king",
          "kings", "string", "strings", "wing", "wings", "swing", "swings", "thing", "things", "evening", "morning",
          "pudding", "icing", "railing", "railings", "sibling", "siblings", "awning", "awnings", "bedding", "carving",
          "carvings", "drawing", "drawings", "frosting", "landing", "stuffing", "wedding", "herring", "duckling",
@@ -236,7 +236,9 @@ WRAPPER_NOUNS = {"photo", "photograph", "picture", "image", "painting", "drawing
                  "silhouette", "presence", "structure", "figure", "shape", "outline", "expanse", "embrace", "caress",
                  "glimpse", "sight", "kind", "sort", "type", "style", "version", "likeness", "representation",
                  "model", "replica", "posture", "pose", "color", "colour", "size", "design", "confines", "charm",
-                 "allure", "beauty", "embodiment", "sculpture", "frame"}
+                 "allure", "beauty", "embodiment", "sculpture", "frame", "contour", "contours", "outlines",
+                 "silhouettes", "elegance", "grace", "splendor", "splendour", "majesty", "magnificence",
+                 "opulence", "grandeur", "brilliance"}
 CARRIERS = {"without", "wearing", "holding", "carrying", "with", "in", "of", "on", "riding", "hugging", "dressed",
             "clutching", "grasping", "clad", "wielding", "sporting", "bearing", "cradling", "embracing"}
 COPULAS = {"is", "are", "was", "were", "stands", "sits", "lies", "hangs", "floats", "stood", "sat", "lay", "hung",
@@ -319,7 +321,8 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
 # nouns of a manner phrase on a verb ("moving with an ethereal poise across"): skipped on the way to the subject
 # colour nouns: "appear in a deep navy blue at the top" is how text is written; "a deep navy blue" is not a thing
 COLOURS = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray", "grey",
-           "gold", "silver", "crimson", "navy", "beige", "ivory", "violet", "indigo", "teal", "turquoise"}
+           "gold", "silver", "crimson", "navy", "beige", "ivory", "violet", "indigo", "teal", "turquoise", "cyan",
+           "magenta", "scarlet", "azure", "maroon", "fuchsia", "vermilion", "ochre"}
 # qualities of a manner phrase ("moving with poise", "perched at a playful angle atop its head"): not things
 MANNER_QUALITIES = {"poise", "grace", "ease", "care", "precision", "confidence", "dignity", "flair", "finesse", "calm",
                     "angle", "angles", "slant", "tilt"}

@@ -19,7 +19,7 @@ from zoo.data.noun_phrases import (
     possessive_led,
     proper_complement,
 )
-from zoo.data.relation_filters import LYING_PARTS, LYING_VERBS, negated_entity
+from zoo.data.relation_filters import LYING_PARTS, LYING_VERBS, footing, negated_entity
 from zoo.data.relation_fronted import CLAUSE_WORDS, after_fronted_phrase, aside_subject, subject_after
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
@@ -36,7 +36,7 @@ from zoo.data.relation_lexicon import (
     WRAPPER_NOUNS,
 )
 from zoo.data.relation_types import TextRelation
-from zoo.data.tagging import CONTENT, KNOWN_VERBS, Tok, fronted_object
+from zoo.data.tagging import CONTENT, KNOWN_VERBS, QUANTIFIERS_ALONE, Tok, fronted_object
 
 AMOUNT_WORDS = {"dozens", "hundreds", "thousands", "millions", "scores"}
 RELATIVE_WORDS = {"which", "who", "that", "whom", "whose", "where", "while", "when", "as"}
@@ -129,8 +129,11 @@ def _manner_start(toks: list[Tok], k: int) -> int | None:
     j = k
     while j > 0 and (toks[j].tag in CONTENT or toks[j].tag == "DET" or toks[j].low in ("and", "of") or (
             toks[j].tag == "ADV" and toks[j + 1].tag in CONTENT) or (
-            toks[j].text == "," and toks[j - 1].tag in CONTENT and toks[j + 1].tag in CONTENT)) and k - j < 9:
+            toks[j].text == "," and toks[j - 1].tag == "ADJ" and toks[j + 1].tag in CONTENT)) and k - j < 9:
         j -= 1  # "with refined grace", "in perfectly symmetrical postures"
+    if toks[j].low == "with" and j > 1 and toks[j - 1].low in MANNER_NOUNS and (
+            outer := _manner_start(toks, j - 1)) is not None:
+        return outer  # '"Sale" appears in bold letters with a white outline near the top': the letters' outline
     if toks[j + 1].low in ("a", "an", "the") and not _abstract(toks[k].low) and toks[k].low not in LOCATION_ADJUNCTS \
             and toks[k].low not in MANNER_NOUNS:
         return None  # "stands with a key behind her": the key is behind her; not "hanging in the sky behind him"
@@ -199,7 +202,7 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
         if fronted is None and k >= 0 and toks[k].text == ",":
             fronted = aside_subject(toks, k)
         return (fronted, fronted) if fronted is not None else None
-    if verb and (toks[k].tag == "NUM" or toks[k].low == "both") and toks[k].low not in ("one", "1"):
+    if verb and (toks[k].tag == "NUM" or toks[k].low in QUANTIFIERS_ALONE) and toks[k].low not in ("one", "1"):
         start = k - 1 if k > 0 and toks[k - 1].tag == "DET" else k
         if start == 0 or toks[start - 1].tag in ("PUNCT", "CONJ"):
             return (start, k + 1), (start, k + 1)  # "The two stand side by side on", "while both sit beneath"
@@ -214,16 +217,18 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
     participle = participle or owned  # "a bronze color with a patina on the surface": the patina, on a part
     plural = any(t.low in ("are", "were") or (t.tag == "VERB" and t.low in KNOWN_VERBS and not t.low.endswith(
         ("s", "ed", "ing"))) for t in toks[k + 1:i])
+    worn = owned and toks[after - 1].low in WORN_PLACES  # "wearing a straw hat on her head"
     subject = _resolve(toks, k, found if k == i - 1 else [], adjacent=k == i - 1, participle=participle,
-                       plural=plural, absolute=absolute)
+                       plural=plural, absolute=absolute, worn=worn)
     return (subject, near) if subject is not None else None
 
 
 def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool = False,
              participle: bool = False, plural: bool = False, relative: bool = False,
-             absolute: bool = False) -> tuple[int, int] | None:
+             absolute: bool = False, worn: bool = False) -> tuple[int, int] | None:
     """The entity whose phrase ends at token k: past "of", carriers and relative pronouns; right before the relation
-    (adjacent), "the eye of the fox on the left" is the fox's."""
+    (adjacent), "the eye of the fox on the left" is the fox's; `worn`: the object is a place on the body ("on her
+    head"), so a worn thing stays the subject."""
     if toks[k].tag == "PRON" and k > 1 and toks[k - 1].low == "than":  # "a carton much smaller than it was placed"
         j = k - 2
         while j > 0 and toks[j].tag in ("ADJ", "ADV"):
@@ -235,6 +240,8 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
     phrase = noun_phrase_before(toks, k)
     if phrase is None:
         return None
+    if footing(toks, phrase) and phrase[0] > 1:
+        return _clause_subject(toks, phrase[0] - 2)  # "a dog sits on its hind legs beside the table": the dog
     for prev in reversed(found[-2:]):  # "a car parked on the sand in the foreground": the car's, not the sand's
         first = toks[phrase[0]].start
         if (prev.object is not None and prev.object.start == first) or prev.phrase.start <= first < prev.phrase.end:
@@ -282,11 +289,17 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 # scroll, the star; but "a man in a robe sitting on": what is worn does not do the verb, nor "dark
                 # hair in a ponytail" that is further from the verb
             outer = noun_phrase_before(toks, start - 2 if before.tag in CONTENT else start - 3)
+            if worn and hop == 0 and link.low in WEAR_VERBS:
+                break  # "a girl wearing a straw hat on her head": the hat is on her head
             if outer is None or _crosses_phrase(toks, outer) or (link.low == "with" and (
                     head(toks, outer).low in SCENE_NOUNS or (absolute and adjacent and hop == 0))):
                 break  # "a diorama scene with a tower on the left", "a room with a window on the left": the tower,
                 # the window is on the left
             phrase = outer
+        elif link.low == "from" and before.tag == "NOUN" and not adjacent and (
+                outer := noun_phrase_before(toks, start - 2)) is not None and not _crosses_phrase(toks, outer):
+            phrase = outer  # "a man from the village stands beside", "a beam of light from a window cuts across": the
+            # man, the beam, not where they come from
         elif (link.low == "in" or (link.low == "into" and before.low not in CHANGE_VERBS)) and (
                 before.tag == "VERB" or (before.tag == "ADV" and toks[start - 3].tag == "VERB")) and \
                 not possessive_led(toks, phrase) and not relative:
@@ -301,8 +314,9 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
             if outer is None or toks[verb_at - 1].tag not in CONTENT or _crosses_phrase(toks, outer):
                 break
             phrase = outer
-        elif not adjacent and not participle and hop == 0 and link.tag == "PREP" and link.low != "of" and \
-                before.tag == "VERB" and (before.low.endswith(("ed", "ing")) or before.low in IRREGULAR_PARTICIPLES) \
+        elif not adjacent and not participle and not relative and hop == 0 and link.tag == "PREP" and \
+                link.low != "of" and before.tag == "VERB" and (
+                    before.low.endswith(("ed", "ing")) or before.low in IRREGULAR_PARTICIPLES) \
                 and start > 2 and toks[start - 3].tag == "NOUN":
             outer = noun_phrase_before(toks, start - 3)  # "A lamp placed on the table stands next to a vase", "a
             # bicycle propped against the hut stands next to": the reduced clause's noun does the finite verb

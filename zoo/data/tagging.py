@@ -14,7 +14,9 @@ from zoo.data.relation_lexicon import (
     ATTENTION_VERBS,
     AUXILIARIES,
     CONJUNCTIONS,
+    COLOURS,
     CONTACT_VERBS,
+    COPULAS,
     DETERMINERS,
     IRREGULAR_PARTICIPLES,
     IRREGULAR_PAST,
@@ -142,6 +144,14 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.low in PARTICLES and tok.tag == "NOUN" and prev is not None and prev.low.endswith("ed") and \
                 prev.tag in ("VERB", "ADJ", "PART"):
             tok.tag = "ADV"  # "curled up in a ball", "worn out": the particle of a participle, not a noun
+        elif tok.tag == "ADJ" and tok.low in MATERIAL_NOUNS and nxt is not None and (
+                nxt.tag == "PREP" or nxt.low in ("that", "which")) and prev is not None and prev.tag not in ("AUX", "VERB"):
+            tok.tag = "NOUN"  # "bending light around", "a beam of light from a window": the noun ends its phrase
+        elif tok.tag == "NOUN" and tok.low not in NOUNS and prev is not None and prev.low in ("yet", "but") and \
+                i > 1 and toks[i - 2].tag == "ADJ" and nxt is not None and nxt.tag in ("NOUN", "ADJ"):
+            tok.tag = "ADJ"  # "a small yet distinct sign": "yet" and "but" join adjectives inside a noun phrase
+        elif tok.low in NATIONALITIES and nxt is not None and nxt.tag in ("NOUN", "ADJ") and nxt.word:
+            tok.tag = "ADJ"  # "golden English characters", "a Chinese vase": a nationality or language before its noun
         elif tok.low == "still" and nxt is not None and nxt.low in ("life", "lifes"):
             tok.tag = "ADJ"  # "a surrealist still life scene"
         elif tok.tag == "VERB" and prev is not None and prev.low == "at" and not tok.low.endswith("ing"):
@@ -170,6 +180,11 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.tag == "PART":
             tok.tag = _resolve_participle(tok, prev, nxt, toks[i + 2] if i + 2 < len(toks) else None,
                                           toks[i - 2] if i > 1 else None, toks[i - 3] if i > 2 else None)
+    for i in range(2, len(toks)):
+        if toks[i].tag == "VERB" and toks[i].low.endswith("s") and not toks[i].low.endswith("ss") and \
+                (toks[i - 1].tag == "ADJ" or toks[i - 1].low in COLOURS) and _adjectives_led(toks, i - 1):
+            toks[i].tag = "NOUN"  # "the candles create soft glows around", "cyan and magenta glows": the -s word ends
+            # the object's noun phrase, it is not a verb
     for i in range(1, len(toks) - 2):
         if toks[i].tag == "VERB" and toks[i].low.endswith("ed") and toks[i - 1].tag in ("PREP", "DET", "VERB") and \
                 toks[i + 1].text == "," and toks[i + 2].tag in CONTENT:
@@ -192,10 +207,41 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
     plural_verbs(toks)
 
 
+# quantifiers that stand for a noun phrase before a participle ("a few floating near", "others resting on")
+QUANTIFIERS_ALONE = {"few", "some", "many", "several", "most", "others", "both", "all"}
 # participles of casting light: ", casting long shadows" starts a clause, never a list of adjectives ("the glass,")
 CASTING = {"casting", "throwing", "projecting", "shedding", "spilling"}
 # participles that make a compound adjective with the noun before them ("heart shaped", "rose colored", "bite sized")
 FORM_PARTICIPLES = {"shaped", "colored", "coloured", "sized", "themed", "styled", "toned", "tinted", "hued"}
+
+
+def _adjectives_led(toks: list[Tok], k: int) -> bool:
+    """Token k ends a run of adjectives (joined by "and" or commas) that are not also nouns, led by a verb that is not
+    a copula ("create soft", "casting cyan and magenta"); not "The light reflects", "a giant looks"."""
+    while k >= 0 and ((toks[k].tag == "ADJ" and toks[k].low not in NOUNS | NOUN_ADJECTIVES) or (
+            toks[k].low in COLOURS and toks[k].tag in ("ADJ", "NOUN")) or (
+            toks[k].low in ("and", ",") and k > 0 and (toks[k - 1].tag == "ADJ" or toks[k - 1].low in COLOURS))):
+        k -= 1
+    if k > 1 and toks[k].low == "and" and toks[k - 1].tag == "NOUN":
+        k -= 1  # "creates delicate highlights and faint glows": a second object of the same verb
+        while k >= 0 and toks[k].tag in CONTENT:
+            k -= 1
+    return k >= 0 and toks[k].tag == "VERB" and toks[k].low not in COPULAS
+
+
+# nouns also used as adjectives of material or kind ("a light breeze", "a giant tree", "gold coins"): before a
+# preposition they end a noun phrase ("bending light around")
+MATERIAL_NOUNS = {"light", "giant", "gold", "silver", "bronze", "copper", "stone", "glass", "metal", "paper", "plastic",
+                  "wood", "iron", "steel", "marble", "crystal"}
+# nationalities and languages, capitalised adjectives before their noun ("English characters", "a Chinese vase")
+NATIONALITIES = {"english", "chinese", "japanese", "korean", "french", "german", "italian", "spanish", "portuguese",
+                 "russian", "greek", "arabic", "egyptian", "indian", "african", "american", "european", "asian",
+                 "mexican", "british", "irish", "scottish", "dutch", "swedish", "norwegian", "danish", "turkish",
+                 "persian", "thai", "vietnamese", "roman", "latin", "nordic", "victorian", "gothic", "baroque",
+                 "mediterranean", "moroccan", "tibetan", "mongolian", "hawaiian", "brazilian", "peruvian", "polish"}
+# adjectives that are as often nouns ("the light reflects", "a giant looks", "the gold shines")
+NOUN_ADJECTIVES = {"light", "giant", "gold", "silver", "bronze", "copper", "stone", "glass", "metal", "paper", "plastic",
+                   "wood", "iron", "steel", "marble", "crystal", "dark", "white", "black", "red", "blue", "green"}
 
 
 def _possessed_head(toks: list[Tok], i: int) -> bool:
@@ -332,6 +378,9 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
     if noun_next and before_ok and not (prev is not None and prev.tag == "ADV" and prev.low in ADVERBS) and \
             not clause_adverb:
         return "ADJ"
+    if prev is not None and prev.low in QUANTIFIERS_ALONE and not noun_next and nxt is not None and \
+            nxt.tag in ("PREP", "ADV"):
+        return "VERB"  # "a few floating near his shoulders", "some drifting above": the quantifier stands for its noun
     if prev is not None and prev.tag in ("DET", "NUM") and not noun_next:
         return "NOUN"  # "a clearing"
     if prev is not None and (prev.tag == "ADJ" or adjective_like(prev)) and not noun_next and not _verb_stem(tok) \
