@@ -27,7 +27,9 @@ drawn by benchmarks/relations_gold_draw.py --part heldout9 --seed 17009 --short 
 benchmarks/results/relations_gold_heldout9_blind.md); `heldout10` likewise by a tenth engineer (three labellers, 12
 prompts each), dense prompts from the two long sources only, drawn by benchmarks/relations_gold_draw.py --part
 heldout10 --seed 17010 --short 0 --dense 36 --dense_pools dense_tiif,dense_unigen_long (first measurement:
-benchmarks/results/relations_gold_heldout10_blind.md).
+benchmarks/results/relations_gold_heldout10_blind.md); `heldout11` likewise by an eleventh engineer (three
+labellers), drawn by benchmarks/relations_gold_draw.py --part heldout11 --seed 17011 --short 0 --dense 36
+--dense_pools dense_tiif,dense_unigen_long (first measurement: benchmarks/results/relations_gold_heldout11_blind.md).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from zoo.data.relations_nlp import get_finder
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "relations_gold.jsonl"
 SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-          "heldout8", "heldout9", "heldout10")
+          "heldout8", "heldout9", "heldout10", "heldout11")
 NOTES = {"dev": "The finder was developed on these prompts.",
          "heldout": "Labelled by the finder's author and not tuned on; 4 labels (g200, g201, g207, g212) were changed "
                     "to the dev convention after the first held-out run.",
@@ -124,7 +126,12 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                       "benchmarks/results/relations_gold_heldout10_misses.md; 21 of its prompts are long or short "
                       "versions of prompts labelled earlier), then the finder was improved on cases of the same "
                       "patterns written anew (tests/test_relations_patterns_dense.py, groups 73-75): no longer blind. "
-                      "No label was changed."}
+                      "No label was changed.",
+         "heldout11": "Labelled blind by an eleventh engineer (three labellers, 12 prompts each; committed before the "
+                      "finder was run on them); the prompts are a seeded draw (benchmarks/relations_gold_draw.py "
+                      "--part heldout11 --seed 17011 --short 0 --dense 36 --dense_pools dense_tiif,dense_unigen_long): "
+                      "dense prompts only, 18 each from TIIF long and UniGenBench long layout prompts. Measured blind "
+                      "(benchmarks/results/relations_gold_heldout11_blind.md)."}
 
 
 DUMP = """
