@@ -137,7 +137,7 @@ def noun_phrase_after(toks: list[Tok], i: int, wrappers: bool = True) -> tuple[i
             inner = noun_phrase_after(toks, end + 1)
             return inner if inner is not None else (i, end)
         inner = noun_phrase_after(toks, end + 1, wrappers=False)
-        if inner is not None and toks[inner[0]].tag != "PRON" and (
+        if inner is not None and toks[inner[0]].tag != "PRON" and not kind_complement(toks, inner) and (
                 (head in OF_NOUNS and not {t.low for t in toks[inner[0]:inner[1]]} & {"same", "different", "similar"})
                 or proper_complement(toks, end + 1) or part_or_amount(toks, i, last, inner)):
             return (i, inner[1])
@@ -155,8 +155,23 @@ def _quoted_name_end(toks: list[Tok], last: int) -> int | None:
         q += 1  # 'the large characters for "LEAVE"'
     if toks[last].low not in QUOTE_NOUNS or q >= len(toks) or toks[q].text not in QUOTES:
         return None
+    close = _closing_quote(toks, q)
+    if close is None:
+        return None
+    while toks[last].low.endswith("s"):  # 'the phrases "Pure" and "Pleasure"': a plural names a list of quotes
+        m = close + 1
+        while m < len(toks) and toks[m].low in (",", "and", "or"):
+            m += 1
+        if m >= len(toks) or toks[m].text not in QUOTES or (nxt := _closing_quote(toks, m)) is None:
+            break
+        close = nxt
+    return close + 1
+
+
+def _closing_quote(toks: list[Tok], q: int) -> int | None:
+    """The quote closing the one at token q, with at least one token between them, else None."""
     close = next((m for m in range(q + 1, min(len(toks), q + 16)) if toks[m].text == QUOTES[toks[q].text]), None)
-    return close + 1 if close is not None and close > q + 1 else None
+    return close if close is not None and close > q + 1 else None
 
 
 def quoted_phrase_before(toks: list[Tok], k: int) -> tuple[int, int] | None:
@@ -164,6 +179,16 @@ def quoted_phrase_before(toks: list[Tok], k: int) -> tuple[int, int] | None:
     if k < 2 or toks[k].text not in QUOTES.values():
         return None
     opening = next((m for m in range(k - 2, max(0, k - 16), -1) if QUOTES.get(toks[m].text) == toks[k].text), None)
+    while opening is not None and opening > 2:  # 'the words "Wisdom," "Knowledge," and "Stories"': back to the first
+        m = opening - 1
+        while m > 0 and toks[m].low in (",", "and", "or"):
+            m -= 1
+        if toks[m].text not in QUOTES.values():
+            break
+        earlier = next((j for j in range(m - 2, max(0, m - 16), -1) if QUOTES.get(toks[j].text) == toks[m].text), None)
+        if earlier is None:
+            break
+        opening = earlier
     before = opening - 1 - int(bool(opening) and toks[opening - 1].low == "for") if opening else 0
     phrase = noun_phrase_before(toks, before) if opening else None
     return (phrase[0], k + 1) if phrase is not None and _quoted_name_end(toks, before) == k + 1 else None
@@ -212,7 +237,13 @@ def not_an_object(low: str) -> bool:
 
 # what an "of" complement describes the head by ("travelers of various species", "cubes of varying sizes")
 KIND_NOUNS = {"species", "kinds", "types", "sorts", "sizes", "shapes", "colors", "colours", "heights", "lengths",
-              "styles", "shades", "forms", "breeds", "ages", "depths", "widths", "hues", "tones"}
+              "styles", "shades", "forms", "breeds", "ages", "depths", "widths", "hues", "tones", "shape", "size",
+              "color", "colour", "height", "length", "width", "hue", "origin", "make"}
+
+
+def kind_complement(toks: list[Tok], inner: tuple[int, int]) -> bool:
+    """ "of pyramidal shape", "of various species": an "of" complement that describes its head, not a thing."""
+    return toks[inner[1] - 1].low in KIND_NOUNS
 
 
 def part_or_amount(toks: list[Tok], start: int, last: int, inner: tuple[int, int]) -> bool:

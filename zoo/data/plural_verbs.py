@@ -94,7 +94,12 @@ def _phrase_follows(toks: list[Tok], k: int) -> bool:
     return k < len(toks) and toks[k].tag == "PREP" and toks[k].low != "of"
 
 
+def _back_and_forth(toks: list[Tok], k: int) -> bool:
+    return k + 2 < len(toks) and toks[k].low == "back" and toks[k + 1].low == "and" and toks[k + 2].low == "forth"
+
+
 SINGULAR_AUXILIARIES = {"is", "was", "has", "does"}
+PICTURE_SUBJECTS = {"scene", "image", "picture", "composition", "atmosphere", "air", "view"}
 
 
 def _singular_verb_follows(toks: list[Tok], k: int) -> bool:
@@ -167,8 +172,8 @@ def plural_verbs(toks: list[Tok]) -> None:
             # is the verb of a compound head ("The sports car beside the road is red")
             continue
         if tok.tag == "NOUN" and tok.low in NOUNS and tok.low.endswith("s") and prev.tag == "NOUN" and \
-                i + 1 < len(toks) and toks[i + 1].tag == "ADV" and toks[i + 1].low.endswith("ly") and \
-                singular_led(toks, i):
+                i + 1 < len(toks) and ((toks[i + 1].tag == "ADV" and toks[i + 1].low.endswith("ly")) or
+                                       _back_and_forth(toks, i + 1)) and singular_led(toks, i):
             tok.tag = "VERB"  # "a massive pendulum swings rhythmically": a noun form as the verb of a singular subject
             continue
         if tok.tag == "NOUN" and tok.low not in NOUNS and tok.low.endswith("s") and prev.low == "and" and i > 2 and \
@@ -199,6 +204,13 @@ def plural_verbs(toks: list[Tok]) -> None:
                 prev.text == "," and nxt.tag == "ADJ" and after is not None and after.tag == "NOUN")):
             # "lifts a turkey", "refuses to open", "the child, eyes wide, blows shimmering bubbles"
             tok.tag = "VERB"
+            continue
+        if prev.low in PICTURE_SUBJECTS and i > 1 and toks[i - 2].low in ("the", "this") and nxt is not None and (
+                nxt.tag in ("PREP", "ADV") or nxt.low == "with"):
+            tok.tag = "VERB"  # "The scene pulses with energy": the picture's own words lead no compound
+            continue
+        if _back_and_forth(toks, i + 1):
+            tok.tag = "VERB"  # "his gaze shifts back and forth between"
             continue
         if nxt is not None and nxt.tag == "ADV" and nxt.low.endswith("ly") and after is not None and (
                 after.tag == "PREP" or after.text in (",", ".")) and (prev.tag in ("NOUN", "PREP", "ADV") or prev.text == ","):

@@ -44,7 +44,8 @@ def _light_or_idea(word: str) -> bool:
     return word in NOT_THINGS or (word.endswith("s") and word[:-1] in (LIGHT_NOUNS - {"light"}) | ABSTRACT_NOUNS)
 
 
-POSTURE_VERBS = frozenset(COPULAS | {"kneel", "kneels", "kneeling", "knelt", "bow", "bows", "bowing", "bowed",
+POSTURE_VERBS = frozenset(COPULAS | {"perched", "positioned", "placed", "seated", "situated", "located",
+                                     "kneel", "kneels", "kneeling", "knelt", "bow", "bows", "bowing", "bowed",
                                      "pray", "prays", "praying", "stretches", "stretching", "spreads", "spread",
                                      "sitting", "standing", "lying", "waiting", "resting", "stands", "sits"})
 # verbs after which "to the left" is a direction: "tilted to the left", "turns to the right"
@@ -75,6 +76,7 @@ FINITE_PAST = {"held", "had", "kept", "gave", "took", "felt", "seemed", "became"
 OWN_SURFACES = {"surface", "surfaces", "face", "faces", "side", "sides", "top", "edge", "edges", "body", "exterior"}
 # the eyes as a subject of "on"/"onto"/"at": "its eyes locked onto the feline" is attention
 EYES = {"eye", "eyes", "gaze", "stare", "glance"}
+FACE_LOOKS = {"expression", "expressions", "look", "looks", "smile", "frown", "grin", "scowl", "blush"}
 # light made into spots: "casting light spots inside the cathedral", "sun patches on the floor"
 SPOT_NOUNS = {"spot", "spots", "patch", "patches", "pool", "pools", "fleck", "flecks", "speck", "specks", "streak",
               "streaks", "dapples", "patterns"}
@@ -83,6 +85,7 @@ LYING_VERBS = {"lie", "lies", "lying", "lay", "sleep", "sleeps", "sleeping", "sl
 UNITS = {"years", "year", "months", "days", "hours", "minutes", "seconds", "meters", "metres", "feet", "inches",
          "miles", "kilometers", "kilometres", "centimeters", "centimetres", "degrees", "percent"}
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
+INTENT_WORDS = {"intent", "bent", "keen", "hell-bent", "fixated", "reliant", "dependent", "focused", "focussed"}
 # "a tug-of-war over a hazelnut", "dogs fight over a bone": "over" means "about" after a contest
 CONTESTS = {"tug-of-war", "fight", "fights", "fighting", "argue", "argues", "arguing", "argument", "arguments",
             "dispute", "disputes", "quarrel", "quarrels", "quarreling", "quarrelling", "squabble", "squabbles",
@@ -232,7 +235,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "On the stand, a soft spotlight shines down": light, not a thing placed
     if subject_head in FRAME_NOUNS - OBJECT_FRAMES and toks[subject[0]].low in ("the", "this"):
         return False  # "The image ..., positioned beside a cake": the picture itself, not a thing in it
-    if first in ("around", "on") and set(_verbs_before(toks, phrase[0], 2)) & {"centered", "centred", "focused"}:
+    if first in ("around", "on") and set(_verbs_before(toks, phrase[0], 2)) & {"centered", "centred", "focused"} and \
+            not (subject_head in TEXT_NOUNS or relation.subject.text.endswith(('"', "\u201d", "'"))):
         return False  # "an illustration centered around a teacup": the composition
     if obj is None:
         return True
@@ -250,6 +254,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
             subject_head in MARKINGS and object_head in COVERINGS | BODY_PARTS | {"body", "bodies"}):
         return False  # "Her long hair cascades over her shoulders", "the scales on the wings", "their white spots on
         # their brown fur": one body and what grows on it; not "the feathers under the other sparrow's wing"
+    if toks[obj[0]].tag == "VERB" and toks[obj[0]].low.endswith("ing") and toks[obj[0]].low not in NOUNS or (
+            first == "on" and phrase[0] > 0 and toks[phrase[0] - 1].low in INTENT_WORDS):
+        return False  # "focuses on painting the fence", "intent on reaching new heights": an aim, not a place
     if toks[obj[0]].low in FINITE_PAST:
         return False  # "the liquid contained within held secrets": "within" without an object, then the verb
     if possessed and object_head in OWN_SURFACES and subject[1] < phrase[0] and any(
@@ -257,6 +264,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "gears with intricate patterns carved onto their surfaces": the owner is not on its own surface
     if words == "on" and footing(toks, obj):
         return False  # "the crowd on their feet", "a knight on his knees": a posture
+    if subject_head in FACE_LOOKS and object_head in ("face", "faces") and possessed:
+        return False  # "a tense expression on his face", "a pensive look on his face": the face's own look
     if subject_head in EYES and first in ON:
         return False  # "its eyes locked onto the feline", "his gaze fixed on the door": attention
     before = toks[phrase[0] - 1].low if phrase[0] > 0 else ""

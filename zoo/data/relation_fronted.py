@@ -56,6 +56,9 @@ DEPICTING = {"depicts", "shows", "features", "displays", "presents", "portrays",
              "illustrates"}
 PICTURE_WORDS = {"image", "picture", "photo", "photograph", "painting", "illustration", "scene", "shot", "artwork",
                  "poster", "frame", "composition"}
+# participles that place what a picture shows ("The picture shows a teapot, positioned beside a plate")
+PLACING_PARTICIPLES = {"positioned", "placed", "set", "situated", "located", "nestled", "perched", "seated",
+                       "standing", "sitting", "lying", "resting", "arranged"}
 DASHES = {"\u2014", "\u2013", "(", "-"}
 
 
@@ -186,14 +189,16 @@ def _next_comma(toks: list[Tok], j: int, limit: int = 40, verbs: bool = True) ->
 
 def _depicted_acting(toks: list[Tok], j: int, c: int) -> bool:
     """The noun phrase depicted at j is a thing (not "an illustration") followed by its participle before the comma
-    at c ("depicts a woman dressed in a dress,") or what it wears before a participle after the comma ("features a man in
-a suit, standing"); not "shows a teapot, positioned"."""
+    at c ("depicts a woman dressed in a dress,"), what it wears before a participle after the comma ("features a man in
+a suit, standing") or a placing participle after the comma ("shows a teapot, positioned beside")."""
     phrase = noun_phrase_after(toks, j)
     if phrase is None or head(toks, phrase).low in PICTURE_WORDS | {"drawing", "sketch", "design", "view"}:
         return False
     return any(t.tag == "VERB" and t.low.endswith(("ed", "ing")) for t in toks[phrase[1]:c]) or (
         phrase[1] < c and toks[phrase[1]].low in ("in", "wearing", "with") and c + 1 < len(toks) and
-        toks[c + 1].tag == "VERB" and toks[c + 1].low.endswith("ing"))  # "features a man in a suit, standing at"
+        toks[c + 1].tag == "VERB" and toks[c + 1].low.endswith("ing")) or (
+        c + 1 < len(toks) and toks[c + 1].low in PLACING_PARTICIPLES)  # "features a man in a suit, standing at";
+    # "shows a teapot, positioned beside a plate": the teapot is placed
 
 
 def aside_subject(toks: list[Tok], comma: int) -> tuple[int, int] | None:

@@ -61,6 +61,8 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     "in the background": "abs_background", "in the foreground": "abs_foreground", "in the distance": "abs_background",
     "in the far distance": "abs_background", "in the deep background": "abs_background",
     "in the far background": "abs_background", "in the distant background": "abs_background", "at the top": "abs_top", "at the bottom": "abs_bottom",
+    "in the mid-ground": "abs_center", "in the midground": "abs_center", "in the middle ground": "abs_center",
+    "at the base": "abs_bottom",
     "on the bottom": "abs_bottom", "on top": "abs_top", "on the top": "abs_top", "in the center": "abs_center",
     "in the centre": "abs_center",
     "in the middle": "abs_center", "in the corner": "abs_corner", "at the center": "abs_center",
@@ -161,7 +163,7 @@ ADVERBS = {"just", "directly", "right", "slightly", "far", "also", "still", "her
 # adjectives that follow a verb and describe the subject ("sits motionless", "stands tall")
 DEPICTIVES = {"still", "motionless", "alone", "upright", "flat", "idle", "tall", "silent", "steady", "proud",
               "poised", "ready", "quiet", "calm", "stationary", "side-by-side", "close", "open", "empty"}
-NOUNS = {"characters", "letters", "symbols", "painting", "paintings", "building", "buildings", "ceiling", "ceilings", "clothing", "ring", "rings", "king",
+NOUNS = {"characters", "letters", "symbols", "topping", "toppings", "painting", "paintings", "building", "buildings", "ceiling", "ceilings", "clothing", "ring", "rings", "king",
          "kings", "string", "strings", "wing", "wings", "swing", "swings", "thing", "things", "evening", "morning",
          "pudding", "icing", "railing", "railings", "sibling", "siblings", "awning", "awnings", "bedding", "carving",
          "carvings", "drawing", "drawings", "frosting", "landing", "stuffing", "wedding", "herring", "duckling",
@@ -316,7 +318,8 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
                   "vibe", "echo", "silence", "stillness", "quietude", "serenity", "tranquility", "composition",
                   "distinction", "difference", "dance", "absence", "curiosity", "world", "smile", "grin", "frown",
                   "spacing", "proportion", "proportions", "contemplation", "meditation", "rumination", "musings",
-                  "reverie", "nostalgia", "thought", "thoughts", "weight", "beauty", "charm", "allure", "embodiment"}
+                  "reverie", "nostalgia", "thought", "thoughts", "weight", "beauty", "charm", "allure", "embodiment",
+                  "symphony", "spectacle"}
 # "the vibrant dance between", "a smile on its face"
 # nouns of a manner phrase on a verb ("moving with an ethereal poise across"): skipped on the way to the subject
 # colour nouns: "appear in a deep navy blue at the top" is how text is written; "a deep navy blue" is not a thing

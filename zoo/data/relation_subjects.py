@@ -13,6 +13,7 @@ from __future__ import annotations
 from zoo.data.noun_phrases import (
     bare_quotes_before,
     head,
+    kind_complement,
     noun_phrase_before,
     quoted_phrase_before,
     part_or_amount,
@@ -27,6 +28,7 @@ from zoo.data.relation_lexicon import (
     CARRIERS,
     CONCRETE_EXCEPTIONS,
     IRREGULAR_PARTICIPLES,
+    LIGHT_NOUNS,
     LOCATION_ADJUNCTS,
     MANNER_NOUNS,
     NOUNS,
@@ -201,6 +203,9 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
             toks, k) or after_fronted_phrase(toks, k) else None
         if fronted is None and k >= 0 and toks[k].text == ",":
             fronted = aside_subject(toks, k)
+        if fronted is None and verb and k > 0 and toks[k].low in ("while", "whilst", "when") and \
+                toks[k + 1].tag == "VERB" and toks[k + 1].low.endswith(("ed", "ing")):
+            fronted = _main_clause_subject(toks, k)  # "the umbrella stands resolute while perched before the chair"
         return (fronted, fronted) if fronted is not None else None
     if verb and (toks[k].tag == "NUM" or toks[k].low in QUANTIFIERS_ALONE) and toks[k].low not in ("one", "1"):
         start = k - 1 if k > 0 and toks[k - 1].tag == "DET" else k
@@ -263,7 +268,9 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
             outer = noun_phrase_before(toks, start - 2)
             if outer is None or toks[outer[1] - 1].low in WRAPPER_NOUNS or _crosses_phrase(toks, outer):
                 break
-            if toks[outer[1] - 1].low in OF_NOUNS or proper_complement(toks, start):
+            if kind_complement(toks, phrase):
+                phrase = outer  # "a box of pyramidal shape", "travelers of various species": a description
+            elif toks[outer[1] - 1].low in OF_NOUNS or proper_complement(toks, start):
                 phrase = (outer[0], phrase[1])
             elif adjacent and (toks[start].tag in ("DET", "NUM") or toks[start].text[:1].isupper()):
                 break  # "the eye of the fox on the left"; not "footprints of varying depths on the sand"
@@ -281,6 +288,9 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                     toks[outer[0] - 2].tag not in CONTENT or _crosses_phrase(toks, (outer[0] - 1, outer[1])):
                 break
             phrase = noun_phrase_before(toks, outer[0] - 2) or phrase
+        elif link.low in CARRIERS and relative and hop == 0 and link.low != "of" and before.low not in LIGHT_NOUNS:
+            break  # "dances in an oversized t-shirt that drapes over his frame": the t-shirt, what "that" follows;
+            # not "the light in gleaming arcs that dance across": the light's arcs
         elif link.low in CARRIERS and (before.tag in CONTENT or before.low in ("dressed", "clad")):
             if link.low not in PARTICIPLE_CARRIERS and before.low not in ("dressed", "clad") and (
                     before.tag not in CONTENT or (participle and hop == 0 and link.low not in WEARING
@@ -388,6 +398,17 @@ def _clause_subject(toks: list[Tok], k: int) -> tuple[int, int] | None:
         return aside_subject(toks, k)
     if k >= 0 and (toks[k].tag in CONTENT or toks[k].tag == "REL"):
         return _resolve(toks, k, [])  # "poles that are stuck into the snow beside them": the poles
+    return None
+
+
+def _main_clause_subject(toks: list[Tok], k: int) -> tuple[int, int] | None:
+    """The subject of the finite verb before token k in its sentence (a "while" + participle clause is its
+    subject's), or None."""
+    for m in range(k - 1, max(-1, k - 25), -1):
+        if toks[m].text in (".", "!", "?", ";", ":"):
+            return None
+        if toks[m].tag == "VERB" and not toks[m].low.endswith(("ed", "ing")) and m > 0:
+            return _clause_subject(toks, m)
     return None
 
 

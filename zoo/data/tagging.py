@@ -152,6 +152,17 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
             tok.tag = "ADJ"  # "a small yet distinct sign": "yet" and "but" join adjectives inside a noun phrase
         elif tok.low in NATIONALITIES and nxt is not None and nxt.tag in ("NOUN", "ADJ") and nxt.word:
             tok.tag = "ADJ"  # "golden English characters", "a Chinese vase": a nationality or language before its noun
+        elif tok.tag == "VERB" and not tok.low.endswith(("s", "ed", "ing")) and tok.low not in IRREGULAR_PAST and \
+                prev is not None and (prev.tag == "ADJ" or (prev.tag == "NOUN" and prev.low.endswith(
+                    ("ic", "al", "ous", "ful")))) and _determiner_led(toks, i - 1) and nxt is not None and (
+                nxt.tag in ("PREP", "PUNCT") or not nxt.word):
+            tok.tag = "NOUN"  # "a modern digital electronic watch on his wrist": the head of the noun phrase
+        elif tok.low in ("these", "those") and nxt is not None and (not nxt.word or nxt.tag in ("AUX", "VERB", "PREP")):
+            tok.tag = "PRON"  # "Below these, the phrases are stacked": a determiner standing for its noun phrase
+        elif tok.low in ("back", "forth") and ((nxt is not None and nxt.low == "and" and i + 2 < len(toks) and
+                                                toks[i + 2].low == "forth") or (prev is not None and prev.low == "and"
+                                                                                and tok.low == "forth")):
+            tok.tag = "ADV"  # "shifts back and forth between"
         elif tok.low == "still" and nxt is not None and nxt.low in ("life", "lifes"):
             tok.tag = "ADJ"  # "a surrealist still life scene"
         elif tok.tag == "VERB" and prev is not None and prev.low == "at" and not tok.low.endswith("ing"):
@@ -242,6 +253,14 @@ NATIONALITIES = {"english", "chinese", "japanese", "korean", "french", "german",
 # adjectives that are as often nouns ("the light reflects", "a giant looks", "the gold shines")
 NOUN_ADJECTIVES = {"light", "giant", "gold", "silver", "bronze", "copper", "stone", "glass", "metal", "paper", "plastic",
                    "wood", "iron", "steel", "marble", "crystal", "dark", "white", "black", "red", "blue", "green"}
+
+
+def _determiner_led(toks: list[Tok], k: int) -> bool:
+    """Token k ends a run of modifiers (adjectives, nouns, "and", commas) that a determiner or number leads ("a modern
+    digital electronic", "the old, rusty")."""
+    while k >= 0 and (toks[k].tag in ("ADJ", "NOUN") or toks[k].low in ("and", ",")):
+        k -= 1
+    return k >= 0 and toks[k].tag in ("DET", "NUM")
 
 
 def _possessed_head(toks: list[Tok], i: int) -> bool:
