@@ -29,7 +29,9 @@ prompts each), dense prompts from the two long sources only, drawn by benchmarks
 heldout10 --seed 17010 --short 0 --dense 36 --dense_pools dense_tiif,dense_unigen_long (first measurement:
 benchmarks/results/relations_gold_heldout10_blind.md); `heldout11` likewise by an eleventh engineer (three
 labellers), drawn by benchmarks/relations_gold_draw.py --part heldout11 --seed 17011 --short 0 --dense 36
---dense_pools dense_tiif,dense_unigen_long (first measurement: benchmarks/results/relations_gold_heldout11_blind.md).
+--dense_pools dense_tiif,dense_unigen_long (first measurement: benchmarks/results/relations_gold_heldout11_blind.md);
+`heldout12` likewise by a twelfth engineer, --part heldout12 --seed 17012 (first measurement:
+benchmarks/results/relations_gold_heldout12_blind.md).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from zoo.data.relations_nlp import get_finder
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "relations_gold.jsonl"
 SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-          "heldout8", "heldout9", "heldout10", "heldout11")
+          "heldout8", "heldout9", "heldout10", "heldout11", "heldout12")
 NOTES = {"dev": "The finder was developed on these prompts.",
          "heldout": "Labelled by the finder's author and not tuned on; 4 labels (g200, g201, g207, g212) were changed "
                     "to the dev convention after the first held-out run.",
@@ -136,7 +138,12 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                       "broken 0.156; misses by cause in benchmarks/results/relations_gold_heldout11_misses.md; 20 of "
                       "its prompts are not wholly unseen), then the finder was improved on cases of the same patterns "
                       "written anew (tests/test_relations_patterns_dense.py, groups 76-77): no longer blind. No label "
-                      "was changed."}
+                      "was changed.",
+         "heldout12": "Labelled blind by a twelfth engineer (three labellers, 12 prompts each; committed before the "
+                      "finder was run on them); the prompts are a seeded draw (benchmarks/relations_gold_draw.py "
+                      "--part heldout12 --seed 17012 --short 0 --dense 36 --dense_pools dense_tiif,dense_unigen_long): "
+                      "dense prompts only, 18 each from TIIF long and UniGenBench long layout prompts. Measured blind "
+                      "(benchmarks/results/relations_gold_heldout12_blind.md)."}
 
 
 DUMP = """
