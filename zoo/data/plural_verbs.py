@@ -94,6 +94,12 @@ def _phrase_follows(toks: list[Tok], k: int) -> bool:
     return k < len(toks) and toks[k].tag == "PREP" and toks[k].low != "of"
 
 
+def _bare_pair(toks: list[Tok], k: int) -> bool:
+    """Token k is "and" or "or" before a bare unlisted word and a phrase ("peck and cluck at")."""
+    return k + 2 < len(toks) and toks[k].low in ("and", "or") and toks[k + 1].tag == "NOUN" and \
+        toks[k + 1].low not in NOUNS and not toks[k + 1].low.endswith("s") and _phrase_follows(toks, k + 2)
+
+
 def _back_and_forth(toks: list[Tok], k: int) -> bool:
     return k + 2 < len(toks) and toks[k].low == "back" and toks[k + 1].low == "and" and toks[k + 2].low == "forth"
 
@@ -163,7 +169,9 @@ def plural_verbs(toks: list[Tok]) -> None:
                 (prev.low not in COMPOUND_PLURALS or tok.low in VERBS) and \
                 plural_subject_led(toks, i - 1) in (("plural",) if prev.low in INVARIANT_PLURALS else (
                     "plural", "neutral", "compound" if tok.low in VERBS else "")) and \
-                _phrase_follows(toks, i + 1) and not _singular_verb_follows(toks, i + 1):
+                (_phrase_follows(toks, i + 1) or _bare_pair(toks, i + 1)) and not _singular_verb_follows(toks, i + 1):
+            if _bare_pair(toks, i + 1):
+                toks[i + 2].tag = "VERB"  # "four chickens peck and cluck at the base": two verbs of the subject
             tok.tag = "VERB"  # "Birds fly above the lake", "The children play beside", "Two birds fly gracefully
             # over": a bare word after a plural subject at a clause start, before a phrase, agrees with it as its
             # verb (a noun compound's first noun is singular: "bird cage"); not a particle ("lights up"), a name
@@ -185,6 +193,11 @@ def plural_verbs(toks: list[Tok]) -> None:
                 toks[i + 2].tag == "PREP" and _aside_closed(toks, i - 1):
             tok.tag = "VERB"  # "mushrooms, their caps scattered across the moss, thrive quietly on": the plural verb
             continue  # after an aside, before an adverb and a phrase
+        if tok.tag == "NOUN" and tok.low in NOUNS and tok.low.endswith("s") and prev.tag == "NOUN" and \
+                not prev.low.endswith("s") and i + 2 < len(toks) and toks[i + 1].low in ("the", "a", "an") and \
+                toks[i + 2].word and singular_led(toks, i):
+            tok.tag = "VERB"  # "a large window frames the scene": a listed noun form as a singular subject's verb
+            continue
         if tok.tag not in ("NOUN", "VERB") or not tok.low.endswith("s") or tok.low.endswith(("ss", "us", "is", "'s",
                                                                                           "ous")) or tok.low in NOUNS:
             continue

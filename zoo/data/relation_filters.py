@@ -62,7 +62,8 @@ BODY_PARTS = {"knee", "knees", "foot", "feet", "leg", "legs", "hand", "hands", "
               "toe", "toes", "heel", "heels", "hip", "hips", "tail", "paw", "paws", "wing", "wings", "head", "fingers"}
 # "at" is spatial only before these ("rivets visible at the seams", "a boy stands at its edge", "hills at the horizon")
 AT_PLACES = {"seam", "seams", "edge", "edges", "center", "centre", "horizon", "feet", "foot", "base", "corner",
-             "corners", "rim", "tip", "end", "entrance", "doorway", "threshold", "joints", "junction"}
+             "corners", "rim", "tip", "end", "entrance", "doorway", "threshold", "joints", "junction", "peak",
+             "summit", "top", "bottom"}
 # "sleeping on its stomach", "lying on his back": how a body lies, not a relation
 LYING_PARTS = {"stomach", "back", "belly", "tummy", "side", "sides"}
 # "the crowd on their feet", "a knight on his knees": a posture of one's own body
@@ -85,6 +86,9 @@ LYING_VERBS = {"lie", "lies", "lying", "lay", "sleep", "sleeps", "sleeping", "sl
 UNITS = {"years", "year", "months", "days", "hours", "minutes", "seconds", "meters", "metres", "feet", "inches",
          "miles", "kilometers", "kilometres", "centimeters", "centimetres", "degrees", "percent"}
 ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
+# idioms only without a determiner or modifier ("on board", "on display", "on foot"; "on a wooden board" is a place)
+BARE_IDIOMS = {"board", "fire", "foot", "hold", "duty", "sale", "show", "guard", "track", "schedule",
+               "demand", "alert", "purpose", "time"}
 INTENT_WORDS = {"intent", "bent", "keen", "hell-bent", "fixated", "reliant", "dependent", "focused", "focussed"}
 # "a tug-of-war over a hazelnut", "dogs fight over a bone": "over" means "about" after a contest
 CONTESTS = {"tug-of-war", "fight", "fights", "fighting", "argue", "argues", "arguing", "argument", "arguments",
@@ -238,6 +242,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if first in ("around", "on") and set(_verbs_before(toks, phrase[0], 2)) & {"centered", "centred", "focused"} and \
             not (subject_head in TEXT_NOUNS or relation.subject.text.endswith(('"', "\u201d", "'"))):
         return False  # "an illustration centered around a teacup": the composition
+    if toks[subject[0]].tag == "NUM" and subject_head in UNITS:
+        return False  # "bowing ninety degrees to the right": a measure, not a thing
     if obj is None:
         return True
     object_head = _head(toks, obj)
@@ -262,6 +268,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if possessed and object_head in OWN_SURFACES and subject[1] < phrase[0] and any(
             t.low == "with" for t in toks[subject[1]:phrase[0]]):
         return False  # "gears with intricate patterns carved onto their surfaces": the owner is not on its own surface
+    if words == "behind" and possessed and object_head == "back":
+        return False  # "holding his hands behind his back": a posture
     if words == "on" and footing(toks, obj):
         return False  # "the crowd on their feet", "a knight on his knees": a posture
     if subject_head in FACE_LOOKS and object_head in ("face", "faces") and possessed:
@@ -305,7 +313,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "obscured by the intertwining shadows", "upon the curious gaze"
     idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other" and not (
         object_head == "earth" and any(t.tag in ("ADJ", "NOUN") for t in toks[obj[0]:obj[1] - 1])) and not (
-        object_head == "fire" and toks[obj[0]].low in ("the", "a"))  # "on fire"; "Beside the fire," a thing
+        object_head in BARE_IDIOMS and obj[1] - obj[0] > 1)  # "on fire", "on board"; "Beside the fire," "on a
+    # rough wooden board": a thing
     # "hidden behind the other"; "on earth" is an idiom, "across the damp earth" the soil
     if idiom or relation.object.text.lower() in IDIOM_OBJECTS or toks[obj[0]].tag == "NUM" and obj[1] - obj[0] == 1:
         return False

@@ -52,6 +52,19 @@ def subject_phrase(toks: list[Tok], j: int, loose: bool = False) -> tuple[int, i
     return None
 
 
+# a thing's own surfaces and parts: "On the table, its surface gleams" places nothing
+OWN_PARTS = {"surface", "surfaces", "body", "bodies", "face", "faces", "edge", "edges", "side", "sides", "top", "base",
+             "shadow", "shadows", "reflection", "reflections", "light", "glow", "color", "colour", "texture", "shape"}
+
+
+def _possessed_thing(toks: list[Tok], phrase: tuple[int, int]) -> bool:
+    """ "its broken lid is shattered": a possessive-led phrase before its verb that names a thing of its own, not the
+    owner's surface or look."""
+    end = phrase[1]
+    return end < len(toks) and toks[end].tag in ("AUX", "VERB") and head(toks, phrase).low not in OWN_PARTS and \
+        toks[phrase[0]].low in ("its", "his", "her", "their")
+
+
 DEPICTING = {"depicts", "shows", "features", "displays", "presents", "portrays", "captures", "showcases",
              "illustrates"}
 PICTURE_WORDS = {"image", "picture", "photo", "photograph", "painting", "illustration", "scene", "shot", "artwork",
@@ -126,6 +139,10 @@ def subject_after(toks: list[Tok], a: int, sentence_start: bool = False) -> tupl
                 t.tag == "PREP" for t in toks[j:stop]):
             j = stop  # "Upon the table, aged and polished by time, lay a necklace": an aside on the object
             continue
+        if j < n and toks[j].low in ("its", "his", "her", "their") and (owned := noun_phrase_after(toks, j)) and \
+                _possessed_thing(toks, owned) and (toks[owned[1]].tag == "AUX" or (
+                    toks[owned[1]].low.endswith("s") and not toks[owned[1]].low.endswith(("ed", "ing")))):
+            return owned  # "On the tabletop next to it, its broken lid is shattered": a clause, not an aside
         if j < n and (toks[j].tag in ("REL", "PREP", "VERB", "ADV") or toks[j].low in POSSESSIVES | {"where", "when"}):
             stop = _next_comma(toks, j)  # an aside: ", which ...,", ", crafted with ...,", ", its hue ...,", ", where"
             if stop == j:

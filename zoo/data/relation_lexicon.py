@@ -16,7 +16,9 @@ PAIR_PHRASES: dict[str, str] = {
        for c in ("", " corner")},
     "in the foreground of": "in_front_of", "in the background of": "behind",
     "above": "above", "over": "above", "on top of": "above", "atop": "above", "on the top of": "above",
-    "at the top of": "above", "directly above": "above",
+    "at the top of": "above", "directly above": "above", "at the peak of": "above", "at the summit of": "above",
+    "at the top center of": "above", "at the top centre of": "above", "at the bottom center of": "below",
+    "at the bottom centre of": "below",
     "below": "below", "beneath": "below", "under": "below", "underneath": "below", "at the bottom of": "below",
     "on the bottom of": "below", "at the base of": "below", "at the foot of": "below",
     "in front of": "in_front_of", "ahead of": "in_front_of", "on the front of": "in_front_of",
@@ -62,7 +64,9 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     "in the far distance": "abs_background", "in the deep background": "abs_background",
     "in the far background": "abs_background", "in the distant background": "abs_background", "at the top": "abs_top", "at the bottom": "abs_bottom",
     "in the mid-ground": "abs_center", "in the midground": "abs_center", "in the middle ground": "abs_center",
-    "at the base": "abs_bottom",
+    "at the base": "abs_bottom", "at the top center": "abs_top", "at the top centre": "abs_top",
+    "at the bottom center": "abs_bottom", "at the bottom centre": "abs_bottom", "in the top center": "abs_top",
+    "in the bottom center": "abs_bottom",
     "on the bottom": "abs_bottom", "on top": "abs_top", "on the top": "abs_top", "in the center": "abs_center",
     "in the centre": "abs_center",
     "in the middle": "abs_center", "in the corner": "abs_corner", "at the center": "abs_center",
@@ -319,7 +323,7 @@ ABSTRACT_NOUNS = {"balance", "harmony", "contrast", "dialogue", "tension", "rela
                   "distinction", "difference", "dance", "absence", "curiosity", "world", "smile", "grin", "frown",
                   "spacing", "proportion", "proportions", "contemplation", "meditation", "rumination", "musings",
                   "reverie", "nostalgia", "thought", "thoughts", "weight", "beauty", "charm", "allure", "embodiment",
-                  "symphony", "spectacle"}
+                  "symphony", "spectacle", "point", "contact"}
 # "the vibrant dance between", "a smile on its face"
 # nouns of a manner phrase on a verb ("moving with an ethereal poise across"): skipped on the way to the subject
 # colour nouns: "appear in a deep navy blue at the top" is how text is written; "a deep navy blue" is not a thing

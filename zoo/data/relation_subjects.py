@@ -178,6 +178,9 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
     k, negated, verb = _skip_verb_group(toks, i - 1)
     if negated:
         return None
+    if k == i - 1 and k > 0 and toks[k].text in ("\u2014", "\u2013") and toks[k - 1].tag in CONTENT and \
+            (dashed := _resolve(toks, k - 1, [])) is not None:
+        return dashed, dashed  # "a microphone\u2014surrounded by two camels\u2014managed": the microphone
     if verb and k > 0 and toks[k].text in ("\u2014", "\u2013"):  # "the person in yellow—imbued with ...—is hidden"
         opening = next((m for m in range(k - 1, max(-1, k - 40), -1) if toks[m].text == toks[k].text), None)
         if opening is not None and opening > 0 and toks[opening - 1].tag in CONTENT:
@@ -278,6 +281,8 @@ def _resolve(toks: list[Tok], k: int, found: list[TextRelation], adjacent: bool 
                 phrase = (outer[0], phrase[1])  # "a great number of lanterns hang above"
             else:
                 phrase = outer
+        elif link.low in ("and", "or") and relative and hop == 0 and toks[start].tag in ("DET", "NUM"):
+            break  # "the folds of a long coat and a scarf that wraps around her": the scarf
         elif link.low in ("and", "or") and before.tag in CONTENT and not (plural and toks[start].tag in ("DET", "NUM")):
             # "with black feathers and alert eyes"; not "a boy in a cap and a dog with a collar stand" (a plural verb)
             outer = noun_phrase_before(toks, start - 2)

@@ -191,11 +191,21 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif tok.tag == "PART":
             tok.tag = _resolve_participle(tok, prev, nxt, toks[i + 2] if i + 2 < len(toks) else None,
                                           toks[i - 2] if i > 1 else None, toks[i - 3] if i > 2 else None)
+    for i in range(len(toks) - 2):
+        if toks[i].tag == "VERB" and toks[i].low.endswith("ed") and toks[i].text[:1].isupper() and (
+                i == 0 or toks[i - 1].text in (".", "!", "?")) and toks[i + 1].low.endswith("s") and \
+                toks[i + 1].tag in ("NOUN", "VERB") and toks[i + 2].tag in ("NOUN", "VERB") and \
+                not toks[i + 2].low.endswith("s"):
+            toks[i].tag, toks[i + 1].tag = "ADJ", "NOUN"  # "Textured waves curl gently around": an adjective leads
+            # the sentence's plural subject, its bare verb follows
     for i in range(2, len(toks)):
         if toks[i].tag == "VERB" and toks[i].low.endswith("s") and not toks[i].low.endswith("ss") and \
                 (toks[i - 1].tag == "ADJ" or toks[i - 1].low in COLOURS) and _adjectives_led(toks, i - 1):
             toks[i].tag = "NOUN"  # "the candles create soft glows around", "cyan and magenta glows": the -s word ends
             # the object's noun phrase, it is not a verb
+        elif toks[i].tag == "VERB" and toks[i].low.endswith("s") and i + 1 < len(toks) and \
+                toks[i + 1].low in POSTPOSITIVE and toks[i - 1].tag in ("ADJ", "DET"):
+            toks[i].tag = "NOUN"  # "with their unique faces visible under": a noun before its adjective
     for i in range(1, len(toks) - 2):
         if toks[i].tag == "VERB" and toks[i].low.endswith("ed") and toks[i - 1].tag in ("PREP", "DET", "VERB") and \
                 toks[i + 1].text == "," and toks[i + 2].tag in CONTENT:

@@ -25,7 +25,7 @@ class Tok:
 
     @property
     def word(self) -> bool:
-        return self.text[0].isalnum()
+        return self.text[0].isalnum() or self.text in ("'s", "\u2019s")  # "It's": "'s" is the verb
 
 
 Tagger = Callable[[str, list[Tok]], None]
@@ -35,9 +35,23 @@ MARKUP = {"*", "#", "_"}  # Markdown emphasis and headings ("**Expanded Prompt:*
 
 
 def tokenize(text: str) -> list[Tok]:
-    """Words and punctuation with their character offsets (untagged), without Markdown markup."""
-    return [Tok(m.group(), m.group().lower().replace("\u2019", "'"), m.start(), m.end()) for m in TOKEN.finditer(text)
-            if m.group() not in MARKUP]
+    """Words and punctuation with their character offsets (untagged), without Markdown markup; a pronoun's "'s"
+    ("It's lying on") is its own token, read as "is"."""
+    out = []
+    for m in TOKEN.finditer(text):
+        if m.group() in MARKUP:
+            continue
+        low = m.group().lower().replace("\u2019", "'")
+        if low in CONTRACTED:
+            cut = m.end() - 2
+            out += [Tok(m.group()[:-2], low[:-2], m.start(), cut), Tok(m.group()[-2:], "is", cut, m.end())]
+        else:
+            out.append(Tok(m.group(), low, m.start(), m.end()))
+    return out
+
+
+# a pronoun and "is" or "has" in one word: split so that the pronoun is the entity ("It's lying on a suitcase")
+CONTRACTED = {"it's", "he's", "she's", "that's", "there's", "here's", "who's", "what's"}
 
 
 def adjective_like(tok: Tok) -> bool:
