@@ -587,6 +587,8 @@ CASES = {
         ("Beside the bed, his old dog sleeps.", [("his old dog", "Beside", "the bed")]),
         ("In front of a tree, its canopy rustling, a hammock sways.", [("a hammock", "In front of", "a tree")]),
         ("On the table, its surface gleams.", []),
+        ("The poster features the old mill\u2014a tall wooden building with a wheel\u2014at the center.",
+         [("the old mill", "at the center", None)]),
     ],
     # 79. from the heldout12 blind misses: places and uses. An idiom noun with a modifier is a thing ("on a rough
     # wooden board"; "on board" is not); "at the top center" and "at the peak of"; a measure ("ninety degrees to the
@@ -603,6 +605,7 @@ CASES = {
         ("The man stands with his hands behind his back.", []),
         ('The word "Team" runs along the right sleeve.', [('The word "Team"', "along", "the right sleeve")]),
         ("At the point of contact between its foot and the glass, a crack appears.", []),
+        ("In the distance, tall pines sway under the dazzling light show.", [("tall pines", "In the distance", None)]),
     ],
 }
 

@@ -302,6 +302,9 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "Amidst the radiant sunshine": light
     if object_head in ABSTRACT_NOUNS - SCENE_NOUNS - {"composition"} and relation.predicate in ("inside", "on", "among"):
         return False  # "its place within this peculiar tableau", "upon the story": an idea or the scene, not a thing
+    if obj[1] - obj[0] > 1 and toks[obj[1] - 2].low in ("light", "lights", "laser", "lasers") and \
+            object_head in ("show", "shows", "display", "displays", "play"):
+        return False  # "twinkle under the celestial light show": light
     if object_head in HOLDING_NOUNS:
         return False  # "conceals within its ample embrace", "in the grasp of": holding, not a place
     if (relation.predicate in ("inside", "across", "on") and object_head in FRAME_NOUNS - OBJECT_FRAMES and

@@ -178,9 +178,13 @@ def find_subject(toks: list[Tok], i: int, after: int, found: list[TextRelation],
     k, negated, verb = _skip_verb_group(toks, i - 1)
     if negated:
         return None
-    if k == i - 1 and k > 0 and toks[k].text in ("\u2014", "\u2013") and toks[k - 1].tag in CONTENT and \
-            (dashed := _resolve(toks, k - 1, [])) is not None:
-        return dashed, dashed  # "a microphone\u2014surrounded by two camels\u2014managed": the microphone
+    if k == i - 1 and k > 0 and toks[k].text in ("\u2014", "\u2013"):
+        opening = next((m for m in range(k - 1, max(-1, k - 40), -1) if toks[m].text == toks[k].text or
+                        toks[m].text in (".", "!", "?")), None)
+        lead = opening - 1 if opening is not None and toks[opening].text == toks[k].text else k - 1
+        if lead >= 0 and toks[lead].tag in CONTENT and (dashed := _resolve(toks, lead, [])) is not None:
+            return dashed, dashed  # "a microphone\u2014surrounded by two camels\u2014managed", "the London
+            # Eye\u2014a towering structure\u2014at the center": the noun before the dashes
     if verb and k > 0 and toks[k].text in ("\u2014", "\u2013"):  # "the person in yellow—imbued with ...—is hidden"
         opening = next((m for m in range(k - 1, max(-1, k - 40), -1) if toks[m].text == toks[k].text), None)
         if opening is not None and opening > 0 and toks[opening - 1].tag in CONTENT:
