@@ -31,7 +31,8 @@ benchmarks/results/relations_gold_heldout10_blind.md); `heldout11` likewise by a
 labellers), drawn by benchmarks/relations_gold_draw.py --part heldout11 --seed 17011 --short 0 --dense 36
 --dense_pools dense_tiif,dense_unigen_long (first measurement: benchmarks/results/relations_gold_heldout11_blind.md);
 `heldout12` likewise by a twelfth engineer, --part heldout12 --seed 17012 (first measurement:
-benchmarks/results/relations_gold_heldout12_blind.md).
+benchmarks/results/relations_gold_heldout12_blind.md); `heldout13` likewise by a thirteenth engineer, --part heldout13
+--seed 17013 (first measurement: benchmarks/results/relations_gold_heldout13_blind.md).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from zoo.data.relations_nlp import get_finder
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "relations_gold.jsonl"
 SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-          "heldout8", "heldout9", "heldout10", "heldout11", "heldout12")
+          "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13")
 NOTES = {"dev": "The finder was developed on these prompts.",
          "heldout": "Labelled by the finder's author and not tuned on; 4 labels (g200, g201, g207, g212) were changed "
                     "to the dev convention after the first held-out run.",
@@ -149,7 +150,12 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                       "its prompts are not wholly unseen), then the finder was improved on cases of the same patterns "
                       "written anew (tests/test_relations_patterns_dense.py, groups 78-79): no longer blind. One label "
                       "span was fixed before the blind figures (u028, an offset slip of the labelling script); no label "
-                      "was changed after them."}
+                      "was changed after them.",
+         "heldout13": "Labelled blind by a thirteenth engineer (three labellers, 12 prompts each; committed before "
+                      "the finder was run on them); the prompts are a seeded draw (benchmarks/relations_gold_draw.py "
+                      "--part heldout13 --seed 17013 --short 0 --dense 36 --dense_pools dense_tiif,dense_unigen_long): "
+                      "dense prompts only, 18 each from TIIF long and UniGenBench long layout prompts. Measured blind "
+                      "(benchmarks/results/relations_gold_heldout13_blind.md)."}
 
 
 DUMP = """

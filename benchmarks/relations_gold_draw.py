@@ -12,6 +12,8 @@
         --dense_pools dense_tiif,dense_unigen_long > /tmp/heldout11_draw.jsonl
     python benchmarks/relations_gold_draw.py --part heldout12 --seed 17012 --short 0 --dense 36 \
         --dense_pools dense_tiif,dense_unigen_long > /tmp/heldout12_draw.jsonl
+    python benchmarks/relations_gold_draw.py --part heldout13 --seed 17013 --short 0 --dense 36 \
+        --dense_pools dense_tiif,dense_unigen_long > /tmp/heldout13_draw.jsonl
 
 Rule (heldout4): from the public prompt files in ../shared/benchmarks, keep the prompts that contain a spatial phrase
 (`SPATIAL`, whole words, case-insensitive) and are not already in the gold file under a part drawn or labelled
@@ -21,8 +23,8 @@ left (the earlier parts hold the other 262), so heldout5 takes all 7 of them and
 17006), heldout7 (seed 17007), heldout8 (seed 17008) and heldout9 (seed 17009) take dense prompts only (`--short 0`),
 15 from each dense source. heldout10 (seed 17010) takes 36 dense prompts from the two long sources only
 (`--dense_pools dense_tiif,dense_unigen_long`, 18 each): after heldout9 the UniGenBench short pool had 13 prompts
-left, and the long descriptions are the dense prompts users bring; heldout11 (seed 17011) and heldout12 (seed
-17012) likewise. Pools, each sorted by source before the draw:
+left, and the long descriptions are the dense prompts users bring; heldout11 (seed 17011), heldout12 (seed
+17012) and heldout13 (seed 17013) likewise. Pools, each sorted by source before the draw:
 short = the TIIF testmini `short_description`s and the GenEval prompts; dense = the TIIF testmini `long_description`s,
 and the UniGenBench prompts (short and long file) whose test points name an entity layout ("Entity Layout - ...").
 TIIF's `real_world_prompts.jsonl` is left out of both: its short and long descriptions are the same text, instructions
@@ -47,7 +49,7 @@ GOLD = ROOT / "tests" / "data" / "relations_gold.jsonl"
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 LEFT_OUT = ("real_world_prompts.jsonl",)
 PARTS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
-         "heldout9", "heldout10", "heldout11", "heldout12")
+         "heldout9", "heldout10", "heldout11", "heldout12", "heldout13")
 DENSE_POOLS = ("dense_tiif", "dense_unigen_long", "dense_unigen_short")
 SPATIAL = re.compile(
     r"\b(left|right|above|below|beneath|under|underneath|behind|in front of|next to|beside|besides|near|on|upon|"

@@ -39,7 +39,7 @@ def test_the_gold_file_has_150_labelled_prompts_of_every_kind_in_a_dev_and_a_hel
     assert len(rows) >= 150 and len({r["prompt"] for r in rows}) == len(rows)
     assert {r["kind"] for r in rows} == {"templated", "photo_of", "compound", "3d", "dense"}
     splits = {"dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-              "heldout8", "heldout9", "heldout10", "heldout11", "heldout12"}
+              "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13"}
     assert Counter(r["split"] for r in rows).keys() == splits
     assert sum(r["prompt"].lower().startswith("a photo of") for r in rows) >= 30
 
@@ -50,7 +50,8 @@ def test_the_gold_file_has_150_labelled_prompts_of_every_kind_in_a_dev_and_a_hel
     ("heldout7", "17007", "0", "45", None), ("heldout8", "17008", "0", "45", None), ("heldout9", "17009", "0", "45", None),
     ("heldout10", "17010", "0", "36", "dense_tiif,dense_unigen_long"),
     ("heldout11", "17011", "0", "36", "dense_tiif,dense_unigen_long"),
-    ("heldout12", "17012", "0", "36", "dense_tiif,dense_unigen_long")])
+    ("heldout12", "17012", "0", "36", "dense_tiif,dense_unigen_long"),
+    ("heldout13", "17013", "0", "36", "dense_tiif,dense_unigen_long")])
 def test_the_drawn_parts_are_the_seeded_draws_from_the_benchmark_files(part, seed, short, dense, pools):
     script = ROOT / "benchmarks" / "relations_gold_draw.py"
     done = subprocess.run([sys.executable, str(script), "--benchmarks", str(BENCH), "--gold", str(GOLD),
