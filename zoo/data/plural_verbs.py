@@ -100,6 +100,25 @@ def _bare_pair(toks: list[Tok], k: int) -> bool:
         toks[k + 1].low not in NOUNS and not toks[k + 1].low.endswith("s") and _phrase_follows(toks, k + 2)
 
 
+def _clause_led_by(toks: list[Tok], k: int, words: tuple[str, ...]) -> bool:
+    """Token k ends a run of modifiers and nouns that one of `words` leads at a clause start (", an uncarved energy
+    crystal"), not an object ("examining the muddy footprints")."""
+    while k >= 0 and toks[k].tag in CONTENT:
+        k -= 1
+    return k >= 0 and toks[k].low in words and (k == 0 or toks[k - 1].text in (".", "!", "?", ";", ",", ":") or
+                                                 toks[k - 1].low in SUBORDINATORS)
+
+
+def _finite_verb_follows(toks: list[Tok], k: int) -> bool:
+    """A finite verb ("is", "are", a tagged verb not in -ing/-ed) comes from token k to the end of the clause."""
+    for tok in toks[k:]:
+        if tok.text in (",", ".", "!", "?", ";", ":") or tok.tag in ("CONJ", "REL") or tok.low in SUBORDINATORS:
+            return False
+        if tok.tag == "AUX" or (tok.tag == "VERB" and not tok.low.endswith("ing")):
+            return True
+    return False
+
+
 def _back_and_forth(toks: list[Tok], k: int) -> bool:
     return k + 2 < len(toks) and toks[k].low == "back" and toks[k + 1].low == "and" and toks[k + 2].low == "forth"
 
@@ -221,6 +240,16 @@ def plural_verbs(toks: list[Tok]) -> None:
         if prev.low in PICTURE_SUBJECTS and i > 1 and toks[i - 2].low in ("the", "this") and nxt is not None and (
                 nxt.tag in ("PREP", "ADV") or nxt.low == "with"):
             tok.tag = "VERB"  # "The scene pulses with energy": the picture's own words lead no compound
+            continue
+        if tok.tag == "NOUN" and tok.low not in NOUNS and tok.low.endswith("s") and not tok.low.endswith(
+                ("ss", "us", "is", "'s", "ous")) and (prev.tag == "NOUN" or prev.low in ("crystal", "glass", "stone")) \
+                and not prev.low.endswith("s") and _clause_led_by(toks, i - 1, ("the", "a", "an", "this", "that")) \
+                and nxt is not None and (
+                    nxt.tag == "PREP" and nxt.low != "of" or (nxt.tag == "ADV" and nxt.low.endswith("ly"))) and \
+                not _finite_verb_follows(toks, i + 1):
+            tok.tag = "VERB"  # "The mist swirls around", "an energy crystal levitates above": with no other verb in
+            # the clause, the -s word after a determiner and a singular noun is its verb ("the flower pots on the
+            # shelf are red" has one)
             continue
         if _back_and_forth(toks, i + 1):
             tok.tag = "VERB"  # "his gaze shifts back and forth between"

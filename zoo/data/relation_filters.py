@@ -89,6 +89,10 @@ ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
 # idioms only without a determiner or modifier ("on board", "on display", "on foot"; "on a wooden board" is a place)
 BARE_IDIOMS = {"board", "fire", "foot", "hold", "duty", "sale", "show", "guard", "track", "schedule",
                "demand", "alert", "purpose", "time"}
+WATCH_NOUNS = {"guard", "watch", "vigil", "sentinel", "sentry"}  # "stands guard before the shrine"
+# "a panda gnawing on the bamboo": eating or chewing on a thing, not a place
+EATING_VERBS = {"gnawing", "gnaws", "gnaw", "chewing", "chews", "chew", "munching", "munches", "nibbling", "nibbles",
+                "feeding", "feeds", "snacking", "pecking", "pecks", "nipping", "biting", "bites", "sucking", "licking"}
 INTENT_WORDS = {"intent", "bent", "keen", "hell-bent", "fixated", "reliant", "dependent", "focused", "focussed"}
 # "a tug-of-war over a hazelnut", "dogs fight over a bone": "over" means "about" after a contest
 CONTESTS = {"tug-of-war", "fight", "fights", "fighting", "argue", "argues", "arguing", "argument", "arguments",
@@ -194,6 +198,9 @@ def locative(toks: list[Tok], subject: tuple[int, int], phrase: tuple[int, int],
         return True  # "a puddle by his feet", "a dog by her side"
     if subject[0] > phrase[0]:
         return before < 0 or not toks[before].word  # fronted; not "Startled by the noise, they ..."
+    if subject[1] == phrase[0] and toks[phrase[0] - 1].tag == "NOUN" and obj[1] < len(toks) and \
+            toks[obj[1]].tag == "VERB" and not toks[obj[1]].low.endswith(("ed", "ing")):
+        return True  # "The white curtains by the window flutter": a place between the subject and its verb
     return before >= 0 and (toks[before].low in COPULAS or toks[before].tag == "AUX")
 
 
@@ -261,7 +268,7 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         return False  # "Her long hair cascades over her shoulders", "the scales on the wings", "their white spots on
         # their brown fur": one body and what grows on it; not "the feathers under the other sparrow's wing"
     if toks[obj[0]].tag == "VERB" and toks[obj[0]].low.endswith("ing") and toks[obj[0]].low not in NOUNS or (
-            first == "on" and phrase[0] > 0 and toks[phrase[0] - 1].low in INTENT_WORDS):
+            first == "on" and phrase[0] > 0 and toks[phrase[0] - 1].low in INTENT_WORDS | EATING_VERBS):
         return False  # "focuses on painting the fence", "intent on reaching new heights": an aim, not a place
     if toks[obj[0]].low in FINITE_PAST:
         return False  # "the liquid contained within held secrets": "within" without an object, then the verb
@@ -338,6 +345,7 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
     if words in ("by", "off", "off of") and not locative(toks, subject, phrase, obj):
         return False
     if words == "before" and not (set(verbs) & POSTURE_VERBS or (
+            phrase[0] > 1 and toks[phrase[0] - 1].low in WATCH_NOUNS and toks[phrase[0] - 2].low in POSTURE_VERBS) or (
             toks[obj[0]].tag == "PRON" and (obj[1] >= len(toks) or toks[obj[1]].tag not in ("VERB", "AUX")))):
         return False  # "kneel before the altar", "the water before him"; not "before dawn", "before it rains"
     if words == "at" and (object_head not in AT_PLACES or set(verbs) & (ATTENTION_VERBS | TURN_VERBS)):

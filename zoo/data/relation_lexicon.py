@@ -41,6 +41,14 @@ PAIR_PHRASES: dict[str, str] = {
     "before": "in_front_of",  # only before a person or after a verb of posture (relation_filters.spatial)
     "at": "next_to",  # only at a part or a place of a thing ("at the seams", "at its edge"; relation_filters.spatial)
     "at the feet of": "below",
+    "in close proximity to": "next_to", "in proximity to": "next_to", "in close proximity of": "next_to",
+    "in the deep background of": "behind", "in the far background of": "behind", "in the distant background of": "behind",
+    # a part of a thing or of the picture: "in the lower part of the frame", "near the top edge of the sign"
+    **{f"{p} the {v} {part} of": pred for v, pred in (("lower", "below"), ("bottom", "below"), ("upper", "above"),
+                                                     ("top", "above"), ("left", "left_of"), ("right", "right_of"))
+       for part in ("part", "half", "portion", "section", "area") for p in ("in", "on", "across")},
+    **{f"near the {v} edge of": pred for v, pred in (("top", "above"), ("bottom", "below"), ("upper", "above"),
+                                                     ("lower", "below"), ("left", "left_of"), ("right", "right_of"))},
     "at the edge of": "at_edge_of", "on the edge of": "at_edge_of", "in the corner of": "at_edge_of",
     "between": "between", "in between": "between",
     "surrounded by": "surrounded_by", "encircled by": "surrounded_by", "surrounding": "around",
@@ -67,6 +75,11 @@ ABSOLUTE_PHRASES: dict[str, str] = {
     "at the base": "abs_bottom", "at the top center": "abs_top", "at the top centre": "abs_top",
     "at the bottom center": "abs_bottom", "at the bottom centre": "abs_bottom", "in the top center": "abs_top",
     "in the bottom center": "abs_bottom",
+    **{f"{p} the {v} {part}": f"abs_{side}" for v, side in (("lower", "bottom"), ("bottom", "bottom"), ("upper", "top"),
+                                                           ("top", "top"), ("left", "left"), ("right", "right"))
+       for part in ("part", "half", "portion", "section", "area") for p in ("in", "on", "across")},
+    **{f"near the {v} edge": f"abs_{side}" for v, side in (("top", "top"), ("bottom", "bottom"), ("upper", "top"),
+                                                          ("lower", "bottom"), ("left", "left"), ("right", "right"))},
     "on the bottom": "abs_bottom", "on top": "abs_top", "on the top": "abs_top", "in the center": "abs_center",
     "in the centre": "abs_center",
     "in the middle": "abs_center", "in the corner": "abs_corner", "at the center": "abs_center",
@@ -163,7 +176,7 @@ ADVERBS = {"just", "directly", "right", "slightly", "far", "also", "still", "her
            "often", "already", "again", "further", "farther", "upward", "upwards", "downward", "downwards", "outward",
            "outwards", "inward", "inwards", "sideways", "overhead", "instead", "perhaps", "maybe", "nearby", "closely",
            "firmly", "neatly", "thus", "hence", "therefore", "especially", "out", "down", "off", "late", "tonight",
-           "today", "overnight", "ever", "so"}
+           "today", "overnight", "ever", "so", "off-center", "off-centre"}
 # adjectives that follow a verb and describe the subject ("sits motionless", "stands tall")
 DEPICTIVES = {"still", "motionless", "alone", "upright", "flat", "idle", "tall", "silent", "steady", "proud",
               "poised", "ready", "quiet", "calm", "stationary", "side-by-side", "close", "open", "empty"}

@@ -178,6 +178,12 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
         elif (tok.tag == "VERB" and _noun_use(toks, i)) or (
                 tok.low in MODALS and prev is not None and prev.tag in ("DET", "ADJ")):
             tok.tag = "NOUN"  # "the waves", "the cylindrical can"
+        elif tok.tag == "ADV" and tok.low in ("high", "low") and prev is not None and nxt is not None and (
+                (prev.tag in ("ADJ", "NOUN") and nxt.tag == "NOUN" and (
+                    _determiner_led(toks, i - 1) or _of_led(toks, i - 1))) or (
+                prev.low == "of" and nxt.tag in ("NOUN", "VERB") and nxt.low.endswith("s"))):
+            tok.tag, nxt.tag = "ADJ", "NOUN"  # "a pair of pointed-toe high heels", "a row of high towers": a modifier
+            # inside the noun phrase
         elif tok.tag == "ADV" and not tok.low.endswith("ly") and (after_det or _possessed_head(toks, i)):
             # "a low, old-style building"; "his back,", "its broad back sits"
             possessed = _possessed_head(toks, i)
@@ -271,6 +277,13 @@ def _determiner_led(toks: list[Tok], k: int) -> bool:
     while k >= 0 and (toks[k].tag in ("ADJ", "NOUN") or toks[k].low in ("and", ",")):
         k -= 1
     return k >= 0 and toks[k].tag in ("DET", "NUM")
+
+
+def _of_led(toks: list[Tok], k: int) -> bool:
+    """Token k ends a run of modifiers right after "of" ("a pair of pointed-toe")."""
+    while k >= 0 and toks[k].tag in ("ADJ", "NOUN"):
+        k -= 1
+    return k >= 0 and toks[k].low == "of"
 
 
 def _possessed_head(toks: list[Tok], i: int) -> bool:
@@ -382,6 +395,8 @@ def _resolve_participle(tok: Tok, prev: Tok | None, nxt: Tok | None, after: Tok 
                         prev2: Tok | None = None, prev3: Tok | None = None) -> str:
     """-ing/-ed words: a modifier before a noun ("a dining table"), a noun after a determiner ("a clearing"),
     otherwise a verb ("a cat sitting on")."""
+    if nxt is not None and nxt.low in POSTPOSITIVE and prev is not None and prev.tag in ("AUX", "ADV", "NOUN"):
+        return "VERB"  # "is comfortably lying asleep in": an adjective that never leads a noun phrase follows
     noun_next = nxt is not None and nxt.word and nxt.tag in ("NOUN", "ADJ", "PART")
     if nxt is not None and (nxt.text == "," or nxt.low == "and") and after is not None and (
             after.tag in ("ADJ", "PART", "ADV") or adjective_like(after)) and prev is not None and prev.tag in (
