@@ -120,8 +120,8 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                      "cases of the same patterns written anew (tests/test_relations_patterns_dense.py, groups 65-67): "
                      "no longer blind. One label span was fixed before the blind figures (r012, an offset slip of the "
                      "labelling script, see the misses file); no label was changed after them.",
-         "heldout10": "Labelled blind by a tenth engineer (three labellers, 12 prompts each; committed before the finder "
-                      "was run on them); the prompts are a seeded draw (benchmarks/relations_gold_draw.py --part "
+         "heldout10": "Labelled blind by a tenth engineer (three labellers, 12 prompts each; committed before the "
+                      "finder was run on them); the prompts are a seeded draw (benchmarks/relations_gold_draw.py --part "
                       "heldout10 --seed 17010 --short 0 --dense 36 --dense_pools dense_tiif,dense_unigen_long): dense "
                       "prompts only, 18 each from TIIF long and UniGenBench long layout prompts. First measured "
                       "blind, before any change (benchmarks/results/relations_gold_heldout10_blind.md: dense P 0.616, "
@@ -149,8 +149,8 @@ NOTES = {"dev": "The finder was developed on these prompts.",
                       "broken 0.226; misses by cause in benchmarks/results/relations_gold_heldout12_misses.md; 24 of "
                       "its prompts are not wholly unseen), then the finder was improved on cases of the same patterns "
                       "written anew (tests/test_relations_patterns_dense.py, groups 78-79): no longer blind. One label "
-                      "span was fixed before the blind figures (u028, an offset slip of the labelling script); no label "
-                      "was changed after them.",
+                      "span was fixed before the blind figures (u028, an offset slip of the labelling script); no "
+                      "label was changed after them.",
          "heldout13": "Labelled blind by a thirteenth engineer (three labellers, 12 prompts each; committed before "
                       "the finder was run on them); the prompts are a seeded draw (benchmarks/relations_gold_draw.py "
                       "--part heldout13 --seed 17013 --short 0 --dense 36 --dense_pools dense_tiif,dense_unigen_long): "

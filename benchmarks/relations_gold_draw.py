@@ -30,8 +30,9 @@ and the UniGenBench prompts (short and long file) whose test points name an enti
 TIIF's `real_world_prompts.jsonl` is left out of both: its short and long descriptions are the same text, instructions
 of up to 2,500 characters (notebook pages, posters), neither a short prompt nor a described scene.
 `random.Random(seed)` draws `--short` prompts from the short pool, then `--dense` from the dense pool, split evenly
-over its sources (`--dense_pools`, by default all three: TIIF long, UniGenBench long, UniGenBench short). The draw looks only at the prompt texts,
-never at what the relation finder makes of them. Writes one JSON object a line: prompt, source, pool.
+over its sources (`--dense_pools`, by default all three: TIIF long, UniGenBench long, UniGenBench short). The draw
+looks only at the prompt texts, never at what the relation finder makes of them. Writes one JSON object a line:
+prompt, source, pool.
 """
 
 from __future__ import annotations

@@ -46,8 +46,9 @@ def test_the_gold_file_has_150_labelled_prompts_of_every_kind_in_a_dev_and_a_hel
 
 @pytest.mark.skipif(not BENCH.is_dir(), reason="../shared/benchmarks is absent")
 @pytest.mark.parametrize("part, seed, short, dense, pools", [
-    ("heldout4", "17004", "44", "44", None), ("heldout5", "17005", "7", "44", None), ("heldout6", "17006", "0", "45", None),
-    ("heldout7", "17007", "0", "45", None), ("heldout8", "17008", "0", "45", None), ("heldout9", "17009", "0", "45", None),
+    ("heldout4", "17004", "44", "44", None), ("heldout5", "17005", "7", "44", None),
+    ("heldout6", "17006", "0", "45", None), ("heldout7", "17007", "0", "45", None),
+    ("heldout8", "17008", "0", "45", None), ("heldout9", "17009", "0", "45", None),
     ("heldout10", "17010", "0", "36", "dense_tiif,dense_unigen_long"),
     ("heldout11", "17011", "0", "36", "dense_tiif,dense_unigen_long"),
     ("heldout12", "17012", "0", "36", "dense_tiif,dense_unigen_long"),

@@ -2,7 +2,8 @@
 blind misses (benchmarks/results/relations_gold_heldout6_misses.md) and, from group 55, the heldout7 ones
 (relations_gold_heldout7_misses.md), from group 62 the heldout8 ones and from group 65 the heldout9 ones (group 68 a
 known tagging slip, group 69 the gold file's convention for "against"; groups 70-72 written anew between
-rounds; from group 73 the heldout10 ones, from group 76 the heldout11 ones, from group 78 the heldout12 ones, group 80 the heldout13 ones), each as sentences written for the pattern
+rounds; from group 73 the heldout10 ones, from group 76 the heldout11 ones, from group 78 the heldout12 ones,
+group 80 the heldout13 ones), each as sentences written for the pattern
 (not taken from the gold file), with the relations a reader expects (subject | phrase | object, entities whole)."""
 
 from __future__ import annotations

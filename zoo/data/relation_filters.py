@@ -307,7 +307,8 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
         # of the moon", "a sea of clouds", "the base of a street light"
     if relation.predicate == "among" and _sky(object_head):
         return False  # "Amidst the radiant sunshine": light
-    if object_head in ABSTRACT_NOUNS - SCENE_NOUNS - {"composition"} and relation.predicate in ("inside", "on", "among"):
+    if object_head in ABSTRACT_NOUNS - SCENE_NOUNS - {"composition"} and \
+            relation.predicate in ("inside", "on", "among"):
         return False  # "its place within this peculiar tableau", "upon the story": an idea or the scene, not a thing
     if obj[1] - obj[0] > 1 and toks[obj[1] - 2].low in ("light", "lights", "laser", "lasers") and \
             object_head in ("show", "shows", "display", "displays", "play"):

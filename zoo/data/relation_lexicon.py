@@ -42,7 +42,8 @@ PAIR_PHRASES: dict[str, str] = {
     "at": "next_to",  # only at a part or a place of a thing ("at the seams", "at its edge"; relation_filters.spatial)
     "at the feet of": "below",
     "in close proximity to": "next_to", "in proximity to": "next_to", "in close proximity of": "next_to",
-    "in the deep background of": "behind", "in the far background of": "behind", "in the distant background of": "behind",
+    "in the deep background of": "behind", "in the far background of": "behind",
+    "in the distant background of": "behind",
     # a part of a thing or of the picture: "in the lower part of the frame", "near the top edge of the sign"
     **{f"{p} the {v} {part} of": pred for v, pred in (("lower", "below"), ("bottom", "below"), ("upper", "above"),
                                                      ("top", "above"), ("left", "left_of"), ("right", "right_of"))
@@ -180,7 +181,8 @@ ADVERBS = {"just", "directly", "right", "slightly", "far", "also", "still", "her
 # adjectives that follow a verb and describe the subject ("sits motionless", "stands tall")
 DEPICTIVES = {"still", "motionless", "alone", "upright", "flat", "idle", "tall", "silent", "steady", "proud",
               "poised", "ready", "quiet", "calm", "stationary", "side-by-side", "close", "open", "empty"}
-NOUNS = {"characters", "letters", "symbols", "topping", "toppings", "painting", "paintings", "building", "buildings", "ceiling", "ceilings", "clothing", "ring", "rings", "king",
+NOUNS = {"characters", "letters", "symbols", "topping", "toppings",
+         "painting", "paintings", "building", "buildings", "ceiling", "ceilings", "clothing", "ring", "rings", "king",
          "kings", "string", "strings", "wing", "wings", "swing", "swings", "thing", "things", "evening", "morning",
          "pudding", "icing", "railing", "railings", "sibling", "siblings", "awning", "awnings", "bedding", "carving",
          "carvings", "drawing", "drawings", "frosting", "landing", "stuffing", "wedding", "herring", "duckling",

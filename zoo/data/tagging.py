@@ -145,7 +145,8 @@ def rule_tag(text: str, toks: list[Tok]) -> None:
                 prev.tag in ("VERB", "ADJ", "PART"):
             tok.tag = "ADV"  # "curled up in a ball", "worn out": the particle of a participle, not a noun
         elif tok.tag == "ADJ" and tok.low in MATERIAL_NOUNS and nxt is not None and (
-                nxt.tag == "PREP" or nxt.low in ("that", "which")) and prev is not None and prev.tag not in ("AUX", "VERB"):
+                nxt.tag == "PREP" or nxt.low in ("that", "which")) and prev is not None and \
+                prev.tag not in ("AUX", "VERB"):
             tok.tag = "NOUN"  # "bending light around", "a beam of light from a window": the noun ends its phrase
         elif tok.tag == "NOUN" and tok.low not in NOUNS and prev is not None and prev.low in ("yet", "but") and \
                 i > 1 and toks[i - 2].tag == "ADJ" and nxt is not None and nxt.tag in ("NOUN", "ADJ"):
@@ -267,8 +268,9 @@ NATIONALITIES = {"english", "chinese", "japanese", "korean", "french", "german",
                  "persian", "thai", "vietnamese", "roman", "latin", "nordic", "victorian", "gothic", "baroque",
                  "mediterranean", "moroccan", "tibetan", "mongolian", "hawaiian", "brazilian", "peruvian", "polish"}
 # adjectives that are as often nouns ("the light reflects", "a giant looks", "the gold shines")
-NOUN_ADJECTIVES = {"light", "giant", "gold", "silver", "bronze", "copper", "stone", "glass", "metal", "paper", "plastic",
-                   "wood", "iron", "steel", "marble", "crystal", "dark", "white", "black", "red", "blue", "green"}
+NOUN_ADJECTIVES = {"light", "giant", "gold", "silver", "bronze", "copper", "stone", "glass", "metal", "paper",
+                   "plastic", "wood", "iron", "steel", "marble", "crystal", "dark", "white", "black", "red", "blue",
+                   "green"}
 
 
 def _determiner_led(toks: list[Tok], k: int) -> bool:
