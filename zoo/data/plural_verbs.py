@@ -4,7 +4,7 @@ above", "The children play beside") (part of the rule tagger, `zoo.data.tagging`
 
 from __future__ import annotations
 
-from zoo.data.relation_lexicon import NOUNS, VERBS
+from zoo.data.relation_lexicon import MATERIAL_NOUNS, NOUNS, VERBS
 from zoo.data.tokens import CONTENT, Tok, adjective_like
 
 SINGULAR_DETERMINERS = {"a", "an", "this", "that", "each", "every", "another", "one"}
@@ -109,16 +109,6 @@ def _clause_led_by(toks: list[Tok], k: int, words: tuple[str, ...]) -> bool:
                                                  toks[k - 1].low in SUBORDINATORS)
 
 
-def _finite_verb_follows(toks: list[Tok], k: int) -> bool:
-    """A finite verb ("is", "are", a tagged verb not in -ing/-ed) comes from token k to the end of the clause."""
-    for tok in toks[k:]:
-        if tok.text in (",", ".", "!", "?", ";", ":") or tok.tag in ("CONJ", "REL") or tok.low in SUBORDINATORS:
-            return False
-        if tok.tag == "AUX" or (tok.tag == "VERB" and not tok.low.endswith("ing")):
-            return True
-    return False
-
-
 def _back_and_forth(toks: list[Tok], k: int) -> bool:
     return k + 2 < len(toks) and toks[k].low == "back" and toks[k + 1].low == "and" and toks[k + 2].low == "forth"
 
@@ -127,14 +117,16 @@ SINGULAR_AUXILIARIES = {"is", "was", "has", "does"}
 PICTURE_SUBJECTS = {"scene", "image", "picture", "composition", "atmosphere", "air", "view"}
 
 
-def _singular_verb_follows(toks: list[Tok], k: int) -> bool:
-    """A singular finite verb ("is", an -s verb) comes from token k to the end of the clause (punctuation, a
-    conjunction, a relative or a subordinator ends it)."""
+def _verb_follows(toks: list[Tok], k: int, singular: bool = False) -> bool:
+    """A finite verb comes from token k to the end of the clause (punctuation, a conjunction, a relative or a
+    subordinator ends it): any auxiliary or tagged verb not in -ing, or (singular) "is" or an -s verb."""
     for tok in toks[k:]:
         if tok.text in (",", ".", "!", "?", ";", ":") or tok.tag in ("CONJ", "REL") or tok.low in SUBORDINATORS:
             return False
-        if tok.low in SINGULAR_AUXILIARIES or (tok.tag == "VERB" and tok.low.endswith("s") and
-                                               not tok.low.endswith("ss")):
+        if singular and (tok.low in SINGULAR_AUXILIARIES or (tok.tag == "VERB" and tok.low.endswith("s") and
+                                                             not tok.low.endswith("ss"))):
+            return True
+        if not singular and (tok.tag == "AUX" or (tok.tag == "VERB" and not tok.low.endswith("ing"))):
             return True
     return False
 
@@ -188,7 +180,8 @@ def plural_verbs(toks: list[Tok]) -> None:
                 (prev.low not in COMPOUND_PLURALS or tok.low in VERBS) and \
                 plural_subject_led(toks, i - 1) in (("plural",) if prev.low in INVARIANT_PLURALS else (
                     "plural", "neutral", "compound" if tok.low in VERBS else "")) and \
-                (_phrase_follows(toks, i + 1) or _bare_pair(toks, i + 1)) and not _singular_verb_follows(toks, i + 1):
+                (_phrase_follows(toks, i + 1) or _bare_pair(toks, i + 1)) and \
+                not _verb_follows(toks, i + 1, singular=True):
             if _bare_pair(toks, i + 1):
                 toks[i + 2].tag = "VERB"  # "four chickens peck and cluck at the base": two verbs of the subject
             tok.tag = "VERB"  # "Birds fly above the lake", "The children play beside", "Two birds fly gracefully
@@ -242,11 +235,11 @@ def plural_verbs(toks: list[Tok]) -> None:
             tok.tag = "VERB"  # "The scene pulses with energy": the picture's own words lead no compound
             continue
         if tok.tag == "NOUN" and tok.low not in NOUNS and tok.low.endswith("s") and not tok.low.endswith(
-                ("ss", "us", "is", "'s", "ous")) and (prev.tag == "NOUN" or prev.low in ("crystal", "glass", "stone")) \
+                ("ss", "us", "is", "'s", "ous")) and (prev.tag == "NOUN" or prev.low in MATERIAL_NOUNS) \
                 and not prev.low.endswith("s") and _clause_led_by(toks, i - 1, ("the", "a", "an", "this", "that")) \
                 and nxt is not None and (
                     nxt.tag == "PREP" and nxt.low != "of" or (nxt.tag == "ADV" and nxt.low.endswith("ly"))) and \
-                not _finite_verb_follows(toks, i + 1):
+                not _verb_follows(toks, i + 1):
             tok.tag = "VERB"  # "The mist swirls around", "an energy crystal levitates above": with no other verb in
             # the clause, the -s word after a determiner and a singular noun is its verb ("the flower pots on the
             # shelf are red" has one)

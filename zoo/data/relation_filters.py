@@ -38,10 +38,18 @@ QUALITY_SUFFIXES = ("ness", "ity", "ism", "tude")
 NOT_THINGS = frozenset(LIGHT_NOUNS | ABSTRACT_NOUNS | SCENE_NOUNS)  # light, ideas, the scene: nothing to place
 
 
+def _in_or_plural(word: str, words: frozenset[str] | set[str]) -> bool:
+    """The word or its singular ("textures" for "texture") is one of `words`."""
+    return word in words or (word.endswith("s") and word[:-1] in words)
+
+
+LIGHTS = frozenset(LIGHT_NOUNS - {"light"})  # "lights" are often things ("LED lights on the circuit boards")
+
+
 def _light_or_idea(word: str) -> bool:
     """A light or abstract noun, also in the plural ("textures", "contrasts", "effects"); not the scene nouns, whose
     plurals are things ("picture frames")."""
-    return word in NOT_THINGS or (word.endswith("s") and word[:-1] in (LIGHT_NOUNS - {"light"}) | ABSTRACT_NOUNS)
+    return word in NOT_THINGS or _in_or_plural(word, LIGHTS | ABSTRACT_NOUNS)
 
 
 POSTURE_VERBS = frozenset(COPULAS | {"perched", "positioned", "placed", "seated", "situated", "located",
@@ -89,7 +97,8 @@ ABSENCE_VERBS = {"lack", "lacks", "lacked", "lacking"}
 # idioms only without a determiner or modifier ("on board", "on display", "on foot"; "on a wooden board" is a place)
 BARE_IDIOMS = {"board", "fire", "foot", "hold", "duty", "sale", "show", "guard", "track", "schedule",
                "demand", "alert", "purpose", "time"}
-WATCH_NOUNS = {"guard", "watch", "vigil", "sentinel", "sentry"}  # "stands guard before the shrine"
+# nouns that complete a verb of keeping watch ("stands guard before the shrine", "standing vigil on the right")
+WATCH_NOUNS = {"guard", "watch", "vigil", "sentinel", "sentry", "sentinels"}
 # "a panda gnawing on the bamboo": eating or chewing on a thing, not a place
 EATING_VERBS = {"gnawing", "gnaws", "gnaw", "chewing", "chews", "chew", "munching", "munches", "nibbling", "nibbles",
                 "feeding", "feeds", "snacking", "pecking", "pecks", "nipping", "biting", "bites", "sucking", "licking"}
@@ -267,7 +276,7 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
             subject_head in MARKINGS and object_head in COVERINGS | BODY_PARTS | {"body", "bodies"}):
         return False  # "Her long hair cascades over her shoulders", "the scales on the wings", "their white spots on
         # their brown fur": one body and what grows on it; not "the feathers under the other sparrow's wing"
-    if toks[obj[0]].tag == "VERB" and toks[obj[0]].low.endswith("ing") and toks[obj[0]].low not in NOUNS or (
+    if (toks[obj[0]].tag == "VERB" and toks[obj[0]].low.endswith("ing") and toks[obj[0]].low not in NOUNS) or (
             first == "on" and phrase[0] > 0 and toks[phrase[0] - 1].low in INTENT_WORDS | EATING_VERBS):
         return False  # "focuses on painting the fence", "intent on reaching new heights": an aim, not a place
     if toks[obj[0]].low in FINITE_PAST:
@@ -319,8 +328,7 @@ def spatial(toks: list[Tok], relation: TextRelation, subject: tuple[int, int], p
             toks[obj[0]].low in ("the", "this")) or object_head == "surroundings":
         return False  # "within the canvas", "scattered across the composition", "overlaid on the scene", "watchful
         # over its surroundings": the picture or the place itself, not a thing
-    if object_head in LIGHT_NOUNS - {"light"} or (object_head.endswith("s") and object_head[:-1] in LIGHT_NOUNS - {
-            "light"}):
+    if _in_or_plural(object_head, LIGHTS):
         return False  # "obscured by the intertwining shadows", "upon the curious gaze"
     idiom = object_head in IDIOM_OBJECTS and relation.object.text.lower() != "the other" and not (
         object_head == "earth" and any(t.tag in ("ADJ", "NOUN") for t in toks[obj[0]:obj[1] - 1])) and not (

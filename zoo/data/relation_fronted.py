@@ -8,7 +8,7 @@ Phrases are token ranges [start, end) over tagged tokens (`zoo.data.tagging`).
 from __future__ import annotations
 
 from zoo.data.noun_phrases import bare_quotes_after, head, noun_phrase_after, possessive_led
-from zoo.data.relation_filters import negated_entity
+from zoo.data.relation_filters import OWN_SURFACES, negated_entity
 from zoo.data.relation_lexicon import COPULAS, IRREGULAR_PARTICIPLES
 from zoo.data.tagging import CONTENT, Tok
 
@@ -53,8 +53,8 @@ def subject_phrase(toks: list[Tok], j: int, loose: bool = False) -> tuple[int, i
 
 
 # a thing's own surfaces and parts: "On the table, its surface gleams" places nothing
-OWN_PARTS = {"surface", "surfaces", "body", "bodies", "face", "faces", "edge", "edges", "side", "sides", "top", "base",
-             "shadow", "shadows", "reflection", "reflections", "light", "glow", "color", "colour", "texture", "shape"}
+OWN_PARTS = OWN_SURFACES | {"bodies", "base", "shadow", "shadows", "reflection", "reflections", "light", "glow",
+                            "color", "colour", "texture", "shape"}
 
 
 def _possessed_thing(toks: list[Tok], phrase: tuple[int, int]) -> bool:

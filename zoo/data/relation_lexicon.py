@@ -278,6 +278,11 @@ IRREGULAR_PARTICIPLES = {"hidden", "laid", "put", "hung", "held", "built", "made
 # adjectives that follow their noun ("lines visible in the background", "a cat asleep on the mat")
 POSTPOSITIVE = {"visible", "invisible", "present", "alike", "asleep", "awake", "afloat", "adrift", "aloft", "ablaze",
                 "aglow", "alive", "nearby", "mid-air", "midair", "airborne"}
+# nouns also used as adjectives of material or kind ("a light breeze", "a giant tree", "gold coins"): before a
+# preposition they end a noun phrase ("bending light around"), before an -s word they can be a subject ("an energy
+# crystal levitates")
+MATERIAL_NOUNS = {"light", "giant", "gold", "silver", "bronze", "copper", "stone", "glass", "metal", "paper", "plastic",
+                  "wood", "iron", "steel", "marble", "crystal"}
 # "wooden beams", "steel rays": a material makes a light word a thing
 MATERIALS = {"wooden", "wood", "oak", "pine", "timber", "steel", "iron", "metal", "metallic", "concrete", "stone",
              "bamboo", "brass", "copper", "marble", "ceiling", "roof", "support", "exposed"}

@@ -20,7 +20,7 @@ from zoo.data.noun_phrases import (
     possessive_led,
     proper_complement,
 )
-from zoo.data.relation_filters import LYING_PARTS, LYING_VERBS, footing, negated_entity
+from zoo.data.relation_filters import LYING_PARTS, LYING_VERBS, WATCH_NOUNS, footing, negated_entity
 from zoo.data.relation_fronted import CLAUSE_WORDS, after_fronted_phrase, aside_subject, subject_after
 from zoo.data.relation_lexicon import (
     ABSTRACT_NOUNS,
@@ -44,8 +44,6 @@ AMOUNT_WORDS = {"dozens", "hundreds", "thousands", "millions", "scores"}
 RELATIVE_WORDS = {"which", "who", "that", "whom", "whose", "where", "while", "when", "as"}
 SKIP_WORDS = {"right", "just", "directly", "far", "slightly", "all", "up", "further", "farther", "also", "still",
               "there", "itself", "himself", "herself", "themselves", "quietly", "partly", "partially", "half"}
-# nouns that complete a verb of keeping watch ("standing vigil", "keeping guard"): not the subject
-VIGIL_NOUNS = {"vigil", "guard", "watch", "sentinel", "sentry", "sentinels"}
 PARTICIPLE_CARRIERS = CARRIERS - {"with", "in", "of", "on", "without"}
 WEARING = {"in", "without"}  # not "with": "with a star floating behind him" is the star's
 # "transformed into vessels on the sea": "into" names what something becomes, not where it is
@@ -87,7 +85,7 @@ def _skip_verb_group(toks: list[Tok], k: int) -> tuple[int, bool, bool]:
                 (toks[k - 2].tag in ("VERB", "AUX") or toks[k - 2].low == "about"):  # "about to sink below"
             verb, k = True, k - 2  # "was forced to land next to": an infinitive, not a noun
         elif k == start and tok.tag in ("NOUN", "VERB") and k > 0 and toks[k - 1].tag == "VERB" and (
-                tok.low in VIGIL_NOUNS or (not toks[k - 1].low.endswith(("ing", "ed")) and tok.tag == "NOUN" and
+                tok.low in WATCH_NOUNS or (not toks[k - 1].low.endswith(("ing", "ed")) and tok.tag == "NOUN" and
                                            not tok.low.endswith("s") and tok.low not in NOUNS)):
             k -= 1  # "stand sentinel among", "keep watch over", "standing vigil on the right": a bare noun completing
             # the verb

@@ -20,6 +20,7 @@ from zoo.data.relation_lexicon import (
     DETERMINERS,
     IRREGULAR_PARTICIPLES,
     IRREGULAR_PAST,
+    MATERIAL_NOUNS,
     MORE_DETERMINERS,
     NEGATIONS,
     NOUNS,
@@ -257,10 +258,6 @@ def _adjectives_led(toks: list[Tok], k: int) -> bool:
     return k >= 0 and toks[k].tag == "VERB" and toks[k].low not in COPULAS
 
 
-# nouns also used as adjectives of material or kind ("a light breeze", "a giant tree", "gold coins"): before a
-# preposition they end a noun phrase ("bending light around")
-MATERIAL_NOUNS = {"light", "giant", "gold", "silver", "bronze", "copper", "stone", "glass", "metal", "paper", "plastic",
-                  "wood", "iron", "steel", "marble", "crystal"}
 # nationalities and languages, capitalised adjectives before their noun ("English characters", "a Chinese vase")
 NATIONALITIES = {"english", "chinese", "japanese", "korean", "french", "german", "italian", "spanish", "portuguese",
                  "russian", "greek", "arabic", "egyptian", "indian", "african", "american", "european", "asian",
@@ -268,24 +265,27 @@ NATIONALITIES = {"english", "chinese", "japanese", "korean", "french", "german",
                  "persian", "thai", "vietnamese", "roman", "latin", "nordic", "victorian", "gothic", "baroque",
                  "mediterranean", "moroccan", "tibetan", "mongolian", "hawaiian", "brazilian", "peruvian", "polish"}
 # adjectives that are as often nouns ("the light reflects", "a giant looks", "the gold shines")
-NOUN_ADJECTIVES = {"light", "giant", "gold", "silver", "bronze", "copper", "stone", "glass", "metal", "paper",
-                   "plastic", "wood", "iron", "steel", "marble", "crystal", "dark", "white", "black", "red", "blue",
-                   "green"}
+NOUN_ADJECTIVES = MATERIAL_NOUNS | {"dark", "white", "black", "red", "blue", "green"}
+
+
+def _run_lead(toks: list[Tok], k: int, joins: tuple[str, ...] = ()) -> Tok | None:
+    """The token before the run of adjectives and nouns (and `joins` words) that ends at token k, or None."""
+    while k >= 0 and (toks[k].tag in ("ADJ", "NOUN") or toks[k].low in joins):
+        k -= 1
+    return toks[k] if k >= 0 else None
 
 
 def _determiner_led(toks: list[Tok], k: int) -> bool:
     """Token k ends a run of modifiers (adjectives, nouns, "and", commas) that a determiner or number leads ("a modern
     digital electronic", "the old, rusty")."""
-    while k >= 0 and (toks[k].tag in ("ADJ", "NOUN") or toks[k].low in ("and", ",")):
-        k -= 1
-    return k >= 0 and toks[k].tag in ("DET", "NUM")
+    lead = _run_lead(toks, k, ("and", ","))
+    return lead is not None and lead.tag in ("DET", "NUM")
 
 
 def _of_led(toks: list[Tok], k: int) -> bool:
     """Token k ends a run of modifiers right after "of" ("a pair of pointed-toe")."""
-    while k >= 0 and toks[k].tag in ("ADJ", "NOUN"):
-        k -= 1
-    return k >= 0 and toks[k].low == "of"
+    lead = _run_lead(toks, k)
+    return lead is not None and lead.low == "of"
 
 
 def _possessed_head(toks: list[Tok], i: int) -> bool:
